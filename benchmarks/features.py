@@ -5,7 +5,7 @@ peak memory it reports (ru_maxrss) is that panel's alone. Times are the min of -
 warm-up call; the warm-up (numba compile, or loading its on-disk cache) is reported separately.
 Target (issue 3): quantml at most 0.5x the TA-Lib loop's time on both panels; peak memory under 6 GB.
 
-    python benchmarks/features.py [--repeat 3] [--data ../shared/data] [--symbols 5000 --days 2520]
+    python benchmarks/features.py [--repeat 7] [--data ../shared/data] [--symbols 5000 --days 2520]
 """
 import argparse, json, multiprocessing as mp, resource, sys, tempfile, time
 from pathlib import Path
@@ -71,7 +71,7 @@ def run(kind, which, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--repeat', type=int, default=3)
+    ap.add_argument('--repeat', type=int, default=7)
     ap.add_argument('--data', default=str(Path(__file__).resolve().parents[2] / 'shared' / 'data'))
     ap.add_argument('--symbols', type=int, default=5000)
     ap.add_argument('--days', type=int, default=2520)
