@@ -1,0 +1,39 @@
+"The trainer on the real S&P panel, and `quantml train --json` on the embedded default and on the real data."
+import json, os, subprocess, sys, shutil
+from pathlib import Path
+import pytest
+from quantml.store import ingest, read_prices
+from quantml.trainer import train_model
+
+QUANTML = shutil.which('quantml', path=str(Path(sys.executable).parent)) or shutil.which('quantml')
+
+@pytest.fixture(scope='module')
+def sp_db(data_dir, tmp_path_factory):
+    db = tmp_path_factory.mktemp('sp') / 'sp.duckdb'
+    ingest(data_dir / 'sp500_5yr_kaggle_2013_2018.csv.gz', db)
+    return db
+
+def test_real_panel_trains_and_reports_honestly(sp_db):
+    m = train_model(read_prices(sp_db), cv_folds=2)
+    mt = m.metrics
+    assert m.data['n_symbols'] > 480 and m.split['rows']['test'] > 100_000     # late listers have no training rows
+    assert mt['ic_method'] == 'per_date' and mt['ic_dates'] > 200
+    # a realistic daily IC is a few hundredths; far above that would be a leak to explain, not a result
+    assert abs(mt['ic']) < 0.1 and abs(mt['rank_ic']) < 0.1, mt
+    assert 0.45 < mt['auc'] < 0.65 and mt['majority_accuracy'] > 0.7
+
+def test_cli_train_json_on_real_data(sp_db):
+    r = subprocess.run([QUANTML, 'train', '--db', str(sp_db), '--symbols', 'AAPL', 'MSFT', 'GOOGL', 'AMZN', 'JPM', '--cv-folds', '2', '--json'],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out['data']['symbols'] == ['AAPL', 'AMZN', 'GOOGL', 'JPM', 'MSFT'] and out['metrics']['ic_method'] == 'pooled'
+    assert out['label'] == {'horizon': 5, 'threshold': 0.02} and out['split']['embargo'] == 5
+
+def test_cli_train_json_on_the_embedded_default(tmp_path):
+    env = {**os.environ, 'QUANTML_HOME': str(tmp_path)}
+    assert subprocess.run([QUANTML, 'demo'], capture_output=True, env=env, timeout=600).returncode == 0
+    r = subprocess.run([QUANTML, 'train', '--cv-folds', '2', '--json'], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out['data']['n_symbols'] == 60 and out['metrics']['auc'] > 0.55      # the demo market has the planted signal
