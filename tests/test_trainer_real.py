@@ -24,7 +24,7 @@ def test_real_panel_trains_and_reports_honestly(sp_db):
 
 def test_cli_train_json_on_real_data(sp_db):
     r = subprocess.run([QUANTML, 'train', '--db', str(sp_db), '--symbols', 'AAPL', 'MSFT', 'GOOGL', 'AMZN', 'JPM', '--cv-folds', '2', '--json'],
-                       capture_output=True, text=True, timeout=600)
+                       capture_output=True, text=True, timeout=600)  # registers under the test run's QUANTML_HOME
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out['data']['symbols'] == ['AAPL', 'AMZN', 'GOOGL', 'JPM', 'MSFT'] and out['metrics']['ic_method'] == 'pooled'
@@ -37,3 +37,8 @@ def test_cli_train_json_on_the_embedded_default(tmp_path):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out['data']['n_symbols'] == 60 and out['metrics']['auc'] > 0.55      # the demo market has the planted signal
+    assert out['version'] == 'v1' and out['registry'] == str(tmp_path / 'models')
+    listed = json.loads(subprocess.run([QUANTML, 'models', 'list', '--json'], capture_output=True, text=True, env=env, timeout=120).stdout)
+    assert listed['total'] == 1 and listed['latest_version'] == 'v1'
+    assert subprocess.run([QUANTML, 'models', 'promote', 'v1'], capture_output=True, env=env, timeout=120).returncode == 0
+    assert subprocess.run([QUANTML, 'models', 'verify'], capture_output=True, env=env, timeout=120).returncode == 0
