@@ -1,0 +1,56 @@
+"""Scoring speed on the S&P panel with a 200-tree model.
+
+score_symbol: p50 and p99 latency from the on-disk database, warm (service open, model loaded), over random symbols.
+score_universe: all 505 symbols as of the last bar, beside the bare work it cannot avoid, in the same run:
+the same DuckDB read (the last 250 bars of every symbol, to pandas) plus one Booster.predict on one row per symbol.
+Targets (issue 6): score_symbol p50 under 10 ms; score_universe at most 2x the bare read plus predict.
+
+    python benchmarks/signal.py [--calls 300] [--data ../shared/data]
+"""
+import os, sys
+# this file is named like the standard library's `signal`: keep its folder off the import path
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != os.path.dirname(os.path.abspath(__file__))]
+import argparse, statistics, tempfile, time
+from pathlib import Path
+import numpy as np
+from quantml.registry import ModelRegistry
+from quantml.signal import SignalService, HISTORY_BARS, _read_windows
+from quantml.store import ingest, read_prices
+from quantml.trainer import train_model
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--calls', type=int, default=300)
+    ap.add_argument('--repeat', type=int, default=7)
+    ap.add_argument('--data', default=str(Path(__file__).resolve().parents[2] / 'shared' / 'data'))
+    a = ap.parse_args()
+    path = Path(a.data) / 'sp500_5yr_kaggle_2013_2018.csv.gz'
+    if not path.exists(): sys.exit(f"benchmark data not found: {path}")
+    tmp = Path(tempfile.mkdtemp())
+    ingest(path, tmp / 'sp.duckdb')
+    prices = read_prices(tmp / 'sp.duckdb')
+    reg = ModelRegistry(tmp / 'models')
+    reg.save(train_model(prices, num_boost_round=200, early_stopping_rounds=None, cv_folds=0, baselines=False))
+    symbols = sorted(set(prices.symbol) - {'APTV'})
+    rng = np.random.default_rng(0)
+    with SignalService(tmp / 'sp.duckdb', reg) as svc:
+        booster = svc.model.booster
+        assert svc.source == 'ml' and booster.num_trees() == 200
+        for s in symbols[:20]: svc.score_symbol(s)                                   # warm
+        lat = []
+        for s in rng.choice(symbols, a.calls):
+            t = time.perf_counter(); svc.score_symbol(str(s)); lat.append((time.perf_counter() - t) * 1000)
+        uni, bare = [], []
+        from quantml.features import compute_features, FEATURES
+        X1 = compute_features(_read_windows(svc.con, None, HISTORY_BARS, None)).groupby('symbol').tail(1)[FEATURES]
+        for _ in range(a.repeat):
+            t = time.perf_counter(); df = svc.score_universe(); uni.append(time.perf_counter() - t)
+            t = time.perf_counter(); w = _read_windows(svc.con, None, HISTORY_BARS, None); booster.predict(X1); bare.append(time.perf_counter() - t)
+    p50, p99 = np.percentile(lat, 50), np.percentile(lat, 99)
+    u, b = min(uni), min(bare)
+    print(f"S&P panel, {len(prices):,} rows; model: 200 trees; {a.calls} warm score_symbol calls on random symbols")
+    print(f"score_symbol latency     : p50 {p50:.2f} ms, p99 {p99:.2f} ms  (target p50 < 10 ms)")
+    print(f"score_universe ({len(df)} symbols): {u * 1000:.1f} ms; bare read ({len(w):,} rows) + predict: {b * 1000:.1f} ms; ratio {u / b:.2f}x  (target <= 2x); min of {a.repeat}")
+    return 0 if p50 < 10 and u / b <= 2 else 1
+
+if __name__ == '__main__': sys.exit(main())
