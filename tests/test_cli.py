@@ -13,14 +13,18 @@ def test_help_lists_commands_and_examples():
     assert r.returncode == 0 and all(c in r.stdout for c in ('ingest', 'synth', 'demo'))
     assert 'examples:' in run('ingest', '--help').stdout
 
-def test_demo_uses_quantml_home_by_default(tmp_path):
-    r = run('demo', '--json', env={'QUANTML_HOME': str(tmp_path)})
+def test_demo_runs_the_pipeline_under_quantml_home(tmp_path):
+    env = {'QUANTML_HOME': str(tmp_path)}
+    r = run('demo', '--trials', '2', '--json', env=env)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out['db'] == str(tmp_path / 'quantml.duckdb') and (tmp_path / 'quantml.duckdb').exists()
-    assert out['market']['synthetic'] is True and out['synthetic_symbols'] == 60
-    again = json.loads(run('demo', '--json', env={'QUANTML_HOME': str(tmp_path)}).stdout)
-    assert again['ingest']['rows_unchanged'] == again['ingest']['rows_read'] == 90_000   # idempotent
+    assert out['db'] == str(tmp_path / 'quantml.duckdb') and out['registry'] == str(tmp_path / 'models')
+    assert out['synthetic'] is True and out['symbols'] == 60 and out['ingest']['rows_loaded'] == 90_000
+    report = Path(out['report'])
+    assert report.exists() and report.parent.parent == tmp_path / 'reports' and (report.parent / 'equity.png').stat().st_size > 10_000
+    assert set(out['backtest']) == {'model, top 6', 'heuristic, top 6', 'equal-weight universe'}
+    again = json.loads(run('demo', '--trials', '2', '--json', env=env).stdout)
+    assert again['ingest'] is None and again['champion'] in ('v3', 'v4')     # the market is reused; two more versions
 
 def test_ingest_real_file_json(data_dir, tmp_path):
     r = run('ingest', str(data_dir / 'sp500_5yr_kaggle_2013_2018.csv.gz'), '--db', str(tmp_path / 'x.duckdb'), '--json')

@@ -1,6 +1,6 @@
 """Render README.md from nbs/index.ipynb, as `nbdev-readme` would if Quarto were installed.
 
-Markdown cells are copied as they are; code cells (without `#|` directives; `#| hide` cells left out)
+Markdown cells are copied as they are (image links made relative to the repository root); code cells (without `#|` directives; `#| hide` cells left out)
 become ```python blocks followed by their stored text output. `--check` exits 1 if README.md is stale.
 
     python tools/render_readme.py [--check]
@@ -20,7 +20,7 @@ def render(nb_path=ROOT / 'nbs' / 'index.ipynb') -> str:
     parts = []
     for cell in nb['cells']:
         src = ''.join(cell['source'])
-        if cell['cell_type'] == 'markdown': parts.append(src.strip()); continue
+        if cell['cell_type'] == 'markdown': parts.append(src.strip().replace('](images/', '](nbs/images/')); continue
         if cell['cell_type'] != 'code': continue
         lines = src.splitlines()
         if any(l.strip().replace(' ', '') in ('#|hide', '#|hide_input') for l in lines if l.startswith('#|')): continue
