@@ -37,8 +37,8 @@ def test_cli_train_json_on_the_embedded_default(tmp_path):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out['data']['n_symbols'] == 60 and out['metrics']['auc'] > 0.55      # the demo market has the planted signal
-    assert out['version'] == 'v1' and out['registry'] == str(tmp_path / 'models')
+    assert out['version'] == 'v3' and out['registry'] == str(tmp_path / 'models')       # the demo registered v1 and v2
     listed = json.loads(subprocess.run([QUANTML, 'models', 'list', '--json'], capture_output=True, text=True, env=env, timeout=120).stdout)
-    assert listed['total'] == 1 and listed['latest_version'] == 'v1'
-    assert subprocess.run([QUANTML, 'models', 'promote', 'v1'], capture_output=True, env=env, timeout=120).returncode == 0
+    assert listed['total'] == 3 and listed['latest_version'] == 'v3'
+    assert subprocess.run([QUANTML, 'models', 'promote', 'v3'], capture_output=True, env=env, timeout=120).returncode == 0
     assert subprocess.run([QUANTML, 'models', 'verify'], capture_output=True, env=env, timeout=120).returncode == 0
