@@ -7,7 +7,7 @@ Docs: https://quantml.github.io/quantml/api.html.md"""
 # %% auto #0
 __all__ = ['SYMBOL', 'VERSION', 'METRICS', 'TrainRequest', 'SignalsRequest', 'PromoteRequest', 'Jobs', 'create_app']
 
-# %% ../nbs/91_api.ipynb #2c853385
+# %% ../nbs/91_api.ipynb #d4665a00
 import os, queue, re, threading, time, uuid
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,7 +20,7 @@ from .store import read_prices
 from .signal import SignalService
 from .trainer import train_model, LabelSpec, SplitSpec
 
-# %% ../nbs/91_api.ipynb #1ce84207
+# %% ../nbs/91_api.ipynb #60907fbe
 SYMBOL = r'^[A-Za-z0-9^][A-Za-z0-9.^_-]{0,15}$'
 VERSION = r'^v[1-9][0-9]{0,8}$'
 METRICS = sorted(_HIGHER | _LOWER)
@@ -37,16 +37,18 @@ class TrainRequest(BaseModel):
     trials: int = Field(0, ge=0, le=200, description="Optuna trials")
 
 class SignalsRequest(BaseModel):
+    "Symbols to score, with the lookback and an optional as-of date."
     model_config = dict(extra='forbid')
     symbols: list[Annotated[str, Field(pattern=SYMBOL)]] = Field(..., min_length=1, max_length=1000)
     lookback_days: int = Field(60, ge=1, le=5000)
     as_of: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$')
 
 class PromoteRequest(BaseModel):
+    "The alias to point at a version (default champion)."
     model_config = dict(extra='forbid')
     alias: str = Field('champion', pattern=r'^[a-z][a-z0-9_-]{0,31}$')
 
-# %% ../nbs/91_api.ipynb #11040fb6
+# %% ../nbs/91_api.ipynb #fbf2a35e
 class Jobs:
     "A single-worker queue of training jobs."
     def __init__(self, run):
@@ -77,7 +79,7 @@ class Jobs:
             except Exception as e:
                 self._set(jid, state='failed', error=str(e) if isinstance(e, QuantmlError) else f"{type(e).__name__}: {e}", finished=time.time())
 
-# %% ../nbs/91_api.ipynb #aba9361c
+# %% ../nbs/91_api.ipynb #8e3cadce
 def _train_job(db, reg):
     def run(req:TrainRequest, on_progress):
         prices = read_prices(db, req.symbols)
