@@ -18,7 +18,6 @@ def test_planted_signal_is_found_well_outside_the_random_walk_band():
     # signal strength 1 (the synthetic market's documented planted mean reversion): clear of the 0.5 +/- 0.03 band
     m = train_model(synth_market(60, 1500, seed=11, signal=1.0), cv_folds=0, num_threads=2)
     assert m.metrics['auc'] >= 0.56 and m.metrics['ic'] >= 0.08, m.metrics
-    assert m.metrics['auc'] > m.metrics['majority_accuracy'] - 1 + 0.5   # AUC is not accuracy in disguise
 
 def test_shuffled_split_on_raw_indicators_inflates_auc(walk):
     leaky = leaky_auc(walk, raw=True, shuffled=True, num_threads=2)
