@@ -1,0 +1,83 @@
+"""One machine against a 2-worker Dask LocalCluster (issue 10): features, and training, on a synthetic panel.
+
+The panel (default 5,000 symbols x 2,520 business days, 12.6 M rows) is written once as the partitioned Parquet
+dataset of quantml.dask. Both paths then read the same files:
+  - features: compute_features of all the rows in one process, against dask_features(...).compute() on the cluster
+    (the cluster's time includes sending the features back to this process);
+  - training: train_model against train_model_dask, with the same fixed number of rounds (--rounds), no early
+    stopping, no CV and no logistic baseline, so both fit the same work.
+The one-machine side runs in its own subprocess, so its peak memory (ru_maxrss) is its own; the cluster's workers
+report their own ru_maxrss at the end, and the client process its own. This machine has 2 cores, so the cluster
+cannot be faster than one machine here: what it shows is the cost of distributing and the memory each worker needs.
+
+    python benchmarks/dask_cluster.py [--symbols 5000 --days 2520] [--rounds 100] [--group 250]
+"""
+import sys
+from pathlib import Path
+sys.path = [p for p in sys.path if Path(p or '.').resolve() != Path(__file__).resolve().parent]   # benchmarks/signal.py would shadow the stdlib's signal
+import argparse, multiprocessing as mp, resource, tempfile, time
+
+GB = 1024 ** 2                                     # ru_maxrss is in KiB on Linux
+
+def _single(path, rounds, q):
+    "The one-machine side, in a fresh process: read every group, features, then train_model."
+    import pandas as pd
+    from quantml.dask import open_parquet, read_group
+    from quantml.features import compute_features
+    from quantml.trainer import train_model
+    data = open_parquet(path)
+    prices = pd.concat([read_group(p) for p in data.paths], ignore_index=True)
+    compute_features(prices.head(1000))                                            # compile / load numba's cache
+    t = time.perf_counter(); f = compute_features(prices); t_feat = time.perf_counter() - t
+    del f
+    t = time.perf_counter()
+    m = train_model(prices, cv_folds=0, num_boost_round=rounds, early_stopping_rounds=None, baselines=False)
+    t_train = time.perf_counter() - t
+    q.put(dict(features=t_feat, train=t_train, auc=m.metrics['auc'], rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / GB))
+
+def _worker_peak():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 ** 2)
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--symbols', type=int, default=5000); ap.add_argument('--days', type=int, default=2520)
+    ap.add_argument('--rounds', type=int, default=100, help="boosting rounds for both (default 100)")
+    ap.add_argument('--group', type=int, default=250, help="symbols per Parquet file (default 250)")
+    args = ap.parse_args()
+    from quantml.synth import synth_market
+    from quantml.dask import export_parquet, connect, close, dask_features, train_model_dask
+    root = Path(tempfile.mkdtemp(prefix='qml-dask-bench-'))
+    t = time.perf_counter()
+    market = synth_market(args.symbols, args.days, seed=0)
+    data = export_parquet(market, root / 'parquet', symbols_per_group=args.group)
+    del market
+    print(f"panel: {args.symbols:,} symbols x {args.days:,} days = {data.rows:,} rows in {len(data.groups)} Parquet files "
+          f"(written in {time.perf_counter() - t:.0f} s)", flush=True)
+
+    q = mp.get_context('spawn').Queue()
+    p = mp.get_context('spawn').Process(target=_single, args=(str(data.root), args.rounds, q)); p.start()
+    one = q.get(); p.join()
+    print(f"one machine: features {one['features']:.1f} s, train {one['train']:.1f} s, test AUC {one['auc']:.4f}, peak {one['rss']:.2f} GB", flush=True)
+
+    client = connect('local', n_workers=2, threads_per_worker=1)
+    try:
+        dask_features(data.__class__(data.root, data.groups[:1], data.symbols_per_group)).compute()   # numba cache on each worker
+        client.run(lambda: __import__('quantml.features', fromlist=['x']).compute_features(
+            __import__('quantml.synth', fromlist=['x']).synth_market(3, 300)))
+        t = time.perf_counter(); f = dask_features(data).compute(); t_feat = time.perf_counter() - t
+        del f
+        t = time.perf_counter()
+        m = train_model_dask(client, data, cv_folds=0, num_boost_round=args.rounds, early_stopping_rounds=None, baselines=False)
+        t_train = time.perf_counter() - t
+        peaks = client.run(_worker_peak)
+    finally: close(client)
+    client_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / GB
+    print(f"2-worker LocalCluster (1 thread each): features {t_feat:.1f} s, train {t_train:.1f} s, test AUC {m.metrics['auc']:.4f}")
+    print(f"  peak memory per worker: {', '.join(f'{v:.2f} GB' for v in peaks.values())}; client process {client_peak:.2f} GB "
+          f"(it built the panel and holds the gathered features)")
+    print(f"ratios cluster / one machine: features {t_feat / one['features']:.2f}x, train {t_train / one['train']:.2f}x; "
+          f"largest worker peak / one-machine peak {max(peaks.values()) / one['rss']:.2f}")
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,91 @@
+"The Dask path on the real S&P panel and a 2-worker LocalCluster: the same features exactly, an equivalent model, the same signals."
+import json, shutil, subprocess, sys
+from pathlib import Path
+import numpy as np, pandas as pd
+import pytest
+from quantml.core import QuantmlError
+from quantml.store import ingest, read_prices
+from quantml.features import compute_features, compute_indicators
+from quantml.trainer import train_model
+from quantml.registry import ModelRegistry
+from quantml.signal import SignalService
+from quantml.dask import connect, close, export_parquet, open_parquet, dask_features, train_model_dask, score_universe_dask
+
+QUANTML = shutil.which('quantml', path=str(Path(sys.executable).parent)) or shutil.which('quantml')
+
+@pytest.fixture(scope='module')
+def client():
+    c = connect('local', n_workers=2, threads_per_worker=1)
+    yield c
+    close(c)
+
+@pytest.fixture(scope='module')
+def sp(data_dir, tmp_path_factory):
+    "(store, Parquet dataset) of the S&P panel, in groups of 100 symbols."
+    root = tmp_path_factory.mktemp('sp_dask')
+    ingest(data_dir / 'sp500_5yr_kaggle_2013_2018.csv.gz', root / 'sp.duckdb')
+    return root / 'sp.duckdb', export_parquet(root / 'sp.duckdb', root / 'parquet', symbols_per_group=100)
+
+def _same(dist, single):
+    dist = dist.reset_index(drop=True)
+    dist['symbol'] = dist['symbol'].astype('str')                 # Dask's own string dtype; the values are compared below
+    pd.testing.assert_frame_equal(dist, single, check_exact=True)
+
+def test_parquet_groups_hold_whole_symbols(sp):
+    db, data = sp
+    prices = read_prices(db)
+    assert len(data.groups) == 6 and data.rows == len(prices) and data.n_symbols == prices.symbol.nunique()
+    firsts = [g['first_symbol'] for g in data.groups]; lasts = [g['last_symbol'] for g in data.groups]
+    assert all(a < b for a, b in zip(lasts, firsts[1:]))            # disjoint, ordered: a symbol is in exactly one file
+
+def test_features_and_indicators_equal_single_machine_exactly(sp, client):
+    db, data = sp
+    prices = read_prices(db)
+    _same(dask_features(data).compute(), compute_features(prices))
+    _same(dask_features(data, indicators=True).compute(), compute_indicators(prices))
+
+def test_model_equivalent_registered_and_scored_like_any_other(sp, client, tmp_path):
+    db, data = sp
+    single = train_model(read_prices(db), cv_folds=0, num_threads=2)
+    dist = train_model_dask(client, data, cv_folds=0)
+    # the same rows, labels, split and baseline...
+    assert {k: v for k, v in dist.data.items() if k != 'distributed'} == single.data
+    assert dist.split == single.split and dist.metrics['logreg_auc'] == single.metrics['logreg_auc']
+    pd.testing.assert_frame_equal(dist.test_predictions.drop(columns='p'), single.test_predictions.drop(columns='p'))
+    # ...and a model that agrees closely with one machine's
+    assert abs(dist.metrics['auc'] - single.metrics['auc']) < 0.01, (dist.metrics['auc'], single.metrics['auc'])
+    assert abs(dist.metrics['valid_auc'] - single.metrics['valid_auc']) < 0.01
+    assert np.corrcoef(dist.test_predictions.p, single.test_predictions.p)[0, 1] > 0.9
+    reg = ModelRegistry(tmp_path / 'models')
+    v = reg.save(dist)
+    assert reg.verify(v)['ok']
+    with SignalService(db, reg) as svc:
+        assert svc.version == v and svc.score_symbol('AAPL').source == 'ml'
+        pd.testing.assert_frame_equal(score_universe_dask(client, data, reg), svc.score_universe())
+        pd.testing.assert_frame_equal(score_universe_dask(client, data, reg, as_of='2016-06-30', explain=True),
+                                      svc.score_universe(as_of='2016-06-30', explain=True))
+
+def test_a_file_the_workers_cannot_see_is_named(sp, client, tmp_path):
+    db, _ = sp
+    data = export_parquet(read_prices(db, ['AAPL', 'MSFT', 'XOM']), tmp_path / 'small', symbols_per_group=1)
+    (tmp_path / 'small' / 'group-00001.parquet').unlink()
+    with pytest.raises(QuantmlError, match='group-00001.parquet is not visible on .*storage they all share'):
+        dask_features(data).compute()
+    with pytest.raises(QuantmlError, match='group-00001.parquet is missing'):
+        open_parquet(tmp_path / 'small')
+
+def test_cli_trains_and_scores_on_a_local_cluster(tmp_path):
+    db = ['--db', str(tmp_path / 'm.duckdb')]
+    run = lambda *a: subprocess.run([QUANTML, *a, *db, '--registry', str(tmp_path / 'models')], capture_output=True, text=True, timeout=900)
+    assert subprocess.run([QUANTML, 'synth', '--symbols', '40', '--days', '900', '--seed', '3', '--signal', '1', *db]).returncode == 0
+    r = run('train', '--dask', 'local', '--cv-folds', '2', '--json')
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out['version'] == 'v1' and out['data']['distributed']['workers'] == 2 and out['cv']['k'] == 2
+    assert out['metrics']['auc'] > 0.56                                 # the planted signal, found on the cluster
+    r = run('signal', '--all', '--dask', 'local', '--json')
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert len(rows) == 40 and {x['model_version'] for x in rows} == {'v1'}
+    r = run('train', '--dask', 'tcp://127.0.0.1:9', '--parquet', str(tmp_path))
+    assert r.returncode == 1 and 'not a quantml Parquet dataset' in r.stderr and 'Traceback' not in r.stderr
