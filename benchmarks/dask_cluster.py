@@ -6,8 +6,8 @@ dataset of quantml.dask. Both paths then read the same files:
     (the cluster's time includes sending the features back to this process);
   - training: train_model against train_model_dask, with the same fixed number of rounds (--rounds), no early
     stopping, no CV and no logistic baseline, so both fit the same work.
-The one-machine side runs in its own subprocess, so its peak memory (ru_maxrss) is its own; the cluster's workers
-report their own ru_maxrss at the end, and the client process its own. This machine has 2 cores, so the cluster
+The one-machine side runs in its own subprocess, so its peak memory (VmHWM) is its own; the cluster's workers
+report their own VmHWM after each phase (restarted in between), and the client process its own. This machine has 2 cores, so the cluster
 cannot be faster than one machine here: what it shows is the cost of distributing and the memory each worker needs.
 
     python benchmarks/dask_cluster.py [--symbols 5000 --days 2520] [--rounds 100] [--group 250]
@@ -15,9 +15,8 @@ cannot be faster than one machine here: what it shows is the cost of distributin
 import sys
 from pathlib import Path
 sys.path = [p for p in sys.path if Path(p or '.').resolve() != Path(__file__).resolve().parent]   # benchmarks/signal.py would shadow the stdlib's signal
-import argparse, multiprocessing as mp, resource, tempfile, time
+import argparse, multiprocessing as mp, tempfile, time
 
-GB = 1024 ** 2                                     # ru_maxrss is in KiB on Linux
 
 def _single(path, rounds, q):
     "The one-machine side, in a fresh process: read every group, features, then train_model."
@@ -33,11 +32,13 @@ def _single(path, rounds, q):
     t = time.perf_counter()
     m = train_model(prices, cv_folds=0, num_boost_round=rounds, early_stopping_rounds=None, baselines=False)
     t_train = time.perf_counter() - t
-    q.put(dict(features=t_feat, train=t_train, auc=m.metrics['auc'], rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / GB))
+    q.put(dict(features=t_feat, train=t_train, auc=m.metrics['auc'], rss=_worker_peak()))
 
 def _worker_peak():
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 ** 2)
+    """This process's peak resident memory in GB: VmHWM, which starts afresh at exec. (ru_maxrss does not: a spawned process
+    starts with its parent's peak, and here the parents are the client process and its nannies.)"""
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'): return int(line.split()[1]) / (1024 ** 2)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -65,19 +66,25 @@ def main():
         dask_features(data.__class__(data.root, data.groups[:1], data.symbols_per_group)).compute()   # numba cache on each worker
         client.run(lambda: __import__('quantml.features', fromlist=['x']).compute_features(
             __import__('quantml.synth', fromlist=['x']).synth_market(3, 300)))
+        t = time.perf_counter(); n = dask_features(data).map_partitions(len).compute().sum(); t_kept = time.perf_counter() - t
+        assert n == data.rows
         t = time.perf_counter(); f = dask_features(data).compute(); t_feat = time.perf_counter() - t
         del f
+        peaks_feat = client.run(_worker_peak)
+        client.restart()                                     # fresh worker processes: the training peaks are training's own
         t = time.perf_counter()
         m = train_model_dask(client, data, cv_folds=0, num_boost_round=args.rounds, early_stopping_rounds=None, baselines=False)
         t_train = time.perf_counter() - t
         peaks = client.run(_worker_peak)
     finally: close(client)
-    client_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / GB
-    print(f"2-worker LocalCluster (1 thread each): features {t_feat:.1f} s, train {t_train:.1f} s, test AUC {m.metrics['auc']:.4f}")
-    print(f"  peak memory per worker: {', '.join(f'{v:.2f} GB' for v in peaks.values())}; client process {client_peak:.2f} GB "
-          f"(it built the panel and holds the gathered features)")
-    print(f"ratios cluster / one machine: features {t_feat / one['features']:.2f}x, train {t_train / one['train']:.2f}x; "
-          f"largest worker peak / one-machine peak {max(peaks.values()) / one['rss']:.2f}")
+    client_peak = _worker_peak()
+    gb = lambda d: ', '.join(f'{v:.2f} GB' for v in d.values())
+    print(f"2-worker LocalCluster (1 thread each): features {t_kept:.1f} s kept on the workers, {t_feat:.1f} s gathered to the client; "
+          f"train {t_train:.1f} s, test AUC {m.metrics['auc']:.4f}")
+    print(f"  peak memory per worker: features {gb(peaks_feat)}; training {gb(peaks)}; client process {client_peak:.2f} GB "
+          f"(it built the panel and received the gathered features)")
+    print(f"ratios cluster / one machine: features kept {t_kept / one['features']:.2f}x, gathered {t_feat / one['features']:.2f}x, "
+          f"train {t_train / one['train']:.2f}x; largest training worker peak / one-machine peak {max(peaks.values()) / one['rss']:.2f}")
 
 if __name__ == '__main__':
     main()
