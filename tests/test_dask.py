@@ -89,3 +89,45 @@ def test_cli_trains_and_scores_on_a_local_cluster(tmp_path):
     assert len(rows) == 40 and {x['model_version'] for x in rows} == {'v1'}
     r = run('train', '--dask', 'tcp://127.0.0.1:9', '--parquet', str(tmp_path))
     assert r.returncode == 1 and 'not a quantml Parquet dataset' in r.stderr and 'Traceback' not in r.stderr
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def test_cli_on_a_running_scheduler(tmp_path):
+    "The README's way: `dask scheduler` and `dask worker` started on their own, quantml pointed at the scheduler's address."
+    from distributed import Client
+    db = ['--db', str(tmp_path / 'm.duckdb')]
+    assert subprocess.run([QUANTML, 'synth', '--symbols', '30', '--days', '700', '--seed', '4', '--signal', '1', *db], capture_output=True).returncode == 0
+    csv = tmp_path / 'extra.csv'
+    pd.DataFrame({'date': pd.bdate_range('2015-01-02', periods=300), 'open': 10.0, 'high': 11.0, 'low': 9.0, 'close': 10.0 + np.arange(300) % 7 / 10,
+                  'volume': 1000.0, 'symbol': 'ZZZ'}).to_csv(csv, index=False)
+    r = subprocess.run([QUANTML, 'ingest', str(csv), '--parquet-out', str(tmp_path / 'pq'), '--symbols-per-group', '8', '--json', *db],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)['parquet'] == dict(path=str(tmp_path / 'pq'), groups=4, symbols=31, rows=30 * 700 + 300)
+    dask = str(Path(QUANTML).parent / 'dask')
+    address = f'tcp://127.0.0.1:{_free_port()}'
+    log = open(tmp_path / 'cluster.log', 'w')
+    procs = [subprocess.Popen([dask, 'scheduler', '--host', '127.0.0.1', '--port', address.rsplit(':', 1)[1], '--no-dashboard'], stdout=log, stderr=log)]
+    try:
+        procs.append(subprocess.Popen([dask, 'worker', address, '--nworkers', '2', '--nthreads', '1', '--no-dashboard'], stdout=log, stderr=log, cwd=tmp_path))
+        with Client(address, timeout=60) as c: c.wait_for_workers(2, timeout=120)
+        run = lambda *a: subprocess.run([QUANTML, *a, '--dask', address, '--parquet', str(tmp_path / 'pq'), *db, '--registry', str(tmp_path / 'models')],
+                                        capture_output=True, text=True, timeout=900)
+        r = run('train', '--cv-folds', '0', '--json')
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        assert out['data']['distributed']['workers'] == 2 and out['data']['distributed']['groups'] == 4 and out['data']['n_symbols'] == 31
+        r = run('signal', '--all', '--json')
+        assert r.returncode == 0, r.stderr
+        rows = json.loads(r.stdout)
+        assert len(rows) == 31 and {x['model_version'] for x in rows} == {out['version']}
+        with SignalService(tmp_path / 'm.duckdb', tmp_path / 'models') as svc:       # the same signals as the store's service
+            one = svc.score_universe().set_index('symbol').probability
+        assert np.allclose(pd.DataFrame(rows).set_index('symbol').probability.loc[one.index], one, rtol=0, atol=1e-12)
+    finally:
+        for p in reversed(procs): p.terminate()
+        for p in procs: p.wait(timeout=60)
+        log.close()
