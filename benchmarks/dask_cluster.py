@@ -34,6 +34,11 @@ def _single(path, rounds, q):
     t_train = time.perf_counter() - t
     q.put(dict(features=t_feat, train=t_train, auc=m.metrics['auc'], rss=_worker_peak()))
 
+def _warm_up():
+    from quantml.features import compute_features
+    from quantml.synth import synth_market
+    compute_features(synth_market(3, 300))
+
 def _worker_peak():
     """This process's peak resident memory in GB: VmHWM, which starts afresh at exec. (ru_maxrss does not: a spawned process
     starts with its parent's peak, and here the parents are the client process and its nannies.)"""
@@ -63,9 +68,7 @@ def main():
 
     client = connect('local', n_workers=2, threads_per_worker=1)
     try:
-        dask_features(data.__class__(data.root, data.groups[:1], data.symbols_per_group)).compute()   # numba cache on each worker
-        client.run(lambda: __import__('quantml.features', fromlist=['x']).compute_features(
-            __import__('quantml.synth', fromlist=['x']).synth_market(3, 300)))
+        client.run(_warm_up)                                      # numba's cache loaded on each worker, as on one machine
         t = time.perf_counter(); n = dask_features(data).map_partitions(len).compute().sum(); t_kept = time.perf_counter() - t
         assert n == data.rows
         t = time.perf_counter(); f = dask_features(data).compute(); t_feat = time.perf_counter() - t

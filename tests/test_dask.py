@@ -106,7 +106,7 @@ def test_cli_on_a_running_scheduler(tmp_path):
     r = subprocess.run([QUANTML, 'ingest', str(csv), '--parquet-out', str(tmp_path / 'pq'), '--symbols-per-group', '8', '--json', *db],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)['parquet'] == dict(path=str(tmp_path / 'pq'), groups=4, symbols=31, rows=30 * 700 + 300)
+    assert json.loads(r.stdout)['parquet'] == dict(path=str(tmp_path / 'pq'), groups=4, symbols=31, rows=30 * 700 + 300, symbols_per_group=8)
     dask = str(Path(QUANTML).parent / 'dask')
     address = f'tcp://127.0.0.1:{_free_port()}'
     log = open(tmp_path / 'cluster.log', 'w')
