@@ -1,4 +1,4 @@
-"""A deterministic OHLCV panel: a pure random walk, or one with a planted, documented, weak signal.
+"""A deterministic OHLCV panel: a pure random walk, one with a planted, documented, weak signal, or one whose only structure is volatility.
 
 Docs: https://quantml.github.io/quantml/synth.html.md"""
 
@@ -12,26 +12,27 @@ from .core import QuantmlError
 # %% auto #0
 __all__ = ['synth_returns', 'synth_market']
 
-# %% ../nbs/002_synth.ipynb #f46b5dfa
+# %% ../nbs/002_synth.ipynb #742a372a
 def _student_t(rng, size, df=4):
     "Student-t draws scaled to unit variance: fat tails with a known scale."
     return rng.standard_t(df, size=size) / np.sqrt(df / (df - 2))
 
-def _garch_step(s2, shock, long_run, a=0.05, b=0.90):
+def _garch_step(s2, shock, long_run, a=0.08, b=0.90):
     "One GARCH(1,1) variance update."
     return long_run * (1 - a - b) + a * shock**2 + b * s2
 
-# %% ../nbs/002_synth.ipynb #c1067fea
-def synth_returns(n_symbols:int, n_days:int, rng:np.random.Generator, signal:float=0.0, kappa:float=0.05, window:int=20):
+# %% ../nbs/002_synth.ipynb #cc3c9711
+def synth_returns(n_symbols:int, n_days:int, rng:np.random.Generator, signal:float=0.0, kappa:float=0.05, window:int=20,
+                  vol_range:tuple=(0.01, 0.025), garch:tuple=(0.08, 0.90)):
     "Log returns (days x symbols) and their conditional volatility, with mean reversion of strength `signal`."
     beta = rng.uniform(0.6, 1.4, n_symbols)
-    vol_i, vol_m = rng.uniform(0.015, 0.020, n_symbols), 0.010
+    vol_i, vol_m = rng.uniform(*vol_range, n_symbols), 0.010
     s2m, s2i = vol_m**2, vol_i**2
     logc = np.zeros((n_days, n_symbols)); r = np.zeros((n_days, n_symbols))
     sig = np.full((n_days, n_symbols), np.sqrt(beta**2 * vol_m**2 + vol_i**2))
     em, ei = 0.0, np.zeros(n_symbols)
     for t in range(1, n_days):
-        s2m, s2i = _garch_step(s2m, em, vol_m**2), _garch_step(s2i, ei, vol_i**2)
+        s2m, s2i = _garch_step(s2m, em, vol_m**2, *garch), _garch_step(s2i, ei, vol_i**2, *garch)
         em, ei = np.sqrt(s2m) * _student_t(rng, 1)[0], np.sqrt(s2i) * _student_t(rng, n_symbols)
         dev = logc[t - 1] - logc[max(0, t - window):t].mean(axis=0)
         r[t] = beta * em + ei - signal * kappa * dev
@@ -39,18 +40,20 @@ def synth_returns(n_symbols:int, n_days:int, rng:np.random.Generator, signal:flo
         logc[t] = logc[t - 1] + r[t]
     return r, sig
 
-# %% ../nbs/002_synth.ipynb #c3581b96
+# %% ../nbs/002_synth.ipynb #9bd93dfa
 def synth_market(n_symbols:int=60,        # number of symbols, named SYN000, SYN001, ... (wider when there are more than 1,000)
                  n_days:int=1500,         # business days per symbol
                  seed:int=0,              # same seed, same market, bit for bit
                  signal:float=0.0,        # strength of the planted mean reversion; 0 is a pure random walk
                  start:str='2015-01-02',  # first business day
+                 volatility_only:bool=False, # no drift, no signal: only volatility, widely spread and strongly clustered
                 ) -> pd.DataFrame:
     "A deterministic synthetic OHLCV panel: long format, sorted by symbol then date."
     if n_symbols < 1 or n_days < 2: raise QuantmlError(f"synthetic market needs at least 1 symbol and 2 days (got {n_symbols} x {n_days})")
     if not np.isfinite(signal) or signal < 0: raise QuantmlError(f"signal must be a number >= 0 (got {signal})")
+    if volatility_only and signal: raise QuantmlError("a volatility-only market has no planted signal: use signal=0 with volatility_only")
     rng = np.random.default_rng(seed)
-    r, sig = synth_returns(n_symbols, n_days, rng, signal)
+    r, sig = synth_returns(n_symbols, n_days, rng, signal, **(dict(vol_range=(0.005, 0.04), garch=(0.12, 0.86)) if volatility_only else {}))
     close = np.exp(np.log(rng.uniform(20, 200, n_symbols)) + np.cumsum(r, axis=0))
     gap = 0.3 * r + 0.2 * sig * rng.standard_normal(r.shape); gap[0] = 0
     open_ = np.vstack([close[:1], close[:-1]]) * np.exp(gap)
