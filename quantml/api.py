@@ -7,7 +7,7 @@ Docs: https://quantml.github.io/quantml/api.html.md"""
 # %% auto #0
 __all__ = ['SYMBOL', 'VERSION', 'METRICS', 'TrainRequest', 'SignalsRequest', 'PromoteRequest', 'Jobs', 'create_app']
 
-# %% ../nbs/91_api.ipynb #d4665a00
+# %% ../nbs/91_api.ipynb #bf8b5af6
 import os, queue, re, threading, time, uuid
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,9 +18,10 @@ from .core import QuantmlError
 from .registry import ModelRegistry, _clean, metric_direction, _HIGHER, _LOWER
 from .store import read_prices
 from .signal import SignalService
-from .trainer import train_model, LabelSpec, SplitSpec
+from .trainer import train_model, OBJECTIVES
+from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS
 
-# %% ../nbs/91_api.ipynb #60907fbe
+# %% ../nbs/91_api.ipynb #3fea1ae8
 SYMBOL = r'^[A-Za-z0-9^][A-Za-z0-9.^_-]{0,15}$'
 VERSION = r'^v[1-9][0-9]{0,8}$'
 METRICS = sorted(_HIGHER | _LOWER)
@@ -32,7 +33,11 @@ class TrainRequest(BaseModel):
     lookback_days: int | None = Field(None, ge=100, le=20000, description="train on the last this many trading days of the store")
     test_size: float = Field(0.2, gt=0.05, lt=0.5, description="share of the dates held out for the test segment")
     num_boost_round: int = Field(500, ge=10, le=5000)
-    threshold: float = Field(0.02, gt=-0.5, lt=0.5, description="the label is forward return > threshold")
+    label: Literal[FAMILIES] = Field(LabelSpec().family, description="label family: threshold (forward return > threshold), excess (beats the date's median), rank (the date's percentile)")
+    objective: Literal[tuple(sorted({o for v in OBJECTIVES.values() for o in v}))] | None = Field(None, description="LightGBM objective; the label's default when omitted")
+    cs_norm: Literal[CS_NORMS] | None = Field(None, description="normalise each feature within its date (rank or robust z-score)")
+    returns: Literal[RETURNS] = Field('open', description="forward return: next open to the open h bars later (open), or close to close")
+    threshold: float = Field(0.02, gt=-0.5, lt=0.5, description="threshold label: forward return > threshold")
     horizon: int = Field(5, ge=1, le=60, description="label horizon in bars")
     trials: int = Field(0, ge=0, le=200, description="Optuna trials")
 
@@ -79,12 +84,13 @@ class Jobs:
             except Exception as e:
                 self._set(jid, state='failed', error=str(e) if isinstance(e, QuantmlError) else f"{type(e).__name__}: {e}", finished=time.time())
 
-# %% ../nbs/91_api.ipynb #8e3cadce
+# %% ../nbs/91_api.ipynb #79279f5d
 def _train_job(db, reg):
     def run(req:TrainRequest, on_progress):
         prices = read_prices(db, req.symbols)
         if req.lookback_days: prices = prices[prices.date >= prices.date.drop_duplicates().nlargest(req.lookback_days).min()]
-        m = train_model(prices, LabelSpec(req.horizon, req.threshold), SplitSpec(test_frac=req.test_size), num_boost_round=req.num_boost_round,
+        m = train_model(prices, LabelSpec(req.label, req.horizon, req.threshold, req.returns), SplitSpec(test_frac=req.test_size),
+                        objective=req.objective, cs_norm=req.cs_norm, num_boost_round=req.num_boost_round,
                         trials=req.trials, cv_folds=3 if req.trials else 0, on_progress=on_progress)
         return reg.save(m)
     return run

@@ -50,14 +50,14 @@ def _is_sorted(prices):
     s, d = prices['symbol'].to_numpy(), prices['date'].to_numpy()
     return len(s) < 2 or bool(((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (d[1:] > d[:-1]))).all())
 
-# %% ../nbs/00a_dataset.ipynb #cc7ece39
+# %% ../nbs/00a_dataset.ipynb #09044d98
 FAMILIES = ('threshold', 'excess', 'rank')
 CROSS_SECTION_MIN = 10
 
 @dataclass(frozen=True)
 class LabelSpec:
     "What is predicted about the forward return over the next `horizon` bars."
-    family: str = 'excess'      # 'threshold' | 'excess' | 'rank'
+    family: str = 'rank'        # 'threshold' | 'excess' | 'rank' (the default: measured best on the S&P panel, see the trainer)
     horizon: int = 5            # bars held
     threshold: float = 0.02     # the `threshold` family's cut-off
     returns: str = 'open'       # 'open': the tradeable next-open to open return; 'close': close to close (the seed's)
@@ -77,18 +77,21 @@ class LabelSpec:
     @property
     def cross_sectional(self) -> bool: return self.family != 'threshold'
 
-# %% ../nbs/00a_dataset.ipynb #cf4613e9
+# %% ../nbs/00a_dataset.ipynb #8248e3fd
 def _span(l:LabelSpec) -> str:
     return (f"from the next open to the open {l.horizon} bars later" if l.returns == 'open'
             else f"from this close to the close {l.horizon} bars later")
 
-def label_meaning(l:LabelSpec) -> str:
-    "What the model's output means, in words."
+def label_meaning(l:LabelSpec, objective:str|None=None) -> str:
+    "What the model's output means, in words (a `lambdarank` model's score is reported as a percentile of its validation scores)."
     if l.family == 'threshold':
         return (f"probability that the return {_span(l)} exceeds {l.threshold:.1%} "
                 f"(a threshold label: on daily data mostly a forecast of the size of the move, not its direction)")
     if l.family == 'excess':
         return f"probability that the symbol's return {_span(l)} beats the median of the universe over the same bars"
+    if objective == 'lambdarank':
+        return (f"percentile, among the model's validation scores, of its ranking score for the symbol's return {_span(l)}: "
+                "higher means expected to rank higher against the universe")
     return f"predicted cross-sectional percentile (0 worst, 1 best) of the symbol's return {_span(l)}"
 
 # %% ../nbs/00a_dataset.ipynb #6b6bb5d5
@@ -158,14 +161,14 @@ def _check_features(feats, p):
     if not (np.array_equal(feats['symbol'].to_numpy(), p['symbol'].to_numpy()) and np.array_equal(feats['date'].to_numpy(), p['date'].to_numpy())):
         raise QuantmlError("the features given are for other (symbol, date) rows than these prices: compute them from the same prices")
 
-# %% ../nbs/00a_dataset.ipynb #c0e041a7
+# %% ../nbs/00a_dataset.ipynb #a4d0d478
 def _cross_section(date, keep, label):
     "Drop rows on dates with fewer than CROSS_SECTION_MIN symbols; refuse a panel whose typical date is narrower."
     n = pd.Series(keep).groupby(date).transform('sum').to_numpy()
     med = float(np.median(n[keep])) if keep.any() else 0.0
     if med < CROSS_SECTION_MIN:
         raise QuantmlError(f"the {label.family} label ranks symbols against each other on each date, and this panel has a median of "
-                           f"{med:.0f} symbols per date (need at least {CROSS_SECTION_MIN}): add symbols, or use family='threshold'")
+                           f"{med:.0f} symbols per date (need at least {CROSS_SECTION_MIN}): add symbols, or use the threshold label (family='threshold', --label threshold)")
     return keep & (n >= CROSS_SECTION_MIN)
 
 def build_dataset(prices:pd.DataFrame,               # long OHLCV

@@ -148,7 +148,7 @@ def save(self:ModelRegistry, m:TrainedModel) -> str:
         self._write_index(idx)
     return v
 
-# %% ../nbs/02_registry.ipynb #1383b6cb
+# %% ../nbs/02_registry.ipynb #7dd84b8e
 _HIGHER = {'auc', 'logreg_auc', 'valid_auc', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'precision_weighted',
            'recall_weighted', 'f1_weighted', 'mcc', 'ic', 'rank_ic', 'icir', 'rank_icir', 'rank_ic_t', 'rank_ic_positive', 'long_short',
            'valid_rank_ic', 'valid_rank_ic_t', 'valid_ic', 'valid_rank_icir', 'valid_long_short', 'baseline_rank_ic'}
@@ -203,8 +203,8 @@ def compare(self:ModelRegistry, metric:str='auc') -> pd.DataFrame:
     "Every version's value of `metric`, best first (knowing whether higher or lower is better)."
     higher = metric_direction(metric)
     idx = self._read()
-    df = pd.DataFrame([dict(version=v, **{metric: m['metrics'].get(metric)}, created=m['created'], **_describe(v, m))
-                       for v, m in idx['versions'].items()])
+    df = pd.DataFrame([{'version': v, metric: m['metrics'].get(metric), 'created': m['created'],
+                        **{k: x for k, x in _describe(v, m).items() if k != metric}} for v, m in idx['versions'].items()])
     if df.empty: return df
     df[metric] = df[metric].astype(float)
     return df.sort_values(metric, ascending=not higher, na_position='last', kind='stable').reset_index(drop=True)

@@ -22,8 +22,8 @@ __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'SEARCH_SPACE', 'BAND_
            'TrainedModel', 'evaluate', 'baseline_metrics', 'data_fingerprint', 'train_model', 'walk_forward_predict',
            'leaky_auc']
 
-# %% ../nbs/01_trainer.ipynb #9a50235b
-OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('regression', 'lambdarank')}
+# %% ../nbs/01_trainer.ipynb #e8ff255b
+OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
 RANK_GRADES = 5
 
 def check_objective(label:LabelSpec, objective:str|None) -> str:
@@ -154,7 +154,7 @@ def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str) -> 
         if mse >= base: return f"no better than a constant: validation squared error {mse:.6f} >= {base:.6f} of always predicting the training mean"
     return None
 
-# %% ../nbs/01_trainer.ipynb #7476ec49
+# %% ../nbs/01_trainer.ipynb #f92d18da
 @dataclass
 class TrainedModel:
     "A trained booster and everything that says what it is and how good it is."
@@ -180,7 +180,7 @@ class TrainedModel:
     degenerate: str|None = None                 # why the model must not be served, or None
 
     @property
-    def meaning(self) -> str: return label_meaning(self.label) + (' (a ranking score)' if self.objective == 'lambdarank' else '')
+    def meaning(self) -> str: return label_meaning(self.label, self.objective)
 
     def to_dict(self) -> dict:
         "Everything but the booster and the prediction arrays, as plain JSON-able values."

@@ -7,6 +7,7 @@ from quantml.core import QuantmlError
 from quantml.store import ingest, read_prices
 from quantml.features import compute_features, compute_indicators
 from quantml.trainer import train_model
+from quantml.dataset import LabelSpec
 from quantml.registry import ModelRegistry
 from quantml.signal import SignalService
 from quantml.dask import connect, close, export_parquet, open_parquet, dask_features, train_model_dask, score_universe_dask
@@ -46,10 +47,11 @@ def test_features_and_indicators_equal_single_machine_exactly(sp, client):
 
 def test_model_equivalent_registered_and_scored_like_any_other(sp, client, tmp_path):
     db, data = sp
-    single = train_model(read_prices(db), cv_folds=0, num_threads=2)
+    single = train_model(read_prices(db), LabelSpec('threshold'), stop_on='log_loss', cv_folds=0, num_threads=2)
     dist = train_model_dask(client, data, cv_folds=0)
     # the same rows, labels, split and baseline...
-    assert {k: v for k, v in dist.data.items() if k != 'distributed'} == single.data
+    assert {k: v for k, v in dist.data.items() if k != 'distributed'} == {k: v for k, v in single.data.items() if k != 'prices_sha256'}
+    assert dist.skill['dates'] == single.skill['dates'] and abs(dist.skill['rank_ic'] - single.skill['rank_ic']) < 0.02
     assert dist.split == single.split and dist.metrics['logreg_auc'] == single.metrics['logreg_auc']
     pd.testing.assert_frame_equal(dist.test_predictions.drop(columns='p'), single.test_predictions.drop(columns='p'))
     # ...and a model that agrees closely with one machine's
@@ -64,6 +66,12 @@ def test_model_equivalent_registered_and_scored_like_any_other(sp, client, tmp_p
         pd.testing.assert_frame_equal(score_universe_dask(client, data, reg), svc.score_universe())
         pd.testing.assert_frame_equal(score_universe_dask(client, data, reg, as_of='2016-06-30', explain=True),
                                       svc.score_universe(as_of='2016-06-30', explain=True))
+
+def test_cross_sectional_labels_are_refused_on_the_cluster(sp, client):
+    _, data = sp
+    for family in ('excess', 'rank'):
+        with pytest.raises(QuantmlError, match='a Dask partition holds whole symbols, not whole dates'):
+            train_model_dask(client, data, LabelSpec(family), cv_folds=0)
 
 def test_a_file_the_workers_cannot_see_is_named(sp, client, tmp_path):
     db, _ = sp

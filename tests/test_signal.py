@@ -6,7 +6,8 @@ from quantml.registry import ModelRegistry
 from quantml.signal import SignalService, RECOMMENDATIONS, HISTORY_BARS
 from quantml.store import ingest, read_prices
 from quantml.synth import synth_market
-from quantml.trainer import train_model, LabelSpec
+from quantml.trainer import train_model
+from quantml.dataset import LabelSpec
 
 @pytest.fixture(scope='module')
 def world(tmp_path_factory):
@@ -14,16 +15,18 @@ def world(tmp_path_factory):
     market = synth_market(60, 900, seed=21, signal=1.0)
     ingest(market, root / 'p.duckdb')
     reg = ModelRegistry(root / 'models')
-    m = train_model(market, LabelSpec(threshold=0.05), cv_folds=0, num_threads=2)      # a rare label: about 10% positives
+    m = train_model(market, LabelSpec('threshold', threshold=0.05), cv_folds=0, num_threads=2)      # a rare label: about 10% positives
     reg.save(m)
     return root, market, reg, m
 
 def test_rare_label_model_spreads_over_all_five_recommendations(world):
     root, market, reg, m = world
-    assert m.metrics['base_rate'] < 0.15
+    assert m.metrics['base_rate'] < 0.15 and m.skill['t'] >= 2          # the planted signal gives it shown skill, so it may band
     with SignalService(root / 'p.duckdb', reg) as svc:
         uni = svc.score_universe()
-    assert len(uni) == 60 and set(uni.recommendation) == set(RECOMMENDATIONS), uni.recommendation.value_counts()
+    counts = uni.recommendation.value_counts()
+    assert len(uni) == 60 and len(counts) >= 4 and counts.max() <= 30, counts       # spread over the bands, none holding most
+    assert counts.reindex(['strong_buy', 'buy']).sum() > 0 and counts.reindex(['strong_sell', 'sell']).sum() > 0
     assert uni.probability.max() < 0.6      # small probabilities, yet not all strong_sell
 
 def test_fallback_reasons(world, tmp_path):
@@ -65,20 +68,27 @@ def test_point_in_time(world, tmp_path):
     np.testing.assert_allclose(a.probability, b.probability, rtol=0, atol=1e-12)
     assert (a.recommendation == b.recommendation).all()
 
-def test_real_symbols_with_explanations(data_dir, tmp_path):
+def test_real_symbols_with_explanations_and_no_calls_without_skill(data_dir, tmp_path):
+    "The seed's label on the S&P panel: a volatility forecast with no shown direction; crash day or calm, it gives no buy or sell."
     db = tmp_path / 'sp.duckdb'
     ingest(data_dir / 'sp500_5yr_kaggle_2013_2018.csv.gz', db)
     prices = read_prices(db)
     reg = ModelRegistry(tmp_path / 'models')
-    reg.save(train_model(prices, cv_folds=0, baselines=False, num_boost_round=100))
+    m = train_model(prices, LabelSpec('threshold', returns='close'), cv_folds=0, baselines=False, num_boost_round=100)
+    reg.save(m)
+    assert not (m.skill['rank_ic'] > 0 and m.skill['t'] >= 2), m.skill
     with SignalService(db, reg) as svc:
         sigs = [svc.score_symbol(s) for s in ('AAPL', 'MSFT')]
-        uni = svc.score_universe(as_of='2017-06-30')   # a calm date; in the sell-off of early February 2018 the
-                                                        # volatility-driven 2% label puts most of the universe at buy
+        calm = svc.score_universe(as_of='2017-06-30')
+        crash = svc.score_universe(as_of='2018-02-05')       # the S&P fell 4.1% that day
     for s in sigs:
         assert s.source == 'ml' and s.as_of == '2018-02-07' and len(s.top_signals) == 5 and s.warmup_complete
         assert all(t['feature'] and np.isfinite(t['contribution']) for t in s.top_signals)
-    assert len(uni) == 501 and set(uni.recommendation) == set(RECOMMENDATIONS)   # 4 symbols listed later
+        assert s.recommendation == 'hold' and s.recommendation_reason.startswith('no_directional_skill')
+        assert 'exceeds 2.0%' in s.meaning and 'size of the move' in s.meaning
+    for uni in (calm, crash):
+        assert set(uni.recommendation) == {'hold'} and uni.probability.nunique() > 20    # probabilities still differ
+    assert len(calm) == 501                                   # 4 symbols listed later
     with SignalService(db, reg) as svc:
         latest = svc.score_universe()
     assert len(latest) == 504 and latest.attrs['skipped'] == {'APTV': 44}      # fewer bars than the feature warm-up
