@@ -24,13 +24,14 @@ def _single(path, rounds, q):
     from quantml.dask import open_parquet, read_group
     from quantml.features import compute_features
     from quantml.trainer import train_model
+    from quantml.dataset import LabelSpec
     data = open_parquet(path)
     prices = pd.concat([read_group(p) for p in data.paths], ignore_index=True)
     compute_features(prices.head(1000))                                            # compile / load numba's cache
     t = time.perf_counter(); f = compute_features(prices); t_feat = time.perf_counter() - t
     del f
     t = time.perf_counter()
-    m = train_model(prices, cv_folds=0, num_boost_round=rounds, early_stopping_rounds=None, baselines=False)
+    m = train_model(prices, LabelSpec('threshold'), cv_folds=0, num_boost_round=rounds, early_stopping_rounds=None, baselines=False)
     t_train = time.perf_counter() - t
     q.put(dict(features=t_feat, train=t_train, auc=m.metrics['auc'], rss=_worker_peak()))
 

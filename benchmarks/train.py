@@ -11,7 +11,8 @@ import argparse, sys, tempfile, time
 from pathlib import Path
 import lightgbm as lgb
 from quantml.store import ingest, read_prices
-from quantml.trainer import train_model, build_dataset, split_segments, lgb_params, LabelSpec, SplitSpec
+from quantml.trainer import train_model, lgb_params
+from quantml.dataset import build_dataset, split_segments, LabelSpec, SplitSpec
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -23,12 +24,13 @@ def main():
     db = Path(tempfile.mkdtemp()) / 'sp.duckdb'
     ingest(path, db)
     prices = read_prices(db)
-    ds = build_dataset(prices, LabelSpec()); seg = split_segments(ds, SplitSpec())
+    label = LabelSpec('threshold')                     # a binary label, so the bare call fits the same objective
+    ds = build_dataset(prices, label); seg = split_segments(ds, SplitSpec())
     X, y, params = ds.X[seg.train], ds.y[seg.train], lgb_params(None, seed=0, num_threads=0)
     def bare():
         return lgb.train({**params, 'metric': 'binary_logloss'}, lgb.Dataset(X, y, feature_name=list(X.columns)), num_boost_round=200)
     def ours():
-        return train_model(prices, num_boost_round=200, early_stopping_rounds=None, cv_folds=0, baselines=False, seed=0, num_threads=0)
+        return train_model(prices, label, num_boost_round=200, early_stopping_rounds=None, cv_folds=0, baselines=False, seed=0, num_threads=0)
     bare(); ours()                                                      # warm-up: numba, LightGBM, caches
     tb, tq = [], []
     for _ in range(a.repeat):

@@ -81,7 +81,7 @@ def cmd_synth(args):
         print(s)
     return EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #015869ce
+# %% ../nbs/90_cli.ipynb #eaa8e583
 _REPORT = [('rank_ic', 'baseline_rank_ic', 'linear baseline; 0 = no direction'), ('rank_ic_t', None, 'on every h-th date'),
            ('rank_icir', None, ''), ('rank_ic_positive', None, 'share of dates with rank IC > 0'),
            ('long_short', None, 'top minus bottom fifth, per horizon'), ('ic', None, ''), ('ic_method', None, '')]
@@ -128,8 +128,8 @@ def _dask_session(args):
 def _label_options(c):
     "The label, objective and normalisation options `train` and `demo` share."
     d = LabelSpec()
-    c.add_argument('--label', choices=FAMILIES, default=d.family, help=f"label family (default {d.family}): threshold = return above --threshold; "
-                   "excess = beats the date's median; rank = the date's percentile")
+    c.add_argument('--label', choices=FAMILIES, help=f"label family (default {d.family}; threshold with --dask, whose partitions hold whole "
+                   "symbols, not dates): threshold = return above --threshold; excess = beats the date's median; rank = the date's percentile")
     c.add_argument('--horizon', type=int, default=d.horizon, help=f"label horizon in bars (default {d.horizon})")
     c.add_argument('--threshold', type=float, default=d.threshold, help=f"threshold label: forward return above this (default {d.threshold})")
     c.add_argument('--returns', choices=RETURNS, default=d.returns, help="forward return: open = next open to the open h bars later (what a trade "
@@ -139,7 +139,8 @@ def _label_options(c):
     c.add_argument('--cs-norm', choices=CS_NORMS, help="normalise each feature within its date: rank or robust z-score (default: none)")
 
 def _label(args) -> LabelSpec:
-    return LabelSpec(args.label, args.horizon, args.threshold, args.returns)
+    family = args.label or ('threshold' if getattr(args, 'dask', None) else LabelSpec().family)
+    return LabelSpec(family, args.horizon, args.threshold, args.returns)
 
 def cmd_train(args):
     "Train a LightGBM signal on the prices in the database and print its test metrics beside baselines."

@@ -90,6 +90,7 @@ def test_cli_trains_and_scores_on_a_local_cluster(tmp_path):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out['version'] == 'v1' and out['data']['distributed']['workers'] == 2 and out['cv']['k'] == 2
+    assert out['label']['family'] == 'threshold'                       # the label a cluster of symbol groups can build
     assert out['metrics']['auc'] > 0.56                                 # the planted signal, found on the cluster
     r = run('signal', '--all', '--dask', 'local', '--json')
     assert r.returncode == 0, r.stderr
