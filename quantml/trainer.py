@@ -231,7 +231,7 @@ def data_fingerprint(ds:Dataset, rows:np.ndarray) -> dict:
                 last_date=str(pd.Timestamp(ds.date[rows].max()).date()), rows=int(rows.sum()), sha256=h.hexdigest(),
                 prices_sha256=ds.provenance.get('prices_sha256'))
 
-# %% ../nbs/01_trainer.ipynb #b84d07ae
+# %% ../nbs/01_trainer.ipynb #0136452b
 def _frame(ds, mask, p):
     return pd.DataFrame({'symbol': ds.symbol[mask], 'date': ds.date[mask], 'p': p, 'y': ds.y[mask], 'fwd_ret': ds.fwd_ret[mask]})
 
@@ -266,9 +266,9 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
     report('tuning')
     if trials:
         if not folds: raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")
-        best, _ = tune(ds, folds, trials, seed, num_threads, obj, stop_on)
-        p = lgb_params(best, seed, num_threads, obj)
-    else: p = lgb_params(params, seed, num_threads, obj)
+        best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on)
+        p, tuned = lgb_params(best, seed, num_threads, obj), [t.value for t in study.trials]     # each trial's objective, recorded
+    else: p, tuned = lgb_params(params, seed, num_threads, obj), []
     report('cv')
     cv = cv_scores(ds, folds, p, stop_on=stop_on) if folds else []
     report('fit')
@@ -281,6 +281,7 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
     skill_rows = valid[held[seg.valid]]
     base = baseline_metrics(ds, seg.train, seg.test) if baselines else {}
     metrics, imp, cvd = evaluate(b, skill_rows, test, ds.label, base, cv, float(np.mean(ds.y[seg.train])) if ds.label.binary else None)
+    cvd['tuning_values'] = tuned
     halves = {k: (str(pd.Timestamp(ds.date[m].min()).date()), str(pd.Timestamp(ds.date[m].max()).date())) for k, m in (('valid_stop', stop), ('valid_skill', held))}
     split_info = {**seg.boundaries, **halves, 'rows': dict(train=int(seg.train.sum()), valid=int(seg.valid.sum()), test=int(seg.test.sum()),
                                                            purged=seg.purged, valid_stop=int(stop.sum()), valid_skill=int(held.sum()))}
