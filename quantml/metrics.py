@@ -15,11 +15,13 @@ from .core import QuantmlError
 __all__ = ['group_rank', 'per_group_corr', 'signal_quality', 'long_short', 'classification_metrics', 'constant_log_loss',
            'linear_baseline', 'baseline_scores']
 
-# %% ../nbs/00b_metrics.ipynb #427f4b0d
+# %% ../nbs/00b_metrics.ipynb #1282fe4c
 def group_rank(x:np.ndarray, codes:np.ndarray) -> np.ndarray:
     "Rank of each value within its group (`codes`: integer group ids), ties averaged. Only differences within a group are meaningful."
-    x = np.asarray(x, float); n = len(x)
-    o = np.lexsort((x, codes))
+    x, codes = np.asarray(x, float), np.asarray(codes); n = len(x)
+    if n and codes.max() < 2**15:                      # sort by value, then stably by group: a radix sort on 16-bit ids
+        o = np.argsort(x); o = o[np.argsort(codes.astype(np.int16)[o], kind='stable')]
+    else: o = np.lexsort((x, codes))
     xs, cs = x[o], codes[o]
     new = np.r_[True, (cs[1:] != cs[:-1]) | (xs[1:] != xs[:-1])]
     run = np.cumsum(new) - 1

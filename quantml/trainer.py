@@ -17,10 +17,10 @@ from .dataset import (LabelSpec, SplitSpec, Dataset, build_dataset, split_segmen
 from .metrics import (signal_quality, classification_metrics, constant_log_loss, linear_baseline, baseline_scores, group_rank, per_group_corr)
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'SEARCH_SPACE', 'BAND_QUANTILES', 'check_objective', 'lgb_params',
-           'RankIC', 'fit_booster', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of', 'degenerate_reason',
-           'TrainedModel', 'evaluate', 'baseline_metrics', 'data_fingerprint', 'train_model', 'walk_forward_predict',
-           'leaky_auc']
+__all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS', 'SEARCH_SPACE', 'BAND_QUANTILES',
+           'check_objective', 'lgb_params', 'RankIC', 'fit_booster', 'fold_score', 'cv_scores', 'tune', 'band_edges',
+           'skill_of', 'degenerate_reason', 'TrainedModel', 'evaluate', 'baseline_metrics', 'data_fingerprint',
+           'train_model', 'walk_forward_predict', 'leaky_auc']
 
 # %% ../nbs/01_trainer.ipynb #e8ff255b
 OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
@@ -41,7 +41,7 @@ def lgb_params(params:dict|None=None, seed:int=0, num_threads:int=0, objective:s
     return {**DEFAULT_PARAMS, **(params or {}), 'objective': objective, 'seed': seed, 'deterministic': True, 'force_row_wise': True,
             'num_threads': num_threads}
 
-# %% ../nbs/01_trainer.ipynb #3262ba2d
+# %% ../nbs/01_trainer.ipynb #8ee324e7
 class RankIC:
     "LightGBM feval: mean per-date rank IC of the predictions against `fwd_ret` (rows in the evaluated dataset's order)."
     def __init__(self, fwd_ret:np.ndarray, date:np.ndarray):
@@ -61,8 +61,10 @@ def _lgb_data(ds:Dataset, idx:np.ndarray, objective:str, reference=None) -> lgb.
     group = np.unique(ds.date[idx], return_counts=True)[1] if objective == 'lambdarank' else None
     return lgb.Dataset(ds.X.iloc[idx], y, group=group, reference=reference, feature_name=list(ds.X.columns), free_raw_data=True)
 
+EARLY_STOPPING_ROUNDS = 20
+
 def fit_booster(ds:Dataset, train:np.ndarray, valid:np.ndarray, params:dict, num_boost_round:int=500,
-                early_stopping_rounds:int|None=50, stop_on:str='rank_ic') -> lgb.Booster:
+                early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS, stop_on:str='rank_ic') -> lgb.Booster:
     "lgb.train on the `train` rows, early stopping on the `valid` rows' rank IC (or log loss); no stopping when `early_stopping_rounds` is None."
     obj = params['objective']
     tr = _rows(ds, train, obj)
@@ -77,7 +79,7 @@ def fit_booster(ds:Dataset, train:np.ndarray, valid:np.ndarray, params:dict, num
     return lgb.train(train_set=dtrain, num_boost_round=num_boost_round, valid_sets=[_lgb_data(ds, va, obj, dtrain)],
                      callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)], **kw)
 
-# %% ../nbs/01_trainer.ipynb #8bdc4a2d
+# %% ../nbs/01_trainer.ipynb #95f392b3
 SEARCH_SPACE = dict(num_leaves=(7, 63), learning_rate=(0.01, 0.2), min_data_in_leaf=(50, 1000), feature_fraction=(0.5, 1.0),
                     bagging_fraction=(0.5, 1.0), lambda_l2=(1e-3, 10.0))
 
@@ -119,7 +121,9 @@ def tune(ds:Dataset, folds:list, trials:int, seed:int=0, num_threads:int=0, obje
             trial.report(sign * float(np.nanmean([s[metric] for s in scores])), j)
             if trial.should_prune(): raise optuna.TrialPruned()
         stop = 'log_loss' if metric == 'log_loss' else 'rank_ic'
-        return sign * float(np.nanmean([s[metric] for s in cv_scores(ds, folds, params, stop_on=stop, report=report)]))
+        scores = cv_scores(ds, folds, params, stop_on=stop, report=report)
+        trial.set_user_attr('folds', scores)                  # the chosen trial's fold scores are the tuned model's CV scores
+        return sign * float(np.nanmean([s[metric] for s in scores]))
     study = optuna.create_study(direction='maximize', sampler=optuna.samplers.TPESampler(seed=seed),
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
     for _ in progress(range(trials), desc='tuning', on_progress=on_progress):
@@ -231,7 +235,7 @@ def data_fingerprint(ds:Dataset, rows:np.ndarray) -> dict:
                 last_date=str(pd.Timestamp(ds.date[rows].max()).date()), rows=int(rows.sum()), sha256=h.hexdigest(),
                 prices_sha256=ds.provenance.get('prices_sha256'))
 
-# %% ../nbs/01_trainer.ipynb #0136452b
+# %% ../nbs/01_trainer.ipynb #499bd21f
 def _frame(ds, mask, p):
     return pd.DataFrame({'symbol': ds.symbol[mask], 'date': ds.date[mask], 'p': p, 'y': ds.y[mask], 'fwd_ret': ds.fwd_ret[mask]})
 
@@ -241,7 +245,7 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
                 objective:str|None=None,        # binary | regression | lambdarank (None: the label's default)
                 params:dict|None=None,          # LightGBM parameters over DEFAULT_PARAMS (ignored when tuning)
                 num_boost_round:int=500,        # most boosting rounds
-                early_stopping_rounds:int|None=50, # stop when the validation score has not improved this long
+                early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS, # stop when the validation score has not improved this long
                 stop_on:str='rank_ic',          # what early stopping and tuning watch: 'rank_ic', or 'log_loss' (binary labels)
                 cv_folds:int=4,                 # walk-forward folds inside the training segment (0: none)
                 trials:int=0,                   # Optuna trials (0: no tuning)
@@ -270,7 +274,7 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
         p, tuned = lgb_params(best, seed, num_threads, obj), [t.value for t in study.trials]     # each trial's objective, recorded
     else: p, tuned = lgb_params(params, seed, num_threads, obj), []
     report('cv')
-    cv = cv_scores(ds, folds, p, stop_on=stop_on) if folds else []
+    cv = study.best_trial.user_attrs['folds'] if trials else cv_scores(ds, folds, p, stop_on=stop_on) if folds else []
     report('fit')
     stop, held = split_validation(ds, seg.valid, split.embargo)
     b = fit_booster(ds, seg.train, stop, p, num_boost_round, early_stopping_rounds, stop_on)
