@@ -67,13 +67,3 @@ def synth_market(n_symbols:int=60,        # number of symbols, named SYN000, SYN
     return pd.DataFrame({'symbol': np.repeat([f'SYN{i:0{width}d}' for i in range(n_symbols)], n_days),
                          'date': np.tile(dates.values, n_symbols), 'open': flat(open_), 'high': flat(high),
                          'low': flat(low), 'close': flat(close), 'volume': flat(volume)})
-
-# %% ../nbs/002_synth.ipynb #d4fb3419
-def _reversion_ic(prices, horizon=5, window=20):
-    "Rank correlation of (log close - mean of last `window` log closes) with the next `horizon`-day log return."
-    lc = np.log(prices.close)
-    by = lc.groupby(prices.symbol)
-    dev = lc - by.transform(lambda s: s.rolling(window).mean())
-    fwd = by.shift(-horizon) - lc
-    ok = dev.notna() & fwd.notna()
-    return dev[ok].rank().corr(fwd[ok].rank())

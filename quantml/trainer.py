@@ -41,7 +41,7 @@ def lgb_params(params:dict|None=None, seed:int=0, num_threads:int=0, objective:s
     return {**DEFAULT_PARAMS, **(params or {}), 'objective': objective, 'seed': seed, 'deterministic': True, 'force_row_wise': True,
             'num_threads': num_threads}
 
-# %% ../nbs/01_trainer.ipynb #8ee324e7
+# %% ../nbs/01_trainer.ipynb #de913fa8
 class RankIC:
     "LightGBM feval: mean per-date rank IC of the predictions against `fwd_ret` (rows in the evaluated dataset's order)."
     def __init__(self, fwd_ret:np.ndarray, date:np.ndarray):
@@ -55,31 +55,39 @@ def _rows(ds:Dataset, mask:np.ndarray, objective:str) -> np.ndarray:
     idx = np.flatnonzero(mask)
     return idx[np.argsort(ds.date[idx], kind='stable')] if objective == 'lambdarank' else idx
 
-def _lgb_data(ds:Dataset, idx:np.ndarray, objective:str, reference=None) -> lgb.Dataset:
+def _lgb_data(ds:Dataset, idx:np.ndarray, objective:str, reference=None, keep:bool=False) -> lgb.Dataset:
+    "LightGBM's binned data for these rows; `keep` makes it reusable by later fits with other booster parameters."
     y = ds.y[idx]
     if objective == 'lambdarank': y = np.minimum((y * RANK_GRADES).astype(int), RANK_GRADES - 1)
     group = np.unique(ds.date[idx], return_counts=True)[1] if objective == 'lambdarank' else None
-    return lgb.Dataset(ds.X.iloc[idx], y, group=group, reference=reference, feature_name=list(ds.X.columns), free_raw_data=True)
+    return lgb.Dataset(ds.X.iloc[idx], y, group=group, reference=reference, feature_name=list(ds.X.columns), free_raw_data=not keep,
+                       params={'feature_pre_filter': False} if keep else None)
 
 EARLY_STOPPING_ROUNDS = 20
 
 def fit_booster(ds:Dataset, train:np.ndarray, valid:np.ndarray, params:dict, num_boost_round:int=500,
-                early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS, stop_on:str='rank_ic') -> lgb.Booster:
-    "lgb.train on the `train` rows, early stopping on the `valid` rows' rank IC (or log loss); no stopping when `early_stopping_rounds` is None."
+                early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS, stop_on:str='rank_ic', cache:dict|None=None, key=None) -> lgb.Booster:
+    """lgb.train on the `train` rows, early stopping on the `valid` rows' rank IC (or log loss); no stopping when `early_stopping_rounds` is None.
+    With a `cache`, the binned data of (train, valid) is kept under `key` and reused by the next fit of the same rows (tuning's trials)."""
     obj = params['objective']
-    tr = _rows(ds, train, obj)
-    dtrain = _lgb_data(ds, tr, obj)
+    if stop_on not in ('rank_ic', 'log_loss'): raise QuantmlError(f"stop_on must be 'rank_ic' or 'log_loss' (got {stop_on!r})")
+    if stop_on == 'log_loss' and obj != 'binary': raise QuantmlError("stop_on='log_loss' needs a binary label")
+    if cache is not None and key in cache: dtrain, dvalid, feval = cache[key]
+    else:
+        tr = _rows(ds, train, obj)
+        dtrain = _lgb_data(ds, tr, obj, keep=cache is not None)
+        if not early_stopping_rounds: dvalid, feval = None, None
+        else:
+            va = _rows(ds, valid, obj)
+            dvalid = _lgb_data(ds, va, obj, dtrain, keep=cache is not None)
+            feval = RankIC(ds.fwd_ret[va], ds.date[va]) if stop_on == 'rank_ic' else None
+        if cache is not None: cache[key] = (dtrain, dvalid, feval)
     if not early_stopping_rounds: return lgb.train({**params, 'metric': 'None'}, dtrain, num_boost_round=num_boost_round)
-    va = _rows(ds, valid, obj)
-    if stop_on == 'log_loss':
-        if obj != 'binary': raise QuantmlError("stop_on='log_loss' needs a binary label")
-        kw = dict(params={**params, 'metric': 'binary_logloss'})
-    elif stop_on == 'rank_ic': kw = dict(params={**params, 'metric': 'None'}, feval=RankIC(ds.fwd_ret[va], ds.date[va]))
-    else: raise QuantmlError(f"stop_on must be 'rank_ic' or 'log_loss' (got {stop_on!r})")
-    return lgb.train(train_set=dtrain, num_boost_round=num_boost_round, valid_sets=[_lgb_data(ds, va, obj, dtrain)],
-                     callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)], **kw)
+    metric = 'binary_logloss' if stop_on == 'log_loss' else 'None'
+    return lgb.train({**params, 'metric': metric}, dtrain, num_boost_round=num_boost_round, valid_sets=[dvalid], feval=feval,
+                     callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)])
 
-# %% ../nbs/01_trainer.ipynb #95f392b3
+# %% ../nbs/01_trainer.ipynb #a3c5d8c9
 SEARCH_SPACE = dict(num_leaves=(7, 63), learning_rate=(0.01, 0.2), min_data_in_leaf=(50, 1000), feature_fraction=(0.5, 1.0),
                     bagging_fraction=(0.5, 1.0), lambda_l2=(1e-3, 10.0))
 
@@ -100,11 +108,11 @@ def fold_score(y, p, fwd_ret, date, binary:bool) -> dict:
         out['log_loss'] = float(skm.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1]))
     return out
 
-def cv_scores(ds:Dataset, folds:list, params:dict, num_boost_round:int=300, stop_on:str='rank_ic', report=None) -> list:
+def cv_scores(ds:Dataset, folds:list, params:dict, num_boost_round:int=300, stop_on:str='rank_ic', report=None, cache:dict|None=None) -> list:
     "The validation score of each walk-forward fold (early stopping on the fold's own validation block)."
     out = []
     for j, (tr, va) in enumerate(folds):
-        b = fit_booster(ds, tr, va, params, num_boost_round, stop_on=stop_on)
+        b = fit_booster(ds, tr, va, params, num_boost_round, stop_on=stop_on, cache=cache, key=(j, params['objective'], stop_on))
         p = b.predict(ds.X[va], num_iteration=b.best_iteration or None)
         out.append(fold_score(ds.y[va], p, ds.fwd_ret[va], ds.date[va], ds.label.binary))
         if report: report(j, out)
@@ -114,14 +122,14 @@ def tune(ds:Dataset, folds:list, trials:int, seed:int=0, num_threads:int=0, obje
     "Optuna search over SEARCH_SPACE on the walk-forward folds; returns (best params, the study)."
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sign = -1 if metric == 'log_loss' else 1
+    sign, cache = (-1 if metric == 'log_loss' else 1), {}                # the folds' binned data, built once for all trials
     def objective_fn(trial):
         params = lgb_params(_suggest(trial), seed, num_threads, objective)
         def report(j, scores):
             trial.report(sign * float(np.nanmean([s[metric] for s in scores])), j)
             if trial.should_prune(): raise optuna.TrialPruned()
         stop = 'log_loss' if metric == 'log_loss' else 'rank_ic'
-        scores = cv_scores(ds, folds, params, stop_on=stop, report=report)
+        scores = cv_scores(ds, folds, params, stop_on=stop, report=report, cache=cache)
         trial.set_user_attr('folds', scores)                  # the chosen trial's fold scores are the tuned model's CV scores
         return sign * float(np.nanmean([s[metric] for s in scores]))
     study = optuna.create_study(direction='maximize', sampler=optuna.samplers.TPESampler(seed=seed),
