@@ -22,7 +22,7 @@ from .backtest import backtest, equal_weight, stats, plot_report
 # %% auto #0
 __all__ = ['run_pipeline', 'write_report']
 
-# %% ../nbs/04_integration.ipynb #e894d700
+# %% ../nbs/04_integration.ipynb #4bc618f7
 def _ic_by_year(pred:pd.DataFrame) -> pd.Series:
     "Mean per-date rank IC of walk-forward predictions, by year."
     codes, dates = pd.factorize(pred.date.to_numpy(), sort=True)
@@ -47,9 +47,10 @@ def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None
     feats = compute_features(prices)                                        # the panel's features: the only time they are computed
     ds = build_dataset(prices, label or LabelSpec(), features=feats, cs_norm=cs_norm)
     raw = ds if cs_norm is None else build_dataset(prices, ds.label, features=feats)    # the heuristic reads the raw indicators
-    base = train_model(ds, objective=objective, cv_folds=3, num_threads=num_threads)
+    folds = {}                                                              # the CV folds' binned data, shared by both versions
+    base = train_model(ds, objective=objective, cv_folds=3, num_threads=num_threads, cache=folds)
     report(0.25)
-    tuned = train_model(ds, objective=objective, cv_folds=3, trials=trials, num_threads=num_threads)
+    tuned = train_model(ds, objective=objective, cv_folds=3, trials=trials, num_threads=num_threads, cache=folds)
     report(0.55)
     va, vb = reg.save(base), reg.save(tuned)
     fit = [(v, m) for v, m in ((va, base), (vb, tuned)) if m.degenerate is None]

@@ -87,7 +87,7 @@ def fit_booster(ds:Dataset, train:np.ndarray, valid:np.ndarray, params:dict, num
     return lgb.train({**params, 'metric': metric}, dtrain, num_boost_round=num_boost_round, valid_sets=[dvalid], feval=feval,
                      callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)])
 
-# %% ../nbs/01_trainer.ipynb #a3c5d8c9
+# %% ../nbs/01_trainer.ipynb #87a3e34c
 SEARCH_SPACE = dict(num_leaves=(7, 63), learning_rate=(0.01, 0.2), min_data_in_leaf=(50, 1000), feature_fraction=(0.5, 1.0),
                     bagging_fraction=(0.5, 1.0), lambda_l2=(1e-3, 10.0))
 
@@ -118,11 +118,12 @@ def cv_scores(ds:Dataset, folds:list, params:dict, num_boost_round:int=300, stop
         if report: report(j, out)
     return out
 
-def tune(ds:Dataset, folds:list, trials:int, seed:int=0, num_threads:int=0, objective:str='binary', metric:str='rank_ic', on_progress=None) -> tuple:
+def tune(ds:Dataset, folds:list, trials:int, seed:int=0, num_threads:int=0, objective:str='binary', metric:str='rank_ic', on_progress=None,
+         cache:dict|None=None) -> tuple:
     "Optuna search over SEARCH_SPACE on the walk-forward folds; returns (best params, the study)."
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sign, cache = (-1 if metric == 'log_loss' else 1), {}                # the folds' binned data, built once for all trials
+    sign, cache = (-1 if metric == 'log_loss' else 1), ({} if cache is None else cache)   # the folds' binned data, built once for all trials
     def objective_fn(trial):
         params = lgb_params(_suggest(trial), seed, num_threads, objective)
         def report(j, scores):
@@ -243,7 +244,7 @@ def data_fingerprint(ds:Dataset, rows:np.ndarray) -> dict:
                 last_date=str(pd.Timestamp(ds.date[rows].max()).date()), rows=int(rows.sum()), sha256=h.hexdigest(),
                 prices_sha256=ds.provenance.get('prices_sha256'))
 
-# %% ../nbs/01_trainer.ipynb #499bd21f
+# %% ../nbs/01_trainer.ipynb #a96d700d
 def _frame(ds, mask, p):
     return pd.DataFrame({'symbol': ds.symbol[mask], 'date': ds.date[mask], 'p': p, 'y': ds.y[mask], 'fwd_ret': ds.fwd_ret[mask]})
 
@@ -262,6 +263,7 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
                 baselines:bool=True,            # fit the linear baseline too
                 cs_norm:str|None=None,          # with prices: per-date feature normalisation
                 on_progress=None,               # called with the fraction done
+                cache:dict|None=None,           # binned fold data to share with other models of the same dataset and folds
                ) -> TrainedModel:
     "Purged chronological split, (tuning), LightGBM with early stopping on the validation rank IC, and test metrics beside baselines."
     t0 = time.perf_counter()
@@ -278,11 +280,11 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
     report('tuning')
     if trials:
         if not folds: raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")
-        best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on)
+        best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on, cache=cache)
         p, tuned = lgb_params(best, seed, num_threads, obj), [t.value for t in study.trials]     # each trial's objective, recorded
     else: p, tuned = lgb_params(params, seed, num_threads, obj), []
     report('cv')
-    cv = study.best_trial.user_attrs['folds'] if trials else cv_scores(ds, folds, p, stop_on=stop_on) if folds else []
+    cv = study.best_trial.user_attrs['folds'] if trials else cv_scores(ds, folds, p, stop_on=stop_on, cache=cache) if folds else []
     report('fit')
     stop, held = split_validation(ds, seg.valid, split.embargo)
     b = fit_booster(ds, seg.train, stop, p, num_boost_round, early_stopping_rounds, stop_on)
