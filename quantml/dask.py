@@ -439,7 +439,7 @@ def _truncated(b, n_iter):
     import lightgbm as lgb
     return lgb.Booster(model_str=b.model_to_string(num_iteration=n_iter))
 
-# %% ../nbs/05_dask.ipynb #3c31f703
+# %% ../nbs/05_dask.ipynb #adb7ebd3
 def _window_of(path, as_of, bars) -> pd.DataFrame:
     "The last `bars` bars up to `as_of` of every symbol in a group, as `quantml.signal` reads them from the store."
     w = read_group(path)
@@ -458,6 +458,9 @@ def score_universe_dask(client,                   # a Dask client (`connect`)
                        ) -> pd.DataFrame:
     "Every symbol's signal as of its latest bar (or `as_of`), scored group by group on the workers, best first."
     svc = SignalService(None, registry, model, top_k)
+    if svc.model is not None and svc.model.cs_norm:
+        raise QuantmlError(f"model {svc.version} normalises its features within each date ({svc.model.cs_norm}), and a Dask partition holds "
+                           "only its own symbols of a date: score it with SignalService.score_universe on one machine")
     remote = client.scatter(svc, broadcast=True)
     got = client.gather([client.submit(_score_group, path, remote, as_of, explain, lookback_days) for path in data.paths])
     frames = [df for df, _ in got if len(df)]

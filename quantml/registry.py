@@ -148,7 +148,7 @@ def save(self:ModelRegistry, m:TrainedModel) -> str:
         self._write_index(idx)
     return v
 
-# %% ../nbs/02_registry.ipynb #7dd84b8e
+# %% ../nbs/02_registry.ipynb #9fd1bcb2
 _HIGHER = {'auc', 'logreg_auc', 'valid_auc', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'precision_weighted',
            'recall_weighted', 'f1_weighted', 'mcc', 'ic', 'rank_ic', 'icir', 'rank_icir', 'rank_ic_t', 'rank_ic_positive', 'long_short',
            'valid_rank_ic', 'valid_rank_ic_t', 'valid_ic', 'valid_rank_icir', 'valid_long_short', 'baseline_rank_ic'}
@@ -199,7 +199,7 @@ def _resolve(self:ModelRegistry, ref, idx) -> str:
     return idx['aliases'][ref]
 
 @patch
-def compare(self:ModelRegistry, metric:str='auc') -> pd.DataFrame:
+def compare(self:ModelRegistry, metric:str='valid_rank_ic') -> pd.DataFrame:
     "Every version's value of `metric`, best first (knowing whether higher or lower is better)."
     higher = metric_direction(metric)
     idx = self._read()
