@@ -160,13 +160,14 @@ def _panel(starts, h, l, c, v, out, features):
         a, b = starts[s], starts[s + 1]
         _symbol_indicators(h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b], features)
 
-# %% ../nbs/00_features.ipynb #ff5158c0
-_NEEDED = ['symbol', 'date', 'high', 'low', 'close', 'volume']
+# %% ../nbs/00_features.ipynb #60df3ff7
+_FIELDS = ('high', 'low', 'close', 'volume')
 
-def _prepare(prices:pd.DataFrame):
-    "Sorted, checked arrays of a long OHLCV frame: (symbol codes, symbol names, dates, starts, h, l, c, v, row order)."
-    missing = [c for c in _NEEDED if c not in prices.columns]
-    if missing: raise QuantmlError(f"prices: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (need {', '.join(_NEEDED)})")
+def _prepare(prices:pd.DataFrame, fields:tuple=_FIELDS):
+    "Sorted, checked arrays of a long OHLCV frame: (symbol codes, symbol names, dates, starts, one array per field, row order)."
+    needed = ['symbol', 'date', *fields]
+    missing = [c for c in needed if c not in prices.columns]
+    if missing: raise QuantmlError(f"prices: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (need {', '.join(needed)})")
     codes, names = pd.factorize(prices['symbol'], sort=True)
     dates = prices['date'].to_numpy()
     if not np.issubdtype(dates.dtype, np.datetime64):
@@ -182,18 +183,20 @@ def _prepare(prices:pd.DataFrame):
             dup = np.flatnonzero(same & (dates[1:] == dates[:-1]))
             if len(dup): raise QuantmlError(f"prices: duplicate row for {names[codes[dup[0]]]} on {pd.Timestamp(dates[dup[0]]).date()}")
     take = (lambda col: np.ascontiguousarray(prices[col].to_numpy(dtype=float))) if order is None else (lambda col: prices[col].to_numpy(dtype=float)[order])
-    h, l, c, v = (take(col) for col in ('high', 'low', 'close', 'volume'))
-    bad = ~(np.isfinite(h) & np.isfinite(l) & np.isfinite(c) & np.isfinite(v)) | (h <= 0) | (l <= 0) | (c <= 0) | (v < 0)
+    arrays = tuple(take(col) for col in fields)
+    bad = np.zeros(len(codes), bool)
+    for col, a in zip(fields, arrays): bad |= ~np.isfinite(a) | ((a < 0) if col == 'volume' else (a <= 0))
     if bad.any():
         i = np.flatnonzero(bad)[0]
-        raise QuantmlError(f"prices: bad bar for {names[codes[i]]} on {pd.Timestamp(dates[i]).date()} (high {h[i]}, low {l[i]}, close {c[i]}, volume {v[i]}): "
+        raise QuantmlError(f"prices: bad bar for {names[codes[i]]} on {pd.Timestamp(dates[i]).date()} ("
+                           + ', '.join(f'{col} {a[i]}' for col, a in zip(fields, arrays)) + "): "
                            "prices must be finite and positive and volume finite and >= 0; load through quantml.store.ingest to find and reject such rows")
     starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)].astype(np.int64)
-    return codes, names, dates, starts, h, l, c, v, order
+    return codes, names, dates, starts, arrays, order
 
-# %% ../nbs/00_features.ipynb #43d66a9a
+# %% ../nbs/00_features.ipynb #89241f97
 def _compute(prices, features):
-    codes, names, dates, starts, h, l, c, v, order = _prepare(prices)
+    codes, names, dates, starts, (h, l, c, v), order = _prepare(prices)
     out = np.empty((22, len(c)))
     if len(c): _panel(starts, h, l, c, v, out, features)
     frame = pd.DataFrame(out.T, columns=FEATURES if features else INDICATORS, copy=False)
