@@ -7,7 +7,7 @@ Docs: https://quantml.github.io/quantml/api.html.md"""
 # %% auto #0
 __all__ = ['SYMBOL', 'VERSION', 'METRICS', 'TrainRequest', 'SignalsRequest', 'PromoteRequest', 'Jobs', 'create_app']
 
-# %% ../nbs/91_api.ipynb #bf8b5af6
+# %% ../nbs/91_api.ipynb #c5d35ae8
 import os, queue, re, threading, time, uuid
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,10 +18,10 @@ from .core import QuantmlError
 from .registry import ModelRegistry, _clean, metric_direction, _HIGHER, _LOWER
 from .store import read_prices
 from .signal import SignalService
-from .trainer import train_model, OBJECTIVES
-from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS
+from .trainer import train_model, OBJECTIVES, FEATURE_NORMS
+from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS
 
-# %% ../nbs/91_api.ipynb #3fea1ae8
+# %% ../nbs/91_api.ipynb #8fba044e
 SYMBOL = r'^[A-Za-z0-9^][A-Za-z0-9.^_-]{0,15}$'
 VERSION = r'^v[1-9][0-9]{0,8}$'
 METRICS = sorted(_HIGHER | _LOWER)
@@ -36,6 +36,8 @@ class TrainRequest(BaseModel):
     label: Literal[FAMILIES] = Field(LabelSpec().family, description="label family: threshold (forward return > threshold), excess (beats the date's median), rank (the date's percentile)")
     objective: Literal[tuple(sorted({o for v in OBJECTIVES.values() for o in v}))] | None = Field(None, description="LightGBM objective; the label's default when omitted")
     cs_norm: Literal[CS_NORMS] | None = Field(None, description="normalise each feature within its date (rank or robust z-score)")
+    features: Literal[FEATURE_SETS] = Field('seed22', description="feature set: seed22 (the seed's 22 indicators), alpha158 (Qlib's Alpha158), all")
+    feature_norm: Literal[FEATURE_NORMS] | None = Field(None, description="robust: a z-score fitted on the training segment, saved with the model")
     returns: Literal[RETURNS] = Field('open', description="forward return: next open to the open h bars later (open), or close to close")
     threshold: float = Field(0.02, gt=-0.5, lt=0.5, description="threshold label: forward return > threshold")
     horizon: int = Field(5, ge=1, le=60, description="label horizon in bars")
@@ -84,13 +86,14 @@ class Jobs:
             except Exception as e:
                 self._set(jid, state='failed', error=str(e) if isinstance(e, QuantmlError) else f"{type(e).__name__}: {e}", finished=time.time())
 
-# %% ../nbs/91_api.ipynb #79279f5d
+# %% ../nbs/91_api.ipynb #24cb5137
 def _train_job(db, reg):
     def run(req:TrainRequest, on_progress):
         prices = read_prices(db, req.symbols)
         if req.lookback_days: prices = prices[prices.date >= prices.date.drop_duplicates().nlargest(req.lookback_days).min()]
         m = train_model(prices, LabelSpec(req.label, req.horizon, req.threshold, req.returns), SplitSpec(test_frac=req.test_size),
-                        objective=req.objective, cs_norm=req.cs_norm, num_boost_round=req.num_boost_round,
+                        objective=req.objective, cs_norm=req.cs_norm, features=req.features, feature_norm=req.feature_norm,
+                        num_boost_round=req.num_boost_round,
                         trials=req.trials, cv_folds=3 if req.trials else 0, on_progress=on_progress)
         return reg.save(m)
     return run

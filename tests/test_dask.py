@@ -140,3 +140,21 @@ def test_cli_on_a_running_scheduler(tmp_path):
         for p in reversed(procs): p.terminate()
         for p in procs: p.wait(timeout=60)
         log.close()
+
+def test_alpha158_model_with_fitted_normalisation_scores_the_same_on_the_cluster(client, tmp_path):
+    "The partitions compute the model's own feature set and apply its fitted medians and scales, as the single machine does."
+    from quantml.synth import synth_market
+    from quantml.alpha158 import ALPHA158
+    ingest(synth_market(60, 1000, seed=3, signal=1.0), tmp_path / 'syn.duckdb')
+    db, data = tmp_path / 'syn.duckdb', export_parquet(tmp_path / 'syn.duckdb', tmp_path / 'parquet', symbols_per_group=10)
+    m = train_model(read_prices(db), LabelSpec('excess'), features='alpha158', feature_norm='robust', cv_folds=0, baselines=False, num_threads=2)
+    assert m.degenerate is None, m.degenerate
+    reg = ModelRegistry(tmp_path / 'models')
+    reg.save(m)
+    with SignalService(db, reg) as svc:
+        assert svc.source == 'ml'
+        as_of = str(read_prices(db).date.iloc[-40].date())
+        single = svc.score_universe(as_of=as_of, explain=True)
+        pd.testing.assert_frame_equal(score_universe_dask(client, data, reg, as_of=as_of, explain=True), single)
+    assert len(data.groups) == 6 and len(single) == 60
+    assert single.top_signals.map(lambda t: all(x['feature'] in ALPHA158 for x in t)).all()
