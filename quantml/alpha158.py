@@ -16,8 +16,8 @@ from .features import _prepare, _CACHE
 __all__ = ['WINDOWS', 'KBAR', 'PRICE', 'ROLLING', 'ALPHA158', 'ALPHA158_WARMUP', 'EPS', 'FLAT', 'ROC', 'MA', 'STD', 'BETA',
            'RSQR', 'RESI', 'MAX', 'MIN', 'QTLU', 'QTLD', 'RANK', 'RSV', 'IMAX', 'IMIN', 'IMXD', 'CORR', 'CORD', 'CNTP',
            'CNTN', 'CNTD', 'SUMP', 'SUMN', 'SUMD', 'VMA', 'VSTD', 'WVMA', 'VSUMP', 'VSUMN', 'VSUMD', 'QLIB_FIELDS',
-           'compute_alpha158', 'alpha158_reference', 'max_error', 'to_qlib', 'qlib_alpha158', 'qlib_tolerance',
-           'qlib_gap_rows']
+           'QLIB_LGB_PARAMS', 'compute_alpha158', 'alpha158_reference', 'max_error', 'to_qlib', 'qlib_alpha158',
+           'qlib_tolerance', 'qlib_gap_rows', 'qlib_lightgbm']
 
 # %% ../nbs/00_features_alpha158.ipynb #f496aae2
 WINDOWS = (5, 10, 20, 30, 60)
@@ -277,3 +277,40 @@ def qlib_gap_rows(prices:pd.DataFrame) -> np.ndarray:
     at, sym = cal.get_indexer(pd.DatetimeIndex(prices['date'])), prices['symbol'].to_numpy()
     gap = np.r_[False, (np.diff(at) != 1) & (sym[1:] == sym[:-1])].astype(float)
     return pd.Series(gap).groupby(sym).transform(lambda s: s.rolling(ALPHA158_WARMUP, min_periods=1).max()).to_numpy() > 0
+
+# %% ../nbs/00_features_alpha158.ipynb #3af36dce
+QLIB_LGB_PARAMS = dict(loss='mse', colsample_bytree=0.8879, learning_rate=0.2, subsample=0.8789, lambda_l1=205.6999, lambda_l2=580.9768,
+                       max_depth=8, num_leaves=210)      # workflow_config_lightgbm_Alpha158.yaml (num_threads set by the caller)
+
+def qlib_lightgbm(folder, segments:dict, recipe:str='default', seeds:tuple=(0, 1, 2), num_threads:int=2) -> pd.DataFrame:
+    """Qlib's LightGBM benchmark on a Qlib folder: symbol, date, seed, Qlib's test prediction and Qlib's raw label.
+    `segments`: {'train': (start, end), 'valid': ..., 'test': ...} as 'YYYY-MM-DD'. Needs `pyqlib`."""
+    import os, logging, tempfile
+    os.environ.setdefault('MLFLOW_ALLOW_FILE_STORE', 'true')
+    import qlib
+    from qlib.contrib.data.handler import Alpha158
+    from qlib.data.dataset import DatasetH
+    from qlib.data.dataset.handler import DataHandlerLP
+    from qlib.contrib.model.gbdt import LGBModel
+    from qlib.workflow import R
+    if recipe not in ('default', 'robust'): raise QuantmlError(f"recipe must be 'default' or 'robust' (got {recipe!r})")
+    qlib.init(provider_uri=str(folder), region='us', kernels=num_threads, expression_cache=None, dataset_cache=None, logging_level=logging.WARNING)
+    (t0, _), (_, t1) = segments['train'], segments['test']
+    kw = dict(instruments='all', start_time=t0, end_time=t1, fit_start_time=t0, fit_end_time=segments['train'][1])
+    if recipe == 'robust':
+        kw.update(infer_processors=[dict(class_='RobustZScoreNorm', kwargs=dict(fields_group='feature', clip_outlier=True)),
+                                    dict(class_='Fillna', kwargs=dict(fields_group='feature'))],
+                  learn_processors=[dict(class_='DropnaLabel'), dict(class_='CSRankNorm', kwargs=dict(fields_group='label'))])
+        kw = {**kw, 'infer_processors': [{'class': d['class_'], 'kwargs': d.get('kwargs', {})} for d in kw['infer_processors']],
+              'learn_processors': [{'class': d['class_'], 'kwargs': d.get('kwargs', {})} for d in kw['learn_processors']]}
+    ds = DatasetH(Alpha158(**kw), segments={k: tuple(v) for k, v in segments.items()})
+    label = ds.prepare('test', col_set='label', data_key=DataHandlerLP.DK_R).iloc[:, 0]
+    out = []
+    with tempfile.TemporaryDirectory() as tmp, R.start(experiment_name='quantml-reference', uri=f'file:{tmp}/mlruns'):
+        for seed in seeds:
+            model = LGBModel(**QLIB_LGB_PARAMS, num_threads=num_threads, seed=seed)
+            model.fit(ds, verbose_eval=0)
+            pred = model.predict(ds, segment='test')
+            f = pd.DataFrame({'pred': pred, 'label': label.reindex(pred.index)}).reset_index()
+            out.append(f.rename(columns={'instrument': 'symbol', 'datetime': 'date'}).assign(seed=seed, trees=model.model.best_iteration))
+    return pd.concat(out, ignore_index=True)[['symbol', 'date', 'seed', 'pred', 'label', 'trees']]
