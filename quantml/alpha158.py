@@ -278,14 +278,14 @@ def qlib_gap_rows(prices:pd.DataFrame) -> np.ndarray:
     gap = np.r_[False, (np.diff(at) != 1) & (sym[1:] == sym[:-1])].astype(float)
     return pd.Series(gap).groupby(sym).transform(lambda s: s.rolling(ALPHA158_WARMUP, min_periods=1).max()).to_numpy() > 0
 
-# %% ../nbs/00_features_alpha158.ipynb #3af36dce
+# %% ../nbs/00_features_alpha158.ipynb #b4a7a63e
 QLIB_LGB_PARAMS = dict(loss='mse', colsample_bytree=0.8879, learning_rate=0.2, subsample=0.8789, lambda_l1=205.6999, lambda_l2=580.9768,
                        max_depth=8, num_leaves=210)      # workflow_config_lightgbm_Alpha158.yaml (num_threads set by the caller)
 
 def qlib_lightgbm(folder, segments:dict, recipe:str='default', seeds:tuple=(0, 1, 2), num_threads:int=2) -> pd.DataFrame:
     """Qlib's LightGBM benchmark on a Qlib folder: symbol, date, seed, Qlib's test prediction and Qlib's raw label.
     `segments`: {'train': (start, end), 'valid': ..., 'test': ...} as 'YYYY-MM-DD'. Needs `pyqlib`."""
-    import os, logging, tempfile
+    import os, logging, tempfile, contextlib
     os.environ.setdefault('MLFLOW_ALLOW_FILE_STORE', 'true')
     import qlib
     from qlib.contrib.data.handler import Alpha158
@@ -306,7 +306,9 @@ def qlib_lightgbm(folder, segments:dict, recipe:str='default', seeds:tuple=(0, 1
     ds = DatasetH(Alpha158(**kw), segments={k: tuple(v) for k, v in segments.items()})
     label = ds.prepare('test', col_set='label', data_key=DataHandlerLP.DK_R).iloc[:, 0]
     out = []
-    with tempfile.TemporaryDirectory() as tmp, R.start(experiment_name='quantml-reference', uri=f'file:{tmp}/mlruns'):
+    # Qlib's experiment manager puts a lock file at the tracking path with its leading '/' stripped, i.e. under the working
+    # directory: work inside the temporary folder so nothing is left behind
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), R.start(experiment_name='quantml-reference', uri=(Path(tmp) / 'mlruns').as_uri()):
         for seed in seeds:
             model = LGBModel(**QLIB_LGB_PARAMS, num_threads=num_threads, seed=seed)
             model.fit(ds, verbose_eval=0)
