@@ -278,41 +278,39 @@ def qlib_gap_rows(prices:pd.DataFrame) -> np.ndarray:
     gap = np.r_[False, (np.diff(at) != 1) & (sym[1:] == sym[:-1])].astype(float)
     return pd.Series(gap).groupby(sym).transform(lambda s: s.rolling(ALPHA158_WARMUP, min_periods=1).max()).to_numpy() > 0
 
-# %% ../nbs/00_features_alpha158.ipynb #b4a7a63e
+# %% ../nbs/00_features_alpha158.ipynb #5265931a
 QLIB_LGB_PARAMS = dict(loss='mse', colsample_bytree=0.8879, learning_rate=0.2, subsample=0.8789, lambda_l1=205.6999, lambda_l2=580.9768,
                        max_depth=8, num_leaves=210)      # workflow_config_lightgbm_Alpha158.yaml (num_threads set by the caller)
 
 def qlib_lightgbm(folder, segments:dict, recipe:str='default', seeds:tuple=(0, 1, 2), num_threads:int=2) -> pd.DataFrame:
     """Qlib's LightGBM benchmark on a Qlib folder: symbol, date, seed, Qlib's test prediction and Qlib's raw label.
     `segments`: {'train': (start, end), 'valid': ..., 'test': ...} as 'YYYY-MM-DD'. Needs `pyqlib`."""
-    import os, logging, tempfile, contextlib
-    os.environ.setdefault('MLFLOW_ALLOW_FILE_STORE', 'true')
-    import qlib
-    from qlib.contrib.data.handler import Alpha158
-    from qlib.data.dataset import DatasetH
-    from qlib.data.dataset.handler import DataHandlerLP
-    from qlib.contrib.model.gbdt import LGBModel
-    from qlib.workflow import R
+    import io, logging, contextlib, types
+    from unittest import mock
     if recipe not in ('default', 'robust'): raise QuantmlError(f"recipe must be 'default' or 'robust' (got {recipe!r})")
+    with contextlib.redirect_stdout(io.StringIO()):       # Qlib prints its optional models' absence at import
+        import qlib
+        import qlib.contrib.model.gbdt as gbdt
+        from qlib.contrib.data.handler import Alpha158
+        from qlib.data.dataset import DatasetH
+        from qlib.data.dataset.handler import DataHandlerLP
     qlib.init(provider_uri=str(folder), region='us', kernels=num_threads, expression_cache=None, dataset_cache=None, logging_level=logging.WARNING)
     (t0, _), (_, t1) = segments['train'], segments['test']
     kw = dict(instruments='all', start_time=t0, end_time=t1, fit_start_time=t0, fit_end_time=segments['train'][1])
     if recipe == 'robust':
-        kw.update(infer_processors=[dict(class_='RobustZScoreNorm', kwargs=dict(fields_group='feature', clip_outlier=True)),
-                                    dict(class_='Fillna', kwargs=dict(fields_group='feature'))],
-                  learn_processors=[dict(class_='DropnaLabel'), dict(class_='CSRankNorm', kwargs=dict(fields_group='label'))])
-        kw = {**kw, 'infer_processors': [{'class': d['class_'], 'kwargs': d.get('kwargs', {})} for d in kw['infer_processors']],
-              'learn_processors': [{'class': d['class_'], 'kwargs': d.get('kwargs', {})} for d in kw['learn_processors']]}
+        kw.update(infer_processors=[{'class': 'RobustZScoreNorm', 'kwargs': dict(fields_group='feature', clip_outlier=True)},
+                                    {'class': 'Fillna', 'kwargs': dict(fields_group='feature')}],
+                  learn_processors=[{'class': 'DropnaLabel'}, {'class': 'CSRankNorm', 'kwargs': dict(fields_group='label')}])
     ds = DatasetH(Alpha158(**kw), segments={k: tuple(v) for k, v in segments.items()})
     label = ds.prepare('test', col_set='label', data_key=DataHandlerLP.DK_R).iloc[:, 0]
     out = []
-    # Qlib's experiment manager puts a lock file at the tracking path with its leading '/' stripped, i.e. under the working
-    # directory: work inside the temporary folder so nothing is left behind
-    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), R.start(experiment_name='quantml-reference', uri=(Path(tmp) / 'mlruns').as_uri()):
-        for seed in seeds:
-            model = LGBModel(**QLIB_LGB_PARAMS, num_threads=num_threads, seed=seed)
+    for seed in seeds:
+        model = gbdt.LGBModel(**QLIB_LGB_PARAMS, num_threads=num_threads, seed=seed)
+        # LGBModel.fit ends by logging each round's loss to MLflow (which current MLflow refuses without
+        # MLFLOW_ALLOW_FILE_STORE=true); only the predictions are wanted, so that logging is switched off
+        with mock.patch.object(gbdt, 'R', types.SimpleNamespace(log_metrics=lambda **k: None)), contextlib.redirect_stdout(io.StringIO()):
             model.fit(ds, verbose_eval=0)
-            pred = model.predict(ds, segment='test')
-            f = pd.DataFrame({'pred': pred, 'label': label.reindex(pred.index)}).reset_index()
-            out.append(f.rename(columns={'instrument': 'symbol', 'datetime': 'date'}).assign(seed=seed, trees=model.model.best_iteration))
+        pred = model.predict(ds, segment='test')
+        f = pd.DataFrame({'pred': pred, 'label': label.reindex(pred.index)}).reset_index()
+        out.append(f.rename(columns={'instrument': 'symbol', 'datetime': 'date'}).assign(seed=seed, trees=model.model.best_iteration))
     return pd.concat(out, ignore_index=True)[['symbol', 'date', 'seed', 'pred', 'label', 'trees']]
