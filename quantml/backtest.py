@@ -13,7 +13,8 @@ from .core import QuantmlError
 from .dataset import forward_return
 
 # %% auto #0
-__all__ = ['open_to_open', 'BacktestResult', 'backtest', 'deflated_sharpe', 'stats', 'equal_weight', 'plot_report']
+__all__ = ['CONSTRUCTIONS', 'WEIGHTINGS', 'open_to_open', 'BacktestResult', 'backtest', 'deflated_sharpe_ratio',
+           'deflated_sharpe', 'stats', 'equal_weight', 'plot_report']
 
 # %% ../nbs/03a_backtest.ipynb #03888c39
 def open_to_open(prices:pd.DataFrame) -> pd.Series:
@@ -21,7 +22,7 @@ def open_to_open(prices:pd.DataFrame) -> pd.Series:
     f = forward_return(prices, horizon=1, returns='open')
     return pd.Series(f.fwd_ret.to_numpy(), index=pd.MultiIndex.from_frame(f[['symbol', 'date']]), name='fwd_open_ret')
 
-# %% ../nbs/03a_backtest.ipynb #1b2aeb29
+# %% ../nbs/03a_backtest.ipynb #11f73c35
 @dataclass
 class BacktestResult:
     "Daily returns (net and gross), weights turnover and exposure of one strategy."
@@ -32,31 +33,95 @@ class BacktestResult:
     trades: int                 # number of position changes (entries and exits of a symbol)
     name: str = 'strategy'
 
+CONSTRUCTIONS = ('topk', 'tranches', 'dropout', 'long_short')
+WEIGHTINGS = ('equal', 'inverse_vol')
+
+def _side_weights(sel:pd.DataFrame, inv_vol:pd.DataFrame|None) -> pd.DataFrame:
+    "Weights summing to 1 on each date over the selected (True) cells: equal, or proportional to 1 / volatility."
+    raw = sel.astype(float) if inv_vol is None else inv_vol.where(sel, 0.0)
+    return raw.div(raw.sum(axis=1).where(lambda x: x > 0), axis=0).fillna(0.0)
+
+def _inverse_vol(prices:pd.DataFrame, index, columns, window:int) -> pd.DataFrame:
+    "1 / the standard deviation of daily close-to-close returns over the last `window` bars, per (date, symbol); the date's median where unknown (equal weights on a date where no symbol has the history)."
+    p = prices.sort_values(['symbol', 'date'])
+    vol = p.groupby('symbol')['close'].pct_change().groupby(p['symbol']).transform(lambda x: x.rolling(window, min_periods=window).std())
+    V = pd.DataFrame({'symbol': p['symbol'].to_numpy(), 'date': p['date'].to_numpy(), 'v': vol.to_numpy()}).pivot(index='date', columns='symbol', values='v')
+    V = V.reindex(index=index, columns=columns)
+    V = V.where(V > 0)
+    return (1.0 / V.T.fillna(V.median(axis=1)).T).fillna(1.0)
+
+def _dropout(P:pd.DataFrame, k:int, n_drop:int) -> pd.DataFrame:
+    "Qlib's top-k dropout holdings (True) per date, from the scores P (NaN: not tradeable that date)."
+    held, rows = [], []
+    cols = {c: j for j, c in enumerate(P.columns)}
+    for t in range(len(P)):
+        score = P.iloc[t].dropna()
+        ranked = score.sort_values(ascending=False, kind='stable').index
+        scored = [s for s in held if s in score.index]                  # a holding without a score today cannot trade: kept
+        cand = [s for s in ranked if s not in held][:max(n_drop + k - len(held), 0)]
+        comb = sorted(scored + cand, key=lambda s: -score[s])
+        worst = set(comb[len(comb) - n_drop:]) if n_drop else set()
+        sell = [s for s in scored if s in worst]
+        buy = cand[:max(len(sell) + k - len(held), 0)]
+        held = [s for s in held if s not in sell] + buy
+        row = np.zeros(len(cols), bool); row[[cols[s] for s in held]] = True
+        rows.append(row)
+    return pd.DataFrame(np.array(rows).reshape(len(P), len(cols)), index=P.index, columns=P.columns)
+
 def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up to `date` only
              prices:pd.DataFrame,         # long OHLCV of the same symbols (opens are what fills use)
-             k:int=10,                    # symbols held long (and short, with short=True)
-             min_prob:float=0.0,          # hold a long only at or above this probability
-             short:bool=False,            # also short the bottom k
+             k:int=10,                    # symbols held long (and short, with short=True): topk, tranches, dropout
+             min_prob:float=0.0,          # topk: hold a long only at or above this probability
+             short:bool=False,            # topk: also short the bottom k
              fee_bps:float=1.0,           # fees, basis points per side
              slippage_bps:float=2.0,      # slippage, basis points per side
-             name:str='strategy') -> BacktestResult:
-    "Daily top-k portfolio on the predictions, filled at next opens, net of costs."
+             name:str='strategy',
+             construction:str='topk',     # topk | tranches | dropout | long_short
+             horizon:int=5,               # tranches: bars each tranche is held
+             n_drop:int|None=None,        # dropout: most holdings sold a day (None: k // 10, at least 1)
+             quantile:float=0.2,          # long_short: the share of the cross-section on each side
+             weighting:str='equal',       # equal | inverse_vol
+             vol_window:int=20,           # inverse_vol: bars of returns in the volatility
+            ) -> BacktestResult:
+    "A portfolio on the predictions (see CONSTRUCTIONS), filled at next opens, net of costs."
     if k < 1: raise QuantmlError(f"k must be at least 1 (got {k})")
+    if construction not in CONSTRUCTIONS: raise QuantmlError(f"construction must be one of {', '.join(CONSTRUCTIONS)} (got {construction!r})")
+    if weighting not in WEIGHTINGS: raise QuantmlError(f"weighting must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
+    if construction == 'tranches' and not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 250): raise QuantmlError(f"horizon must be 1 to 250 bars (got {horizon})")
+    if construction == 'long_short' and not (0 < quantile <= 0.5): raise QuantmlError(f"quantile must be in (0, 0.5] (got {quantile})")
+    n_drop = max(k // 10, 1) if n_drop is None else n_drop
+    if construction == 'dropout' and not (0 <= n_drop <= k): raise QuantmlError(f"n_drop must be 0 to k={k} (got {n_drop})")
     need = {'symbol', 'date', 'p'} - set(predictions.columns)
     if need: raise QuantmlError(f"predictions: missing column{'s' if len(need) > 1 else ''} {', '.join(sorted(need))}")
     r = open_to_open(prices)
     d = predictions[['symbol', 'date', 'p']].join(r, on=['symbol', 'date']).dropna(subset=['p', 'fwd_open_ret'])
     if d.empty: raise QuantmlError("no prediction has a next-open return: predictions and prices do not overlap")
     d = d.sort_values(['date', 'p'], ascending=[True, False], kind='stable')
-    n = d.groupby('date').cumcount()
-    size = d.groupby('date')['p'].transform('size')
-    w = np.where((n < k) & (d['p'] >= min_prob), 1.0, 0.0)
-    if short: w = w - np.where((size - n <= k) & (n >= k), 1.0, 0.0)
-    d['w'] = w
-    cnt_long = d.assign(l=d.w > 0).groupby('date')['l'].transform('sum').clip(lower=1)
-    cnt_short = d.assign(s=d.w < 0).groupby('date')['s'].transform('sum').clip(lower=1)
-    d['w'] = np.where(d.w > 0, 1.0 / cnt_long, np.where(d.w < 0, -1.0 / cnt_short, 0.0))
-    W = d.pivot_table(index='date', columns='symbol', values='w', fill_value=0.0).sort_index()
+    if construction == 'topk' and weighting == 'equal':
+        n = d.groupby('date').cumcount()
+        size = d.groupby('date')['p'].transform('size')
+        w = np.where((n < k) & (d['p'] >= min_prob), 1.0, 0.0)
+        if short: w = w - np.where((size - n <= k) & (n >= k), 1.0, 0.0)
+        d['w'] = w
+        cnt_long = d.assign(l=d.w > 0).groupby('date')['l'].transform('sum').clip(lower=1)
+        cnt_short = d.assign(s=d.w < 0).groupby('date')['s'].transform('sum').clip(lower=1)
+        d['w'] = np.where(d.w > 0, 1.0 / cnt_long, np.where(d.w < 0, -1.0 / cnt_short, 0.0))
+        W = d.pivot_table(index='date', columns='symbol', values='w', fill_value=0.0).sort_index()
+    else:
+        P = d.pivot(index='date', columns='symbol', values='p').sort_index()
+        inv = _inverse_vol(prices, P.index, P.columns, vol_window) if weighting == 'inverse_vol' else None
+        rank = P.rank(axis=1, ascending=False, method='first')          # 1 = best; NaN where not tradeable
+        count = P.notna().sum(axis=1)
+        if construction == 'long_short':
+            nq = np.maximum(np.floor(count * quantile), 1)
+            W = _side_weights(rank.le(nq, axis=0), inv) - _side_weights(rank.gt(count - nq, axis=0) & ~rank.le(nq, axis=0), inv)
+        elif construction == 'dropout':
+            W = _side_weights(_dropout(P, k, n_drop), inv)
+        else:
+            top = rank.le(k) & P.ge(min_prob)
+            W = _side_weights(top, inv)
+            if construction == 'topk' and short: W = W - _side_weights(rank.gt(count - k, axis=0) & ~rank.le(k), inv)
+            if construction == 'tranches': W = W.rolling(horizon, min_periods=1).sum() / horizon
     R = d.pivot_table(index='date', columns='symbol', values='fwd_open_ret').reindex_like(W).fillna(0.0)
     gross = (W * R).sum(axis=1)
     turnover = W.diff().abs().sum(axis=1); turnover.iloc[0] = W.iloc[0].abs().sum()
@@ -64,19 +129,22 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
     trades = int(((W != 0).astype(int).diff().abs().sum().sum()) + (W.iloc[0] != 0).sum())
     return BacktestResult(gross - cost, gross, turnover, W.abs().sum(axis=1), trades, name)
 
-# %% ../nbs/03a_backtest.ipynb #9be6dece
-def deflated_sharpe(returns:pd.Series, trials:int=1) -> float:
-    "Probability that the per-period Sharpe ratio beats the expected best of `trials` null strategies."
-    from scipy.stats import norm, skew, kurtosis
-    x = np.asarray(returns, float); x = x[np.isfinite(x)]
-    T = len(x)
-    if T < 3 or x.std(ddof=1) == 0: return float('nan')
-    sr = x.mean() / x.std(ddof=1)
-    g3, g4 = skew(x), kurtosis(x, fisher=False)
+# %% ../nbs/03a_backtest.ipynb #6660648f
+def deflated_sharpe_ratio(sr:float, T:int, skew:float, kurtosis:float, trials:int=1) -> float:
+    """Bailey and López de Prado's deflated Sharpe ratio from its inputs: a per-period Sharpe ratio `sr` over `T` periods with
+    that skewness and (non-excess) kurtosis, the best of `trials` tries."""
+    from scipy.stats import norm
     N, gamma = max(int(trials), 1), 0.5772156649
     sr0 = 0.0 if N == 1 else math.sqrt(1 / (T - 1)) * ((1 - gamma) * norm.ppf(1 - 1 / N) + gamma * norm.ppf(1 - 1 / (N * math.e)))
-    den = 1 - g3 * sr + (g4 - 1) / 4 * sr ** 2
+    den = 1 - skew * sr + (kurtosis - 1) / 4 * sr ** 2
     return float(norm.cdf((sr - sr0) * math.sqrt(T - 1) / math.sqrt(den))) if den > 0 else float('nan')
+
+def deflated_sharpe(returns:pd.Series, trials:int=1) -> float:
+    "Probability that the per-period Sharpe ratio of these returns beats the expected best of `trials` null strategies."
+    from scipy.stats import skew, kurtosis
+    x = np.asarray(returns, float); x = x[np.isfinite(x)]
+    if len(x) < 3 or x.std(ddof=1) == 0: return float('nan')
+    return deflated_sharpe_ratio(x.mean() / x.std(ddof=1), len(x), skew(x), kurtosis(x, fisher=False), trials)
 
 def stats(res:BacktestResult, trials:int=1, periods:int=252) -> dict:
     "Total and annualised return, volatility, Sharpe, Sortino, max drawdown, Calmar, turnover, hit rate, exposure, trades, deflated Sharpe."
