@@ -14,7 +14,8 @@ from .dataset import forward_return
 
 # %% auto #0
 __all__ = ['CONSTRUCTIONS', 'WEIGHTINGS', 'open_to_open', 'BacktestResult', 'backtest', 'deflated_sharpe_ratio',
-           'deflated_sharpe', 'stats', 'equal_weight', 'plot_report']
+           'deflated_sharpe', 'stats', 'equal_weight', 'block_bootstrap_ci', 'relative_stats', 'to_alphalens',
+           'plot_report']
 
 # %% ../nbs/03a_backtest.ipynb #03888c39
 def open_to_open(prices:pd.DataFrame) -> pd.Series:
@@ -173,6 +174,48 @@ def equal_weight(prices:pd.DataFrame, dates=None) -> BacktestResult:
     g = r.groupby(level='date').mean().sort_index()
     one = pd.Series(1.0, index=g.index)
     return BacktestResult(g, g, one * 0, one, 0, 'equal-weight universe')
+
+# %% ../nbs/03a_backtest.ipynb #82cb1ff4
+def block_bootstrap_ci(x, stat=np.mean, block:float=20.0, n_boot:int=1000, level:float=0.95, seed:int=0) -> tuple:
+    "(low, high) of `stat` over stationary-bootstrap resamples of the series x (mean block length `block`)."
+    x = np.asarray(x, float); x = x[np.isfinite(x)]; n = len(x)
+    if n < 10: return (float('nan'), float('nan'))
+    rng, p = np.random.default_rng(seed), 1.0 / block
+    out = np.empty(n_boot)
+    for b in range(n_boot):
+        start = rng.integers(0, n, n); new = rng.random(n) < p       # a new block starts with probability 1/block
+        idx = np.empty(n, np.int64); idx[0] = start[0]
+        for i in range(1, n): idx[i] = start[i] if new[i] else (idx[i - 1] + 1) % n
+        out[b] = stat(x[idx])
+    a = (1 - level) / 2
+    return float(np.nanquantile(out, a)), float(np.nanquantile(out, 1 - a))
+
+def _sharpe(x, periods=252): return x.mean() / x.std(ddof=1) * math.sqrt(periods) if x.std(ddof=1) > 0 else float('nan')
+
+def relative_stats(res:BacktestResult, universe:BacktestResult, periods:int=252, block:float=20.0, n_boot:int=1000, seed:int=0) -> dict:
+    "Excess annual return, tracking error, information ratio, beta, alpha and days beaten against the universe; bootstrap intervals."
+    both = pd.concat([res.returns.rename('r'), universe.returns.rename('u')], axis=1, join='inner').dropna()
+    if len(both) < 10: raise QuantmlError(f"{res.name}: fewer than 10 dates in common with {universe.name}")
+    r, u = both.r.to_numpy(), both.u.to_numpy(); ex = r - u
+    te = ex.std(ddof=1) * math.sqrt(periods)
+    beta = float(np.cov(r, u)[0, 1] / np.var(u, ddof=1)) if np.var(u) > 0 else float('nan')
+    sh_ci = block_bootstrap_ci(r, lambda x: _sharpe(x, periods), block, n_boot, seed=seed)
+    ir_ci = block_bootstrap_ci(ex, lambda x: _sharpe(x, periods), block, n_boot, seed=seed)
+    return dict(excess_annual_return=float(ex.mean() * periods), tracking_error=float(te), information_ratio=float(_sharpe(ex, periods)),
+                information_ratio_ci=ir_ci, sharpe=float(_sharpe(r, periods)), sharpe_ci=sh_ci, beta=beta,
+                alpha=float((r.mean() - beta * u.mean()) * periods), days_beaten=float(np.mean(r > u)), days=int(len(both)), block=block)
+
+# %% ../nbs/03a_backtest.ipynb #3b66a515
+def to_alphalens(predictions:pd.DataFrame, prices:pd.DataFrame) -> tuple:
+    "(factor, prices) for alphalens: factor indexed by (date, asset); prices' row t = each symbol's next open (the fill of a signal at t)."
+    need = {'symbol', 'date', 'p'} - set(predictions.columns)
+    if need: raise QuantmlError(f"predictions: missing column{'s' if len(need) > 1 else ''} {', '.join(sorted(need))}")
+    nxt = prices.sort_values(['symbol', 'date']).assign(fill=lambda d: d.groupby('symbol')['open'].shift(-1))
+    px = nxt.pivot(index='date', columns='symbol', values='fill').sort_index()
+    px.index.name, px.columns.name = 'date', None
+    f = predictions.dropna(subset=['p']).set_index(['date', 'symbol'])['p'].sort_index().rename('factor')
+    f.index.names = ['date', 'asset']
+    return f, px
 
 # %% ../nbs/03a_backtest.ipynb #1ee639ac
 def plot_report(results:list, ic_by_year:pd.Series|None=None, path=None):

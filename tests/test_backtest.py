@@ -78,3 +78,27 @@ def test_deflated_sharpe_falls_with_trials():
     r = pd.Series(np.random.default_rng(2).normal(0.0005, 0.01, 1000))
     d = [deflated_sharpe(r, n) for n in (1, 10, 100, 1000)]
     assert all(a > b for a, b in zip(d, d[1:])) and 0 <= d[-1] < d[0] <= 1
+
+def test_to_alphalens_prices_give_the_tradeable_return(walk):
+    "alphalens' 1-period forward return from to_alphalens' prices is open_to_open, date for date; one bar off and it is not."
+    from quantml.backtest import to_alphalens
+    preds = open_to_open(walk).rename('p').reset_index()
+    factor, fill = to_alphalens(preds, walk)
+    al = (fill.shift(-1) / fill - 1).stack(); al.index.names = ['date', 'asset']
+    ours = open_to_open(walk).dropna(); ours.index.names = ['asset', 'date']
+    both = pd.concat([al.rename('al'), ours.reorder_levels(['date', 'asset'])], axis=1, join='inner')
+    assert len(both) > 0.99 * len(ours)
+    np.testing.assert_allclose(both.al, both.fwd_open_ret, rtol=0, atol=1e-12)
+    late = (fill.shift(-2) / fill.shift(-1) - 1).stack(); late.index.names = ['date', 'asset']
+    assert not np.allclose(late.reindex(both.index), both.fwd_open_ret, equal_nan=True)
+    assert factor.index.names == ['date', 'asset'] and factor.index.is_monotonic_increasing
+
+def test_relative_stats_recover_a_known_beta_and_alpha():
+    from quantml.backtest import relative_stats, BacktestResult
+    rng = np.random.default_rng(11)
+    idx = pd.bdate_range('2019-01-01', periods=2000)
+    u = pd.Series(rng.normal(0.0003, 0.01, 2000), index=idx)
+    r = 1.3 * u + rng.normal(-0.0001, 0.003, 2000)
+    s = relative_stats(BacktestResult(r, r, r * 0, r * 0 + 1, 0), BacktestResult(u, u, u * 0, u * 0 + 1, 0))
+    assert s['beta'] == pytest.approx(1.3, abs=0.03) and s['alpha'] == pytest.approx(-0.0001 * 252, abs=0.02)
+    assert s['sharpe_ci'][0] < s['sharpe'] < s['sharpe_ci'][1] and s['days'] == 2000
