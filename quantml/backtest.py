@@ -13,9 +13,9 @@ from .core import QuantmlError
 from .dataset import forward_return
 
 # %% auto #0
-__all__ = ['CONSTRUCTIONS', 'WEIGHTINGS', 'open_to_open', 'BacktestResult', 'backtest', 'deflated_sharpe_ratio',
+__all__ = ['CONSTRUCTIONS', 'WEIGHTINGS', 'open_to_open', 'BacktestResult', 'cost_estimates', 'backtest', 'deflated_sharpe_ratio',
            'deflated_sharpe', 'stats', 'equal_weight', 'block_bootstrap_ci', 'relative_stats', 'to_alphalens',
-           'plot_report']
+           'costs_table', 'plot_report']
 
 # %% ../nbs/03a_backtest.ipynb #03888c39
 def open_to_open(prices:pd.DataFrame) -> pd.Series:
@@ -23,7 +23,7 @@ def open_to_open(prices:pd.DataFrame) -> pd.Series:
     f = forward_return(prices, horizon=1, returns='open')
     return pd.Series(f.fwd_ret.to_numpy(), index=pd.MultiIndex.from_frame(f[['symbol', 'date']]), name='fwd_open_ret')
 
-# %% ../nbs/03a_backtest.ipynb #11f73c35
+# %% ../nbs/03a_backtest.ipynb #629f8221
 @dataclass
 class BacktestResult:
     "Daily returns (net and gross), weights turnover and exposure of one strategy."
@@ -36,6 +36,25 @@ class BacktestResult:
 
 CONSTRUCTIONS = ('topk', 'tranches', 'dropout', 'long_short')
 WEIGHTINGS = ('equal', 'inverse_vol')
+
+def cost_estimates(prices:pd.DataFrame, window:int=20) -> pd.DataFrame:
+    """Per (symbol, date), from bars up to that date: the half-spread of Corwin and Schultz (2012) from the highs and lows of
+    each two-day pair (negative estimates set to 0), averaged over `window` days; the daily volatility of close-to-close
+    returns; and the average dollar volume (close x volume), both over `window` bars."""
+    p = prices.sort_values(['symbol', 'date'], ignore_index=True)
+    g = p.groupby('symbol')
+    h, l = p['high'], p['low']
+    h1, l1 = g['high'].shift(1), g['low'].shift(1)
+    beta = np.log(h / l) ** 2 + np.log(h1 / l1) ** 2
+    gamma = np.log(np.maximum(h, h1) / np.minimum(l, l1)) ** 2
+    k = 3 - 2 * math.sqrt(2)
+    alpha = (np.sqrt(2 * beta) - np.sqrt(beta)) / k - np.sqrt(gamma / k)
+    S = (2 * (np.exp(alpha) - 1) / (1 + np.exp(alpha))).clip(lower=0)
+    roll = lambda x: x.groupby(p['symbol']).transform(lambda v: v.rolling(window, min_periods=min(window, 5)).mean())
+    out = pd.DataFrame({'symbol': p['symbol'], 'date': p['date'], 'half_spread': roll(S) / 2,
+                        'vol': g['close'].pct_change().groupby(p['symbol']).transform(lambda v: v.rolling(window, min_periods=min(window, 5)).std()),
+                        'dollar_volume': roll(p['close'] * p['volume'])})
+    return out.set_index(['symbol', 'date'])
 
 def _side_weights(sel:pd.DataFrame, inv_vol:pd.DataFrame|None) -> pd.DataFrame:
     "Weights summing to 1 on each date over the selected (True) cells: equal, or proportional to 1 / volatility."
@@ -82,7 +101,10 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
              n_drop:int|None=None,        # dropout: most holdings sold a day (None: k // 10, at least 1)
              quantile:float=0.2,          # long_short: the share of the cross-section on each side
              weighting:str='equal',       # equal | inverse_vol
-             vol_window:int=20,           # inverse_vol: bars of returns in the volatility
+             vol_window:int=20,           # inverse_vol, spread, impact: bars in the rolling estimates
+             spread:bool=False,           # also pay each name's half-spread, estimated from highs and lows (Corwin-Schultz)
+             capital:float|None=None,     # with a capital (dollars): also pay square-root market impact on each trade
+             impact_coef:float=1.0,       # impact = coef x daily volatility x sqrt(dollars traded / average dollar volume)
             ) -> BacktestResult:
     "A portfolio on the predictions (see CONSTRUCTIONS), filled at next opens, net of costs."
     if k < 1: raise QuantmlError(f"k must be at least 1 (got {k})")
@@ -125,8 +147,18 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
             if construction == 'tranches': W = W.rolling(horizon, min_periods=1).sum() / horizon
     R = d.pivot_table(index='date', columns='symbol', values='fwd_open_ret').reindex_like(W).fillna(0.0)
     gross = (W * R).sum(axis=1)
-    turnover = W.diff().abs().sum(axis=1); turnover.iloc[0] = W.iloc[0].abs().sum()
+    traded = W.diff().abs(); traded.iloc[0] = W.iloc[0].abs()
+    turnover = traded.sum(axis=1)
     cost = turnover * (fee_bps + slippage_bps) / 1e4
+    if spread or capital is not None:
+        est = cost_estimates(prices, vol_window).reindex(pd.MultiIndex.from_product([W.columns, W.index], names=['symbol', 'date']))
+        per_side = pd.Series(0.0, index=est.index)
+        if spread: per_side = per_side + est['half_spread'].fillna(est['half_spread'].median())
+        if capital is not None:
+            q = traded.T.stack().reindex(est.index).fillna(0.0) * capital
+            per_side = per_side + impact_coef * est['vol'].fillna(est['vol'].median()) * np.sqrt(q / est['dollar_volume'].where(est['dollar_volume'] > 0))
+        extra = (traded * per_side.unstack('symbol').reindex(index=W.index, columns=W.columns).fillna(0.0)).sum(axis=1)
+        cost = cost + extra
     trades = int(((W != 0).astype(int).diff().abs().sum().sum()) + (W.iloc[0] != 0).sum())
     return BacktestResult(gross - cost, gross, turnover, W.abs().sum(axis=1), trades, name)
 
@@ -216,6 +248,19 @@ def to_alphalens(predictions:pd.DataFrame, prices:pd.DataFrame) -> tuple:
     f = predictions.dropna(subset=['p']).set_index(['date', 'symbol'])['p'].sort_index().rename('factor')
     f.index.names = ['date', 'asset']
     return f, px
+
+# %% ../nbs/03a_backtest.ipynb #97c0dc69
+def costs_table(predictions:pd.DataFrame, prices:pd.DataFrame, bps:tuple=(0, 3, 10), **kw) -> pd.DataFrame:
+    "The strategy at each flat cost (basis points a side), beside the equal-weight universe: returns, Sharpe, turnover, excess, information ratio."
+    uni = equal_weight(prices, predictions['date'].unique())
+    rows = {}
+    for b in bps:
+        res = backtest(predictions, prices, fee_bps=b, slippage_bps=0, **kw)
+        st, rel = stats(res), relative_stats(res, uni, n_boot=200)
+        rows[f'{b:g} bps'] = dict(annual_return=st['annual_return'], sharpe=st['sharpe'], turnover=st['turnover'],
+                                  excess_annual_return=rel['excess_annual_return'], information_ratio=rel['information_ratio'],
+                                  ir_low=rel['information_ratio_ci'][0], ir_high=rel['information_ratio_ci'][1])
+    return pd.DataFrame(rows).T
 
 # %% ../nbs/03a_backtest.ipynb #1ee639ac
 def plot_report(results:list, ic_by_year:pd.Series|None=None, path=None):
