@@ -1,0 +1,33 @@
+"The demo's report in headless Chromium: the page is not blank and every image on it loads."
+import re, shutil, subprocess
+import numpy as np, pytest
+from quantml.store import ingest
+from quantml.synth import synth_market
+from quantml.pipeline import run_pipeline, write_report
+
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--virtual-time-budget=10000']
+PROBE = ("<script>window.addEventListener('load', () => { const i = [...document.images];"
+         " document.body.dataset.images = i.length; document.body.dataset.loaded = i.filter(x => x.complete && x.naturalWidth > 0).length; });</script>")
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (CI installs it for the docs check)")
+def test_report_opens_in_chromium_with_every_image(tmp_path):
+    ingest(synth_market(30, 700, seed=5, signal=1.0), tmp_path / 'p.duckdb')
+    res = run_pipeline(tmp_path / 'p.duckdb', tmp_path / 'models', trials=2, n_windows=2, num_threads=2)
+    page = write_report(res, tmp_path / 'report', 'quantml report test')
+    text = page.read_text()
+    assert 'beat holding the universe' in text and 'Model card' in text
+    assert not re.search(r'<td>-?0\.\d{4,}</td>', text.split('<h2>Backtest')[1].split('</table>')[0])     # no raw fractions in the backtest table
+    probe = page.with_name('probe.html'); probe.write_text(text.replace('</style>', '</style>' + PROBE, 1))
+    profile = tmp_path / 'chrome-profile'
+    dom = subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', '--dump-dom', probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    n = re.search(r'data-images="(\d+)"', dom); ok = re.search(r'data-loaded="(\d+)"', dom)
+    assert n and ok, dom[:500]
+    assert int(n.group(1)) >= 5 and ok.group(1) == n.group(1), (n.group(1), ok.group(1))
+    shot = tmp_path / 'shot.png'
+    subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', '--window-size=1200,2400', f'--screenshot={shot}', page.as_uri()],
+                   capture_output=True, timeout=120)
+    import matplotlib.image as mpimg
+    img = mpimg.imread(shot)
+    assert img.std() > 0.05                                                   # not a blank page
