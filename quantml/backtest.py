@@ -24,7 +24,7 @@ def open_to_open(prices:pd.DataFrame) -> pd.Series:
     f = forward_return(prices, horizon=1, returns='open')
     return pd.Series(f.fwd_ret.to_numpy(), index=pd.MultiIndex.from_frame(f[['symbol', 'date']]), name='fwd_open_ret')
 
-# %% ../nbs/03a_backtest.ipynb #629f8221
+# %% ../nbs/03a_backtest.ipynb #eea39b3e
 @dataclass
 class BacktestResult:
     "Daily returns (net and gross), weights turnover and exposure of one strategy."
@@ -57,17 +57,19 @@ def cost_estimates(prices:pd.DataFrame, window:int=20) -> pd.DataFrame:
                         'dollar_volume': roll(p['close'] * p['volume'])})
     return out.set_index(['symbol', 'date'])
 
+def _check_predictions(predictions:pd.DataFrame):
+    "A prediction frame must have symbol, date and p; say which are missing."
+    need = {'symbol', 'date', 'p'} - set(predictions.columns)
+    if need: raise QuantmlError(f"predictions: missing column{'s' if len(need) > 1 else ''} {', '.join(sorted(need))}")
+
 def _side_weights(sel:pd.DataFrame, inv_vol:pd.DataFrame|None) -> pd.DataFrame:
     "Weights summing to 1 on each date over the selected (True) cells: equal, or proportional to 1 / volatility."
     raw = sel.astype(float) if inv_vol is None else inv_vol.where(sel, 0.0)
     return raw.div(raw.sum(axis=1).where(lambda x: x > 0), axis=0).fillna(0.0)
 
 def _inverse_vol(prices:pd.DataFrame, index, columns, window:int) -> pd.DataFrame:
-    "1 / the standard deviation of daily close-to-close returns over the last `window` bars, per (date, symbol); the date's median where unknown (equal weights on a date where no symbol has the history)."
-    p = prices.sort_values(['symbol', 'date'])
-    vol = p.groupby('symbol')['close'].pct_change().groupby(p['symbol']).transform(lambda x: x.rolling(window, min_periods=window).std())
-    V = pd.DataFrame({'symbol': p['symbol'].to_numpy(), 'date': p['date'].to_numpy(), 'v': vol.to_numpy()}).pivot(index='date', columns='symbol', values='v')
-    V = V.reindex(index=index, columns=columns)
+    "1 / each (date, symbol)'s volatility from `cost_estimates`; the date's median where unknown (equal weights on a date where no symbol has the history)."
+    V = cost_estimates(prices, window)['vol'].unstack('symbol').reindex(index=index, columns=columns)
     V = V.where(V > 0)
     return (1.0 / V.T.fillna(V.median(axis=1)).T).fillna(1.0)
 
@@ -115,8 +117,7 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
     if construction == 'long_short' and not (0 < quantile <= 0.5): raise QuantmlError(f"quantile must be in (0, 0.5] (got {quantile})")
     n_drop = max(k // 10, 1) if n_drop is None else n_drop
     if construction == 'dropout' and not (0 <= n_drop <= k): raise QuantmlError(f"n_drop must be 0 to k={k} (got {n_drop})")
-    need = {'symbol', 'date', 'p'} - set(predictions.columns)
-    if need: raise QuantmlError(f"predictions: missing column{'s' if len(need) > 1 else ''} {', '.join(sorted(need))}")
+    _check_predictions(predictions)
     r = open_to_open(prices)
     d = predictions[['symbol', 'date', 'p']].join(r, on=['symbol', 'date']).dropna(subset=['p', 'fwd_open_ret'])
     if d.empty: raise QuantmlError("no prediction has a next-open return: predictions and prices do not overlap")
@@ -238,11 +239,10 @@ def relative_stats(res:BacktestResult, universe:BacktestResult, periods:int=252,
                 information_ratio_ci=ir_ci, sharpe=float(_sharpe(r, periods)), sharpe_ci=sh_ci, beta=beta,
                 alpha=float((r.mean() - beta * u.mean()) * periods), days_beaten=float(np.mean(r > u)), days=int(len(both)), block=block)
 
-# %% ../nbs/03a_backtest.ipynb #3b66a515
+# %% ../nbs/03a_backtest.ipynb #e289d6ef
 def to_alphalens(predictions:pd.DataFrame, prices:pd.DataFrame) -> tuple:
     "(factor, prices) for alphalens: factor indexed by (date, asset); prices' row t = each symbol's next open (the fill of a signal at t)."
-    need = {'symbol', 'date', 'p'} - set(predictions.columns)
-    if need: raise QuantmlError(f"predictions: missing column{'s' if len(need) > 1 else ''} {', '.join(sorted(need))}")
+    _check_predictions(predictions)
     nxt = prices.sort_values(['symbol', 'date']).assign(fill=lambda d: d.groupby('symbol')['open'].shift(-1))
     px = nxt.pivot(index='date', columns='symbol', values='fill').sort_index()
     px.index.name, px.columns.name = 'date', None
@@ -263,11 +263,10 @@ def costs_table(predictions:pd.DataFrame, prices:pd.DataFrame, bps:tuple=(0, 3, 
                                   ir_low=rel['information_ratio_ci'][0], ir_high=rel['information_ratio_ci'][1])
     return pd.DataFrame(rows).T
 
-# %% ../nbs/03a_backtest.ipynb #918e1436
+# %% ../nbs/03a_backtest.ipynb #b1736b0b
 def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tuple=(1, 5, 10, 20), quantiles:int=5) -> dict:
     "Quantile returns by horizon, rank IC decay, monthly rank IC, quantile turnover and the long-short return of a prediction frame."
-    need = {'symbol', 'date', 'p'} - set(predictions.columns)
-    if need: raise QuantmlError(f"predictions: missing column{'s' if len(need) > 1 else ''} {', '.join(sorted(need))}")
+    _check_predictions(predictions)
     f = predictions[['symbol', 'date', 'p']].dropna()
     for h in horizons:
         f = f.merge(forward_return(prices, h)[['symbol', 'date', 'fwd_ret']].rename(columns={'fwd_ret': f'r{h}'}), on=['symbol', 'date'], how='left')

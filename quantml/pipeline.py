@@ -83,7 +83,7 @@ def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None
                 wf_quality=signal_quality(wf.p, wf.fwd_ret, wf.date, ds.label.horizon), ic_by_year=_ic_by_year(wf), results=results,
                 backtest=table, k=k, costs_bps=fee_bps + slippage_bps)
 
-# %% ../nbs/04_integration.ipynb #2372d81c
+# %% ../nbs/04_integration.ipynb #5ffa3a5e
 _LIMITS = ("What this does not show: the universe is the symbols in the database, which for a survivorship-biased list "
            "(today's index members, as the Kaggle S&P file is) flatters any long strategy; prices are not adjusted for "
            "dividends, so returns miss them and spin-offs look like losses; costs are a flat assumption (basis points "
@@ -106,7 +106,7 @@ def _stats_html(table:pd.DataFrame) -> str:
 def _report_pictures(res:dict, out:Path) -> list:
     "The report's PNGs: (file name, caption)."
     import matplotlib.pyplot as plt
-    model, heur, uni = res['results']
+    model, _, uni = res['results']
     fig = plot_report(res['results'], res['ic_by_year'], out / 'equity.png'); plt.close(fig)
     ex = (model.returns - uni.returns.reindex(model.returns.index)).fillna(0)
     fig, ax = plt.subplots(2, 1, figsize=(9, 5.2))
@@ -115,13 +115,11 @@ def _report_pictures(res:dict, out:Path) -> list:
     ax[1].plot(model.turnover.index, model.turnover.rolling(20, min_periods=1).mean(), lw=1); ax[1].set(title='daily turnover, 20-day mean')
     ax[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f'{y:.0%}'))
     plt.tight_layout(); fig.savefig(out / 'excess.png', dpi=100); plt.close(fig)
-    fig, ax = plt.subplots(2, 1, figsize=(9, 5.2))
+    fig, ax = plt.subplots(figsize=(9, 2.8))
     for r in res['results']:
         roll = r.returns.rolling(126, min_periods=60)
-        ax[0].plot(r.returns.index, roll.mean() / roll.std() * np.sqrt(252), lw=1, label=r.name)
-    ax[0].axhline(0, c='k', lw=0.5); ax[0].legend(fontsize=8); ax[0].set(title='Sharpe ratio, rolling 6 months')
-    ts = res['tearsheet']; d = ts['daily_rank_ic'].rolling(126, min_periods=20).mean()
-    ax[1].plot(d.index, d.to_numpy(), lw=1); ax[1].axhline(0, c='k', lw=0.5); ax[1].set(title='rank IC of the walk-forward predictions, rolling 6 months (1 bar)')
+        ax.plot(r.returns.index, roll.mean() / roll.std() * np.sqrt(252), lw=1, label=r.name)
+    ax.axhline(0, c='k', lw=0.5); ax.legend(fontsize=8); ax.set(title='Sharpe ratio, rolling 6 months')
     plt.tight_layout(); fig.savefig(out / 'rolling.png', dpi=100); plt.close(fig)
     monthly = (1 + model.returns).groupby([model.returns.index.year, model.returns.index.month]).prod().unstack() - 1
     fig, ax = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -133,10 +131,10 @@ def _report_pictures(res:dict, out:Path) -> list:
     ax[1].hist([model.returns.dropna(), uni.returns.dropna()], bins=50, label=[model.name, uni.name]); ax[1].legend(fontsize=8)
     ax[1].set(title='daily returns'); ax[1].xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f'{x:.1%}'))
     plt.tight_layout(); fig.savefig(out / 'monthly.png', dpi=100); plt.close(fig)
-    fig = plot_tearsheet(ts, out / 'factor.png'); plt.close(fig)
+    fig = plot_tearsheet(res['tearsheet'], out / 'factor.png'); plt.close(fig)
     return [('equity.png', 'equity (log scale), drawdown and rank IC per year'), ('excess.png', 'cumulative excess over the universe, and turnover'),
-            ('rolling.png', 'rolling Sharpe ratio and rank IC'), ('monthly.png', 'monthly returns and the distribution of daily returns'),
-            ('factor.png', 'factor tear sheet of the walk-forward predictions')]
+            ('rolling.png', 'rolling Sharpe ratio'), ('monthly.png', 'monthly returns and the distribution of daily returns'),
+            ('factor.png', 'factor tear sheet of the walk-forward predictions, with their rolling rank IC')]
 
 def _verdict(res:dict) -> str:
     model, _, uni = res['results']
