@@ -209,18 +209,18 @@ def equal_weight(prices:pd.DataFrame, dates=None) -> BacktestResult:
     one = pd.Series(1.0, index=g.index)
     return BacktestResult(g, g, one * 0, one, 0, 'equal-weight universe')
 
-# %% ../nbs/03a_backtest.ipynb #82cb1ff4
+# %% ../nbs/03a_backtest.ipynb #bda21179
 def block_bootstrap_ci(x, stat=np.mean, block:float=20.0, n_boot:int=1000, level:float=0.95, seed:int=0) -> tuple:
     "(low, high) of `stat` over stationary-bootstrap resamples of the series x (mean block length `block`)."
     x = np.asarray(x, float); x = x[np.isfinite(x)]; n = len(x)
     if n < 10: return (float('nan'), float('nan'))
-    rng, p = np.random.default_rng(seed), 1.0 / block
+    rng, p, at = np.random.default_rng(seed), 1.0 / block, np.arange(n)
     out = np.empty(n_boot)
     for b in range(n_boot):
         start = rng.integers(0, n, n); new = rng.random(n) < p       # a new block starts with probability 1/block
-        idx = np.empty(n, np.int64); idx[0] = start[0]
-        for i in range(1, n): idx[i] = start[i] if new[i] else (idx[i - 1] + 1) % n
-        out[b] = stat(x[idx])
+        new[0] = True
+        first = np.maximum.accumulate(np.where(new, at, 0))           # where each position's block began
+        out[b] = stat(x[(start[first] + at - first) % n])            # the block runs on from its random start, wrapping round
     a = (1 - level) / 2
     return float(np.nanquantile(out, a)), float(np.nanquantile(out, 1 - a))
 
@@ -239,12 +239,12 @@ def relative_stats(res:BacktestResult, universe:BacktestResult, periods:int=252,
                 information_ratio_ci=ir_ci, sharpe=float(_sharpe(r, periods)), sharpe_ci=sh_ci, beta=beta,
                 alpha=float((r.mean() - beta * u.mean()) * periods), days_beaten=float(np.mean(r > u)), days=int(len(both)), block=block)
 
-# %% ../nbs/03a_backtest.ipynb #e289d6ef
+# %% ../nbs/03a_backtest.ipynb #487e425a
 def to_alphalens(predictions:pd.DataFrame, prices:pd.DataFrame) -> tuple:
     "(factor, prices) for alphalens: factor indexed by (date, asset); prices' row t = each symbol's next open (the fill of a signal at t)."
     _check_predictions(predictions)
     nxt = prices.sort_values(['symbol', 'date']).assign(fill=lambda d: d.groupby('symbol')['open'].shift(-1))
-    px = nxt.pivot(index='date', columns='symbol', values='fill').sort_index()
+    px = nxt.pivot(index='date', columns='symbol', values='fill').sort_index().dropna(how='all')   # the last date has no next open
     px.index.name, px.columns.name = 'date', None
     f = predictions.dropna(subset=['p']).set_index(['date', 'symbol'])['p'].sort_index().rename('factor')
     f.index.names = ['date', 'asset']
@@ -263,8 +263,8 @@ def costs_table(predictions:pd.DataFrame, prices:pd.DataFrame, bps:tuple=(0, 3, 
                                   ir_low=rel['information_ratio_ci'][0], ir_high=rel['information_ratio_ci'][1])
     return pd.DataFrame(rows).T
 
-# %% ../nbs/03a_backtest.ipynb #b1736b0b
-def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tuple=(1, 5, 10, 20), quantiles:int=5) -> dict:
+# %% ../nbs/03a_backtest.ipynb #e4bfc538
+def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tuple=(1, 5, 10, 20), quantiles:int=5, n_boot:int=1000) -> dict:
     "Quantile returns by horizon, rank IC decay, monthly rank IC, quantile turnover and the long-short return of a prediction frame."
     _check_predictions(predictions)
     f = predictions[['symbol', 'date', 'p']].dropna()
@@ -274,13 +274,15 @@ def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tup
     pct = f.groupby('date')['p'].rank(method='first', pct=True).to_numpy()
     f['q'] = np.clip(np.ceil(pct * quantiles), 1, quantiles).astype(int)
     by_q = {h: f.groupby(['date', 'q'])[f'r{h}'].mean().groupby(level='q').mean() for h in horizons}
-    ic = {}
+    ic, per_date = {}, {}
     for h in horizons:
         ok = f[f'r{h}'].notna().to_numpy()
-        ic[h] = signal_quality(f.p.to_numpy()[ok], f[f'r{h}'].to_numpy()[ok], f.date.to_numpy()[ok], h)
-    ok1 = f[f'r{horizons[0]}'].notna().to_numpy(); c1 = pd.factorize(f.date.to_numpy()[ok1], sort=True)
-    daily_ic = pd.Series(per_group_corr(group_rank(f.p.to_numpy()[ok1], c1[0]), group_rank(f[f'r{horizons[0]}'].to_numpy()[ok1], c1[0]), c1[0]),
-                         index=pd.DatetimeIndex(c1[1]))
+        p, r, d = f.p.to_numpy()[ok], f[f'r{h}'].to_numpy()[ok], f.date.to_numpy()[ok]
+        ic[h] = signal_quality(p, r, d, h)
+        codes, days = pd.factorize(d, sort=True)
+        per_date[h] = pd.Series(per_group_corr(group_rank(p, codes), group_rank(r, codes), codes), index=pd.DatetimeIndex(days))
+        ic[h]['ci_low'], ic[h]['ci_high'] = block_bootstrap_ci(per_date[h].to_numpy(), block=max(20, 2 * h), n_boot=n_boot)
+    daily_ic = per_date[horizons[0]]
     monthly = daily_ic.groupby([daily_ic.index.year, daily_ic.index.month]).mean().unstack()
     monthly.index.name, monthly.columns.name = 'year', 'month'
     members = f.groupby(['q', 'date'])['symbol'].apply(frozenset)
@@ -290,7 +292,7 @@ def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tup
         turnover[qq] = float(np.mean([len(b - a) / max(len(b), 1) for a, b in zip(sets, sets[1:])])) if len(sets) > 1 else float('nan')
     qr = f.groupby(['date', 'q'])[f'r{horizons[0]}'].mean().unstack()
     ls = (qr[quantiles] - qr[1]).dropna()
-    return dict(quantile_returns=pd.DataFrame(by_q), rank_ic=pd.DataFrame({h: {k: ic[h][k] for k in ('rank_ic', 'rank_ic_t', 'rank_icir')} for h in horizons}).T,
+    return dict(quantile_returns=pd.DataFrame(by_q), rank_ic=pd.DataFrame({h: {k: ic[h][k] for k in ('rank_ic', 'ci_low', 'ci_high', 'rank_ic_t', 'rank_icir')} for h in horizons}).T,
                 monthly_rank_ic=monthly, quantile_turnover=pd.Series(turnover, name='turnover'), long_short=ls, long_short_cum=(1 + ls).cumprod(),
                 daily_rank_ic=daily_ic, quantiles=quantiles, horizons=tuple(horizons))
 
@@ -301,7 +303,9 @@ def plot_tearsheet(ts:dict, path=None):
     qr = ts['quantile_returns'] * 1e4
     qr.plot.bar(ax=ax[0, 0]); ax[0, 0].set(title='mean forward return by quantile (bps), per horizon in bars', xlabel='quantile'); ax[0, 0].axhline(0, c='k', lw=0.5)
     ic = ts['rank_ic']['rank_ic']
-    ax[0, 1].bar([str(h) for h in ic.index], ic.to_numpy()); ax[0, 1].axhline(0, c='k', lw=0.5); ax[0, 1].set(title='rank IC by horizon (bars)')
+    err = np.vstack([ic - ts['rank_ic']['ci_low'], ts['rank_ic']['ci_high'] - ic]).clip(0)
+    ax[0, 1].bar([str(h) for h in ic.index], ic.to_numpy(), yerr=err, capsize=4); ax[0, 1].axhline(0, c='k', lw=0.5)
+    ax[0, 1].set(title='rank IC by horizon (bars), 95% block-bootstrap interval')
     m = ts['monthly_rank_ic']; lim = np.nanmax(np.abs(m.to_numpy())) if m.size else 1
     im = ax[1, 0].imshow(m.to_numpy(), cmap='RdBu', vmin=-lim, vmax=lim, aspect='auto')
     ax[1, 0].set(title='monthly mean rank IC (1 bar)', yticks=range(len(m.index)), yticklabels=m.index, xticks=range(len(m.columns)), xticklabels=m.columns)

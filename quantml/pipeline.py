@@ -83,7 +83,7 @@ def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None
                 wf_quality=signal_quality(wf.p, wf.fwd_ret, wf.date, ds.label.horizon), ic_by_year=_ic_by_year(wf), results=results,
                 backtest=table, k=k, costs_bps=fee_bps + slippage_bps)
 
-# %% ../nbs/04_integration.ipynb #5ffa3a5e
+# %% ../nbs/04_integration.ipynb #ed3dc068
 _LIMITS = ("What this does not show: the universe is the symbols in the database, which for a survivorship-biased list "
            "(today's index members, as the Kaggle S&P file is) flatters any long strategy; prices are not adjusted for "
            "dividends, so returns miss them and spin-offs look like losses; costs are a flat assumption (basis points "
@@ -136,24 +136,50 @@ def _report_pictures(res:dict, out:Path) -> list:
             ('rolling.png', 'rolling Sharpe ratio'), ('monthly.png', 'monthly returns and the distribution of daily returns'),
             ('factor.png', 'factor tear sheet of the walk-forward predictions, with their rolling rank IC')]
 
+def _quantstats_page(model, uni, out:Path, title:str) -> str|None:
+    "quantstats' HTML tear sheet of the model's daily returns with the universe as benchmark, where quantstats is installed: its file name, or None."
+    try: import quantstats
+    except ImportError: return None
+    import logging, matplotlib.pyplot as plt
+    font_log = logging.getLogger('matplotlib.font_manager'); level = font_log.level
+    font_log.setLevel(logging.ERROR)                                   # quantstats asks for Arial, which a server rarely has
+    try:
+        with plt.rc_context():                                         # quantstats restyles matplotlib globally; keep that to its own page
+            quantstats.reports.html(model.returns.rename(model.name), benchmark=uni.returns.rename(uni.name), output=str(out / 'quantstats.html'),
+                                    title=title, download_filename='quantstats.html')
+    finally: font_log.setLevel(level); plt.close('all')
+    return 'quantstats.html'
+
 def _verdict(res:dict) -> str:
     model, _, uni = res['results']
     rel = res['relative']
     lo, hi = rel['information_ratio_ci']
     beat = rel['excess_annual_return'] > 0
     sure = lo > 0 if beat else hi < 0
+    h = res['dataset'].label.horizon
+    ic = res['tearsheet']['rank_ic'].loc[h]
     return (f"After costs ({res['costs_bps']:.0f} bps a side), {html.escape(model.name)} earned {_fmt_value('annual_return', stats(model)['annual_return'])} a year "
             f"against {_fmt_value('annual_return', stats(uni)['annual_return'])} for holding the equal-weight universe: an excess of "
             f"{rel['excess_annual_return'] * 100:+.1f}% a year, information ratio {rel['information_ratio']:.2f} (95% interval {lo:.2f} to {hi:.2f}, "
             f"stationary bootstrap, {rel['block']:.0f}-day blocks). It {'beat' if beat else 'did not beat'} holding the universe"
-            + (', and the interval excludes 0.' if sure else ', and the interval contains 0: the difference is not distinguishable from luck.'))
+            + (', and the interval excludes 0.' if sure else ', and the interval contains 0: the difference is not distinguishable from luck.')
+            + f" Its own Sharpe ratio was {rel['sharpe']:.2f} (95% interval {rel['sharpe_ci'][0]:.2f} to {rel['sharpe_ci'][1]:.2f}). The predictions' mean rank IC "
+            f"against the {h}-bar forward return was {ic.rank_ic:.4f} (95% interval {ic.ci_low:.4f} to {ic.ci_high:.4f}, "
+            f"{max(20, 2 * h)}-date blocks; t {ic.rank_ic_t:.2f} on non-overlapping dates).")
 
-def write_report(res:dict, out:Path, title:str) -> Path:
-    "report.html, its pictures and summary.json in `out`; returns the HTML path."
+def write_report(res:dict,                 # what `run_pipeline` returned
+                 out:Path,                 # the folder to write into (made if missing)
+                 title:str,                # the report's heading
+                 quantstats:bool|None=None # also quantstats' tear sheet as quantstats.html: None = where quantstats is installed
+                ) -> Path:                 # the path of report.html
+    "report.html, its pictures and summary.json in `out` (and quantstats.html); returns the HTML path."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     model, _, uni = res['results']
-    res = {**res, 'relative': relative_stats(model, uni), 'tearsheet': factor_tearsheet(res['walk_forward'], res['prices'])}
+    horizons = tuple(sorted({1, 5, 10, 20, res['dataset'].label.horizon}))
+    res = {**res, 'relative': relative_stats(model, uni), 'tearsheet': factor_tearsheet(res['walk_forward'], res['prices'], horizons=horizons)}
     pictures = _report_pictures(res, out)
+    qs_page = _quantstats_page(model, uni, out, title) if quantstats is not False else None
+    if quantstats and qs_page is None: raise QuantmlError("quantstats=True, but quantstats is not installed: pip install quantstats")
     uni_top = res['universe'].head(10).assign(top=lambda d: d.top_signals.map(lambda t: ', '.join(f"{x['feature']} {x['contribution']:+.3f}" for x in t[:3])))
     fmt = lambda df: df.to_html(float_format=lambda x: f'{x:.4f}', border=0)
     cm = res['champion_model']; m = cm.metrics; s = cm.split
@@ -172,6 +198,7 @@ def write_report(res:dict, out:Path, title:str) -> Path:
              "<h2>Model card</h2><table>" + ''.join(f'<tr><th>{html.escape(k)}</th><td class="l">{html.escape(v)}</td></tr>' for k, v in card) + '</table>',
              "<h2>Backtest of the walk-forward predictions</h2>", _stats_html(res['backtest']),
              *[f'<figure><img src="{f}" width="800" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>' for f, c in pictures],
+             *([f"<p>More statistics of the same daily returns, with the universe as benchmark: <a href='{qs_page}'>quantstats' tear sheet</a>.</p>"] if qs_page else []),
              "<h2>Registered versions (by held-out validation rank IC)</h2>", fmt(res['versions']),
              "<h2>Top of the universe now</h2>", fmt(uni_top[['symbol', 'as_of', 'probability', 'recommendation', 'top']]),
              "<h2>Model versus heuristic on held-out dates</h2>", fmt(pd.Series(res['vs_heuristic']).to_frame('value')),
@@ -182,5 +209,6 @@ def write_report(res:dict, out:Path, title:str) -> Path:
                     " .verdict{font-size:1.15em;border-left:4px solid #888;padding-left:.8em} figure{margin:1em 0}</style>" + '\n'.join(parts))
     (out / 'summary.json').write_text(dumps_json(dict(champion=res['champion'], label=cm.to_dict()['label'], objective=cm.objective, meaning=cm.meaning,
                                                       skill=cm.skill, skill_gate=res['skill_gate'], backtest=res['backtest'].to_dict(),
-                                                      relative=res['relative'], vs_heuristic=res['vs_heuristic'], walk_forward=res['wf_quality'], test_metrics=m)))
+                                                      relative=res['relative'], vs_heuristic=res['vs_heuristic'], walk_forward=res['wf_quality'], test_metrics=m,
+                                                      rank_ic_by_horizon=res['tearsheet']['rank_ic'].to_dict('index'))))
     return page
