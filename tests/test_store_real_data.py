@@ -87,3 +87,48 @@ def test_etf_file_loads_and_rejects_the_zero_open(data_dir, tmp_path):
 def test_index_file_loads_whole(data_dir, tmp_path):
     s = ingest(data_dir / 'arch_indexes_1999_2018.csv.gz', tmp_path / 'ix.duckdb')
     assert (s.rows_read, s.rows_loaded, s.rows_rejected) == (10_062, 10_062, 0)   # volume 0 on an index is allowed
+
+# --- flags: loaded, but doubtful (issue 17)
+SPIN_OFFS = [('BAX', '2015-07-01'), ('EBAY', '2015-07-20'), ('NI', '2015-07-02'), ('YUM', '2016-11-01'), ('ARNC', '2016-11-01'),
+             ('BHGE', '2017-07-05')]           # true drops (spin-offs, a special dividend): not splits
+
+def _flags(db):
+    from quantml.store import _using
+    with _using(db, read_only=True) as con:
+        rows = con.execute("SELECT symbol, CAST(date AS VARCHAR), flag, value FROM price_flags").fetchall()
+    return {(s, d, f): v for s, d, f, v in rows}
+
+def test_unadjusted_splits_flagged_with_their_ratio(sp500):
+    flags = _flags(sp500[0])
+    splits = {(s, d): v for (s, d, f), v in flags.items() if f == 'suspected_split'}
+    assert splits == {('DISCA', '2014-08-07'): 2.0, ('DISCK', '2014-08-07'): 2.0}
+    assert sp500[2].flags['suspected_split'] == 2
+
+def test_spin_offs_are_jumps_not_splits(sp500):
+    flags = _flags(sp500[0])
+    for s, d in SPIN_OFFS:
+        assert (s, d, 'suspected_split') not in flags, (s, d)
+        assert ((s, d, 'suspect_jump') in flags) == (s != 'YUM'), (s, d)           # YUM fell 30%, less than the jump size (a third)
+
+def test_single_day_glitches(sp500):
+    db = sp500[0]
+    flags = _flags(db)
+    assert flags[('NWL', '2017-09-14', 'glitch')] == pytest.approx(30.81 / 44.22)
+    assert not any(s == 'NWL' and d == '2017-09-15' for s, d, f in flags)          # the move back is not a second fault
+    assert 'ohlc_inconsistent' in _rejected(db)[('LNT', '2016-05-19')][0]           # LNT's halved close is below its low: rejected outright
+    assert not any(s == 'LNT' for s, d, f in flags)
+
+def test_adjust_splits_on_the_real_file(data_dir, tmp_path):
+    from quantml.store import _using
+    db = tmp_path / 'adj.duckdb'
+    s = ingest(data_dir / 'sp500_5yr_kaggle_2013_2018.csv.gz', db, adjust_splits=True)
+    assert sorted((a['symbol'], a['date'], a['ratio']) for a in s.splits_adjusted) == [('DISCA', '2014-08-07', 2.0), ('DISCK', '2014-08-07', 2.0)]
+    assert 'suspected_split' not in s.flags
+    p = read_prices(db, ['DISCA', 'DISCK']).set_index(['symbol', 'date']).close
+    for sym in ('DISCA', 'DISCK'):
+        move = p[sym][pd.Timestamp('2014-08-07')] / p[sym][pd.Timestamp('2014-08-06')]
+        assert 0.95 < move < 1.05, (sym, move)                                       # no -50% day left
+    with _using(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM split_adjustments").fetchone()[0] == 2
+    again = ingest(data_dir / 'sp500_5yr_kaggle_2013_2018.csv.gz', db, adjust_splits=True)   # the raw file again: adjusted again, same result
+    assert read_prices(db, ['DISCA']).close.iloc[0] == pytest.approx(p['DISCA'].iloc[0])
