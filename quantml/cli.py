@@ -222,7 +222,7 @@ def cmd_models(args):
     else: print(text)
     return EXIT_ERROR if a == 'verify' and not out['ok'] else EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #9a018607
+# %% ../nbs/90_cli.ipynb #329fcecc
 def cmd_signal(args):
     "Score symbols (or the whole universe) with the serving model."
     if not args.all and not args.symbols: raise QuantmlError("give one or more symbols, or --all")
@@ -254,6 +254,8 @@ def _print_signals(args, rows, skipped):
                   top=', '.join(f"{t['feature']} {t['contribution']:+.3f}" for t in r['top_signals'][:3])) for r in rows]
     print(_table(table, ['symbol', 'as_of', 'probability', 'recommendation', 'stale_days', 'warmup', 'top']))
     if skipped: print(f"not scored, too little history: {', '.join(f'{s} ({n} bars)' for s, n in skipped.items())}")
+    for r in rows:
+        for f in r.get('data_flags') or []: print(f"{r['symbol']}: a bar behind this score is flagged: {f['date']} {f['flag']} ({f['detail']})")
     return EXIT_OK
 
 # %% ../nbs/90_cli.ipynb #bd82a2b3

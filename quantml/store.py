@@ -19,7 +19,7 @@ __all__ = ['PRICE_COLUMNS', 'SCHEMA_SQL', 'COLUMN_SPELLINGS', 'ACCEPTED_DATES', 
            'SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS',
            'quantml_home', 'default_db_path', 'open_db', 'resolve_columns', 'IngestSummary', 'IngestRejected',
            'flag_symbols', 'adjust_suspected_splits', 'ingest', 'check_symbols', 'read_prices', 'list_symbols',
-           'read_rejected', 'check_store']
+           'read_rejected', 'flag_prices', 'flags_between', 'check_store']
 
 # %% ../nbs/001_store.ipynb #01a70b3b
 def quantml_home() -> Path:
@@ -51,25 +51,32 @@ CREATE TABLE IF NOT EXISTS split_adjustments (
     source VARCHAR NOT NULL, adjusted_at TIMESTAMP NOT NULL);
 """
 
-# %% ../nbs/001_store.ipynb #25c1a090
+# %% ../nbs/001_store.ipynb #09dac9a2
 def open_db(db:str|Path,          # path of the DuckDB file
             read_only:bool=False, # readers open read-only, so several processes can read at once
            ) -> duckdb.DuckDBPyConnection:
     "Open the price database at `db`; a writable open creates the file and the tables if needed."
     path = Path(db).expanduser()
+    if path.exists() and not path.is_file():
+        raise QuantmlError(f"{path}: {'a directory' if path.is_dir() else 'not a regular file'}, not a database; give a file path (--db)")
     if read_only and not path.exists():
         raise QuantmlError(f"{path}: no price database here; load prices first (`quantml ingest` or `quantml synth`)")
     try:
         if not read_only: path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as e:
-        if 'lock' in str(e).lower():
+    except (duckdb.Error, OSError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if 'lock' in msg.lower():
             raise QuantmlError(f"{path}: the database is open for writing by another process; try again when it is done") from None
-        raise QuantmlError(f"{path}: cannot open the database ({e})") from None
-    if not read_only: con.execute(SCHEMA_SQL)
-    elif not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'daily_prices'").fetchall()[0][0]:
+        raise QuantmlError(f"{path}: cannot open the database ({msg}); if the file is damaged, move it aside and load the prices again") from None
+    try:
+        if not read_only: con.execute(SCHEMA_SQL)
+        elif not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'daily_prices'").fetchall()[0][0]:
+            raise QuantmlError(f"{path}: not a quantml price database (no daily_prices table)")
+    except duckdb.Error as e:
         con.close()
-        raise QuantmlError(f"{path}: not a quantml price database (no daily_prices table)")
+        raise QuantmlError(f"{path}: cannot prepare the database ({str(e).splitlines()[0]}); is the disk full or the file damaged?") from None
+    except QuantmlError: con.close(); raise
     return con
 
 @contextmanager
@@ -112,7 +119,7 @@ def resolve_columns(columns:list,        # the source's column names
     if symbol is not None: found['symbol'] = None
     return found
 
-# %% ../nbs/001_store.ipynb #1da06726
+# %% ../nbs/001_store.ipynb #87b05175
 def _q(name): return '"' + str(name).replace('"', '""') + '"'
 def _lit(s): return "'" + str(s).replace("'", "''") + "'"
 
@@ -122,7 +129,8 @@ def _csv_header(path):
     try:
         with opener(path, 'rb') as f: line = f.readline(1 << 20).decode('utf-8-sig')      # the first line only: later bytes are the reader's business
     except (OSError, UnicodeDecodeError) as e: raise QuantmlError(f"{path}: cannot read the header line ({e})") from None
-    if not line.strip(): raise QuantmlError(f"{path}: the file is empty")
+    if not line.strip():
+        raise QuantmlError(f"{path}: " + ("the file is empty" if not line else "the first line is blank; the header (symbol, date, open, ...) must come first"))
     try: delim = csv.Sniffer().sniff(line, delimiters=',;\t|').delimiter
     except csv.Error: delim = ','
     return next(csv.reader([line], delimiter=delim)), delim
@@ -135,7 +143,8 @@ def _source_relation(src, i, con):
         rel, name = f'_qml_src{i}', src.attrs.get('source', f'dataframe#{i}')
     else:
         path = Path(src).expanduser()
-        if not path.is_file(): raise QuantmlError(f"{path}: no such file")
+        if not path.exists(): raise QuantmlError(f"{path}: no such file")
+        if not path.is_file(): raise QuantmlError(f"{path}: {'a directory' if path.is_dir() else 'not a regular file'}, not a file of prices")
         low, name = path.name.lower(), str(path.resolve())
         if low.endswith(('.parquet', '.pq')): rel = f"read_parquet({_lit(path)})"
         elif re.search(r'\.(csv|txt|tsv)(\.gz)?$', low):
@@ -413,7 +422,7 @@ def _summarise(con, names, strict):
     s.warnings = _weekend_warning(con)
     return s
 
-# %% ../nbs/001_store.ipynb #257f0103
+# %% ../nbs/001_store.ipynb #a068df82
 def ingest(sources,                  # a path, a DataFrame, or a list of them (CSV, gzipped CSV, Parquet)
            db,                       # database path, or an open writable connection
            strict:bool=False,        # load nothing if any row is bad
@@ -432,16 +441,28 @@ def ingest(sources,                  # a path, a DataFrame, or a list of them (C
             if strict and s.rows_rejected: raise IngestRejected(s)
             con.execute("COMMIT")
             s.committed = True
-        except BaseException:
-            con.execute("ROLLBACK")
+        except BaseException as e:
+            try: con.execute("ROLLBACK")
+            except duckdb.Error: pass          # a failed write can leave nothing to roll back: report the cause, not the rollback
+            if isinstance(e, duckdb.Error): raise QuantmlError(_store_failure(db, e)) from None
             raise
         finally:
-            for i in range(len(sources)):
-                try: con.unregister(f'_qml_src{i}')
-                except Exception: pass
-                con.execute(f"DROP TABLE IF EXISTS _qml_rej_err{i}; DROP TABLE IF EXISTS _qml_rej_scan{i}")
-            con.execute(_DROP_TEMP)
+            try:
+                for i in range(len(sources)):
+                    try: con.unregister(f'_qml_src{i}')
+                    except Exception: pass
+                    con.execute(f"DROP TABLE IF EXISTS _qml_rej_err{i}; DROP TABLE IF EXISTS _qml_rej_scan{i}")
+                con.execute(_DROP_TEMP)
+            except duckdb.Error: pass          # temporary tables of a connection that failed go with it
     return s
+
+def _store_failure(db, e) -> str:
+    "One line for a load that the database refused: the original cause, and what to do."
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    full = any(w in msg.lower() for w in ('no space', 'too large', 'disk full', 'out of disk'))
+    where = db if not isinstance(db, duckdb.DuckDBPyConnection) else 'the database'
+    return (f"{where}: the load failed and nothing was stored ({msg})"
+            + ("; free disk space (or use another --db) and load again" if full else "; check the file and the disk, then load again"))
 
 _DROP_TEMP = ' '.join(f"DROP TABLE IF EXISTS {t};" for t in ('_qml_rows', '_qml_dups', '_qml_rejected', '_qml_new_symbols', '_qml_bad_lines', '_qml_loaded_symbols'))
 
@@ -532,6 +553,36 @@ def read_rejected(db, source:str|None=None) -> pd.DataFrame:
     with _using(db, read_only=True) as con:
         return con.execute("""SELECT * FROM rejected_prices WHERE ?::VARCHAR IS NULL OR source = ?::VARCHAR
                               ORDER BY source, row_no""", [source, source]).df()
+
+# %% ../nbs/001_store.ipynb #7b1f362f
+def flag_prices(prices:pd.DataFrame) -> pd.DataFrame:
+    "The flags (symbol, date, flag, value, detail) of a long OHLCV frame, by the store's rules."
+    con = duckdb.connect()
+    try:
+        con.register('_qml_frame', prices[['symbol', 'date', 'open', 'high', 'low', 'close', 'volume']])
+        con.execute("CREATE TEMP TABLE daily_prices AS SELECT symbol, CAST(date AS DATE) AS date, open, high, low, close, volume FROM _qml_frame")
+        con.execute(SCHEMA_SQL.split('CREATE TABLE IF NOT EXISTS price_flags')[1].split(';')[0].join(['CREATE TEMP TABLE price_flags', ';']))
+        con.execute("CREATE TEMP TABLE _qml_all AS SELECT DISTINCT symbol FROM daily_prices")
+        con.execute(_flags_sql('_qml_all', 'frame', datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' ')))
+        out = con.execute("SELECT symbol, CAST(date AS TIMESTAMP) AS date, flag, value, detail FROM price_flags ORDER BY symbol, date, flag").df()
+    finally: con.close()
+    return out
+
+# %% ../nbs/001_store.ipynb #6d9d630b
+def flags_between(db,                 # database path, or an open connection
+                  spans:pd.DataFrame, # symbol, start, end (inclusive dates)
+                 ) -> pd.DataFrame:
+    "The stored flags (symbol, date, flag, value, detail) that fall inside each symbol's span, by symbol and date."
+    cols = ['symbol', 'date', 'flag', 'value', 'detail']
+    with _using(db, read_only=True) as con:
+        if spans.empty or not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'price_flags'").fetchall()[0][0]:
+            return pd.DataFrame(columns=cols)
+        con.register('_qml_spans', spans[['symbol', 'start', 'end']])
+        try:
+            return con.execute("""SELECT f.symbol, CAST(f.date AS TIMESTAMP) AS date, f.flag, f.value, f.detail FROM price_flags f
+                                  JOIN _qml_spans s ON f.symbol = s.symbol AND f.date BETWEEN CAST(s.start AS DATE) AND CAST(s."end" AS DATE)
+                                  ORDER BY f.symbol, f.date, f.flag""").df()
+        finally: con.unregister('_qml_spans')
 
 # %% ../nbs/001_store.ipynb #6b4484e4
 JUDGED_FLAGS = ('suspected_split', 'glitch', 'suspect_jump')
