@@ -8,8 +8,8 @@ Docs: https://quantml.github.io/quantml/api.html.md"""
 __all__ = ['SYMBOL', 'VERSION', 'METRICS', 'MAX_QUEUED', 'KEEP_FINISHED', 'MAX_BODY', 'TrainRequest', 'SignalsRequest',
            'PromoteRequest', 'JobCancelled', 'Jobs', 'create_app']
 
-# %% ../nbs/91_api.ipynb #8c4a5641
-import os, queue, re, threading, time, uuid
+# %% ../nbs/91_api.ipynb #b0d0bd56
+import os, queue, re, sys, threading, time, uuid
 from pathlib import Path
 from typing import Annotated, Literal
 from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Header, Depends
@@ -126,7 +126,7 @@ class Jobs:
                 self._set(jid, state='failed', error=str(e) if isinstance(e, QuantmlError) else f"{type(e).__name__}: {e}", finished=_now())
             finally: self.cancel_asked.discard(jid); self._prune()
 
-# %% ../nbs/91_api.ipynb #31021844
+# %% ../nbs/91_api.ipynb #093bb2c4
 def _train_job(db, reg):
     def run(req:TrainRequest, on_progress):
         prices = read_prices(db, req.symbols)
@@ -138,9 +138,27 @@ def _train_job(db, reg):
         return reg.save(m)
     return run
 
-def create_app(db, registry, token:str|None=None) -> FastAPI:
-    "The quantml API over a price database and a model registry."
-    app = FastAPI(title='quantml', description="Honest machine-learning trading signals: train, register, compare and serve LightGBM signals.", version='1')
+def _offline_docs(app:FastAPI):
+    "Swagger UI at /docs from the fastapi-offline package's files (Swagger UI 5, which reads OpenAPI 3.1), served by the app itself: no CDN."
+    from fastapi.staticfiles import StaticFiles
+    from fastapi.openapi.docs import get_swagger_ui_html
+    import fastapi_offline
+    app.mount('/static/swagger-ui', StaticFiles(directory=Path(fastapi_offline.__file__).parent / 'static'), name='swagger-ui')
+    @app.get('/docs', include_in_schema=False)
+    def docs(): return get_swagger_ui_html(openapi_url=app.openapi_url, title='quantml API', swagger_js_url='/static/swagger-ui/swagger-ui-bundle.js',
+                                           swagger_css_url='/static/swagger-ui/swagger-ui.css', swagger_favicon_url='/static/swagger-ui/favicon.png')
+
+def create_app(db, registry, token:str|None=None, access_log:bool=False) -> FastAPI:
+    "The quantml API over a price database and a model registry; `access_log` prints one line a request (method, path, status, ms) to stderr."
+    app = FastAPI(title='quantml', description="Honest machine-learning trading signals: train, register, compare and serve LightGBM signals.", version='1',
+                  docs_url=None, redoc_url=None)
+    _offline_docs(app)
+    if access_log:
+        @app.middleware('http')
+        async def _log(request, call_next):
+            t = time.perf_counter(); resp = await call_next(request)
+            print(f"{request.method} {request.url.path} {resp.status_code} {(time.perf_counter() - t) * 1000:.1f} ms", file=sys.stderr, flush=True)
+            return resp
     reg = registry if isinstance(registry, ModelRegistry) else ModelRegistry(registry)
     jobs = Jobs(_train_job(Path(db), reg))
     token = token if token is not None else os.environ.get('QUANTML_API_TOKEN') or None

@@ -301,14 +301,21 @@ def cmd_demo(args):
     print(f"\nreport: {page}")
     return EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #0958015e
+# %% ../nbs/90_cli.ipynb #1d563936
 def cmd_serve(args):
     "Run the REST API (docs at /docs)."
     import uvicorn
     from quantml.api import create_app
     if args.host not in ('127.0.0.1', 'localhost', '::1') and not os.environ.get('QUANTML_API_TOKEN'):
         print("quantml: warning: serving beyond loopback without QUANTML_API_TOKEN: anyone who can reach it can train, delete and promote", file=sys.stderr)
-    uvicorn.run(create_app(_db(args), _registry(args)), host=args.host, port=args.port, log_level='warning')
+    import socket
+    with socket.socket(socket.AF_INET6 if ':' in args.host else socket.AF_INET) as s:     # a busy port is one line, before uvicorn starts
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try: s.bind((args.host, args.port))
+        except OSError as e: raise QuantmlError(f"cannot listen on {args.host}:{args.port} ({e.strerror}): another server may have it; choose a port with --port") from None
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    print(f"quantml API on {url}  (docs: {url}/docs; prices {_db(args)}; models {_registry(args).root}); Ctrl-C stops it", flush=True)
+    uvicorn.run(create_app(_db(args), _registry(args), access_log=True), host=args.host, port=args.port, log_level='warning')
     return EXIT_OK
 
 # %% ../nbs/90_cli.ipynb #c9c9d727

@@ -118,3 +118,35 @@ def test_a_model_lightgbm_cannot_read_never_takes_the_server_down(tmp_path):
     assert sig.returncode == 0 and 'LightGBM cannot read it' in sig.stdout, (sig.returncode, sig.stdout, sig.stderr)
     ver = subprocess.run([QUANTML, 'models', 'verify', '--registry', str(tmp_path / 'models')], capture_output=True, text=True, env=env, timeout=120)
     assert ver.returncode == 1 and 'LightGBM cannot read it' in ver.stdout, (ver.stdout, ver.stderr)
+
+
+def test_serve_talks_and_a_busy_port_is_one_line(tmp_path):
+    ingest(synth_market(12, 300, seed=1, signal=0.0), tmp_path / 'p.duckdb')
+    url, proc = _serve(tmp_path)
+    try:
+        first = proc.stdout.readline()
+        assert f'quantml API on {url}' in first and f'{url}/docs' in first, first
+        assert httpx.get(url + '/health', timeout=10).status_code == 200
+        assert httpx.get(url + '/api/v1/ml/models/v9', timeout=10).status_code == 404
+        port = url.rsplit(':', 1)[1]
+        busy = subprocess.run([QUANTML, 'serve', '--port', port, '--db', str(tmp_path / 'p.duckdb'), '--registry', str(tmp_path / 'models')],
+                              capture_output=True, text=True, timeout=60)
+        assert busy.returncode == 1 and 'Traceback' not in busy.stderr and len(busy.stderr.strip().splitlines()) == 1, busy.stderr
+        assert f'cannot listen on 127.0.0.1:{port}' in busy.stderr
+    finally:
+        proc.terminate(); _, err = proc.communicate(timeout=30)
+    log = [l for l in err.splitlines() if l.startswith(('GET ', 'POST ', 'DELETE '))]
+    assert any(l.startswith('GET /health 200 ') and l.endswith(' ms') for l in log), err
+    assert any(l.startswith('GET /api/v1/ml/models/v9 404 ') for l in log), err
+
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (CI installs it for the docs check)")
+def test_docs_page_works_with_the_network_cut(server, tmp_path):
+    "Swagger UI's files come from the app, not a CDN: with every host but loopback unresolvable, /docs still lists the operations."
+    flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+             '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--virtual-time-budget=15000', f'--user-data-dir={tmp_path / "profile"}']
+    dom = subprocess.run([CHROMIUM, *flags, '--dump-dom', server + '/docs'], capture_output=True, text=True, timeout=120).stdout
+    assert 'cdn.jsdelivr.net' not in dom and '/static/swagger-ui/swagger-ui-bundle.js' in dom
+    for path in ('/api/v1/ml/train', '/api/v1/ml/signals/{symbol}', '/api/v1/ml/jobs/{job_id}'):
+        assert f'data-path="{path}"' in dom or f'>{path}<' in dom.replace('\u200b', ''), path
