@@ -11,11 +11,32 @@ from typing import Callable, Iterable
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['QuantmlError', 'progress', 'ProgressBar']
+__all__ = ['QuantmlError', 'ConflictError', 'parse_date', 'progress', 'ProgressBar']
 
-# %% ../nbs/000_core.ipynb #53a02b4d
+# %% ../nbs/000_core.ipynb #d47e2a06
 class QuantmlError(Exception):
     "An error the user caused and can fix; the message names the symbol, column, file or version at fault."
+
+class ConflictError(QuantmlError):
+    "The request is sound but the current state forbids it (deleting the version an alias points to): the API answers 409."
+
+# %% ../nbs/000_core.ipynb #536a6385
+def parse_date(value, what:str='date'):
+    "A date as people type it, strictly YYYY-MM-DD and not after today, as a pandas Timestamp; dates and timestamps from code pass through."
+    import datetime as _dt, re as _re
+    import pandas as pd
+    if value is None: return None
+    if not isinstance(value, str):                                   # a date, Timestamp or datetime64 from code, not typed by a person
+        try: return pd.Timestamp(value)
+        except (ValueError, TypeError): raise QuantmlError(f"{what} {value!r} is not a date") from None
+    s = value.strip()
+    try:
+        if not _re.fullmatch(r'\d{4}-\d{2}-\d{2}', s): raise ValueError
+        d = _dt.date.fromisoformat(s)
+    except ValueError: raise QuantmlError(f"{what} {str(value)[:40]!r} is not a date: give YYYY-MM-DD, e.g. 2017-06-30") from None
+    if d > _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=1):
+        raise QuantmlError(f"{what} {s} is in the future: give a date up to today")
+    return pd.Timestamp(d)
 
 # %% ../nbs/000_core.ipynb #71ac3e1d
 def progress(items:Iterable,                         # the work, one item at a time

@@ -11,10 +11,8 @@ def _free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-@pytest.fixture(scope='module')
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp('api')
-    ingest(synth_market(20, 500, seed=3, signal=1.0), root / 'p.duckdb')
+def _serve(root):
+    "A real `quantml serve` on a free loopback port over root/p.duckdb and root/models: (url, process)."
     port = _free_port()
     env = {**os.environ, 'QUANTML_API_TOKEN': 't0ken'}
     proc = subprocess.Popen([QUANTML, 'serve', '--port', str(port), '--db', str(root / 'p.duckdb'), '--registry', str(root / 'models')],
@@ -26,6 +24,13 @@ def server(tmp_path_factory):
         except httpx.HTTPError: time.sleep(0.1)
     else:
         proc.kill(); pytest.fail(f"server did not start: {proc.stderr.read()}")
+    return url, proc
+
+@pytest.fixture(scope='module')
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp('api')
+    ingest(synth_market(20, 500, seed=3, signal=1.0), root / 'p.duckdb')
+    url, proc = _serve(root)
     yield url
     proc.terminate(); proc.wait(timeout=30)
 
@@ -44,7 +49,10 @@ def test_train_poll_score_delete(server):
     s = httpx.get(server + '/api/v1/ml/signals/SYN004', timeout=10).json()
     assert s['source'] == 'ml' and s['model_version'] == 'v1' and s['recommendation'] in ('strong_sell', 'sell', 'hold', 'buy', 'strong_buy')
     assert httpx.post(server + '/api/v1/ml/models/v1/promote', headers=auth, timeout=10).json() == {'alias': 'champion', 'version': 'v1'}
-    assert httpx.delete(server + '/api/v1/ml/models/v1', headers=auth, timeout=10).json()['deleted'] == 'v1'
+    r = httpx.delete(server + '/api/v1/ml/models/v1', headers=auth, timeout=10)                 # the champion: refused
+    assert r.status_code == 409 and "alias 'champion'" in r.json()['detail']
+    assert httpx.get(server + '/api/v1/ml/signals/SYN004', timeout=10).json()['model_version'] == 'v1'
+    assert httpx.delete(server + '/api/v1/ml/models/v1', params={'force': 'true'}, headers=auth, timeout=10).json()['deleted'] == 'v1'
     assert httpx.get(server + '/api/v1/ml/models/v1', timeout=10).status_code == 404
 
 def test_one_training_job_at_a_time(server):
@@ -76,5 +84,69 @@ def test_fuzz_from_the_openapi_schema_finds_no_5xx(server):
             calls.append(resp.status_code)
             if resp.status_code >= 500: failures.append((case.method, case.formatted_path, resp.status_code, resp.text[:200]))
         check()
-    assert ops == 10 and len(calls) > 100, (ops, len(calls))             # every endpoint, really called
+    assert ops == 11 and len(calls) > 100, (ops, len(calls))             # every endpoint, really called
     assert not failures, failures
+
+
+def test_a_model_lightgbm_cannot_read_never_takes_the_server_down(tmp_path):
+    "A hand-edited model file whose recorded hash was updated to match: LightGBM would abort the process that parses it."
+    from quantml.registry import ModelRegistry
+    from quantml.trainer import train_model
+    from quantml.dataset import LabelSpec
+    market = synth_market(20, 500, seed=3, signal=1.0)
+    ingest(market, tmp_path / 'p.duckdb')
+    reg = ModelRegistry(tmp_path / 'models')
+    v = reg.save(train_model(market, LabelSpec('excess'), cv_folds=0, baselines=False, num_threads=1))
+    reg.promote(v)
+    f = tmp_path / 'models' / v / 'model.txt'
+    text = f.read_text().replace('tree_sizes=', 'tree_sizes=9', 1); f.write_text(text)
+    idx = json.loads((tmp_path / 'models' / 'registry.json').read_text())
+    idx['versions'][v]['model_sha256'] = __import__('hashlib').sha256(text.encode()).hexdigest()
+    (tmp_path / 'models' / 'registry.json').write_text(json.dumps(idx))
+    url, proc = _serve(tmp_path)
+    try:
+        for _ in range(2):                                                       # the first request does not kill it, nor the second
+            r = httpx.get(url + '/api/v1/ml/signals/SYN004', timeout=60)
+            assert r.status_code == 200, r.text
+            s = r.json()
+            assert s['source'] == 'heuristic' and v in s['fallback_reason'] and 'LightGBM cannot read it' in s['fallback_reason'], s
+        assert proc.poll() is None
+    finally: proc.terminate(); proc.wait(timeout=30)
+    env = {**os.environ, 'QUANTML_HOME': str(tmp_path)}
+    sig = subprocess.run([QUANTML, 'signal', 'SYN004', '--db', str(tmp_path / 'p.duckdb'), '--registry', str(tmp_path / 'models')],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert sig.returncode == 0 and 'LightGBM cannot read it' in sig.stdout, (sig.returncode, sig.stdout, sig.stderr)
+    ver = subprocess.run([QUANTML, 'models', 'verify', '--registry', str(tmp_path / 'models')], capture_output=True, text=True, env=env, timeout=120)
+    assert ver.returncode == 1 and 'LightGBM cannot read it' in ver.stdout, (ver.stdout, ver.stderr)
+
+
+def test_serve_talks_and_a_busy_port_is_one_line(tmp_path):
+    ingest(synth_market(12, 300, seed=1, signal=0.0), tmp_path / 'p.duckdb')
+    url, proc = _serve(tmp_path)
+    try:
+        first = proc.stdout.readline()
+        assert f'quantml API on {url}' in first and f'{url}/docs' in first, first
+        assert httpx.get(url + '/health', timeout=10).status_code == 200
+        assert httpx.get(url + '/api/v1/ml/models/v9', timeout=10).status_code == 404
+        port = url.rsplit(':', 1)[1]
+        busy = subprocess.run([QUANTML, 'serve', '--port', port, '--db', str(tmp_path / 'p.duckdb'), '--registry', str(tmp_path / 'models')],
+                              capture_output=True, text=True, timeout=60)
+        assert busy.returncode == 1 and 'Traceback' not in busy.stderr and len(busy.stderr.strip().splitlines()) == 1, busy.stderr
+        assert f'cannot listen on 127.0.0.1:{port}' in busy.stderr
+    finally:
+        proc.terminate(); _, err = proc.communicate(timeout=30)
+    log = [l for l in err.splitlines() if l.startswith(('GET ', 'POST ', 'DELETE '))]
+    assert any(l.startswith('GET /health 200 ') and l.endswith(' ms') for l in log), err
+    assert any(l.startswith('GET /api/v1/ml/models/v9 404 ') for l in log), err
+
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (CI installs it for the docs check)")
+def test_docs_page_works_with_the_network_cut(server, tmp_path):
+    "Swagger UI's files come from the app, not a CDN: with every host but loopback unresolvable, /docs still lists the operations."
+    flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+             '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--virtual-time-budget=15000', f'--user-data-dir={tmp_path / "profile"}']
+    dom = subprocess.run([CHROMIUM, *flags, '--dump-dom', server + '/docs'], capture_output=True, text=True, timeout=120).stdout
+    assert 'cdn.jsdelivr.net' not in dom and '/static/swagger-ui/swagger-ui-bundle.js' in dom
+    for path in ('/api/v1/ml/train', '/api/v1/ml/signals/{symbol}', '/api/v1/ml/jobs/{job_id}'):
+        assert f'data-path="{path}"' in dom or f'>{path}<' in dom.replace('\u200b', ''), path
