@@ -185,7 +185,7 @@ def _stale(dates, as_of) -> np.ndarray:
 def _note(lookback):
     return f"read {HISTORY_BARS} bars, more than lookback_days={lookback}, so the recursive indicators match the full history" if lookback < HISTORY_BARS else None
 
-# %% ../nbs/03_signal.ipynb #cc274165
+# %% ../nbs/03_signal.ipynb #735cb966
 @patch
 def score_symbol(self:SignalService, symbol:str, lookback_days:int=60, as_of=None) -> Signal:
     "One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it."
@@ -197,7 +197,7 @@ def score_symbol(self:SignalService, symbol:str, lookback_days:int=60, as_of=Non
     raw, p, parts = self._predict(X, True)
     return Signal(str(sym[0]), str(pd.Timestamp(dates[0]).date()), float(p[0]), str(self._recommend(raw)[0]), self._explain(X, parts, 0),
                   self.version, self.source, self.fallback_reason, bool(counts[0] >= HISTORY_BARS), int(counts[0]),
-                  int(_stale(dates, as_of)[0]), _note(lookback_days), self.meaning, self._reason(), self._window_flags(bars_read).get(str(sym[0]), []))
+                  int(_stale(dates, as_of)[0]), self._notes(lookback_days, str(sym[0])), self.meaning, self._reason(), self._window_flags(bars_read).get(str(sym[0]), []))
 
 @patch
 def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
@@ -211,6 +211,14 @@ def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
 def _reason(self:SignalService): return self.gate if self.model is not None else None
 
 @patch
+def _notes(self:SignalService, lookback, symbol) -> str|None:
+    "The signal's notes: more bars read than asked for; a symbol the model never saw in training."
+    trained_on = (self.model.data or {}).get('symbols') if self.model is not None else None
+    outside = (f"{symbol} was not among the {len(trained_on):,} symbols {self.version} was trained on: its score is an extrapolation"
+               if trained_on and symbol not in set(trained_on) else None)
+    return '; '.join(n for n in (_note(lookback), outside) if n) or None
+
+@patch
 def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_days) -> Signal:
     "A model trained on per-date normalised features needs the date's cross-section: score the universe, keep the symbol."
     _read_windows(_store(self), [symbol], 1, as_of)                                   # an unknown symbol is an error that names it
@@ -220,7 +228,7 @@ def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_da
     raw, p, parts = self._predict(X, True)
     return Signal(symbol, str(pd.Timestamp(dates[r]).date()), float(p[r]), str(self._recommend(raw)[r]), self._explain(X, parts, r),
                   self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
-                  int(_stale(dates[[r]], as_of)[0]), _note(lookback_days), self.meaning, self._reason(),
+                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_days, symbol), self.meaning, self._reason(),
                   self._window_flags(_read_windows(self.con, [symbol], bars, as_of)).get(symbol, []))
 
 @patch
@@ -235,7 +243,7 @@ def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bo
         df = pd.DataFrame(dict(symbol=sym.astype(str), as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'), probability=p,
                                recommendation=self._recommend(raw), top_signals=[self._explain(X, parts, r) for r in range(len(X))] if explain else [[]] * len(X),
                                model_version=self.version, source=self.source, fallback_reason=self.fallback_reason,
-                               warmup_complete=counts >= HISTORY_BARS, bars_used=counts, stale_days=_stale(dates, as_of), note=_note(lookback_days),
+                               warmup_complete=counts >= HISTORY_BARS, bars_used=counts, stale_days=_stale(dates, as_of), note=[self._notes(lookback_days, str(x)) for x in sym],
                                meaning=self.meaning, recommendation_reason=self._reason(), data_flags=[[] for _ in range(len(X))]))
         df = df.sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)
     df.attrs['skipped'] = skipped
