@@ -30,11 +30,11 @@ def _print_json(obj):
 def _db(args) -> Path: return Path(args.db).expanduser() if args.db else default_db_path()
 def _registry(args) -> ModelRegistry: return ModelRegistry(Path(args.registry).expanduser() if args.registry else quantml_home() / 'models')
 
-# %% ../nbs/90_cli.ipynb #8b3a619f
+# %% ../nbs/90_cli.ipynb #58013bc5
 def cmd_ingest(args):
     "Load CSV / Parquet files into the price store, with validation."
     try: s = ingest(args.paths, _db(args), strict=args.strict, symbol=args.symbol, adj_close=args.adj_close, date_format=args.date_format,
-                    adjust_splits=args.adjust_splits)
+                    adjust_splits=args.adjust_splits, wait=args.wait, on_wait=lambda m: print(f"quantml: {m}", file=sys.stderr, flush=True))
     except IngestRejected as e:
         if args.json: _print_json(e.summary.to_dict())
         else: print(e.summary)
@@ -318,7 +318,7 @@ def cmd_serve(args):
     uvicorn.run(create_app(_db(args), _registry(args), access_log=True), host=args.host, port=args.port, log_level='warning')
     return EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #c9c9d727
+# %% ../nbs/90_cli.ipynb #62ccfa96
 _EXAMPLES = {
     'ingest': "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json",
     'synth': "examples:\n  quantml synth --symbols 60 --days 1500 --seed 0 --signal 0     # a pure random walk\n  quantml synth --signal 1 --db synth.duckdb --json",
@@ -350,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--adj-close', action='store_true', help="use the adjusted close, scaling open, high and low with it")
     c.add_argument('--date-format', metavar='FMT', help="strptime format of dates that are neither ISO nor YYYYMMDD, e.g. '%%m/%%d/%%Y'")
     c.add_argument('--adjust-splits', action='store_true', help="back-adjust the bars before each suspected split (prices divided, volume multiplied)")
+    c.add_argument('--wait', type=float, default=60.0, metavar='SECONDS', help="wait this long while another process (a server's reads) holds the database (default 60)")
     c.add_argument('--parquet-out', metavar='DIR', help="then write the store as a partitioned Parquet dataset for Dask")
     c.add_argument('--symbols-per-group', type=int, default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
     c = cmd('check', cmd_check, "the store's health report: per symbol, dates, rows, gaps, flags and a verdict (clean, flagged, stale)")

@@ -11,14 +11,17 @@ from typing import Callable, Iterable
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['QuantmlError', 'ConflictError', 'parse_date', 'progress', 'ProgressBar']
+__all__ = ['QuantmlError', 'ConflictError', 'BusyError', 'parse_date', 'progress', 'ProgressBar']
 
-# %% ../nbs/000_core.ipynb #d47e2a06
+# %% ../nbs/000_core.ipynb #e98db84f
 class QuantmlError(Exception):
     "An error the user caused and can fix; the message names the symbol, column, file or version at fault."
 
 class ConflictError(QuantmlError):
     "The request is sound but the current state forbids it (deleting the version an alias points to): the API answers 409."
+
+class BusyError(QuantmlError):
+    "What is needed is in use by another process for now (a price store being written): try again shortly; the API answers 503."
 
 # %% ../nbs/000_core.ipynb #536a6385
 def parse_date(value, what:str='date'):

@@ -150,3 +150,29 @@ def test_docs_page_works_with_the_network_cut(server, tmp_path):
     assert 'cdn.jsdelivr.net' not in dom and '/static/swagger-ui/swagger-ui-bundle.js' in dom
     for path in ('/api/v1/ml/train', '/api/v1/ml/signals/{symbol}', '/api/v1/ml/jobs/{job_id}'):
         assert f'data-path="{path}"' in dom or f'>{path}<' in dom.replace('\u200b', ''), path
+
+
+def test_an_ingest_while_the_server_answers(data_dir, tmp_path):
+    "The S&P file loaded into the store of a running server while four clients ask it for signals: the ingest completes; every answer is 200 or 503."
+    import collections, threading
+    sp = data_dir / 'sp500_5yr_kaggle_2013_2018.csv.gz'
+    ingest(sp, tmp_path / 'p.duckdb')
+    url, proc = _serve(tmp_path)
+    codes, stop = collections.Counter(), threading.Event()
+    def client(sym):
+        with httpx.Client(timeout=60) as c:
+            while not stop.is_set(): codes[c.get(f'{url}/api/v1/ml/signals/{sym}').status_code] += 1
+    threads = [threading.Thread(target=client, args=(s,)) for s in ('AAPL', 'MSFT', 'XOM', 'JPM')]
+    try:
+        for t in threads: t.start()
+        time.sleep(2)
+        before = sum(codes.values())
+        r = subprocess.run([QUANTML, 'ingest', str(sp), '--db', str(tmp_path / 'p.duckdb'), '--adjust-splits'], capture_output=True, text=True, timeout=300)
+        time.sleep(1)
+    finally:
+        stop.set()
+        for t in threads: t.join(timeout=120)
+        proc.terminate(); proc.wait(timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert 'adjusted DISCA' in r.stdout                                        # it wrote: the splits were adjusted
+    assert before > 0 and set(codes) <= {200, 503} and codes[200] > before, codes

@@ -158,7 +158,7 @@ def test_a_lock_held_by_another_process(tmp_path):
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == 'held'
-        _one_line(_cli('ingest', tmp_path / 'good.csv', '--db', db), 'open for writing by another process')
+        _one_line(_cli('ingest', tmp_path / 'good.csv', '--db', db, '--wait', '0'), 'in use by another process')
     finally: holder.kill(); holder.wait()
 
 def test_a_full_disk_reports_the_cause_and_the_next_load_works(tmp_path):
