@@ -222,7 +222,7 @@ def cmd_models(args):
     else: print(text)
     return EXIT_ERROR if a == 'verify' and not out['ok'] else EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #ddb18eec
+# %% ../nbs/90_cli.ipynb #bcade5be
 def cmd_signal(args):
     "Score symbols (or the whole universe) with the serving model."
     if not args.all and not args.symbols: raise QuantmlError("give one or more symbols, or --all")
@@ -240,7 +240,7 @@ def _signal_rows(args):
     with SignalService(_db(args), _registry(args)) as svc:
         skipped = {}
         if args.all:
-            uni = svc.score_universe(as_of=args.as_of); rows, skipped = uni.to_dict(orient='records'), uni.attrs['skipped']
+            uni = svc.score_universe(as_of=args.as_of, explain=True); rows, skipped = uni.to_dict(orient='records'), uni.attrs['skipped']
         else: rows = [svc.score_symbol(s, args.lookback, as_of=args.as_of).to_dict() for s in args.symbols]
     return rows, skipped
 
@@ -318,7 +318,7 @@ def cmd_serve(args):
     uvicorn.run(create_app(_db(args), _registry(args), access_log=True), host=args.host, port=args.port, log_level='warning')
     return EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #62ccfa96
+# %% ../nbs/90_cli.ipynb #86d1f7c8
 _EXAMPLES = {
     'ingest': "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json",
     'synth': "examples:\n  quantml synth --symbols 60 --days 1500 --seed 0 --signal 0     # a pure random walk\n  quantml synth --signal 1 --db synth.duckdb --json",
@@ -335,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='quantml', description="Honest machine-learning trading signals on daily OHLCV in DuckDB.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="exit codes: 0 done, 1 error in the input or environment, 2 usage, 3 strict ingest refused")
+    from quantml import __version__
+    p.add_argument('--version', action='version', version=f'quantml {__version__}')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     def cmd(name, fn, help):
         c = sub.add_parser(name, help=help, description=help, epilog=_EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -55,13 +55,15 @@ def dumps_json(obj) -> str:
     "Stable, strict JSON: sorted keys, indented, newline at the end."
     return json.dumps(_clean(obj), sort_keys=True, indent=2, allow_nan=False) + '\n'
 
-# %% ../nbs/02_registry.ipynb #c66f71bc
+# %% ../nbs/02_registry.ipynb #50de8503
 _VERSION = re.compile(r'v([1-9][0-9]{0,8})')
 _ALIAS = re.compile(r'[a-z][a-z0-9_-]{0,31}')
 
 def check_version(v) -> str:
     "`v` if it is a version name like v7, else a QuantmlError."
-    if not isinstance(v, str) or not _VERSION.fullmatch(v): raise QuantmlError(f"{v!r} is not a version name (v1, v2, ...)")
+    if not isinstance(v, str) or not _VERSION.fullmatch(v):
+        hint = f": did you mean v{v}?" if isinstance(v, str) and v.isdigit() else ''
+        raise QuantmlError(f"{v!r} is not a version name (v1, v2, ...){hint}")
     return v
 
 def check_alias(a) -> str:
@@ -208,7 +210,7 @@ def save(self:ModelRegistry, m:TrainedModel) -> str:
         self._write_index(idx)
     return v
 
-# %% ../nbs/02_registry.ipynb #c1a10fc2
+# %% ../nbs/02_registry.ipynb #3c45e69e
 _HIGHER = {'auc', 'logreg_auc', 'valid_auc', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'precision_weighted',
            'recall_weighted', 'f1_weighted', 'mcc', 'ic', 'rank_ic', 'icir', 'rank_icir', 'rank_ic_t', 'rank_ic_positive', 'long_short',
            'valid_rank_ic', 'valid_rank_ic_t', 'valid_ic', 'valid_rank_icir', 'valid_long_short', 'baseline_rank_ic'}
@@ -254,6 +256,7 @@ def _resolve(self:ModelRegistry, ref, idx) -> str:
     if isinstance(ref, str) and _VERSION.fullmatch(ref):
         if ref not in idx['versions']: raise QuantmlError(f"no model version {ref} in {self.root}")
         return ref
+    if isinstance(ref, str) and ref.isdigit(): raise QuantmlError(f"no version or alias {ref!r} in {self.root}: did you mean v{ref}?")
     check_alias(ref)
     if ref not in idx['aliases']: raise QuantmlError(f"no alias {ref!r} in {self.root} (aliases: {', '.join(idx['aliases']) or 'none'})")
     return idx['aliases'][ref]

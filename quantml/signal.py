@@ -107,7 +107,7 @@ class SignalService:
     @property
     def source(self): return 'ml' if self.model is not None else 'heuristic'
 
-# %% ../nbs/03_signal.ipynb #8c26ccca
+# %% ../nbs/03_signal.ipynb #b248431d
 _COLS = "symbol, CAST(date AS TIMESTAMP) AS date, open, high, low, close, volume"
 
 def _read_windows(con, symbols, bars:int, as_of) -> pd.DataFrame:
@@ -118,7 +118,7 @@ def _read_windows(con, symbols, bars:int, as_of) -> pd.DataFrame:
                          [symbols[0], cut, bars]).df().iloc[::-1].reset_index(drop=True)
         if df.empty:
             first = con.execute("SELECT min(date) FROM daily_prices WHERE symbol = $1", [symbols[0]]).fetchall()[0][0]
-            if first is None: raise QuantmlError(f"unknown symbol {symbols[0]}: not in the price store")
+            if first is None: check_symbols(con, [symbols[0]])                # unknown: the error names it, and a near miss
             raise QuantmlError(f"{symbols[0]} has no bar on or before as_of {cut}: its first bar is {first}")
         return df
     if symbols is not None: check_symbols(con, symbols)

@@ -539,14 +539,19 @@ def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_sp
     else: s.rows_loaded = 0
     return s
 
-# %% ../nbs/001_store.ipynb #c4683a84
+# %% ../nbs/001_store.ipynb #ffb10e57
 def _as_date(d): return None if d is None else pd.Timestamp(d).date()
 
 def check_symbols(con, symbols:list):
     "Raise a QuantmlError naming every symbol in `symbols` that the store does not have."
     known = {r[0] for r in con.execute("SELECT DISTINCT symbol FROM daily_prices WHERE list_contains(?, symbol)", [list(symbols)]).fetchall()}
     unknown = [s for s in symbols if s not in known]
-    if unknown: raise QuantmlError(f"unknown symbol{'s' if len(unknown) > 1 else ''} {', '.join(map(str, unknown))}: not in the price store")
+    if not unknown: return
+    alike = dict(con.execute("SELECT lower(symbol), min(symbol) FROM daily_prices WHERE list_contains(?, lower(symbol)) GROUP BY ALL",
+                             [[str(s).lower() for s in unknown]]).fetchall())
+    hints = [f"{s} -> {alike[str(s).lower()]}" for s in unknown if str(s).lower() in alike]
+    raise QuantmlError(f"unknown symbol{'s' if len(unknown) > 1 else ''} {', '.join(map(str, unknown))}: not in the price store"
+                       + (f" (did you mean {'; '.join(hints)}? symbols are case-sensitive)" if hints else ''))
 
 def read_prices(db,                      # database path, or an open connection
                 symbols:list|str|None=None, # symbols to read; all when None
