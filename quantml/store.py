@@ -17,9 +17,9 @@ from .core import QuantmlError, BusyError
 # %% auto #0
 __all__ = ['PRICE_COLUMNS', 'SCHEMA_SQL', 'COLUMN_SPELLINGS', 'ACCEPTED_DATES', 'PRICE_RANGE', 'VOLUME_MAX', 'CHECKS',
            'SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS',
-           'quantml_home', 'default_db_path', 'open_db', 'resolve_columns', 'IngestSummary', 'IngestRejected',
-           'flag_symbols', 'adjust_suspected_splits', 'ingest', 'check_symbols', 'read_prices', 'list_symbols',
-           'read_rejected', 'flag_prices', 'flags_between', 'check_store']
+           'quantml_home', 'default_db_path', 'open_db', 'writer_waiting', 'resolve_columns', 'IngestSummary',
+           'IngestRejected', 'flag_symbols', 'adjust_suspected_splits', 'ingest', 'check_symbols', 'read_prices',
+           'list_symbols', 'read_rejected', 'flag_prices', 'flags_between', 'check_store']
 
 # %% ../nbs/001_store.ipynb #01a70b3b
 def quantml_home() -> Path:
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS split_adjustments (
     source VARCHAR NOT NULL, adjusted_at TIMESTAMP NOT NULL);
 """
 
-# %% ../nbs/001_store.ipynb #be37c7e1
+# %% ../nbs/001_store.ipynb #ea0818ef
 def open_db(db:str|Path,          # path of the DuckDB file
             read_only:bool=False, # readers open read-only, so several processes can read at once
             wait:float=0.0,       # seconds to keep trying while another process holds the file
@@ -76,6 +76,11 @@ def open_db(db:str|Path,          # path of the DuckDB file
                 time.sleep(min(left, 0.005 + random.random() * 0.02))  # short and jittered, to catch a gap between other processes' uses
     finally:
         if asked: marker.unlink(missing_ok=True)
+
+def writer_waiting(db) -> bool:
+    "True while a writer waits for `db` (its marker is there and not left over from a writer that died)."
+    p = Path(db).expanduser()
+    return _fresh(p.with_name(p.name + '.writer-waiting'))
 
 def _fresh(marker:Path, max_age:float=120.0) -> bool:
     "A writer's request to pause that is not left over from a writer that died."

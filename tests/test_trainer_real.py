@@ -25,8 +25,8 @@ def test_real_panel_trains_and_reports_honestly(sp_db):
     assert m.degenerate is None and m.skill['dates'] > 80
 
 def test_the_seeds_label_is_a_volatility_forecast(sp_db):
-    m = train_model(read_prices(sp_db), LabelSpec('threshold', returns='close'), cv_folds=0)
-    mt = m.metrics
+    m = train_model(read_prices(sp_db), LabelSpec('threshold', returns='close'), cv_folds=0, num_boost_round=100, early_stopping_rounds=None)
+    mt = m.metrics                                                             # 100 trees: early stopping on this label keeps 1 or 2
     assert 0.53 < mt['auc'] < 0.65 and mt['majority_accuracy'] > 0.7          # it ranks who will move more than 2% ...
     assert abs(mt['rank_ic']) < 0.03                                           # ... not which way
     assert m.importance.feature.iloc[0] in ('hl_range', 'atr_rel', 'bb_width')
