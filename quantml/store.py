@@ -19,7 +19,7 @@ __all__ = ['PRICE_COLUMNS', 'SCHEMA_SQL', 'COLUMN_SPELLINGS', 'ACCEPTED_DATES', 
            'SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS',
            'quantml_home', 'default_db_path', 'open_db', 'writer_waiting', 'resolve_columns', 'IngestSummary',
            'IngestRejected', 'flag_symbols', 'adjust_suspected_splits', 'ingest', 'check_symbols', 'read_prices',
-           'list_symbols', 'read_rejected', 'flag_prices', 'flags_between', 'check_store']
+           'list_symbols', 'read_rejected', 'flag_prices', 'check_store']
 
 # %% ../nbs/001_store.ipynb #01a70b3b
 def quantml_home() -> Path:
@@ -608,22 +608,6 @@ def flag_prices(prices:pd.DataFrame) -> pd.DataFrame:
         out = con.execute("SELECT symbol, CAST(date AS TIMESTAMP) AS date, flag, value, detail FROM price_flags ORDER BY symbol, date, flag").df()
     finally: con.close()
     return out
-
-# %% ../nbs/001_store.ipynb #6d9d630b
-def flags_between(db,                 # database path, or an open connection
-                  spans:pd.DataFrame, # symbol, start, end (inclusive dates)
-                 ) -> pd.DataFrame:
-    "The stored flags (symbol, date, flag, value, detail) that fall inside each symbol's span, by symbol and date."
-    cols = ['symbol', 'date', 'flag', 'value', 'detail']
-    with _using(db, read_only=True) as con:
-        if spans.empty or not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'price_flags'").fetchall()[0][0]:
-            return pd.DataFrame(columns=cols)
-        con.register('_qml_spans', spans[['symbol', 'start', 'end']])
-        try:
-            return con.execute("""SELECT f.symbol, CAST(f.date AS TIMESTAMP) AS date, f.flag, f.value, f.detail FROM price_flags f
-                                  JOIN _qml_spans s ON f.symbol = s.symbol AND f.date BETWEEN CAST(s.start AS DATE) AND CAST(s."end" AS DATE)
-                                  ORDER BY f.symbol, f.date, f.flag""").df()
-        finally: con.unregister('_qml_spans')
 
 # %% ../nbs/001_store.ipynb #6b4484e4
 JUDGED_FLAGS = ('suspected_split', 'glitch', 'suspect_jump')
