@@ -455,7 +455,7 @@ def _summarise(con, names, strict):
     s.warnings = _weekend_warning(con)
     return s
 
-# %% ../nbs/001_store.ipynb #06182e9f
+# %% ../nbs/001_store.ipynb #96fd95f4
 def ingest(sources,                  # a path, a DataFrame, or a list of them (CSV, gzipped CSV, Parquet)
            db,                       # database path, or an open writable connection
            strict:bool=False,        # load nothing if any row is bad
@@ -501,11 +501,16 @@ def _store_failure(db, e) -> str:
 
 _DROP_TEMP = ' '.join(f"DROP TABLE IF EXISTS {t};" for t in ('_qml_rows', '_qml_dups', '_qml_rejected', '_qml_new_symbols', '_qml_bad_lines', '_qml_loaded_symbols'))
 
+_DATE_SHAPED = r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{8})(\D|$)"                     # an accepted layout, right or wrong
+
 def _no_dates_at_all(con, names):
-    "Refuse a source none of whose rows has a date that parses: a format problem, not bad rows."
-    for i, n, ok, ex in con.execute("""SELECT src, count(*), count(date), first(date_bad) FILTER (WHERE date_bad IS NOT NULL)
-                                      FROM _qml_rows GROUP BY src ORDER BY src""").fetchall():
-        if n and not ok:
+    """Refuse a source none of whose rows has a date that parses and none of whose dates is even in an accepted layout:
+    a format problem (01/02/2019 everywhere), not bad rows. `2024-02-30` is a bad row, rejected on its own."""
+    for i, n, ok, shaped, ex in con.execute("""SELECT src, count(*), count(date),
+                                      count(*) FILTER (WHERE regexp_matches(date_bad, ?)),
+                                      first(date_bad) FILTER (WHERE date_bad IS NOT NULL)
+                                      FROM _qml_rows GROUP BY src ORDER BY src""", [_DATE_SHAPED]).fetchall():
+        if n and not ok and not shaped:
             raise QuantmlError(f"{names[i]}: no date could be read in any of its {n:,} rows (e.g. {ex!r}); nothing was loaded. "
                                f"Accepted: {ACCEPTED_DATES}")
 
