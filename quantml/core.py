@@ -23,9 +23,10 @@ class ConflictError(QuantmlError):
 class BusyError(QuantmlError):
     "What is needed is in use by another process for now (a price store being written): try again shortly; the API answers 503."
 
-# %% ../nbs/000_core.ipynb #536a6385
-def parse_date(value, what:str='date'):
-    "A date as people type it, strictly YYYY-MM-DD and not after today, as a pandas Timestamp; dates and timestamps from code pass through."
+# %% ../nbs/000_core.ipynb #dd8198b2
+def parse_date(value, what:str='date', future:bool=False):
+    """A date as people type it, strictly YYYY-MM-DD and (unless `future`, for the end of a range) not after today, as a pandas
+    Timestamp; dates and timestamps from code pass through."""
     import datetime as _dt, re as _re
     import pandas as pd
     if value is None: return None
@@ -37,7 +38,7 @@ def parse_date(value, what:str='date'):
         if not _re.fullmatch(r'\d{4}-\d{2}-\d{2}', s): raise ValueError
         d = _dt.date.fromisoformat(s)
     except ValueError: raise QuantmlError(f"{what} {str(value)[:40]!r} is not a date: give YYYY-MM-DD, e.g. 2017-06-30") from None
-    if d > _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=1):
+    if not future and d > _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=1):
         raise QuantmlError(f"{what} {s} is in the future: give a date up to today")
     return pd.Timestamp(d)
 

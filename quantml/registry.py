@@ -93,7 +93,7 @@ def model_metadata(m:TrainedModel, model_text:str) -> dict:
                 bands=list(m.bands), software=_versions(), git_commit=_git_commit(), model_sha256=hashlib.sha256(model_text.encode()).hexdigest(),
                 train_seconds=round(m.seconds, 3))
 
-# %% ../nbs/02_registry.ipynb #7e93ef00
+# %% ../nbs/02_registry.ipynb #85aa3a3b
 _EMPTY = dict(format=1, next_version=1, versions={}, aliases={})
 _VERSION_NAME = re.compile(r'v[1-9][0-9]{0,8}')
 _RECORD = {'created': str, 'features': list, 'label': dict, 'metrics': dict, 'split': dict, 'params': dict, 'num_iterations': int,
@@ -132,7 +132,8 @@ class ModelRegistry:
     @contextmanager
     def _locked(self):
         "Exclusive inter-process lock for writers."
-        self.root.mkdir(parents=True, exist_ok=True)
+        try: self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e: raise QuantmlError(f"{self.root}: cannot be a model registry folder ({e.strerror})") from None
         with open(self.root / '.lock', 'a+') as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try: yield
@@ -143,9 +144,11 @@ class ModelRegistry:
         p = self.index_path
         try: st = p.stat()
         except FileNotFoundError: return json.loads(json.dumps(_EMPTY))
+        except OSError as e: raise QuantmlError(f"{self.root}: cannot be a model registry folder ({e.strerror})") from None
         key = (st.st_ino, st.st_mtime_ns, st.st_size)                 # write_atomic replaces the file, so a new index is a new inode
         if not fresh and getattr(self, '_cache', (None,))[0] == key: return self._cache[1]
         try: idx = json.loads(p.read_text())
+        except OSError as e: raise QuantmlError(f"{p}: cannot be read ({e.strerror})") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise QuantmlError(f"{p} is corrupt ({e}); quantml will not write over it: restore it from a backup or move it away") from None
         wrong = _index_problem(idx)

@@ -70,3 +70,34 @@ def test_tampered_model_and_corrupt_index(source, tmp_path):
     assert (tmp_path / 'r' / 'registry.json').read_text() == 'not json'
     with pytest.raises(QuantmlError, match='not a version name'): reg.delete('../r')
     assert (tmp_path / 'r').exists()
+
+HALF_WRITE = textwrap.dedent('''
+    import builtins, io, os, signal, sys
+    import quantml.registry as r
+    class Half:
+        "A file whose first write of a registry index puts half of it on disk, then the process dies (SIGKILL)."
+        def __init__(self, f): self.f = f
+        def write(self, data):
+            data = bytes(data) if isinstance(data, memoryview) else data           # Path.write_bytes passes a memoryview
+            if (b'"versions"' if isinstance(data, bytes) else '"versions"') in data:
+                self.f.write(data[:len(data) // 2]); self.f.flush(); os.fsync(self.f.fileno()); os.kill(os.getpid(), signal.SIGKILL)
+            return self.f.write(data)
+        def __enter__(self): return self
+        def __exit__(self, *a): return self.f.__exit__(*a)
+        def __getattr__(self, k): return getattr(self.f, k)
+    real = io.open
+    def half_open(*a, **kw): return Half(real(*a, **kw))
+    io.open = builtins.open = half_open                   # every way to open a file (os.fdopen, Path.write_bytes) goes through io.open
+    r.ModelRegistry(sys.argv[1]).promote('v1', 'champion')
+''')
+
+def test_a_writer_killed_half_way_through_writing_the_index_leaves_it_whole(source, tmp_path):
+    "A real process dies with half the new index written: the index on disk is the old one, whole (a direct write would leave half)."
+    import shutil
+    shutil.copytree(source, tmp_path / 'r')
+    before = (tmp_path / 'r' / 'registry.json').read_text()
+    r = subprocess.run([sys.executable, '-c', HALF_WRITE, str(tmp_path / 'r')], capture_output=True, text=True, timeout=300)
+    assert r.returncode == -signal.SIGKILL, r.stderr                        # it died mid-write, as planned
+    assert (tmp_path / 'r' / 'registry.json').read_text() == before           # whole, and the old one
+    reg = ModelRegistry(tmp_path / 'r')
+    assert reg.list_versions()['aliases'] == {} and reg.promote('v1', 'champion') == {'alias': 'champion', 'version': 'v1'}
