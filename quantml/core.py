@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['QuantmlError', 'ConflictError', 'BusyError', 'parse_date', 'progress', 'ProgressBar']
+__all__ = ['QuantmlError', 'ConflictError', 'BusyError', 'parse_date', 'file_id', 'progress', 'ProgressBar']
 
 # %% ../nbs/000_core.ipynb #e98db84f
 class QuantmlError(Exception):
@@ -41,6 +41,14 @@ def parse_date(value, what:str='date', future:bool=False):
     if not future and d > _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=1):
         raise QuantmlError(f"{what} {s} is in the future: give a date up to today")
     return pd.Timestamp(d)
+
+# %% ../nbs/000_core.ipynb #62cbcc29
+def file_id(path) -> tuple:
+    "(resolved path, inode, modification time in ns, size) of a file as it is on disk now; (path, None) when there is none."
+    from pathlib import Path
+    p = Path(path)
+    try: st = p.stat(); return (str(p.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
+    except OSError: return (str(p), None)
 
 # %% ../nbs/000_core.ipynb #71ac3e1d
 def progress(items:Iterable,                         # the work, one item at a time

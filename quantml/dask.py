@@ -439,7 +439,7 @@ def _truncated(b, n_iter):
     import lightgbm as lgb
     return lgb.Booster(model_str=b.model_to_string(num_iteration=n_iter))
 
-# %% ../nbs/05_dask.ipynb #adb7ebd3
+# %% ../nbs/05_dask.ipynb #ee8a697d
 def _window_of(path, as_of, bars) -> pd.DataFrame:
     "The last `bars` bars up to `as_of` of every symbol in a group, as `quantml.signal` reads them from the store."
     w = read_group(path)
@@ -452,7 +452,7 @@ def _score_group(path, svc, as_of, explain, lookback_days) -> tuple:
 
 def score_universe_dask(client,                   # a Dask client (`connect`)
                         data:PriceDataset,        # the Parquet dataset, visible to the workers
-                        registry=None,            # the model registry (None: the heuristic)
+                        registry=None,            # the model registry (None: $QUANTML_HOME/models; False: the heuristic)
                         model:str|None=None,      # version or alias (None: the serving version)
                         as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS, top_k:int=5,
                        ) -> pd.DataFrame:
