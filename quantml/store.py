@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS split_adjustments (
     source VARCHAR NOT NULL, adjusted_at TIMESTAMP NOT NULL);
 """
 
-# %% ../nbs/001_store.ipynb #ea0818ef
+# %% ../nbs/001_store.ipynb #ba59e5ce
 def open_db(db:str|Path,          # path of the DuckDB file
             read_only:bool=False, # readers open read-only, so several processes can read at once
             wait:float=0.0,       # seconds to keep trying while another process holds the file
@@ -101,6 +101,9 @@ def _open_db(db, read_only):
         if 'lock' in msg.lower():
             pid = re.search(r'PID (\d+)', msg)
             raise BusyError(f"{path}: in use by another process{' (pid ' + pid.group(1) + ')' if pid else ''}, and a writer needs it alone") from None
+        if 'different configuration' in msg:                                 # this process holds it the other way (a server's readers)
+            raise BusyError(f"{path}: open {'for writing' if read_only else 'read-only'} elsewhere in this process, and "
+                            f"{'a reader waits for the writer' if read_only else 'a writer needs it alone'}") from None
         raise QuantmlError(f"{path}: cannot open the database ({msg}); if the file is damaged, move it aside and load the prices again") from None
     try:
         if not read_only: con.execute(SCHEMA_SQL)

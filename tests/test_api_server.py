@@ -16,14 +16,15 @@ def _serve(root):
     port = _free_port()
     env = {**os.environ, 'QUANTML_API_TOKEN': 't0ken'}
     proc = subprocess.Popen([QUANTML, 'serve', '--port', str(port), '--db', str(root / 'p.duckdb'), '--registry', str(root / 'models')],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=open(root / 'server.log', 'w'), text=True)   # a pipe nobody reads would fill
+                                                                                                  # with the access log and stop the server
     url = f'http://127.0.0.1:{port}'
     for _ in range(200):
         try:
             if httpx.get(url + '/health', timeout=1).status_code == 200: break
         except httpx.HTTPError: time.sleep(0.1)
     else:
-        proc.kill(); pytest.fail(f"server did not start: {proc.stderr.read()}")
+        proc.kill(); pytest.fail(f"server did not start: {(root / 'server.log').read_text()}")
     return url, proc
 
 @pytest.fixture(scope='module')
@@ -69,23 +70,45 @@ def test_one_training_job_at_a_time(server):
     assert done[ids[0]]['finished'] <= done[ids[1]]['started']
 
 def test_fuzz_from_the_openapi_schema_finds_no_5xx(server):
-    "schemathesis against the live server, bounded: every endpoint, generated inputs, no server error."
+    """schemathesis against the live server, bounded: every endpoint, valid and invalid generated inputs. No server error, every status
+    declared in the schema, a 405's Allow right, and invalid input (a boolean where a number is declared, say) refused."""
     import schemathesis
     from hypothesis import given, settings, HealthCheck
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error, status_code_conformance, allow_header_conformance, negative_data_rejection
+    CHECKS = [not_a_server_error, status_code_conformance, allow_header_conformance, negative_data_rejection]
     schema = schemathesis.openapi.from_url(server + '/openapi.json')
     failures, calls, ops = [], [], 0
     for op in schema.get_all_operations():
         ops += 1
         op = op.ok()
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        @given(case=op.as_strategy())
-        def check(case):
-            resp = case.call(timeout=30)
-            calls.append(resp.status_code)
-            if resp.status_code >= 500: failures.append((case.method, case.formatted_path, resp.status_code, resp.text[:200]))
-        check()
-    assert ops == 11 and len(calls) > 100, (ops, len(calls))             # every endpoint, really called
-    assert not failures, failures
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+            @given(case=op.as_strategy(generation_mode=mode))
+            def check(case):
+                resp = case.call(timeout=30)
+                calls.append((mode.value, resp.status_code))
+                try: case.validate_response(resp, checks=CHECKS)
+                except Exception as e:                               # a 5xx, an undeclared status, a wrong Allow, invalid input accepted
+                    failures.append((mode.value, case.method, case.formatted_path, resp.status_code, str(e).splitlines()[0][:200]))
+            try: check()
+            except Unsatisfiable:                                    # nothing to make invalid: the operation takes no input
+                assert mode == GenerationMode.NEGATIVE and op.path in ('/health', '/api/v1/ml/models'), op.path
+    assert ops == 11 and len(calls) > 200, (ops, len(calls))             # every endpoint, really called, both ways
+    assert sum(c >= 400 for m, c in calls if m == 'negative') > 50        # invalid input was really sent, and refused
+    assert not failures, failures[:10]
+    spec, sent = httpx.get(server + '/openapi.json').json(), 0               # and, for every number a body declares, a boolean is refused
+    where = {'TrainRequest': ('/api/v1/ml/train', {}), 'SignalsRequest': ('/api/v1/ml/signals', {'symbols': ['SYN001']})}
+    for name, model in spec['components']['schemas'].items():
+        for field, sch in model.get('properties', {}).items():
+            if not {sch.get('type')} | {a.get('type') for a in sch.get('anyOf', [])} & {'number', 'integer'}: continue
+            if name not in where: continue                                  # a response's schema, not a body
+            path, base = where[name]
+            r = httpx.post(server + path, json={**base, field: True}, headers={'Authorization': 'Bearer t0ken'}, timeout=30)
+            assert r.status_code == 422 and r.json()['detail'][0]['loc'][-1] == field, (name, field, r.status_code, r.text[:200])
+            sent += 1
+    assert sent >= 8, sent
 
 
 def test_a_model_lightgbm_cannot_read_never_takes_the_server_down(tmp_path):
@@ -134,7 +157,8 @@ def test_serve_talks_and_a_busy_port_is_one_line(tmp_path):
         assert busy.returncode == 1 and 'Traceback' not in busy.stderr and len(busy.stderr.strip().splitlines()) == 1, busy.stderr
         assert f'cannot listen on 127.0.0.1:{port}' in busy.stderr
     finally:
-        proc.terminate(); _, err = proc.communicate(timeout=30)
+        proc.terminate(); proc.wait(timeout=30)
+    err = (tmp_path / 'server.log').read_text()
     log = [l for l in err.splitlines() if l.startswith(('GET ', 'POST ', 'DELETE '))]
     assert any(l.startswith('GET /health 200 ') and l.endswith(' ms') for l in log), err
     assert any(l.startswith('GET /api/v1/ml/models/v9 404 ') for l in log), err
@@ -176,3 +200,20 @@ def test_an_ingest_while_the_server_answers(data_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     assert 'adjusted DISCA' in r.stdout                                        # it wrote: the splits were adjusted
     assert before > 0 and set(codes) <= {200, 503} and codes[200] > before, codes
+
+
+def test_an_idle_server_lets_an_ingest_in(tmp_path):
+    "A server that answered once and then sits idle holds the store read-only: an ingest must still get in (it waited forever before)."
+    ingest(synth_market(5, 300, seed=5), tmp_path / 'p.duckdb')
+    url, proc = _serve(tmp_path)
+    try:
+        assert httpx.get(f'{url}/api/v1/ml/signals/SYN001', timeout=60).status_code == 200     # the store is now held
+        synth_market(5, 310, seed=5).to_csv(tmp_path / 'more.csv', index=False)
+        r = subprocess.run([QUANTML, 'ingest', str(tmp_path / 'more.csv'), '--db', str(tmp_path / 'p.duckdb'), '--wait', '20', '--json'],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)['rows_inserted'] == 50
+        after = httpx.get(f'{url}/api/v1/ml/signals/SYN001', timeout=60).json()                # and the server sees the new bars
+        assert after['as_of'] == str(synth_market(5, 310, seed=5).date.max().date())
+    finally:
+        proc.terminate(); proc.wait(timeout=30)
