@@ -1,1 +1,28 @@
 __version__ = "0.0.1"
+
+# The everyday API, importable from the package: `from quantml import ingest, train_model, SignalService`.
+# Each name is imported from its module on first use, so `import quantml` (and the command line's start) stays fast.
+_EXPORTS = {
+    'core': ['QuantmlError', 'NotFoundError', 'ConflictError', 'BusyError', 'parse_date'],
+    'store': ['ingest', 'read_prices', 'list_symbols', 'read_rejected', 'check_store', 'open_db', 'default_db_path', 'quantml_home'],
+    'synth': ['synth_market'],
+    'features': ['compute_features', 'compute_indicators', 'FEATURES', 'INDICATORS'],
+    'alpha158': ['compute_alpha158', 'ALPHA158'],
+    'dataset': ['LabelSpec', 'SplitSpec', 'build_dataset', 'Dataset'],
+    'trainer': ['train_model', 'walk_forward_predict', 'TrainedModel'],
+    'registry': ['ModelRegistry'],
+    'signal': ['SignalService', 'Signal'],
+    'backtest': ['backtest', 'factor_tearsheet', 'block_bootstrap_ci'],
+    'pipeline': ['run_pipeline', 'write_report'],
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+__all__ = ['__version__', *_WHERE]
+
+def __getattr__(name):
+    if name not in _WHERE: raise AttributeError(f"module 'quantml' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f'quantml.{_WHERE[name]}'), name)
+    globals()[name] = value
+    return value
+
+def __dir__(): return sorted(set(globals()) | set(_WHERE))
