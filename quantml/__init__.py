@@ -12,7 +12,7 @@ _EXPORTS = {
     'trainer': ['train_model', 'walk_forward_predict', 'TrainedModel'],
     'registry': ['ModelRegistry'],
     'signal': ['SignalService', 'Signal'],
-    'backtest': ['backtest', 'factor_tearsheet', 'block_bootstrap_ci'],
+    'backtest': ['factor_tearsheet', 'block_bootstrap_ci'],   # not `backtest`: importing quantml.backtest rebinds that name to the module
     'pipeline': ['run_pipeline', 'write_report'],
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}

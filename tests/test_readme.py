@@ -15,7 +15,7 @@ def test_readme_python_blocks_run_in_a_fresh_interpreter(tmp_path):
 def test_the_package_exports_the_everyday_api():
     "`from quantml import train_model` and the rest: each name the package lists is its module's own object."
     import importlib, quantml
-    assert {'ingest', 'read_prices', 'compute_features', 'build_dataset', 'train_model', 'ModelRegistry', 'SignalService', 'backtest'} <= set(quantml.__all__)
+    assert {'ingest', 'read_prices', 'compute_features', 'build_dataset', 'train_model', 'ModelRegistry', 'SignalService'} <= set(quantml.__all__)
     for mod, names in quantml._EXPORTS.items():
         m = importlib.import_module(f'quantml.{mod}')
         for n in names: assert getattr(quantml, n) is getattr(m, n), n
