@@ -53,7 +53,7 @@ def main():
     ap.add_argument('--group', type=int, default=250, help="symbols per Parquet file (default 250)")
     args = ap.parse_args()
     from quantml.synth import synth_market
-    from quantml.dask import export_parquet, connect, close, dask_features, train_model_dask
+    from quantml.dask import export_parquet, connect, close_client, dask_features, train_model_dask
     root = Path(tempfile.mkdtemp(prefix='qml-dask-bench-'))
     t = time.perf_counter()
     market = synth_market(args.symbols, args.days, seed=0)
@@ -80,7 +80,7 @@ def main():
         m = train_model_dask(client, data, cv_folds=0, num_boost_round=args.rounds, early_stopping_rounds=None, baselines=False)
         t_train = time.perf_counter() - t
         peaks = client.run(_worker_peak)
-    finally: close(client)
+    finally: close_client(client)
     client_peak = _worker_peak()
     gb = lambda d: ', '.join(f'{v:.2f} GB' for v in d.values())
     print(f"2-worker LocalCluster (1 thread each): features {t_kept:.1f} s kept on the workers, {t_feat:.1f} s gathered to the client; "

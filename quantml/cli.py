@@ -98,7 +98,7 @@ def cmd_synth(args):
         print(s)
     return EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #de3d30ed
+# %% ../nbs/90_cli.ipynb #c2fdf76f
 _REPORT = [('rank_ic', 'baseline_rank_ic', 'linear baseline; 0 = no direction'), ('rank_ic_t', None, 'on every h-th date'),
            ('rank_icir', None, ''), ('rank_ic_positive', None, 'share of dates with rank IC > 0'),
            ('long_short', None, 'top minus bottom fifth, per horizon'), ('ic', None, ''), ('ic_method', None, '')]
@@ -131,7 +131,7 @@ def _train_report(m):
 @contextlib.contextmanager
 def _dask_session(args):
     "(client, dataset) for --dask: the --parquet dataset, or for a local cluster the store exported to a temporary folder."
-    from quantml.dask import connect, close, open_parquet, export_parquet
+    from quantml.dask import connect, close_client, open_parquet, export_parquet
     if args.parquet: data = open_parquet(args.parquet)
     elif args.dask != 'local': raise QuantmlError(f"--dask {args.dask}: give --parquet DIR, a dataset on storage the workers share (write it with `quantml export DIR`)")
     client = connect(args.dask, n_workers=args.workers)
@@ -141,7 +141,7 @@ def _dask_session(args):
             quantml_home().mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=quantml_home()) as d:
                 yield client, export_parquet(_db(args), Path(d) / 'parquet')
-    finally: close(client)
+    finally: close_client(client)
 
 def _label_options(c):
     "The label, objective and normalisation options `train` and `demo` share."

@@ -24,7 +24,7 @@ from .signal import SignalService, HISTORY_BARS
 from distributed.diagnostics.plugin import WorkerPlugin
 
 # %% auto #0
-__all__ = ['MANIFEST', 'PriceDataset', 'export_parquet', 'open_parquet', 'read_group', 'connect', 'close', 'dask_features',
+__all__ = ['MANIFEST', 'PriceDataset', 'export_parquet', 'open_parquet', 'read_group', 'connect', 'close_client', 'dask_features',
            'best_iteration', 'train_model_dask', 'score_universe_dask']
 
 # %% ../nbs/05_dask.ipynb #341df061
@@ -145,7 +145,7 @@ def read_group(path:str|Path) -> pd.DataFrame:
         import socket
         raise QuantmlError(f"{path} is not visible on {socket.gethostname()}: Dask workers need the Parquet dataset on storage they all share") from None
 
-# %% ../nbs/05_dask.ipynb #5b1644f1
+# %% ../nbs/05_dask.ipynb #a1822139
 def connect(address:str='local',       # 'local', or a scheduler address such as tcp://10.0.0.5:8786
             n_workers:int=2,           # worker processes of a local cluster
             threads_per_worker:int|None=None, # threads each (None: the cores shared out)
@@ -170,10 +170,10 @@ def connect(address:str='local',       # 'local', or a scheduler address such as
     try:
         seen = client.run(version)
     except Exception as e:
-        close(client); raise QuantmlError(f"cannot run on the workers of {address} ({e})") from None
-    if not seen: close(client); raise QuantmlError(f"the Dask scheduler at {address} has no workers")
+        close_client(client); raise QuantmlError(f"cannot run on the workers of {address} ({e})") from None
+    if not seen: close_client(client); raise QuantmlError(f"the Dask scheduler at {address} has no workers")
     wrong = {w: v for w, v in seen.items() if v != quantml.__version__}
-    if wrong: close(client); raise QuantmlError(f"workers without quantml {quantml.__version__}: " + ', '.join(f"{w} ({v})" for w, v in wrong.items()))
+    if wrong: close_client(client); raise QuantmlError(f"workers without quantml {quantml.__version__}: " + ', '.join(f"{w} ({v})" for w, v in wrong.items()))
     return client
 
 class _StdoutToStderr(WorkerPlugin):
@@ -181,7 +181,7 @@ class _StdoutToStderr(WorkerPlugin):
     def setup(self, worker):
         sys.stdout.flush(); os.dup2(2, 1)
 
-def close(client):
+def close_client(client):
     "Close the client, and the local cluster it started, if any."
     cluster = getattr(client, '_quantml_cluster', None)
     client.close()

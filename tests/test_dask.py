@@ -10,7 +10,7 @@ from quantml.trainer import train_model
 from quantml.dataset import LabelSpec
 from quantml.registry import ModelRegistry
 from quantml.signal import SignalService
-from quantml.dask import connect, close, export_parquet, open_parquet, dask_features, train_model_dask, score_universe_dask
+from quantml.dask import connect, close_client, export_parquet, open_parquet, dask_features, train_model_dask, score_universe_dask
 
 QUANTML = shutil.which('quantml', path=str(Path(sys.executable).parent)) or shutil.which('quantml')
 
@@ -18,7 +18,7 @@ QUANTML = shutil.which('quantml', path=str(Path(sys.executable).parent)) or shut
 def client():
     c = connect('local', n_workers=2, threads_per_worker=1)
     yield c
-    close(c)
+    close_client(c)
 
 @pytest.fixture(scope='module')
 def sp(data_dir, tmp_path_factory):
