@@ -8,7 +8,7 @@ Docs: https://quantml.github.io/quantml/api.html.md"""
 __all__ = ['MAX_QUEUED', 'KEEP_FINISHED', 'MAX_BODY', 'READ_WAIT', 'MAX_WORK', 'TrainRequest', 'SignalsRequest', 'PromoteRequest',
            'JobCancelled', 'Jobs', 'SignalCache', 'create_app']
 
-# %% ../nbs/91_api.ipynb #d95e4d53
+# %% ../nbs/91_api.ipynb #bb6139b9
 import collections, json, os, queue, sys, threading, time, uuid
 from pathlib import Path
 from typing import Annotated, Literal
@@ -25,9 +25,9 @@ from .registry import ModelRegistry, METRICS
 from .store import read_prices, open_db, check_symbols
 from .signal import SignalService
 from .trainer import train_model, OBJECTIVES, FEATURE_NORMS
-from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS
+from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON
 
-# %% ../nbs/91_api.ipynb #f373dffa
+# %% ../nbs/91_api.ipynb #00cc0ee3
 _SYMBOL = r'^[A-Za-z0-9^][A-Za-z0-9.^_-]{0,15}$'
 _VERSION = r'^v[1-9][0-9]{0,8}$'
 
@@ -47,7 +47,7 @@ class TrainRequest(BaseModel):
     feature_norm: Literal[FEATURE_NORMS] | None = Field(None, description="robust: a z-score fitted on the training segment, saved with the model")
     returns: Literal[RETURNS] = Field('open', description="forward return: next open to the open h bars later (open), or close to close")
     threshold: float = Field(0.02, gt=-0.5, lt=0.5, description="threshold label: forward return > threshold")
-    horizon: int = Field(5, ge=1, le=60, description="label horizon in bars")
+    horizon: int = Field(5, ge=1, le=MAX_HORIZON, description="label horizon in bars")
     trials: int = Field(0, ge=0, le=200, description="Optuna trials")
 
 class SignalsRequest(BaseModel):

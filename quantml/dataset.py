@@ -15,11 +15,12 @@ from .features import compute_features, FEATURES
 from .alpha158 import compute_alpha158, ALPHA158, ALPHA158_WARMUP
 
 # %% auto #0
-__all__ = ['RETURNS', 'FAMILIES', 'CROSS_SECTION_MIN', 'CS_NORMS', 'FEATURE_WARMUP', 'FEATURE_SETS', 'LEFT_OUT_FLAGS',
-           'forward_return', 'LabelSpec', 'label_meaning', 'make_label', 'cs_normalize', 'feature_columns',
-           'feature_warmup', 'compute_feature_set', 'feature_set_of', 'Dataset', 'prices_fingerprint', 'build_dataset',
-           'SplitSpec', 'Segments', 'purge_before', 'split_cuts', 'segment_masks', 'segment_stats',
-           'merge_segment_stats', 'split_segments', 'fold_cuts', 'fold_masks', 'walk_forward_folds', 'split_validation']
+__all__ = ['RETURNS', 'FAMILIES', 'MAX_HORIZON', 'CROSS_SECTION_MIN', 'CS_NORMS', 'FEATURE_WARMUP', 'FEATURE_SETS',
+           'LEFT_OUT_FLAGS', 'forward_return', 'LabelSpec', 'label_meaning', 'make_label', 'cs_normalize',
+           'feature_columns', 'feature_warmup', 'compute_feature_set', 'feature_set_of', 'Dataset',
+           'prices_fingerprint', 'build_dataset', 'SplitSpec', 'Segments', 'purge_before', 'split_cuts',
+           'segment_masks', 'segment_stats', 'merge_segment_stats', 'split_segments', 'fold_cuts', 'fold_masks',
+           'walk_forward_folds', 'split_validation']
 
 # %% ../nbs/00a_dataset.ipynb #1dcac9b5
 RETURNS = ('open', 'close')
@@ -53,8 +54,9 @@ def _is_sorted(prices):
     s, d = prices['symbol'].to_numpy(), prices['date'].to_numpy()
     return len(s) < 2 or bool(((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (d[1:] > d[:-1]))).all())
 
-# %% ../nbs/00a_dataset.ipynb #09044d98
+# %% ../nbs/00a_dataset.ipynb #2502de36
 FAMILIES = ('threshold', 'excess', 'rank')
+MAX_HORIZON = 250       # bars: about a trading year; declared once, used by the API and the command line too
 CROSS_SECTION_MIN = 10
 
 @dataclass(frozen=True)
@@ -68,8 +70,8 @@ class LabelSpec:
 
     def __post_init__(self):
         if self.family not in FAMILIES: raise QuantmlError(f"label family must be one of {', '.join(FAMILIES)} (got {self.family!r})")
-        if not (isinstance(self.horizon, (int, np.integer)) and not isinstance(self.horizon, bool) and 1 <= self.horizon <= 250):
-            raise QuantmlError(f"label horizon must be a whole number of bars from 1 to 250 (got {self.horizon})")
+        if not (isinstance(self.horizon, (int, np.integer)) and not isinstance(self.horizon, bool) and 1 <= self.horizon <= MAX_HORIZON):
+            raise QuantmlError(f"label horizon must be a whole number of bars from 1 to {MAX_HORIZON} (got {self.horizon})")
         if not (isinstance(self.threshold, (int, float)) and math.isfinite(self.threshold) and -0.5 < self.threshold < 0.5):
             raise QuantmlError(f"label threshold must be a return between -0.5 and 0.5 (got {self.threshold})")
         if self.returns not in RETURNS: raise QuantmlError(f"label returns must be one of {', '.join(RETURNS)} (got {self.returns!r})")

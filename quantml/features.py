@@ -11,7 +11,8 @@ from numba import njit, prange
 from .core import QuantmlError
 
 # %% auto #0
-__all__ = ['INDICATORS', 'WARMUP', 'FEATURES', 'compute_indicators', 'compute_features', 'talib_indicators', 'max_talib_error']
+__all__ = ['INDICATORS', 'WARMUP', 'FEATURES', 'panel_arrays', 'compute_indicators', 'compute_features', 'talib_indicators',
+           'max_talib_error']
 
 # %% ../nbs/00_features.ipynb #df6cc2d2
 _CACHE = __name__ != '__main__'     # cache compiled code in the package, not in a notebook session
@@ -160,11 +161,11 @@ def _panel(starts, h, l, c, v, out, features):
         a, b = starts[s], starts[s + 1]
         _symbol_indicators(h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b], features)
 
-# %% ../nbs/00_features.ipynb #60df3ff7
+# %% ../nbs/00_features.ipynb #e1288791
 _FIELDS = ('high', 'low', 'close', 'volume')
 
-def _prepare(prices:pd.DataFrame, fields:tuple=_FIELDS):
-    "Sorted, checked arrays of a long OHLCV frame: (symbol codes, symbol names, dates, starts, one array per field, row order)."
+def panel_arrays(prices:pd.DataFrame, fields:tuple=_FIELDS):
+    "Sorted, checked arrays of a long OHLCV frame, for kernels that run symbol by symbol: (symbol codes, symbol names, dates, starts, one array per field, row order)."
     needed = ['symbol', 'date', *fields]
     missing = [c for c in needed if c not in prices.columns]
     if missing: raise QuantmlError(f"prices: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (need {', '.join(needed)})")
@@ -194,9 +195,9 @@ def _prepare(prices:pd.DataFrame, fields:tuple=_FIELDS):
     starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)].astype(np.int64)
     return codes, names, dates, starts, arrays, order
 
-# %% ../nbs/00_features.ipynb #89241f97
+# %% ../nbs/00_features.ipynb #7006e8f4
 def _compute(prices, features):
-    codes, names, dates, starts, (h, l, c, v), order = _prepare(prices)
+    codes, names, dates, starts, (h, l, c, v), order = panel_arrays(prices)
     out = np.empty((22, len(c)))
     if len(c): _panel(starts, h, l, c, v, out, features)
     frame = pd.DataFrame(out.T, columns=FEATURES if features else INDICATORS, copy=False)
