@@ -319,7 +319,7 @@ def cmd_serve(args):
     uvicorn.run(create_app(_db(args), _registry(args), access_log=True), host=args.host, port=args.port, log_level='warning')
     return EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #25fff4ff
+# %% ../nbs/90_cli.ipynb #f070bdd4
 _EXAMPLES = {
     'ingest': "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json",
     'synth': "examples:\n  quantml synth --symbols 60 --days 1500 --seed 0 --signal 0     # a pure random walk\n  quantml synth --signal 1 --db synth.duckdb --json",
@@ -345,6 +345,7 @@ def _number(kind, lo=None, hi=None):
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             raise argparse.ArgumentTypeError(f"{s} is out of range: give {'at least ' + str(lo) if hi is None else f'{lo} to {hi}'}")
         return v
+    parse.kind = kind                        # what the value is meant to be (the fuzz test picks its malformed values by it)
     return parse
 
 _SEED = _number(int, 0, 2**31 - 1)          # LightGBM's seed is a 32-bit integer
@@ -389,8 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--symbols', nargs='+', help="symbols to train on (default: all)")
     c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
     _label_options(c)
-    c.add_argument('--trials', type=_number(int, 0), default=0, help="Optuna tuning trials on walk-forward CV (default 0: no tuning)")
-    c.add_argument('--cv-folds', type=_number(int, 0), default=4, help="walk-forward folds inside the training segment (default 4)")
+    c.add_argument('--trials', type=_number(int, 0, 10_000), default=0, help="Optuna tuning trials on walk-forward CV (default 0: no tuning)")
+    c.add_argument('--cv-folds', type=_number(int, 0, 50), default=4, help="walk-forward folds inside the training segment (default 4)")
     c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
     c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
     c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
@@ -404,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('symbols', nargs='*', metavar='SYMBOL')
     c.add_argument('--all', action='store_true', help="score every symbol in the store")
     c.add_argument('--as-of', help="score with bars up to this date only (YYYY-MM-DD)")
-    c.add_argument('--lookback', type=_number(int, 1), default=60, help="bars to read (at least 250 are read; default 60)")
+    c.add_argument('--lookback', type=_number(int, 1, 100_000), default=60, help="bars to read (at least 250 are read; default 60)")
     c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
     c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
     c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")
@@ -414,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = cmd('demo', cmd_demo, "run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report")
     c.add_argument('--prices', help="ingest this file and run on its symbols instead of the synthetic market")
     c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/demo-<time>)")
-    c.add_argument('--trials', type=_number(int, 0), default=5, help="Optuna trials for the tuned version (default 5)")
+    c.add_argument('--trials', type=_number(int, 0, 10_000), default=5, help="Optuna trials for the tuned version (default 5)")
     _label_options(c)
     return p
 

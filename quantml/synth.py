@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from .core import QuantmlError
 
 # %% auto #0
-__all__ = ['synth_returns', 'synth_market']
+__all__ = ['SYNTH_MAX_BARS', 'synth_returns', 'synth_market']
 
 # %% ../nbs/002_synth.ipynb #742a372a
 def _student_t(rng, size, df=4):
@@ -40,7 +40,9 @@ def synth_returns(n_symbols:int, n_days:int, rng:np.random.Generator, signal:flo
         logc[t] = logc[t - 1] + r[t]
     return r, sig
 
-# %% ../nbs/002_synth.ipynb #9bd93dfa
+# %% ../nbs/002_synth.ipynb #965a3c30
+SYNTH_MAX_BARS = 50_000_000   # symbols x days: the 5,000 x 2,520 benchmark panel is 12.6 M
+
 def synth_market(n_symbols:int=60,        # number of symbols, named SYN000, SYN001, ... (wider when there are more than 1,000)
                  n_days:int=1500,         # business days per symbol
                  seed:int=0,              # same seed, same market, bit for bit
@@ -50,6 +52,8 @@ def synth_market(n_symbols:int=60,        # number of symbols, named SYN000, SYN
                 ) -> pd.DataFrame:
     "A deterministic synthetic OHLCV panel: long format, sorted by symbol then date."
     if n_symbols < 1 or n_days < 2: raise QuantmlError(f"synthetic market needs at least 1 symbol and 2 days (got {n_symbols} x {n_days})")
+    if n_symbols * n_days > SYNTH_MAX_BARS:                          # the arrays are n_days x n_symbols floats, several of them
+        raise QuantmlError(f"synthetic market of {n_symbols:,} x {n_days:,} bars is over the {SYNTH_MAX_BARS:,} this makes (several GB): fewer symbols or days")
     if not np.isfinite(signal) or signal < 0: raise QuantmlError(f"signal must be a number >= 0 (got {signal})")
     if volatility_only and signal: raise QuantmlError("a volatility-only market has no planted signal: use signal=0 with volatility_only")
     rng = np.random.default_rng(seed)

@@ -23,7 +23,7 @@ def _cases(world):
         for a in sp._actions:
             if not a.option_strings or a.nargs == 0 or set(a.option_strings) & SKIP or a.choices: continue
             flag = a.option_strings[-1]
-            for v in BAD.get(a.type, BAD_TEXT):
+            for v in BAD.get(getattr(a.type, 'kind', a.type), BAD_TEXT):   # numbers by their kind, through the CLI's checking type
                 if name == 'serve' and flag == '--host' and v == '': continue          # '' is every address: a real server would start
                 argv = [name, *base.get(name, []), *(common if flag != '--db' else []), flag, v]
                 yield argv
@@ -59,6 +59,7 @@ def test_malformed_arguments_give_one_line_and_no_traceback(world, tmp_path, mon
     monkeypatch.setenv('QUANTML_HOME', str(tmp_path))
     cases, bad = list(_cases(world)), []
     assert len(cases) > 150, len(cases)                                # every subcommand's options, really generated
+    assert sum('99999999999999999999' in c for c in cases) >= 10 and sum('nan' in c for c in cases) >= 3   # numbers fuzzed as numbers
     for argv in cases:
         try: code, err = _run(argv)
         except Exception as e:
