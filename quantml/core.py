@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['QuantmlError', 'ConflictError', 'NotFoundError', 'BusyError', 'parse_date', 'jsonable', 'fsync_dir', 'write_atomic',
-           'dumps_json', 'file_id', 'progress', 'ProgressBar']
+           'dumps_json', 'file_id', 'param_docs', 'full_doc', 'progress', 'ProgressBar']
 
 # %% ../nbs/000_core.ipynb #2fbc4b2e
 class QuantmlError(Exception):
@@ -88,6 +88,65 @@ def file_id(path) -> tuple:
     p = Path(path)
     try: st = p.stat(); return (str(p.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
     except OSError: return (str(p), None)
+
+# %% ../nbs/000_core.ipynb #a8370b05
+def _type_name(t) -> str:
+    "A type annotation as a reader writes it: `int | None`, `'rank' | 'excess'`, `list[str]`; strings (postponed annotations) as they are."
+    import inspect, types, typing
+    if t is inspect.Parameter.empty: return ''
+    if isinstance(t, str): return t
+    if t is None or t is type(None): return 'None'
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if origin is typing.Annotated: return _type_name(args[0])
+    if origin is typing.Literal: return ' | '.join(repr(a) for a in args)
+    if origin in (typing.Union, types.UnionType): return ' | '.join(_type_name(a) for a in args)
+    if origin is not None: return f"{getattr(origin, '__name__', str(origin))}[{', '.join(_type_name(a) for a in args)}]"
+    return getattr(t, '__qualname__', str(t))
+
+# %% ../nbs/000_core.ipynb #dc4c1675
+_BOUNDS = (('ge', '≥ {}'), ('gt', '> {}'), ('le', '≤ {}'), ('lt', '< {}'), ('min_length', 'length ≥ {}'), ('max_length', 'length ≤ {}'))
+
+def _pydantic_rows(model) -> list[dict]:
+    "A pydantic model's fields: type, default, description and the bounds it enforces."
+    from pydantic_core import PydanticUndefined
+    rows = []
+    for name, f in model.model_fields.items():
+        bounds = [fmt.format(getattr(m, k)) for m in f.metadata for k, fmt in _BOUNDS if getattr(m, k, None) is not None]
+        details = (f.description or '') + (f" ({', '.join(bounds)})" if bounds else '')
+        default = 'required' if f.is_required() else repr(f.default) if f.default is not PydanticUndefined else 'made fresh'
+        rows.append(dict(name=name, type=_type_name(f.annotation), default=default, details=details.strip()))
+    return rows
+
+def param_docs(obj) -> list[dict]:
+    """The parameters of a function or method, or the fields of a dataclass or pydantic model, as rows of name, type, default
+    ('required' when there is none) and details (the comment beside it)."""
+    import inspect
+    if hasattr(obj, 'model_fields') and isinstance(obj, type): return _pydantic_rows(obj)
+    from fastcore.docments import docments
+    try: declared = inspect.signature(obj).parameters
+    except (TypeError, ValueError): declared = {}
+    rows = []
+    for name, d in docments(obj, full=True).items():
+        if name in ('self', 'cls', 'return') or d.get('kind') in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD): continue
+        default = d['default']
+        default = 'required' if default is inspect.Parameter.empty else 'made fresh' if repr(default) == '<factory>' else repr(default)
+        unannotated = name in declared and declared[name].annotation is inspect.Parameter.empty   # docments would guess from the default
+        rows.append(dict(name=name, type='' if unannotated else _type_name(d['anno']), default=default, details=d['docment'] or ''))
+    return rows
+
+# %% ../nbs/000_core.ipynb #9008d589
+_DOC_MARK = '\n\nParameters\n----------\n'
+
+def full_doc(obj) -> str:
+    "`obj`'s docstring followed by its parameters (numpydoc layout, which `help()` and IPython's `?` show as written)."
+    import inspect
+    doc = inspect.getdoc(obj) or ''
+    if _DOC_MARK in doc: return doc                                   # already complete
+    rows = param_docs(obj)
+    if not any(r['details'] for r in rows): return doc                # the signature already says all there is
+    lines = [f"{r['name']} : {r['type'] or 'any'}" + ('' if r['default'] == 'required' else f", default {r['default']}")
+             + (f"\n    {r['details']}" if r['details'] else '') for r in rows]
+    return doc + _DOC_MARK + '\n'.join(lines)
 
 # %% ../nbs/000_core.ipynb #71ac3e1d
 def progress(items:Iterable,                         # the work, one item at a time

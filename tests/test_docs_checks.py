@@ -30,3 +30,23 @@ def test_blank_screenshots_are_caught(tmp_path):
     Image.fromarray(np.full((100, 100, 3), 255, np.uint8)).save(tmp_path / 'blank.png')
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (100, 100, 3), dtype=np.uint8)).save(tmp_path / 'busy.png')
     assert bd._blank(tmp_path / 'blank.png') and not bd._blank(tmp_path / 'busy.png')
+
+
+def test_show_doc_becomes_a_parameter_table():
+    "A show_doc cell is replaced by a section whose table has one row per parameter, types with pipes kept whole."
+    cell = dict(cell_type='code', source='show_doc(train_model)', outputs=[dict(output_type='execute_result', data={
+        'text/markdown': '---\n\n[source](https://github.com/quantml/quantml/blob/main/quantml/trainer.py#L307)\n\n### train_model'})])
+    md = bd.reference_cell(cell)['source']
+    assert md.startswith('### train_model') and 'quantml/trainer.py#L307' in md
+    assert '<td><code>cv_folds</code></td><td><code>int</code></td><td><code>4</code></td><td>walk-forward folds' in md
+    assert '<td><code>data</code></td><td><code>Dataset | pd.DataFrame</code></td><td><em>required</em></td>' in md
+    assert md.count('<tr>') == 1 + 18                                                # header + every parameter of train_model
+    assert bd.reference_cell(dict(cell_type='code', source='x = 1', outputs=[])) is None
+
+def test_fields_of_dataclasses_and_request_models_are_listed():
+    label = bd.reference_markdown('LabelSpec', 'dataset', 'x')
+    assert '<th>Field</th>' in label and '<td><code>horizon</code></td><td><code>int</code></td><td><code>5</code></td><td>bars held</td>' in label
+    body = bd.reference_markdown('TrainRequest', 'api', 'x')
+    assert '<td><code>horizon</code></td><td><code>int</code></td><td><code>5</code></td><td>label horizon in bars (≥ 1, ≤ 250)</td>' in body
+    method = bd.reference_markdown('ModelRegistry.promote', 'registry', 'x')
+    assert 'ModelRegistry.promote(' in method and '<code>self</code>' not in method

@@ -19,3 +19,13 @@ def test_the_package_exports_the_everyday_api():
     for mod, names in quantml._EXPORTS.items():
         m = importlib.import_module(f'quantml.{mod}')
         for n in names: assert getattr(quantml, n) is getattr(m, n), n
+
+
+def test_help_shows_the_parameter_documentation():
+    "help(quantml.train_model) lists each parameter with the comment beside it in the source, not only a one-line docstring."
+    import pydoc, quantml
+    text = pydoc.render_doc(quantml.train_model, renderer=pydoc.plaintext)
+    assert 'Parameters' in text and 'cv_folds : int, default 4' in text, text[:1500]
+    assert 'walk-forward folds inside the training segment' in text
+    fields = pydoc.render_doc(quantml.LabelSpec, renderer=pydoc.plaintext)
+    assert 'horizon : int, default 5' in fields and 'bars held' in fields, fields[:1500]
