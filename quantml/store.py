@@ -19,7 +19,8 @@ __all__ = ['PRICE_COLUMNS', 'SCHEMA_SQL', 'COLUMN_SPELLINGS', 'ACCEPTED_DATES', 
            'SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS',
            'quantml_home', 'default_db_path', 'open_db', 'writer_waiting', 'resolve_columns', 'IngestSummary',
            'IngestRejected', 'flag_symbols', 'adjust_suspected_splits', 'ingest', 'check_symbols', 'read_prices',
-           'list_symbols', 'read_rejected', 'flag_prices', 'check_store']
+           'read_windows', 'symbol_spans', 'copy_symbols_to_parquet', 'list_symbols', 'read_rejected', 'flag_prices',
+           'check_store']
 
 # %% ../nbs/001_store.ipynb #01a70b3b
 def quantml_home() -> Path:
@@ -552,7 +553,9 @@ def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_sp
     else: s.rows_loaded = 0
     return s
 
-# %% ../nbs/001_store.ipynb #ca2e23bb
+# %% ../nbs/001_store.ipynb #2f87c29f
+_PRICE_COLS = "symbol, CAST(date AS TIMESTAMP) AS date, open, high, low, close, volume"   # what every reader returns
+
 def _as_date(d, what='date'): return None if d is None else parse_date(d, what, future=True).date()
 
 def check_symbols(con, symbols:list):
@@ -576,11 +579,44 @@ def read_prices(db,                      # database path, or an open connection
     if isinstance(symbols, str): symbols = [symbols]
     with _using(db, read_only=True, wait=wait) as con:
         if symbols is not None: check_symbols(con, symbols)
-        rel = con.sql("""SELECT symbol, CAST(date AS TIMESTAMP) AS date, open, high, low, close, volume FROM daily_prices
+        rel = con.sql(f"""SELECT {_PRICE_COLS} FROM daily_prices
             WHERE ($1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[], symbol))
               AND ($2::DATE IS NULL OR date >= $2::DATE) AND ($3::DATE IS NULL OR date <= $3::DATE)
             ORDER BY symbol, date""", params=[symbols, _as_date(start, 'start'), _as_date(end, 'end')])
         return rel.to_arrow_table().to_pandas()
+
+# %% ../nbs/001_store.ipynb #39c03cb9
+def read_windows(con,                     # an open connection
+                 symbols:list|None,       # symbols to read; all when None
+                 bars:int,                # bars per symbol, the last ones up to `as_of`
+                 as_of=None,              # last date (inclusive); None: the latest bar
+                ) -> pd.DataFrame:
+    "The last `bars` bars up to `as_of` of `symbols` (all when None), sorted by symbol and date; one query."
+    cut = None if as_of is None else parse_date(as_of, 'as_of').date()
+    if symbols is not None and len(symbols) == 1:
+        df = con.execute(f"SELECT {_PRICE_COLS} FROM daily_prices WHERE symbol = $1 AND ($2::DATE IS NULL OR date <= $2::DATE) ORDER BY date DESC LIMIT $3",
+                         [symbols[0], cut, bars]).df().iloc[::-1].reset_index(drop=True)
+        if df.empty:
+            first = con.execute("SELECT min(date) FROM daily_prices WHERE symbol = $1", [symbols[0]]).fetchall()[0][0]
+            if first is None: check_symbols(con, [symbols[0]])                # unknown: the error names it, and a near miss
+            raise QuantmlError(f"{symbols[0]} has no bar on or before as_of {cut}: its first bar is {first}")
+        return df
+    if symbols is not None: check_symbols(con, symbols)
+    rel = con.sql(f"""SELECT {_PRICE_COLS} FROM (
+                        SELECT *, row_number() OVER (PARTITION BY symbol ORDER BY date DESC) AS k FROM daily_prices
+                        WHERE ($1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[], symbol)) AND ($2::DATE IS NULL OR date <= $2::DATE))
+                     WHERE k <= $3 ORDER BY symbol, date""", params=[None if symbols is None else list(symbols), cut, bars])
+    return rel.to_arrow_table().to_pandas()
+
+# %% ../nbs/001_store.ipynb #2072d5fb
+def symbol_spans(con) -> list:
+    "(symbol, rows, first date, last date) of every symbol, sorted by symbol."
+    return con.execute("SELECT symbol, count(*), min(date), max(date) FROM daily_prices GROUP BY symbol ORDER BY symbol").fetchall()
+
+def copy_symbols_to_parquet(con, first_symbol:str, last_symbol:str, path):
+    "Write the bars of the symbols from `first_symbol` to `last_symbol` (inclusive, in name order), sorted by symbol and date, to the Parquet file `path`."
+    con.execute(f"""COPY (SELECT {_PRICE_COLS} FROM daily_prices WHERE symbol >= $1 AND symbol <= $2 ORDER BY symbol, date)
+                    TO {_lit(path)} (FORMAT parquet, COMPRESSION zstd)""", [first_symbol, last_symbol])
 
 # %% ../nbs/001_store.ipynb #ff519f37
 def list_symbols(db) -> pd.DataFrame:
