@@ -8,7 +8,7 @@ Docs: https://quantml.github.io/quantml/api.html.md"""
 __all__ = ['MAX_QUEUED', 'KEEP_FINISHED', 'MAX_BODY', 'READ_WAIT', 'MAX_WORK', 'TrainRequest', 'SignalsRequest', 'PromoteRequest',
            'JobCancelled', 'Jobs', 'SignalCache', 'create_app']
 
-# %% ../nbs/91_api.ipynb #bb6139b9
+# %% ../nbs/91_api.ipynb #c373e07d
 import collections, json, os, queue, sys, threading, time, uuid
 from pathlib import Path
 from typing import Annotated, Literal
@@ -22,12 +22,12 @@ from datetime import datetime, timezone
 from pydantic import BaseModel, Field
 from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable
 from .registry import ModelRegistry, METRICS
-from .store import read_prices, open_db, check_symbols
+from .store import read_prices, open_db, check_symbols, symbol_spans
 from .signal import SignalService
-from .trainer import train_model, OBJECTIVES, FEATURE_NORMS
+from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON
 
-# %% ../nbs/91_api.ipynb #00cc0ee3
+# %% ../nbs/91_api.ipynb #9a3cc45d
 _SYMBOL = r'^[A-Za-z0-9^][A-Za-z0-9.^_-]{0,15}$'
 _VERSION = r'^v[1-9][0-9]{0,8}$'
 
@@ -37,7 +37,7 @@ class TrainRequest(BaseModel):
     "What the seed's POST /train took, plus the label horizon and tuning trials."
     model_config = _STRICT
     symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] | None = Field(None, min_length=1, max_length=1000, description="symbols to train on; all when omitted")
-    lookback_days: int | None = Field(None, ge=100, le=20000, description="train on the last this many trading days of the store")
+    last_days: int | None = Field(None, ge=100, le=20000, description="train on the last this many trading days of the chosen symbols")
     test_size: float = Field(0.2, gt=0.05, lt=0.5, description="share of the dates held out for the test segment")
     num_boost_round: int = Field(500, ge=10, le=5000)
     label: Literal[FAMILIES] = Field(LabelSpec().family, description="label family: threshold (forward return > threshold), excess (beats the date's median), rank (the date's percentile)")
@@ -48,7 +48,8 @@ class TrainRequest(BaseModel):
     returns: Literal[RETURNS] = Field('open', description="forward return: next open to the open h bars later (open), or close to close")
     threshold: float = Field(0.02, gt=-0.5, lt=0.5, description="threshold label: forward return > threshold")
     horizon: int = Field(5, ge=1, le=MAX_HORIZON, description="label horizon in bars")
-    trials: int = Field(0, ge=0, le=200, description="Optuna trials")
+    trials: int = Field(0, ge=0, le=MAX_TRIALS, description="Optuna trials (0: no tuning)")
+    cv_folds: int = Field(4, ge=0, le=MAX_CV_FOLDS, description="walk-forward folds inside the training segment (0: none; tuning needs 2 or more)")
 
 class SignalsRequest(BaseModel):
     "Symbols to score, with the lookback and an optional as-of date."
@@ -130,15 +131,14 @@ class Jobs:
                 self._set(jid, state='failed', error=str(e) if isinstance(e, QuantmlError) else f"{type(e).__name__}: {e}", finished=_now())
             finally: self.cancel_asked.discard(jid); self._prune()
 
-# %% ../nbs/91_api.ipynb #f0f37b60
+# %% ../nbs/91_api.ipynb #c3b09fee
 def _train_job(db, reg):
     def run(req:TrainRequest, on_progress):
-        prices = read_prices(db, req.symbols, wait=60)
-        if req.lookback_days: prices = prices[prices.date >= prices.date.drop_duplicates().nlargest(req.lookback_days).min()]
+        prices = read_prices(db, req.symbols, wait=60, last_days=req.last_days)
         m = train_model(prices, LabelSpec(req.label, req.horizon, req.threshold, req.returns), SplitSpec(test_frac=req.test_size),
                         objective=req.objective, cs_norm=req.cs_norm, features=req.features, feature_norm=req.feature_norm,
                         num_boost_round=req.num_boost_round,
-                        trials=req.trials, cv_folds=3 if req.trials else 0, on_progress=on_progress)
+                        trials=req.trials, cv_folds=req.cv_folds, on_progress=on_progress)
         return reg.save(m)
     return run
 
@@ -236,7 +236,7 @@ class SignalCache:
             while len(self.kept) > self.size: self.kept.popitem(last=False)
         return body
 
-# %% ../nbs/91_api.ipynb #87957494
+# %% ../nbs/91_api.ipynb #baee9b50
 def _errors(*codes) -> dict:
     "OpenAPI `responses` for the error codes an operation can give, so the schema declares every status it answers with."
     what = {400: "the request cannot be done as asked (a corrupt registry, too little history, a date before the first bar): the detail says why",
@@ -292,7 +292,7 @@ def create_app(db, registry, token:str|None=None, access_log:bool=False) -> Fast
         con = open_db(db, read_only=True, wait=READ_WAIT)
         try:
             if req.symbols: check_symbols(con, req.symbols)
-            n = len(set(req.symbols)) if req.symbols else con.execute("SELECT count(DISTINCT symbol) FROM daily_prices").fetchall()[0][0]
+            n = len(set(req.symbols)) if req.symbols else len(symbol_spans(con))
         finally: con.close()
         work = req.num_boost_round * (req.trials + 1) * n
         if work > MAX_WORK:

@@ -553,7 +553,7 @@ def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_sp
     else: s.rows_loaded = 0
     return s
 
-# %% ../nbs/001_store.ipynb #2f87c29f
+# %% ../nbs/001_store.ipynb #9e13f63d
 _PRICE_COLS = "symbol, CAST(date AS TIMESTAMP) AS date, open, high, low, close, volume"   # what every reader returns
 
 def _as_date(d, what='date'): return None if d is None else parse_date(d, what, future=True).date()
@@ -574,15 +574,19 @@ def read_prices(db,                      # database path, or an open connection
                 start=None,              # first date (inclusive)
                 end=None,                # last date (inclusive)
                 wait:float=0.0,          # seconds to wait while another process writes the database
+                last_days:int|None=None, # only the last this many trading days (dates on which one of `symbols` has a bar) up to `end`
                ) -> pd.DataFrame:
     "Daily OHLCV for `symbols` between `start` and `end`, sorted by symbol then date."
     if isinstance(symbols, str): symbols = [symbols]
+    if last_days is not None and (isinstance(last_days, bool) or not isinstance(last_days, (int, np.integer)) or last_days < 1):
+        raise QuantmlError(f"last_days must be a whole number of trading days >= 1 (got {last_days!r})")
     with _using(db, read_only=True, wait=wait) as con:
         if symbols is not None: check_symbols(con, symbols)
-        rel = con.sql(f"""SELECT {_PRICE_COLS} FROM daily_prices
-            WHERE ($1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[], symbol))
-              AND ($2::DATE IS NULL OR date >= $2::DATE) AND ($3::DATE IS NULL OR date <= $3::DATE)
-            ORDER BY symbol, date""", params=[symbols, _as_date(start, 'start'), _as_date(end, 'end')])
+        rel = con.sql(f"""WITH p AS (SELECT {_PRICE_COLS} FROM daily_prices
+                WHERE ($1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[], symbol))
+                  AND ($2::DATE IS NULL OR date >= $2::DATE) AND ($3::DATE IS NULL OR date <= $3::DATE))
+            SELECT * FROM p WHERE $4::BIGINT IS NULL OR date >= (SELECT min(date) FROM (SELECT DISTINCT date FROM p ORDER BY date DESC LIMIT $4))
+            ORDER BY symbol, date""", params=[symbols, _as_date(start, 'start'), _as_date(end, 'end'), None if last_days is None else int(last_days)])
         return rel.to_arrow_table().to_pandas()
 
 # %% ../nbs/001_store.ipynb #39c03cb9

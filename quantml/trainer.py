@@ -18,9 +18,10 @@ from .metrics import (signal_quality, classification_metrics, constant_log_loss,
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS', 'SEARCH_SPACE', 'BAND_QUANTILES',
-           'FEATURE_NORMS', 'check_objective', 'lgb_params', 'RankIC', 'fit_booster', 'fold_score', 'cv_scores', 'tune',
-           'band_edges', 'skill_of', 'degenerate_reason', 'FeatureNorm', 'TrainedModel', 'evaluate', 'baseline_metrics',
-           'data_fingerprint', 'train_model', 'walk_forward_predict', 'leaky_auc']
+           'FEATURE_NORMS', 'MAX_TRIALS', 'MAX_CV_FOLDS', 'MAX_BOOST_ROUNDS', 'check_objective', 'lgb_params', 'RankIC',
+           'fit_booster', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of', 'degenerate_reason',
+           'FeatureNorm', 'TrainedModel', 'evaluate', 'baseline_metrics', 'data_fingerprint', 'train_model',
+           'walk_forward_predict', 'leaky_auc']
 
 # %% ../nbs/01_trainer.ipynb #e8ff255b
 OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
@@ -300,7 +301,20 @@ def data_fingerprint(ds:Dataset, rows:np.ndarray) -> dict:
                 last_date=str(pd.Timestamp(ds.date[rows].max()).date()), rows=int(rows.sum()), sha256=h.hexdigest(),
                 prices_sha256=ds.provenance.get('prices_sha256'))
 
-# %% ../nbs/01_trainer.ipynb #f9793c87
+# %% ../nbs/01_trainer.ipynb #83da694b
+MAX_TRIALS = 1000            # Optuna trials: far past where tuning stops paying on daily data
+MAX_CV_FOLDS = 50            # walk-forward folds inside the training segment
+MAX_BOOST_ROUNDS = 100_000   # boosting rounds (early stopping ends most fits after a few hundred)
+
+def _check_counts(**counts):
+    "A QuantmlError naming the first count that is not a whole number within its bound."
+    bounds = dict(trials=(0, MAX_TRIALS), cv_folds=(0, MAX_CV_FOLDS), num_boost_round=(1, MAX_BOOST_ROUNDS))
+    for name, v in counts.items():
+        lo, hi = bounds[name]
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+            raise QuantmlError(f"{name} must be a whole number from {lo} to {hi:,} (got {v!r})")
+
+# %% ../nbs/01_trainer.ipynb #646065bc
 def _frame(ds, mask, p):
     return pd.DataFrame({'symbol': ds.symbol[mask], 'date': ds.date[mask], 'p': p, 'y': ds.y[mask], 'fwd_ret': ds.fwd_ret[mask]})
 
@@ -314,7 +328,7 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
                 stop_on:str='rank_ic',          # what early stopping and tuning watch: 'rank_ic', or 'log_loss' (binary labels)
                 cv_folds:int=4,                 # walk-forward folds inside the training segment (0: none)
                 trials:int=0,                   # Optuna trials (0: no tuning)
-                seed:int=0,
+                seed:int=0,                     # LightGBM's seed (with deterministic=True: the same model every run)
                 num_threads:int=0,              # LightGBM threads (0: all cores)
                 baselines:bool=True,            # fit the linear baseline too
                 cs_norm:str|None=None,          # with prices: per-date feature normalisation
@@ -324,6 +338,7 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
                 cache:dict|None=None,           # binned fold data to share with other models of the same dataset and folds
                ) -> TrainedModel:
     "Purged chronological split, (tuning), LightGBM with early stopping on the validation rank IC, and test metrics beside baselines."
+    _check_counts(trials=trials, cv_folds=cv_folds, num_boost_round=num_boost_round)
     t0 = time.perf_counter()
     steps = ['dataset', 'tuning', 'cv', 'fit', 'metrics']
     report = lambda s: on_progress(steps.index(s) / len(steps)) if on_progress else None
