@@ -78,11 +78,10 @@ def cmd_export(args):
     else: print(text)
     return EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #728a7538
+# %% ../nbs/90_cli.ipynb #ba4c63a2
 def _synth_into(db, n_symbols, n_days, seed, signal, volatility_only=False):
     "Build the synthetic market and load it through the same validated ingest as real files."
     frame = synth_market(n_symbols, n_days, seed=seed, signal=signal, volatility_only=volatility_only)
-    frame.attrs['source'] = f"synthetic(symbols={n_symbols}, days={n_days}, seed={seed}, signal={signal}, volatility_only={volatility_only})"
     return frame, ingest(frame, db)
 
 def cmd_synth(args):
@@ -259,7 +258,7 @@ def _print_signals(args, rows, skipped):
         for f in r.get('data_flags') or []: print(f"{r['symbol']}: a bar behind this score is flagged: {f['date']} {f['flag']} ({f['detail']})")
     return EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #bd82a2b3
+# %% ../nbs/90_cli.ipynb #eb148f92
 DEMO_MARKET = dict(n_symbols=60, n_days=1500, seed=0, signal=1.0)
 
 def cmd_demo(args):
@@ -268,20 +267,22 @@ def cmd_demo(args):
     from quantml.pipeline import run_pipeline, write_report
     db, reg = _db(args), _registry(args)
     loaded = None
-    if args.prices:
-        loaded = ingest(args.prices, db)
-        symbols, label = sorted(s for s in list_symbols(db).symbol if not s.startswith('SYN')), f"prices from {Path(args.prices).name}"
-    else:
-        have = list_symbols(db).symbol if db.exists() else pd.Series([], dtype=str)
-        if not have.str.startswith('SYN').any(): _, loaded = _synth_into(db, **DEMO_MARKET)
-        symbols = sorted(s for s in list_symbols(db).symbol if s.startswith('SYN'))
-        label = f"the synthetic market (not real prices): {len(symbols)} symbols, planted signal {DEMO_MARKET['signal']}"
-    if not symbols: raise QuantmlError(f"{db}: no symbols to run the demo on")
-    with ProgressBar('demo pipeline') as bar:
+    with ProgressBar('demo') as bar:                        # names each stage: on the bar, or one line each on stderr without a terminal
+        if args.prices:
+            bar.stage('ingest'); loaded = ingest(args.prices, db)
+            have = list_symbols(db)
+            symbols, label = have.symbol[~have.synthetic].tolist(), f"prices from {Path(args.prices).name}"
+        else:
+            if not (db.exists() and list_symbols(db).synthetic.any()): bar.stage('ingest'); _, loaded = _synth_into(db, **DEMO_MARKET)
+            have = list_symbols(db)
+            symbols = have.symbol[have.synthetic].tolist()
+            label = f"the synthetic market (not real prices): {len(symbols)} symbols, planted signal {DEMO_MARKET['signal']}"
+        if not symbols: raise QuantmlError(f"{db}: no symbols to run the demo on")
         res = run_pipeline(db, reg, symbols, label=_label(args), objective=args.objective, cs_norm=args.cs_norm, features=args.features,
-                           feature_norm=args.feature_norm, trials=args.trials, on_progress=bar)
-    out = Path(args.out).expanduser() if args.out else quantml_home() / 'reports' / datetime.now().strftime('demo-%Y%m%d-%H%M%S')
-    page = write_report(res, out, f"quantml demo on {label}")
+                           feature_norm=args.feature_norm, trials=args.trials, on_progress=bar, on_stage=bar.stage)
+        bar.stage('report')
+        out = Path(args.out).expanduser() if args.out else quantml_home() / 'reports' / datetime.now().strftime('demo-%Y%m%d-%H%M%S')
+        page = write_report(res, out, f"quantml demo on {label}")
     bt = res['backtest'].loc[['annual_return', 'sharpe', 'max_drawdown', 'turnover', 'deflated_sharpe']]
     if args.json:
         _print_json(dict(db=str(db), registry=str(reg.root), data=label, synthetic=not args.prices, symbols=len(symbols),

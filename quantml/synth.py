@@ -40,7 +40,7 @@ def synth_returns(n_symbols:int, n_days:int, rng:np.random.Generator, signal:flo
         logc[t] = logc[t - 1] + r[t]
     return r, sig
 
-# %% ../nbs/002_synth.ipynb #965a3c30
+# %% ../nbs/002_synth.ipynb #9dee900f
 SYNTH_MAX_BARS = 50_000_000   # symbols x days: the 5,000 x 2,520 benchmark panel is 12.6 M
 
 def synth_market(n_symbols:int=60,        # number of symbols, named SYN000, SYN001, ... (wider when there are more than 1,000)
@@ -68,6 +68,8 @@ def synth_market(n_symbols:int=60,        # number of symbols, named SYN000, SYN
     dates = pd.bdate_range(start, periods=n_days)
     flat = lambda a: a.T.ravel()
     width = max(3, len(str(n_symbols - 1)))                      # SYN000.. or SYN0000..: names sort as numbers do
-    return pd.DataFrame({'symbol': np.repeat([f'SYN{i:0{width}d}' for i in range(n_symbols)], n_days),
-                         'date': np.tile(dates.values, n_symbols), 'open': flat(open_), 'high': flat(high),
-                         'low': flat(low), 'close': flat(close), 'volume': flat(volume)})
+    frame = pd.DataFrame({'symbol': np.repeat([f'SYN{i:0{width}d}' for i in range(n_symbols)], n_days),
+                          'date': np.tile(dates.values, n_symbols), 'open': flat(open_), 'high': flat(high),
+                          'low': flat(low), 'close': flat(close), 'volume': flat(volume)})
+    frame.attrs.update(synthetic=True, source=f"synthetic(symbols={n_symbols}, days={n_days}, seed={seed}, signal={signal}, volatility_only={volatility_only})")
+    return frame                                                  # the store records its symbols as synthetic: data, not a name rule

@@ -18,10 +18,10 @@ from .metrics import (signal_quality, classification_metrics, constant_log_loss,
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS', 'SEARCH_SPACE', 'BAND_QUANTILES',
-           'FEATURE_NORMS', 'MAX_TRIALS', 'MAX_CV_FOLDS', 'MAX_BOOST_ROUNDS', 'check_objective', 'lgb_params', 'RankIC',
-           'fit_booster', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of', 'degenerate_reason',
-           'FeatureNorm', 'TrainedModel', 'evaluate', 'baseline_metrics', 'data_fingerprint', 'train_model',
-           'walk_forward_predict', 'leaky_auc']
+           'FEATURE_NORMS', 'TRAIN_STEPS', 'MAX_TRIALS', 'MAX_CV_FOLDS', 'MAX_BOOST_ROUNDS', 'check_objective',
+           'lgb_params', 'RankIC', 'fit_booster', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of',
+           'degenerate_reason', 'FeatureNorm', 'TrainedModel', 'evaluate', 'baseline_metrics', 'data_fingerprint',
+           'train_model', 'walk_forward_predict', 'leaky_auc']
 
 # %% ../nbs/01_trainer.ipynb #e8ff255b
 OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
@@ -301,7 +301,8 @@ def data_fingerprint(ds:Dataset, rows:np.ndarray) -> dict:
                 last_date=str(pd.Timestamp(ds.date[rows].max()).date()), rows=int(rows.sum()), sha256=h.hexdigest(),
                 prices_sha256=ds.provenance.get('prices_sha256'))
 
-# %% ../nbs/01_trainer.ipynb #83da694b
+# %% ../nbs/01_trainer.ipynb #cdae8afa
+TRAIN_STEPS = ('dataset', 'tuning', 'cv', 'fit', 'metrics')   # train_model's on_progress: step i of these starts at i / 5
 MAX_TRIALS = 1000            # Optuna trials: far past where tuning stops paying on daily data
 MAX_CV_FOLDS = 50            # walk-forward folds inside the training segment
 MAX_BOOST_ROUNDS = 100_000   # boosting rounds (early stopping ends most fits after a few hundred)
@@ -314,7 +315,7 @@ def _check_counts(**counts):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
             raise QuantmlError(f"{name} must be a whole number from {lo} to {hi:,} (got {v!r})")
 
-# %% ../nbs/01_trainer.ipynb #646065bc
+# %% ../nbs/01_trainer.ipynb #8cc79696
 def _frame(ds, mask, p):
     return pd.DataFrame({'symbol': ds.symbol[mask], 'date': ds.date[mask], 'p': p, 'y': ds.y[mask], 'fwd_ret': ds.fwd_ret[mask]})
 
@@ -340,7 +341,7 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
     "Purged chronological split, (tuning), LightGBM with early stopping on the validation rank IC, and test metrics beside baselines."
     _check_counts(trials=trials, cv_folds=cv_folds, num_boost_round=num_boost_round)
     t0 = time.perf_counter()
-    steps = ['dataset', 'tuning', 'cv', 'fit', 'metrics']
+    steps = TRAIN_STEPS
     report = lambda s: on_progress(steps.index(s) / len(steps)) if on_progress else None
     report('dataset')
     if isinstance(data, Dataset):
@@ -355,7 +356,8 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
     report('tuning')
     if trials:
         if not folds: raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")
-        best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on, cache=cache)
+        best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on, cache=cache,   # each trial moves the fraction within 'tuning'
+                           on_progress=(lambda f: on_progress((steps.index('tuning') + f) / len(steps))) if on_progress else None)
         p, tuned = lgb_params(best, seed, num_threads, obj), [t.value for t in study.trials]     # each trial's objective, recorded
     else: p, tuned = lgb_params(params, seed, num_threads, obj), []
     report('cv')
