@@ -360,7 +360,7 @@ def _fingerprint(client, parts, cuts) -> dict:
     return dict(symbols=[str(x) for x in syms], n_symbols=int(len(syms)), first_date=str(pd.Timestamp(int(d.min()), unit='D').date()),
                 last_date=str(pd.Timestamp(int(d.max()), unit='D').date()), rows=int(len(d)), sha256=h.hexdigest())
 
-# %% ../nbs/05_dask.ipynb #e92abfb6
+# %% ../nbs/05_dask.ipynb #50613b40
 def train_model_dask(client,                        # a Dask client (`connect`)
                      data:PriceDataset,             # the Parquet dataset, visible to the workers
                      label:LabelSpec=LabelSpec('threshold'),   # the threshold family only: partitions hold whole symbols, not whole dates
@@ -392,17 +392,17 @@ def train_model_dask(client,                        # a Dask client (`connect`)
         cuts.update(skill_start=vd[mid], stop_label_before=vd[max(mid - cuts['embargo'], 0)] if cuts['embargo'] else vd[mid])
         stats = client.gather([client.submit(_stats_of, p, cuts) for p in parts])
         boundaries, purged = merge_segment_stats(stats, cuts)
-        p = lgb_params(params, seed, 0)
+        fit_params = lgb_params(params, seed, 0)
         report('cv')
         cv = []
         if cv_folds:
             train_dates = np.unique(np.concatenate(client.gather([client.submit(_train_dates_of, q, cuts) for q in parts])))
             for fold in fold_cuts(train_dates, cv_folds, cuts['embargo']):
-                b, n_iter = _dask_fit(client, parts, cuts, fold, p, 300, EARLY_STOPPING_ROUNDS)
+                b, n_iter = _dask_fit(client, parts, cuts, fold, fit_params, 300, EARLY_STOPPING_ROUNDS)
                 pr = _predictions(client, parts, cuts, fold, b, n_iter)
                 cv.append(fold_score(pr.y.to_numpy(), pr.p.to_numpy(), pr.fwd_ret.to_numpy(), pr.date.to_numpy(), True))
         report('fit')
-        b, n_iter = _dask_fit(client, parts, cuts, None, p, num_boost_round, early_stopping_rounds)
+        b, n_iter = _dask_fit(client, parts, cuts, None, fit_params, num_boost_round, early_stopping_rounds)
         b = _truncated(b, n_iter)
         report('metrics')
         pr = _predictions(client, parts, cuts, None, b, n_iter)
@@ -424,7 +424,7 @@ def train_model_dask(client,                        # a Dask client (`connect`)
                                  early_stopping='all validation rows, after the full rounds')
         if on_progress: on_progress(1.0)
         degenerate = degenerate_reason(pv, np.array([train_y_rate]), 'binary')
-        return TrainedModel(b, list(FEATURES), label, split_info, p, n_iter, metrics, cvd, imp, 0, fp, pv.p.to_numpy(), tp,
+        return TrainedModel(b, list(FEATURES), label, split_info, fit_params, n_iter, metrics, cvd, imp, 0, fp, pv.p.to_numpy(), tp,
                             time.perf_counter() - t0, band_edges(pv.p.to_numpy()), 'binary', None, 'seed22',
                             skill_of(held, label.horizon), degenerate)
     finally: client.cancel(parts)                  # the dataset leaves the workers' memory, also after an error

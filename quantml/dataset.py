@@ -297,12 +297,13 @@ class Segments:
     boundaries: dict          # first and last dates of each segment, purge and embargo
     purged: int               # rows dropped by purging and embargo
 
-# %% ../nbs/00a_dataset.ipynb #e0b6e294
+# %% ../nbs/00a_dataset.ipynb #22cff294
 def purge_before(ds:Dataset, mask:np.ndarray, next_start_idx:int, dates:np.ndarray, embargo:int) -> np.ndarray:
     "Rows of `mask` whose label ends `embargo` bars before the segment starting at dates[next_start_idx]."
     limit = dates[max(next_start_idx - embargo, 0)] if embargo else dates[next_start_idx]
     return mask & (ds.label_end < limit)
 
+# %% ../nbs/00a_dataset.ipynb #1afd0ddd
 def split_cuts(dates:np.ndarray, horizon:int, split:SplitSpec=SplitSpec()) -> dict:
     "The dates that cut the sorted unique labelled `dates` into segments, and the purge limits: all a row's segment depends on."
     n = len(dates)
@@ -317,6 +318,7 @@ def split_cuts(dates:np.ndarray, horizon:int, split:SplitSpec=SplitSpec()) -> di
     return dict(valid_start=dates[v0], test_start=dates[t0], train_label_before=limit(v0), valid_label_before=limit(t0),
                 horizon=int(horizon), embargo=int(emb), valid_frac=split.valid_frac, test_frac=split.test_frac)
 
+# %% ../nbs/00a_dataset.ipynb #1dc91818
 def segment_masks(date:np.ndarray, label_end:np.ndarray, cuts:dict) -> tuple:
     "(train, valid, test, rows purged) of rows with these dates and label ends: a row at a time, so any partition of the rows gives the same answer."
     seg_train, seg_test = date < cuts['valid_start'], date >= cuts['test_start']
@@ -324,23 +326,25 @@ def segment_masks(date:np.ndarray, label_end:np.ndarray, cuts:dict) -> tuple:
     train, valid = seg_train & (label_end < cuts['train_label_before']), seg_valid & (label_end < cuts['valid_label_before'])
     return train, valid, seg_test, int((seg_train & ~train).sum() + (seg_valid & ~valid).sum())
 
+# %% ../nbs/00a_dataset.ipynb #c942a716
 def segment_stats(date:np.ndarray, masks:tuple) -> dict:
     "Rows, first and last date of each segment, and rows purged: the summary `merge_segment_stats` adds up over partitions."
     st = {k: (int(m.sum()), date[m].min() if m.any() else None, date[m].max() if m.any() else None) for k, m in zip(('train', 'valid', 'test'), masks)}
     return {**st, 'purged': masks[3]}
 
-def merge_segment_stats(parts:list, cuts:dict) -> tuple:
-    "(boundaries, purged) from the `segment_stats` of each partition; an error when a segment has fewer than 50 rows."
+def merge_segment_stats(stats:list, cuts:dict) -> tuple:
+    "(boundaries, purged) from the `segment_stats` of each partition (`stats`); an error when a segment has fewer than 50 rows."
     b, rows = {}, {}
     for k in ('train', 'valid', 'test'):
-        rows[k] = sum(p[k][0] for p in parts)
-        firsts, lasts = [p[k][1] for p in parts if p[k][0]], [p[k][2] for p in parts if p[k][0]]
+        rows[k] = sum(p[k][0] for p in stats)
+        firsts, lasts = [p[k][1] for p in stats if p[k][0]], [p[k][2] for p in stats if p[k][0]]
         b[k] = (str(pd.Timestamp(min(firsts)).date()), str(pd.Timestamp(max(lasts)).date())) if rows[k] else (None, None)
     b.update({k: cuts[k] for k in ('horizon', 'embargo', 'valid_frac', 'test_frac')})
     for k in ('train', 'valid', 'test'):
         if rows[k] < 50: raise QuantmlError(f"the {k} segment has only {rows[k]} rows after purging; use more history")
-    return b, sum(p['purged'] for p in parts)
+    return b, sum(p['purged'] for p in stats)
 
+# %% ../nbs/00a_dataset.ipynb #f6a13715
 def split_segments(ds:Dataset, split:SplitSpec=SplitSpec()) -> Segments:
     "Chronological train/validation/test masks over the dataset's dates, purged and embargoed."
     cuts = split_cuts(np.unique(ds.date), ds.label.horizon, split)

@@ -181,7 +181,7 @@ def save(self:ModelRegistry, m:TrainedModel) -> str:
         self._write_index(idx)
     return v
 
-# %% ../nbs/02_registry.ipynb #8e998eb1
+# %% ../nbs/02_registry.ipynb #87e767bc
 _HIGHER = {'auc', 'logreg_auc', 'valid_auc', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'precision_weighted',
            'recall_weighted', 'f1_weighted', 'mcc', 'ic', 'rank_ic', 'icir', 'rank_icir', 'rank_ic_t', 'rank_ic_positive', 'long_short',
            'valid_rank_ic', 'valid_rank_ic_t', 'valid_ic', 'valid_rank_icir', 'valid_long_short', 'baseline_rank_ic'}
@@ -194,6 +194,7 @@ def metric_direction(metric:str) -> bool:
     if metric in _LOWER: return False
     raise QuantmlError(f"unknown metric {metric!r}: compare by one of {', '.join(sorted(_HIGHER | _LOWER))}")
 
+# %% ../nbs/02_registry.ipynb #0e9ba475
 def _label(meta:dict) -> dict:
     "A record's label spec; records from before label families were threshold labels on close-to-close returns."
     return {'family': 'threshold', 'returns': 'close', **meta['label']}
@@ -214,6 +215,7 @@ def list_versions(self:ModelRegistry) -> dict:
                  aliases=by[v]) for v, m in sorted(idx['versions'].items(), key=lambda kv: int(kv[0][1:]))]
     return dict(models=rows, total=len(rows), latest_version=rows[-1]['version'] if rows else None, aliases=idx['aliases'])
 
+# %% ../nbs/02_registry.ipynb #2c68d9e6
 @patch
 def show(self:ModelRegistry, ref:str) -> dict:
     "The full record of one version (or alias, or 'latest')."
@@ -233,6 +235,7 @@ def _resolve(self:ModelRegistry, ref, idx) -> str:
     if ref not in idx['aliases']: raise NotFoundError(f"no alias {ref!r} in {self.root} (aliases: {', '.join(idx['aliases']) or 'none'})")
     return idx['aliases'][ref]
 
+# %% ../nbs/02_registry.ipynb #25c15691
 @patch
 def compare(self:ModelRegistry, metric:str='valid_rank_ic') -> pd.DataFrame:
     "Every version's value of `metric`, best first (knowing whether higher or lower is better)."
@@ -244,6 +247,7 @@ def compare(self:ModelRegistry, metric:str='valid_rank_ic') -> pd.DataFrame:
     df[metric] = df[metric].astype(float)
     return df.sort_values(metric, ascending=not higher, na_position='last', kind='stable').reset_index(drop=True)
 
+# %% ../nbs/02_registry.ipynb #3616b5ec
 @patch
 def best(self:ModelRegistry, metric:str='valid_rank_ic') -> str:
     "The version with the best `metric` among those not flagged degenerate."
@@ -253,7 +257,7 @@ def best(self:ModelRegistry, metric:str='valid_rank_ic') -> str:
     if ok.empty: raise QuantmlError(f"{self.root}: no version has a {metric} and is not flagged degenerate")
     return ok.version.iloc[0]
 
-# %% ../nbs/02_registry.ipynb #b3e0b5df
+# %% ../nbs/02_registry.ipynb #2d3f4096
 @patch
 def promote(self:ModelRegistry, version:str, alias:str='champion') -> dict:
     "Point `alias` at `version`."
@@ -267,6 +271,7 @@ def promote(self:ModelRegistry, version:str, alias:str='champion') -> dict:
         self._write_index(idx)
     return dict(alias=alias, version=version)
 
+# %% ../nbs/02_registry.ipynb #4b1d71d8
 @patch
 def serving_version(self:ModelRegistry) -> str:
     "The version the signal service uses: the champion if set, else the latest."

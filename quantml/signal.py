@@ -114,7 +114,7 @@ class SignalService:
     @property
     def source(self): return 'ml' if self.model is not None else 'heuristic'
 
-# %% ../nbs/03_signal.ipynb #6f28cb3a
+# %% ../nbs/03_signal.ipynb #b0cc504d
 @patch
 def _last_rows(self:SignalService, prices:pd.DataFrame, skipped:dict|None):
     "(features of each symbol's last bar, symbols, dates, bar counts). Short symbols raise, or go to `skipped`."
@@ -139,21 +139,21 @@ def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
     "(model outputs on the bands' scale, probabilities as `meaning` says, per-feature contributions or None)."
     if self.model is None:
         terms = heuristic_terms(X).fillna(0.0)
-        parts = np.zeros((len(X), len(FEATURES)))
-        for name in terms.columns: parts[:, FEATURES.index(name)] = 0.5 * terms[name].to_numpy() / 4
+        contribs = np.zeros((len(X), len(FEATURES)))
+        for name in terms.columns: contribs[:, FEATURES.index(name)] = 0.5 * terms[name].to_numpy() / 4
         s = heuristic_score(X)
-        return s, s, parts if explain else None
+        return s, s, contribs if explain else None
     m, it = self.model, self.model.num_iterations or None
     Xm = m.inputs(X)                                     # normalised by the model's fitted normalisation, when it has one
-    if not explain: raw, parts = m.booster.predict(Xm, num_iteration=it), None
+    if not explain: raw, contribs = m.booster.predict(Xm, num_iteration=it), None
     else:
         contrib = m.booster.predict(Xm, pred_contrib=True, num_iteration=it)
-        raw, parts = contrib.sum(axis=1), contrib[:, :-1]
+        raw, contribs = contrib.sum(axis=1), contrib[:, :-1]
         if m.objective == 'binary': raw = 1 / (1 + np.exp(-raw))
     if m.objective == 'regression': prob = np.clip(raw, 0.0, 1.0)
     elif m.objective == 'lambdarank': prob = np.searchsorted(self._valid_sorted, raw, side='right') / max(len(self._valid_sorted), 1)
     else: prob = raw
-    return raw, prob, parts
+    return raw, prob, contribs
 
 @patch
 def _recommend(self:SignalService, raw) -> np.ndarray:
@@ -162,11 +162,11 @@ def _recommend(self:SignalService, raw) -> np.ndarray:
     return recommend(raw, self.edges)
 
 @patch
-def _explain(self:SignalService, X, parts, r) -> list:
+def _explain(self:SignalService, X, contribs, r) -> list:
     "The top_k features of row r by the size of their contribution."
-    order = np.argsort(-np.abs(parts[r]))[:self.top_k]
-    return [dict(feature=str(X.columns[j]), value=None if np.isnan(X.iat[r, j]) else float(X.iat[r, j]), contribution=float(parts[r, j]))
-            for j in order if parts[r, j] != 0]
+    order = np.argsort(-np.abs(contribs[r]))[:self.top_k]
+    return [dict(feature=str(X.columns[j]), value=None if np.isnan(X.iat[r, j]) else float(X.iat[r, j]), contribution=float(contribs[r, j]))
+            for j in order if contribs[r, j] != 0]
 
 def _stale(dates, as_of) -> np.ndarray:
     ref = pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(datetime.now(timezone.utc).date())
@@ -175,22 +175,7 @@ def _stale(dates, as_of) -> np.ndarray:
 def _note(lookback):
     return f"read {HISTORY_BARS} bars, more than lookback_days={lookback}, so the recursive indicators match the full history" if lookback < HISTORY_BARS else None
 
-# %% ../nbs/03_signal.ipynb #3da2c08a
-@patch
-def score_symbol(self:SignalService, symbol:str, lookback_days:int=60, as_of=None) -> Signal:
-    "One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it."
-    if not isinstance(lookback_days, (int, np.integer)) or lookback_days < 1: raise QuantmlError(f"lookback_days must be a whole number of bars >= 1 (got {lookback_days})")
-    bars = max(lookback_days, HISTORY_BARS)
-    if self.model is not None and self.model.cs_norm: return self._score_in_cross_section(symbol, bars, as_of, lookback_days)
-    with _store(self) as con:
-        bars_read = read_windows(con, [symbol], bars, as_of)
-    flags = self._window_flags(bars_read).get(str(symbol), [])
-    X, sym, dates, counts = self._last_rows(bars_read, None)
-    raw, p, parts = self._predict(X, True)
-    return Signal(str(sym[0]), str(pd.Timestamp(dates[0]).date()), float(p[0]), str(self._recommend(raw)[0]), self._explain(X, parts, 0),
-                  self.version, self.source, self.fallback_reason, bool(counts[0] >= HISTORY_BARS), int(counts[0]),
-                  int(_stale(dates, as_of)[0]), self._notes(lookback_days, str(sym[0])), self.meaning, self._reason(), flags)
-
+# %% ../nbs/03_signal.ipynb #02b5f72d
 @patch
 def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
     """symbol -> the flags, by the store's rules (`flag_prices`), on the bars its features read: each symbol's last warm-up bars in `prices`,
@@ -219,22 +204,6 @@ def _notes(self:SignalService, lookback, symbol) -> str|None:
     return '; '.join(n for n in (_note(lookback), outside) if n) or None
 
 @patch
-def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_days) -> Signal:
-    "A model trained on per-date normalised features needs the date's cross-section: score the universe, keep the symbol."
-    with _store(self) as con:
-        read_windows(con, [symbol], 1, as_of)                                        # an unknown symbol is an error that names it
-        universe, own = read_windows(con, None, bars, as_of), read_windows(con, [symbol], bars, as_of)
-    flags = self._window_flags(own).get(symbol, [])
-    X, sym, dates, counts = self._last_rows(universe, {})
-    if symbol not in set(sym): self._last_rows(own, None)                              # too short: the error says so
-    r = int(np.flatnonzero(sym == symbol)[0])
-    raw, p, parts = self._predict(X, True)
-    return Signal(symbol, str(pd.Timestamp(dates[r]).date()), float(p[r]), str(self._recommend(raw)[r]), self._explain(X, parts, r),
-                  self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
-                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_days, symbol), self.meaning, self._reason(),
-                  flags)
-
-@patch
 def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS) -> pd.DataFrame:
     """The signal of each symbol's last bar in `prices` (long OHLCV, at least `HISTORY_BARS` bars a symbol for exact recursive
     indicators), best first, ties by symbol. `score_universe` reads the store and calls this; `quantml.dask` calls it on each partition."""
@@ -243,10 +212,10 @@ def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bo
     if prices.empty: df = pd.DataFrame(columns=cols)
     else:
         X, sym, dates, counts = self._last_rows(prices, skipped)
-        raw, p, parts = self._predict(X, explain)
+        raw, p, contribs = self._predict(X, explain)
         flags = self._window_flags(prices)
         df = pd.DataFrame(dict(symbol=sym.astype(str), as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'), probability=p,
-                               recommendation=self._recommend(raw), top_signals=[self._explain(X, parts, r) for r in range(len(X))] if explain else [[]] * len(X),
+                               recommendation=self._recommend(raw), top_signals=[self._explain(X, contribs, r) for r in range(len(X))] if explain else [[]] * len(X),
                                model_version=self.version, source=self.source, fallback_reason=self.fallback_reason,
                                warmup_complete=counts >= HISTORY_BARS, bars_used=counts, stale_days=_stale(dates, as_of), note=pd.Series([self._notes(lookback_days, str(x)) for x in sym], dtype=object),
                                meaning=self.meaning, recommendation_reason=self._reason(), data_flags=[flags.get(str(x), []) for x in sym]))
@@ -254,6 +223,7 @@ def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bo
     df.attrs['skipped'] = skipped
     return df
 
+# %% ../nbs/03_signal.ipynb #a4aa84af
 class _SharedStore:
     """One read-only connection per store for a server's requests (opening the S&P file costs about 30 ms), each request on a cursor of
     its own; when a writer is waiting (its marker beside the file), no new reads start, and the connection closes as the last one ends
@@ -296,6 +266,39 @@ def _store(self):
     if self.con is not None: yield self.con; return
     with _SHARED.use(self.db.expanduser().resolve(), self.wait) as cur: yield cur
 
+# %% ../nbs/03_signal.ipynb #74adfc3d
+@patch
+def score_symbol(self:SignalService, symbol:str, lookback_days:int=60, as_of=None) -> Signal:
+    "One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it."
+    if not isinstance(lookback_days, (int, np.integer)) or lookback_days < 1: raise QuantmlError(f"lookback_days must be a whole number of bars >= 1 (got {lookback_days})")
+    bars = max(lookback_days, HISTORY_BARS)
+    if self.model is not None and self.model.cs_norm: return self._score_in_cross_section(symbol, bars, as_of, lookback_days)
+    with _store(self) as con:
+        bars_read = read_windows(con, [symbol], bars, as_of)
+    flags = self._window_flags(bars_read).get(str(symbol), [])
+    X, sym, dates, counts = self._last_rows(bars_read, None)
+    raw, p, contribs = self._predict(X, True)
+    return Signal(str(sym[0]), str(pd.Timestamp(dates[0]).date()), float(p[0]), str(self._recommend(raw)[0]), self._explain(X, contribs, 0),
+                  self.version, self.source, self.fallback_reason, bool(counts[0] >= HISTORY_BARS), int(counts[0]),
+                  int(_stale(dates, as_of)[0]), self._notes(lookback_days, str(sym[0])), self.meaning, self._reason(), flags)
+
+@patch
+def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_days) -> Signal:
+    "A model trained on per-date normalised features needs the date's cross-section: score the universe, keep the symbol."
+    with _store(self) as con:
+        read_windows(con, [symbol], 1, as_of)                                        # an unknown symbol is an error that names it
+        universe, own = read_windows(con, None, bars, as_of), read_windows(con, [symbol], bars, as_of)
+    flags = self._window_flags(own).get(symbol, [])
+    X, sym, dates, counts = self._last_rows(universe, {})
+    if symbol not in set(sym): self._last_rows(own, None)                              # too short: the error says so
+    r = int(np.flatnonzero(sym == symbol)[0])
+    raw, p, contribs = self._predict(X, True)
+    return Signal(symbol, str(pd.Timestamp(dates[r]).date()), float(p[r]), str(self._recommend(raw)[r]), self._explain(X, contribs, r),
+                  self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
+                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_days, symbol), self.meaning, self._reason(),
+                  flags)
+
+# %% ../nbs/03_signal.ipynb #9d3fa1de
 @patch
 def score_universe(self:SignalService, symbols:list|None=None, as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS) -> pd.DataFrame:
     """Every symbol's (or `symbols`') signal as of the latest bar (or `as_of`), best first: one read, one prediction call.
@@ -305,8 +308,9 @@ def score_universe(self:SignalService, symbols:list|None=None, as_of=None, expla
         prices = read_windows(con, symbols, max(lookback_days, HISTORY_BARS), as_of)
     return self.score_prices(prices, as_of, explain, lookback_days)
 
+# %% ../nbs/03_signal.ipynb #a3050445
 @patch
-def top_signals(self:SignalService, n:int=10, as_of=None) -> pd.DataFrame:
+def top_symbols(self:SignalService, n:int=10, as_of=None) -> pd.DataFrame:
     "The `n` highest-scoring symbols of the universe, with their explanations."
     top = self.score_universe(as_of=as_of).head(n)
     return self.score_universe(list(top.symbol), as_of=as_of, explain=True) if len(top) else top

@@ -315,7 +315,7 @@ def _check_counts(**counts):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
             raise QuantmlError(f"{name} must be a whole number from {lo} to {hi:,} (got {v!r})")
 
-# %% ../nbs/01_trainer.ipynb #8cc79696
+# %% ../nbs/01_trainer.ipynb #ffd32c6f
 def _frame(ds, mask, p):
     return pd.DataFrame({'symbol': ds.symbol[mask], 'date': ds.date[mask], 'p': p, 'y': ds.y[mask], 'fwd_ret': ds.fwd_ret[mask]})
 
@@ -358,13 +358,13 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
         if not folds: raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")
         best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on, cache=cache,   # each trial moves the fraction within 'tuning'
                            on_progress=(lambda f: on_progress((steps.index('tuning') + f) / len(steps))) if on_progress else None)
-        p, tuned = lgb_params(best, seed, num_threads, obj), [t.value for t in study.trials]     # each trial's objective, recorded
-    else: p, tuned = lgb_params(params, seed, num_threads, obj), []
+        fit_params, tuned = lgb_params(best, seed, num_threads, obj), [t.value for t in study.trials]     # each trial's objective, recorded
+    else: fit_params, tuned = lgb_params(params, seed, num_threads, obj), []
     report('cv')
-    cv = study.best_trial.user_attrs['folds'] if trials else cv_scores(ds, folds, p, stop_on=stop_on, cache=cache) if folds else []
+    cv = study.best_trial.user_attrs['folds'] if trials else cv_scores(ds, folds, fit_params, stop_on=stop_on, cache=cache) if folds else []
     report('fit')
     stop, held = split_validation(ds, seg.valid, split.embargo)
-    b = fit_booster(ds, seg.train, stop, p, num_boost_round, early_stopping_rounds, stop_on)
+    b = fit_booster(ds, seg.train, stop, fit_params, num_boost_round, early_stopping_rounds, stop_on)
     n_iter = int(b.best_iteration or b.current_iteration())
     report('metrics')
     pv, pt = (b.predict(ds.X[m], num_iteration=n_iter) for m in (seg.valid, seg.test))
@@ -377,11 +377,11 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
     split_info = {**seg.boundaries, **halves, 'rows': dict(train=int(seg.train.sum()), valid=int(seg.valid.sum()), test=int(seg.test.sum()),
                                                            purged=seg.purged, valid_stop=int(stop.sum()), valid_skill=int(held.sum()))}
     if on_progress: on_progress(1.0)
-    return TrainedModel(b, ds.features, ds.label, split_info, p, n_iter, metrics, cvd, imp, int(trials), data_fingerprint(ds, seg.train),
+    return TrainedModel(b, ds.features, ds.label, split_info, fit_params, n_iter, metrics, cvd, imp, int(trials), data_fingerprint(ds, seg.train),
                         pv, test, time.perf_counter() - t0, band_edges(pv), obj, ds.cs_norm, ds.provenance.get('feature_set', 'seed22'),
                         skill_of(skill_rows, ds.label.horizon), degenerate_reason(valid, ds.y[seg.train], obj), norm)
 
-# %% ../nbs/01_trainer.ipynb #b7c69af0
+# %% ../nbs/01_trainer.ipynb #abe8fe58
 def walk_forward_predict(ds:Dataset, n_windows:int=4, test_frac:float=0.4, params:dict|None=None, objective:str|None=None,
                          num_boost_round:int=500, seed:int=0, num_threads:int=0, embargo:int|None=None, on_progress=None,
                          feature_norm:str|None=None) -> pd.DataFrame:
@@ -392,7 +392,7 @@ def walk_forward_predict(ds:Dataset, n_windows:int=4, test_frac:float=0.4, param
     t0 = int(round(len(dates) * (1 - test_frac)))
     if t0 < 60: raise QuantmlError(f"too little history before the walk-forward period ({t0} dates; need 60)")
     edges = np.linspace(t0, len(dates), n_windows + 1).round().astype(int)
-    out, p = [], lgb_params(params, seed, num_threads, check_objective(ds.label, objective))
+    out, fit_params = [], lgb_params(params, seed, num_threads, check_objective(ds.label, objective))
     for j in progress(range(n_windows), desc='walk-forward', on_progress=on_progress):
         s, e = edges[j], edges[j + 1]
         if s >= e: continue
@@ -401,7 +401,7 @@ def walk_forward_predict(ds:Dataset, n_windows:int=4, test_frac:float=0.4, param
         fit = purge_before(ds, history & (ds.date < dates[v0]), v0, dates, emb)
         val = history & (ds.date >= dates[v0])
         dw, _ = _normalised(ds, feature_norm, fit)                           # each window's own fit, on its training rows
-        b = fit_booster(dw, fit, val, p, num_boost_round)
+        b = fit_booster(dw, fit, val, fit_params, num_boost_round)
         win = (ds.date >= dates[s]) & (ds.date < (dates[e] if e < len(dates) else dates[-1] + np.timedelta64(1, 'D')))
         out.append(_frame(ds, win, b.predict(dw.X[win], num_iteration=b.best_iteration or None)).assign(window=j, trained_to=ds.date[fit].max()))
     return pd.concat(out, ignore_index=True)
