@@ -12,9 +12,7 @@ cannot be faster than one machine here: what it shows is the cost of distributin
 
     python benchmarks/dask_cluster.py [--symbols 5000 --days 2520] [--rounds 100] [--group 250]
 """
-import sys
 from pathlib import Path
-sys.path = [p for p in sys.path if Path(p or '.').resolve() != Path(__file__).resolve().parent]   # benchmarks/signal.py would shadow the stdlib's signal
 import argparse, multiprocessing as mp, tempfile, time
 
 

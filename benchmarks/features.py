@@ -12,9 +12,8 @@ Targets: quantml at most 1/20 of Qlib's time and under 1 s; on the synthetic pan
 
     python benchmarks/features.py [--repeat 7] [--data ../shared/data] [--symbols 5000 --days 2520] [--only alpha158|indicators]
 """
-import os, sys
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != os.path.dirname(os.path.abspath(__file__))]   # benchmarks/signal.py would shadow the stdlib's signal
-import argparse, json, multiprocessing as mp, resource, tempfile, time
+import sys
+import argparse, multiprocessing as mp, resource, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
 

@@ -5,9 +5,7 @@ medians is printed. Target (issue 2): validated first load at most 2.0x the bare
 
     python benchmarks/ingest.py [--repeat 5] [--data ../shared/data]
 """
-import os, sys
-# benchmarks/signal.py is named like the standard library's `signal`: keep this folder off the import path
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != os.path.dirname(os.path.abspath(__file__))]
+import sys
 import argparse, statistics, tempfile, time
 from pathlib import Path
 import duckdb

@@ -11,8 +11,7 @@ the whole pipeline at most half the earlier commit's time.
 """
 import sys
 from pathlib import Path
-sys.path = [p for p in sys.path if Path(p or '.').resolve() != Path(__file__).resolve().parent]   # benchmarks/signal.py would shadow the stdlib's signal
-import argparse, json, os, subprocess, tempfile, textwrap, time
+import argparse, json, os, subprocess, tempfile, textwrap
 
 ROOT = Path(__file__).resolve().parents[1]
 

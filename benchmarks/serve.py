@@ -11,9 +11,7 @@ the ingest, no status but 200 and 503.
 
     python benchmarks/serve.py [--clients 20] [--requests 50] [--data ../shared/data]
 """
-import os, sys
-# benchmarks/signal.py is named like the standard library's `signal`: keep this folder off the import path
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != os.path.dirname(os.path.abspath(__file__))]
+import sys
 import argparse, asyncio, collections, shutil, socket, subprocess, tempfile, time
 from pathlib import Path
 import numpy as np

@@ -7,9 +7,7 @@ Both in this process, alternating, min of --repeat runs. Target (issue 4): at mo
 
     python benchmarks/train.py [--repeat 3] [--data ../shared/data]
 """
-import os, sys
-# benchmarks/signal.py is named like the standard library's `signal`: keep this folder off the import path
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != os.path.dirname(os.path.abspath(__file__))]
+import sys
 import argparse, tempfile, time
 from pathlib import Path
 import lightgbm as lgb

@@ -302,7 +302,7 @@ def cmd_demo(args):
     print(f"\nreport: {page}")
     return EXIT_OK
 
-# %% ../nbs/90_cli.ipynb #89e48cd0
+# %% ../nbs/90_cli.ipynb #6fe697d1
 def cmd_serve(args):
     "Run the REST API (docs at /docs)."
     import uvicorn
@@ -314,7 +314,7 @@ def cmd_serve(args):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try: s.bind((args.host, args.port))
         except OSError as e: raise QuantmlError(f"cannot listen on {args.host}:{args.port} ({e.strerror}): another server may have it; choose a port with --port") from None
-        except (TypeError, UnicodeError) as e: raise QuantmlError(f"--host {args.host!r} is not an address to listen on: give an IP address or a host name") from None
+        except (TypeError, UnicodeError): raise QuantmlError(f"--host {args.host!r} is not an address to listen on: give an IP address or a host name") from None
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
     print(f"quantml API on {url}  (docs: {url}/docs; prices {_db(args)}; models {_registry(args).root}); Ctrl-C stops it", flush=True)
     uvicorn.run(create_app(_db(args), _registry(args), access_log=True), host=args.host, port=args.port, log_level='warning')

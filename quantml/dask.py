@@ -24,14 +24,14 @@ from .signal import SignalService, HISTORY_BARS
 from distributed.diagnostics.plugin import WorkerPlugin
 
 # %% auto #0
-__all__ = ['MANIFEST', 'PriceDataset', 'export_parquet', 'open_parquet', 'read_group', 'connect', 'close_client', 'dask_features',
-           'best_iteration', 'train_model_dask', 'score_universe_dask']
+__all__ = ['MANIFEST', 'ParquetPrices', 'export_parquet', 'open_parquet', 'read_group', 'connect', 'close_client',
+           'dask_features', 'best_iteration', 'train_model_dask', 'score_universe_dask']
 
 # %% ../nbs/05_dask.ipynb #a18a4a26
 MANIFEST = 'quantml-parquet.json'
 
 @dataclass
-class PriceDataset:
+class ParquetPrices:
     "A partitioned Parquet price dataset: its folder and, per symbol group, the file and what it holds."
     root: Path
     groups: list              # dicts: file, first_symbol, last_symbol, symbols, rows, first_date, last_date
@@ -43,7 +43,7 @@ class PriceDataset:
     def rows(self) -> int: return sum(g['rows'] for g in self.groups)
     @property
     def n_symbols(self) -> int: return sum(g['symbols'] for g in self.groups)
-    def __repr__(self): return f"PriceDataset('{self.root}', {len(self.groups)} groups, {self.n_symbols:,} symbols, {self.rows:,} rows)"
+    def __repr__(self): return f"ParquetPrices('{self.root}', {len(self.groups)} groups, {self.n_symbols:,} symbols, {self.rows:,} rows)"
 
 # %% ../nbs/05_dask.ipynb #4e573b37
 def _writable_target(out:Path):
@@ -63,7 +63,7 @@ def _source_connection(source):
 def export_parquet(source,                  # a price database path, an open connection, or a long OHLCV DataFrame
                    out:str|Path,            # the dataset folder (replaced if it holds a quantml dataset)
                    symbols_per_group:int=200, # symbols per file: the unit of work on the cluster
-                  ) -> PriceDataset:
+                  ) -> ParquetPrices:
     "Write the prices as one sorted Parquet file per symbol group, with a manifest; swap it in when complete."
     if not isinstance(symbols_per_group, (int, np.integer)) or symbols_per_group < 1:
         raise QuantmlError(f"symbols_per_group must be a whole number >= 1 (got {symbols_per_group})")
@@ -113,7 +113,7 @@ def _swap_in(stage:Path, out:Path):
 # %% ../nbs/05_dask.ipynb #8272ff8b
 _GROUP_KEYS = {'file', 'first_symbol', 'last_symbol', 'symbols', 'rows'}
 
-def open_parquet(root:str|Path) -> PriceDataset:
+def open_parquet(root:str|Path) -> ParquetPrices:
     "The dataset at `root`, after checking its manifest against the files."
     root = Path(root).expanduser().absolute()
     mpath = root / MANIFEST
@@ -131,7 +131,7 @@ def open_parquet(root:str|Path) -> PriceDataset:
         if not f.exists(): raise QuantmlError(f"{root}: {g['file']} is missing (listed in {MANIFEST})")
         n = pq.ParquetFile(f).metadata.num_rows
         if n != g['rows']: raise QuantmlError(f"{f}: {n:,} rows, but the manifest says {g['rows']:,}; re-export the dataset")
-    return PriceDataset(root, groups, int(m['symbols_per_group']))
+    return ParquetPrices(root, groups, int(m['symbols_per_group']))
 
 # %% ../nbs/05_dask.ipynb #dadec6de
 def read_group(path:str|Path) -> pd.DataFrame:
@@ -191,7 +191,7 @@ def _features_of(path, indicators=False):
     from quantml.features import compute_indicators
     return (compute_indicators if indicators else compute_features)(read_group(path))
 
-def dask_features(data:PriceDataset,     # the Parquet dataset (its files must be visible to the workers)
+def dask_features(data:ParquetPrices,     # the Parquet dataset (its files must be visible to the workers)
                   indicators:bool=False, # the raw indicators instead of the model's features
                  ):
     "A Dask DataFrame of the features (or indicators), one partition per symbol group, sorted by symbol then date."
@@ -362,7 +362,7 @@ def _fingerprint(client, parts, cuts) -> dict:
 
 # %% ../nbs/05_dask.ipynb #50613b40
 def train_model_dask(client,                        # a Dask client (`connect`)
-                     data:PriceDataset,             # the Parquet dataset, visible to the workers
+                     data:ParquetPrices,             # the Parquet dataset, visible to the workers
                      label:LabelSpec=LabelSpec('threshold'),   # the threshold family only: partitions hold whole symbols, not whole dates
                      split:SplitSpec=SplitSpec(),
                      params:dict|None=None,         # LightGBM parameters over DEFAULT_PARAMS
@@ -446,7 +446,7 @@ def _score_group(path, svc, as_of, explain, lookback_days) -> tuple:
     return df, df.attrs['skipped']
 
 def score_universe_dask(client,                   # a Dask client (`connect`)
-                        data:PriceDataset,        # the Parquet dataset, visible to the workers
+                        data:ParquetPrices,        # the Parquet dataset, visible to the workers
                         registry=None,            # the model registry (None: $QUANTML_HOME/models; False: the heuristic)
                         model:str|None=None,      # version or alias (None: the serving version)
                         as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS, top_k:int=5,

@@ -20,7 +20,7 @@ __all__ = ['RETURNS', 'FAMILIES', 'MAX_HORIZON', 'CROSS_SECTION_MIN', 'CS_NORMS'
            'feature_columns', 'feature_warmup', 'compute_feature_set', 'feature_set_of', 'Dataset',
            'prices_fingerprint', 'build_dataset', 'SplitSpec', 'Segments', 'purge_before', 'split_cuts',
            'segment_masks', 'segment_stats', 'merge_segment_stats', 'split_segments', 'fold_cuts', 'fold_masks',
-           'walk_forward_folds', 'split_validation']
+           'training_folds', 'split_validation']
 
 # %% ../nbs/00a_dataset.ipynb #4d64b843
 RETURNS = ('open', 'close')
@@ -364,7 +364,7 @@ def fold_masks(date:np.ndarray, label_end:np.ndarray, within:np.ndarray, cut:dic
     return (within & (date < cut['valid_start']) & (label_end < cut['label_before']),
             within & (date >= cut['valid_start']) & (date <= cut['valid_end']))
 
-def walk_forward_folds(ds:Dataset, within:np.ndarray, k:int=4, embargo:int|None=None) -> list:
+def training_folds(ds:Dataset, within:np.ndarray, k:int=4, embargo:int|None=None) -> list:
     "k expanding-window (train_mask, valid_mask) pairs inside the rows `within`, purged and embargoed."
     emb = ds.label.horizon if embargo is None else embargo
     return [fold_masks(ds.date, ds.label_end, within, c) for c in fold_cuts(np.unique(ds.date[within]), k, emb)]

@@ -97,7 +97,7 @@ def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None
                 wf_quality=signal_quality(wf.p, wf.fwd_ret, wf.date, ds.label.horizon), ic_by_year=_ic_by_year(wf), results=results,
                 backtest=table, k=k, costs_bps=fee_bps + slippage_bps)
 
-# %% ../nbs/04_integration.ipynb #ed3dc068
+# %% ../nbs/04_integration.ipynb #205540f2
 _LIMITS = ("What this does not show: the universe is the symbols in the database, which for a survivorship-biased list "
            "(today's index members, as the Kaggle S&P file is) flatters any long strategy; prices are not adjusted for "
            "dividends, so returns miss them and spin-offs look like losses; costs are a flat assumption (basis points "
@@ -138,7 +138,7 @@ def _report_pictures(res:dict, out:Path) -> list:
     monthly = (1 + model.returns).groupby([model.returns.index.year, model.returns.index.month]).prod().unstack() - 1
     fig, ax = plt.subplots(1, 2, figsize=(11, 3.6))
     lim = np.nanmax(np.abs(monthly.to_numpy())) if monthly.size else 1
-    im = ax[0].imshow(monthly.to_numpy(), cmap='RdYlGn', vmin=-lim, vmax=lim, aspect='auto')
+    ax[0].imshow(monthly.to_numpy(), cmap='RdYlGn', vmin=-lim, vmax=lim, aspect='auto')
     for (i, j), v in np.ndenumerate(monthly.to_numpy()):
         if np.isfinite(v): ax[0].text(j, i, f'{v:.1%}', ha='center', va='center', fontsize=6)
     ax[0].set(title=f'monthly returns, {model.name}', yticks=range(len(monthly.index)), yticklabels=monthly.index, xticks=range(len(monthly.columns)), xticklabels=monthly.columns)

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 import lightgbm as lgb
 from sklearn import metrics as skm
 from .core import QuantmlError, progress
-from .dataset import (LabelSpec, SplitSpec, Dataset, build_dataset, split_segments, split_validation, walk_forward_folds, purge_before,
+from .dataset import (LabelSpec, SplitSpec, Dataset, build_dataset, split_segments, split_validation, training_folds, purge_before,
                              label_meaning)
 from .metrics import (signal_quality, classification_metrics, constant_log_loss, linear_baseline, baseline_scores, group_rank, per_group_corr)
 
@@ -352,7 +352,7 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
     seg = split_segments(ds, split)
     ds, norm = _normalised(ds, feature_norm, seg.train)                   # fitted on the training rows, before anything sees them
     if norm is not None and cache is not None: cache = cache.setdefault(('feature_norm', feature_norm), {})
-    folds = walk_forward_folds(ds, seg.train, cv_folds, split.embargo) if cv_folds else []
+    folds = training_folds(ds, seg.train, cv_folds, split.embargo) if cv_folds else []
     report('tuning')
     if trials:
         if not folds: raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")

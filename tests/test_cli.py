@@ -1,7 +1,6 @@
 "The installed `quantml` command, as a user runs it."
 import json, os, shutil, subprocess, sys
 from pathlib import Path
-import pytest
 
 QUANTML = shutil.which('quantml', path=str(Path(sys.executable).parent)) or shutil.which('quantml')
 

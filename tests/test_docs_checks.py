@@ -1,5 +1,5 @@
 "The docs build's own checks can fail: a missing page, a broken internal link, a blank screenshot."
-import importlib.util, sys
+import importlib.util
 from pathlib import Path
 import numpy as np, pytest
 

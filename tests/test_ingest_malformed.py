@@ -1,6 +1,6 @@
 """Hostile and broken files through `quantml ingest`: for each, the exit code, one line on stderr or a named rejection reason,
 never a traceback; the store unchanged where the load failed; loaded + rejected = read where it succeeded."""
-import contextlib, gzip, io, json, os, resource, shutil, signal, subprocess, sys, textwrap
+import contextlib, gzip, io, json, os, shutil, subprocess, sys
 import duckdb, numpy as np, pandas as pd, pytest
 from quantml.cli import main
 

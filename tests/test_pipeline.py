@@ -1,5 +1,5 @@
 "run_pipeline computes the panel's features once: every later step takes the dataset built from them."
-import numpy as np, pytest
+import pytest
 import quantml.dataset, quantml.pipeline
 from quantml.store import ingest
 from quantml.synth import synth_market

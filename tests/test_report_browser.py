@@ -1,6 +1,6 @@
 "The demo's report in headless Chromium: the page is not blank and every image on it loads."
 import re, shutil, subprocess
-import numpy as np, pytest
+import pytest
 from quantml.store import ingest
 from quantml.synth import synth_market
 from quantml.pipeline import run_pipeline, write_report

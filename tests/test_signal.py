@@ -1,9 +1,9 @@
 "The signal service: fallbacks and their reasons, unknown symbols, short history, tampering, point in time, the recommendation spread."
 import json, shutil
-import numpy as np, pandas as pd, pytest
+import numpy as np, pytest
 from quantml.core import QuantmlError
 from quantml.registry import ModelRegistry
-from quantml.signal import SignalService, RECOMMENDATIONS, HISTORY_BARS
+from quantml.signal import SignalService
 from quantml.store import ingest, read_prices
 from quantml.synth import synth_market
 from quantml.trainer import train_model

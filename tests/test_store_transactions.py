@@ -1,6 +1,6 @@
 "A load is one transaction; readers in several processes at once; a writer is refused clearly while they read."
 import multiprocessing as mp, subprocess, sys
-import duckdb, pandas as pd, pytest
+import pandas as pd, pytest
 import quantml.store as store
 from quantml.core import QuantmlError
 from quantml.store import ingest, read_prices, open_db

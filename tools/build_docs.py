@@ -16,7 +16,7 @@ import argparse, html.parser, json, os, re, shutil, socket, subprocess, sys, thr
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urljoin, urlparse, unquote
+from urllib.parse import urlparse, unquote
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -5,17 +5,15 @@ score_universe: all 505 symbols as of the last bar, beside the bare work it cann
 the same DuckDB read (the last 250 bars of every symbol, to pandas) plus one Booster.predict on one row per symbol.
 Targets (issue 6): score_symbol p50 under 10 ms; score_universe at most 2x the bare read plus predict.
 
-    python benchmarks/signal.py [--calls 300] [--data ../shared/data]
+    python benchmarks/scoring.py [--calls 300] [--data ../shared/data]
 """
-import os, sys
 # this file is named like the standard library's `signal`: keep its folder off the import path
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != os.path.dirname(os.path.abspath(__file__))]
-import argparse, statistics, tempfile, time
+import argparse, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 from quantml.registry import ModelRegistry
-from quantml.signal import SignalService, HISTORY_BARS, _read_windows
-from quantml.store import ingest, read_prices
+from quantml.signal import SignalService, HISTORY_BARS
+from quantml.store import ingest, read_prices, read_windows
 from quantml.trainer import train_model
 
 def main():
@@ -42,10 +40,10 @@ def main():
             t = time.perf_counter(); svc.score_symbol(str(s)); lat.append((time.perf_counter() - t) * 1000)
         uni, bare = [], []
         from quantml.features import compute_features, FEATURES
-        X1 = compute_features(_read_windows(svc.con, None, HISTORY_BARS, None)).groupby('symbol').tail(1)[FEATURES]
+        X1 = compute_features(read_windows(svc.con, None, HISTORY_BARS, None)).groupby('symbol').tail(1)[FEATURES]
         for _ in range(a.repeat):
             t = time.perf_counter(); df = svc.score_universe(); uni.append(time.perf_counter() - t)
-            t = time.perf_counter(); w = _read_windows(svc.con, None, HISTORY_BARS, None); booster.predict(X1); bare.append(time.perf_counter() - t)
+            t = time.perf_counter(); w = read_windows(svc.con, None, HISTORY_BARS, None); booster.predict(X1); bare.append(time.perf_counter() - t)
     p50, p99 = np.percentile(lat, 50), np.percentile(lat, 99)
     u, b = min(uni), min(bare)
     print(f"S&P panel, {len(prices):,} rows; model: 200 trees; {a.calls} warm score_symbol calls on random symbols")
