@@ -12,8 +12,8 @@ cannot be faster than one machine here: what it shows is the cost of distributin
 
     python benchmarks/dask_cluster.py [--symbols 5000 --days 2520] [--rounds 100] [--group 250]
 """
-from pathlib import Path
-import argparse, multiprocessing as mp, tempfile, time
+import argparse, multiprocessing as mp, time
+from quantml.core import scratch_dir
 
 
 def _single(path, rounds, q):
@@ -52,7 +52,7 @@ def main():
     args = ap.parse_args()
     from quantml.synth import synth_market
     from quantml.dask import export_parquet, connect, close_client, dask_features, train_model_dask
-    root = Path(tempfile.mkdtemp(prefix='qml-dask-bench-'))
+    root = scratch_dir('qml-dask-bench-')
     t = time.perf_counter()
     market = synth_market(args.symbols, args.days, seed=0)
     data = export_parquet(market, root / 'parquet', symbols_per_group=args.group)

@@ -13,7 +13,8 @@ Targets: quantml at most 1/20 of Qlib's time and under 1 s; on the synthetic pan
     python benchmarks/features.py [--repeat 7] [--data ../shared/data] [--symbols 5000 --days 2520] [--only alpha158|indicators]
 """
 import sys
-import argparse, multiprocessing as mp, resource, tempfile, time
+import argparse, multiprocessing as mp, resource, time
+from quantml.core import scratch_dir
 from pathlib import Path
 import numpy as np, pandas as pd
 
@@ -56,7 +57,7 @@ def _job(kind, which, args, q):
     t = time.perf_counter()
     if kind == 'sp500':
         from quantml.store import ingest, read_prices
-        db = Path(tempfile.mkdtemp()) / 'sp.duckdb'
+        db = scratch_dir() / 'sp.duckdb'
         ingest(Path(args.data) / 'sp500_5yr_kaggle_2013_2018.csv.gz', db)
         t = time.perf_counter(); prices = read_prices(db)
     else:
@@ -74,7 +75,7 @@ def _alpha_job(kind, which, args, q):
     t = time.perf_counter()
     if kind == 'sp500':
         from quantml.store import ingest, read_prices
-        tmp = Path(tempfile.mkdtemp())
+        tmp = scratch_dir()
         ingest(Path(args.data) / 'sp500_5yr_kaggle_2013_2018.csv.gz', tmp / 'sp.duckdb')
         prices = read_prices(tmp / 'sp.duckdb')
     else:
@@ -88,7 +89,7 @@ def _alpha_job(kind, which, args, q):
         first, best = _best(compute_alpha158, prices, repeat)
     else:
         from quantml.alpha158 import to_qlib, qlib_alpha158
-        folder = Path(tempfile.mkdtemp()) / 'qlib'
+        folder = scratch_dir() / 'qlib'
         to_qlib(prices, folder)
         t = time.perf_counter(); qlib_alpha158(folder, kernels=2); first = best = time.perf_counter() - t
     q.put(dict(rows=len(prices), symbols=prices.symbol.nunique(), load=load, first=first, best=best,

@@ -6,9 +6,10 @@ medians is printed. Target (issue 2): validated first load at most 2.0x the bare
     python benchmarks/ingest.py [--repeat 5] [--data ../shared/data]
 """
 import sys
-import argparse, statistics, tempfile, time
+import argparse, statistics, time
 from pathlib import Path
 import duckdb
+from quantml.core import scratch_dir
 from quantml.store import ingest
 
 def bare(path, db):
@@ -28,7 +29,7 @@ def main():
     a = ap.parse_args()
     path = Path(a.data) / 'sp500_5yr_kaggle_2013_2018.csv.gz'
     if not path.exists(): sys.exit(f"benchmark data not found: {path}")
-    tmp = Path(tempfile.mkdtemp())
+    tmp = scratch_dir()
     b, q, r = [], [], []
     for i in range(a.repeat):
         b.append(bare(path, tmp / f'bare{i}.duckdb'))

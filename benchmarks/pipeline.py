@@ -12,6 +12,7 @@ the whole pipeline at most half the earlier commit's time.
 import sys
 from pathlib import Path
 import argparse, json, os, subprocess, tempfile, textwrap
+from quantml.core import scratch_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +53,7 @@ def main():
     path = Path(a.data) / 'sp500_5yr_kaggle_2013_2018.csv.gz'
     if not path.exists(): sys.exit(f"benchmark data not found: {path}")
     from quantml.store import ingest
-    tmp = Path(tempfile.mkdtemp())
+    tmp = scratch_dir()
     ingest(path, tmp / 'sp.duckdb')
     old = tmp / 'old'; old.mkdir()
     subprocess.run(f"git -C {ROOT} archive {a.old} quantml | tar -x -C {old}", shell=True, check=True)

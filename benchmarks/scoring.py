@@ -8,9 +8,10 @@ Targets (issue 6): score_symbol p50 under 10 ms; score_universe at most 2x the b
     python benchmarks/scoring.py [--calls 300] [--data ../shared/data]
 """
 # this file is named like the standard library's `signal`: keep its folder off the import path
-import argparse, sys, tempfile, time
+import argparse, sys, time
 from pathlib import Path
 import numpy as np
+from quantml.core import scratch_dir
 from quantml.registry import ModelRegistry
 from quantml.signal import SignalService, HISTORY_BARS
 from quantml.store import ingest, read_prices, read_windows
@@ -24,7 +25,7 @@ def main():
     a = ap.parse_args()
     path = Path(a.data) / 'sp500_5yr_kaggle_2013_2018.csv.gz'
     if not path.exists(): sys.exit(f"benchmark data not found: {path}")
-    tmp = Path(tempfile.mkdtemp())
+    tmp = scratch_dir()
     ingest(path, tmp / 'sp.duckdb')
     prices = read_prices(tmp / 'sp.duckdb')
     reg = ModelRegistry(tmp / 'models')

@@ -12,10 +12,11 @@ the ingest, no status but 200 and 503.
     python benchmarks/serve.py [--clients 20] [--requests 50] [--data ../shared/data]
 """
 import sys
-import argparse, asyncio, collections, shutil, socket, subprocess, tempfile, time
+import argparse, asyncio, collections, shutil, socket, subprocess, time
 from pathlib import Path
 import numpy as np
 import httpx
+from quantml.core import scratch_dir
 from quantml.registry import ModelRegistry
 from quantml.signal import SignalService
 from quantml.store import ingest, read_prices
@@ -65,7 +66,7 @@ def main():
     a = ap.parse_args()
     path = Path(a.data) / 'sp500_5yr_kaggle_2013_2018.csv.gz'
     if not path.exists(): sys.exit(f"benchmark data not found: {path}")
-    tmp = Path(tempfile.mkdtemp())
+    tmp = scratch_dir()
     db, reg = tmp / 'sp.duckdb', ModelRegistry(tmp / 'models')
     ingest(path, db)
     prices = read_prices(db)

@@ -8,9 +8,10 @@ Both in this process, alternating, min of --repeat runs. Target (issue 4): at mo
     python benchmarks/train.py [--repeat 3] [--data ../shared/data]
 """
 import sys
-import argparse, tempfile, time
+import argparse, time
 from pathlib import Path
 import lightgbm as lgb
+from quantml.core import scratch_dir
 from quantml.store import ingest, read_prices
 from quantml.trainer import train_model, lgb_params
 from quantml.dataset import build_dataset, split_segments, LabelSpec, SplitSpec
@@ -22,7 +23,7 @@ def main():
     a = ap.parse_args()
     path = Path(a.data) / 'sp500_5yr_kaggle_2013_2018.csv.gz'
     if not path.exists(): sys.exit(f"benchmark data not found: {path}")
-    db = Path(tempfile.mkdtemp()) / 'sp.duckdb'
+    db = scratch_dir() / 'sp.duckdb'
     ingest(path, db)
     prices = read_prices(db)
     label = LabelSpec('threshold')                     # a binary label, so the bare call fits the same objective

@@ -15,7 +15,7 @@ if TYPE_CHECKING: import pandas as pd                     # for annotations only
 
 # %% auto #0
 __all__ = ['PRICE_COLUMNS', 'COLUMN_SPELLINGS', 'QuantmlError', 'ConflictError', 'NotFoundError', 'BusyError', 'parse_date',
-           'jsonable', 'fsync_dir', 'write_atomic', 'dumps_json', 'file_id', 'param_docs', 'full_doc',
+           'scratch_dir', 'jsonable', 'fsync_dir', 'write_atomic', 'dumps_json', 'file_id', 'param_docs', 'full_doc',
            'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
 
 # %% ../nbs/000_core.ipynb #2fbc4b2e
@@ -49,6 +49,15 @@ def parse_date(value, what:str='date', future:bool=False):
     if not future and d > _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=1):
         raise QuantmlError(f"{what} {s} is in the future: give a date up to today")
     return pd.Timestamp(d)
+
+# %% ../nbs/000_core.ipynb #e22b5e82
+def scratch_dir(prefix:str='quantml-') -> Path:
+    "A new temporary folder, removed with its contents when this process exits."
+    import shutil
+    from multiprocessing import util
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    util.Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)      # run at exit by the main process and by pool workers
+    return path
 
 # %% ../nbs/000_core.ipynb #1976084c
 def jsonable(o):
