@@ -15,7 +15,7 @@ if TYPE_CHECKING: import pandas as pd                     # for annotations only
 
 # %% auto #0
 __all__ = ['PRICE_COLUMNS', 'COLUMN_SPELLINGS', 'QuantmlError', 'ConflictError', 'NotFoundError', 'BusyError', 'parse_date',
-           'scratch_dir', 'jsonable', 'fsync_dir', 'write_atomic', 'dumps_json', 'file_id', 'param_docs', 'full_doc',
+           'scratch_dir', 'jsonable', 'dumps_json', 'fsync_dir', 'write_atomic', 'file_id', 'param_docs', 'full_doc',
            'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
 
 # %% ../nbs/000_core.ipynb #2fbc4b2e
@@ -59,7 +59,7 @@ def scratch_dir(prefix:str='quantml-') -> Path:
     util.Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)      # run at exit by the main process and by pool workers
     return path
 
-# %% ../nbs/000_core.ipynb #1976084c
+# %% ../nbs/000_core.ipynb #dd926e85
 def jsonable(o):
     "Plain JSON values: NaN and inf become None, numpy scalars become Python ones."
     if isinstance(o, dict): return {str(k): jsonable(v) for k, v in o.items()}
@@ -69,6 +69,12 @@ def jsonable(o):
     if isinstance(o, np.bool_): return bool(o)
     return o
 
+# %% ../nbs/000_core.ipynb #106c777f
+def dumps_json(obj) -> str:
+    "Stable, strict JSON: sorted keys, indented, newline at the end."
+    return json.dumps(jsonable(obj), sort_keys=True, indent=2, allow_nan=False) + '\n'
+
+# %% ../nbs/000_core.ipynb #55154fdf
 def fsync_dir(path:Path):
     "Make a rename or a new file in the folder `path` durable."
     fd = os.open(path, os.O_RDONLY)
@@ -88,14 +94,9 @@ def write_atomic(path:Path, data:bytes):
         raise
     fsync_dir(path.parent)
 
-def dumps_json(obj) -> str:
-    "Stable, strict JSON: sorted keys, indented, newline at the end."
-    return json.dumps(jsonable(obj), sort_keys=True, indent=2, allow_nan=False) + '\n'
-
-# %% ../nbs/000_core.ipynb #62cbcc29
+# %% ../nbs/000_core.ipynb #bc0001d7
 def file_id(path) -> tuple:
     "(resolved path, inode, modification time in ns, size) of a file as it is on disk now; (path, None) when there is none."
-    from pathlib import Path
     p = Path(path)
     try: st = p.stat(); return (str(p.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
     except OSError: return (str(p), None)

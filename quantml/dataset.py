@@ -124,7 +124,7 @@ def cs_normalize(X:pd.DataFrame, date:np.ndarray, method:str) -> pd.DataFrame:
     mad = (X - med).abs().groupby(np.asarray(date)).transform('median') * 1.4826
     return ((X - med) / mad.where(mad > 0)).clip(-5, 5)
 
-# %% ../nbs/00a_dataset.ipynb #fdb45606
+# %% ../nbs/00a_dataset.ipynb #b96e1219
 FEATURE_WARMUP = 50                                   # bars before the seed's 22 are all defined
 FEATURE_SETS = ('seed22', 'alpha158', 'all')
 _SET_COLUMNS = {'seed22': FEATURES, 'alpha158': ALPHA158, 'all': FEATURES + ALPHA158}
@@ -142,6 +142,7 @@ def feature_warmup(name:str) -> int:
     "Bars a symbol needs before every feature of the set is defined over its full window."
     return _SET_WARMUP[_known_set(name)]
 
+# %% ../nbs/00a_dataset.ipynb #fc7d2d74
 def compute_feature_set(prices:pd.DataFrame, # long OHLCV
                         name:str='seed22',    # seed22 | alpha158 | all
                        ) -> pd.DataFrame:     # symbol, date and the set's columns, sorted by symbol then date
@@ -152,6 +153,7 @@ def compute_feature_set(prices:pd.DataFrame, # long OHLCV
     seed, a = compute_features(prices), compute_alpha158(prices)
     return pd.concat([seed, a[ALPHA158]], axis=1)
 
+# %% ../nbs/00a_dataset.ipynb #15d21a5e
 def feature_set_of(frame:pd.DataFrame) -> str:
     "The largest feature set whose columns a frame has."
     cols = set(frame.columns)
@@ -159,6 +161,7 @@ def feature_set_of(frame:pd.DataFrame) -> str:
         if set(_SET_COLUMNS[name]) <= cols: return name
     raise QuantmlError("these features are not a known feature set: compute them with compute_feature_set(prices, name)")
 
+# %% ../nbs/00a_dataset.ipynb #3a48b1f9
 @dataclass
 class Dataset:
     "Features, labels and forward returns, one row per (symbol, date) with a label, sorted by symbol then date."

@@ -111,47 +111,54 @@ def _obv(c, v, out):
         elif c[i] < c[i - 1]: obv -= v[i]
         out[i] = obv
 
-# %% ../nbs/00_features.ipynb #1b5c1900
+# %% ../nbs/00_features.ipynb #aaa92ee6
 @njit(cache=_CACHE)
 def _div(a, b):
     "a / b, NaN where b is 0 or either is NaN: never inf."
     return a / b if b != 0.0 else np.nan
+
+# The kernel's output rows, one per indicator in INDICATORS order (numba compiles them in as constants)
+(_RSI, _MACD, _MACD_SIGNAL, _MACD_HIST, _BB_UPPER, _BB_MIDDLE, _BB_LOWER, _BB_WIDTH, _BB_POSITION, _SMA_5, _SMA_10, _SMA_20, _SMA_50,
+ _EMA_12, _EMA_26, _VOLUME_SMA, _VOLUME_RATIO, _OBV, _CHANGE_1D, _CHANGE_5D, _CHANGE_20D, _HL_RANGE) = range(len(INDICATORS))
 
 @njit(cache=_CACHE)
 def _symbol_indicators(h, l, c, v, out, features):
     "All 22 indicators (or features) of one symbol's bars into `out` (22 x bars); NaN where undefined."
     n = len(c)
     out[:] = np.nan
-    _rsi(c, 14, out[0], np.nan if features else 0.0)
-    _macd(c, 12, 26, 9, out[1], out[2], out[3])
-    _bbands(c, 20, 2.0, out[4], out[5], out[6])
+    _rsi(c, 14, out[_RSI], np.nan if features else 0.0)
+    _macd(c, 12, 26, 9, out[_MACD], out[_MACD_SIGNAL], out[_MACD_HIST])
+    _bbands(c, 20, 2.0, out[_BB_UPPER], out[_BB_MIDDLE], out[_BB_LOWER])
     for i in range(19, n):
-        out[7, i] = _div(out[4, i] - out[6, i], out[5, i])
-        out[8, i] = _div(c[i] - out[6, i], out[4, i] - out[6, i])
-    for j, w in enumerate((5, 10, 20, 50)): _sma(c, w, out[9 + j])
-    _ema(c, 12, 11, out[13]); _ema(c, 26, 25, out[14])
-    _sma(v, 20, out[15])
-    for i in range(19, n): out[16, i] = _div(v[i], out[15, i])
-    _obv(c, v, out[17])
+        out[_BB_WIDTH, i] = _div(out[_BB_UPPER, i] - out[_BB_LOWER, i], out[_BB_MIDDLE, i])
+        out[_BB_POSITION, i] = _div(c[i] - out[_BB_LOWER, i], out[_BB_UPPER, i] - out[_BB_LOWER, i])
+    for j, w in enumerate((5, 10, 20, 50)): _sma(c, w, out[_SMA_5 + j])
+    _ema(c, 12, 11, out[_EMA_12]); _ema(c, 26, 25, out[_EMA_26])
+    _sma(v, 20, out[_VOLUME_SMA])
+    for i in range(19, n): out[_VOLUME_RATIO, i] = _div(v[i], out[_VOLUME_SMA, i])
+    _obv(c, v, out[_OBV])
     for j, w in enumerate((1, 5, 20)):
-        for i in range(w, n): out[18 + j, i] = _div(c[i], c[i - w]) - 1.0
-    for i in range(n): out[21, i] = _div(h[i] - l[i], c[i])
+        for i in range(w, n): out[_CHANGE_1D + j, i] = _div(c[i], c[i - w]) - 1.0
+    for i in range(n): out[_HL_RANGE, i] = _div(h[i] - l[i], c[i])
     if features: _to_features(c, v, out)
 
-# %% ../nbs/00_features.ipynb #e11134ae
+# %% ../nbs/00_features.ipynb #039e34db
 FEATURES = ['rsi', 'macd_rel', 'macd_signal_rel', 'macd_hist_rel', 'bb_upper_rel', 'bb_middle_rel', 'bb_lower_rel',
             'bb_width', 'bb_position', 'sma_5_rel', 'sma_10_rel', 'sma_20_rel', 'sma_50_rel', 'ema_12_rel', 'ema_26_rel',
             'volume_sma_rel', 'volume_ratio', 'obv_flow_20', 'price_change_1d', 'price_change_5d', 'price_change_20d', 'hl_range']
+
+_PER_CLOSE = (_MACD, _MACD_SIGNAL, _MACD_HIST)                                  # divided by close
+_RELATIVE_TO_CLOSE = (_BB_UPPER, _BB_MIDDLE, _BB_LOWER, _SMA_5, _SMA_10, _SMA_20, _SMA_50, _EMA_12, _EMA_26)   # level / close - 1
 
 @njit(cache=_CACHE)
 def _to_features(c, v, out):
     "Turn the level indicators in `out` into their scale-free forms, in place."
     n = len(c)
     for i in range(n - 1, -1, -1):          # backwards, so the values 20 bars back are still the raw ones
-        for r in (1, 2, 3): out[r, i] = _div(out[r, i], c[i])
-        for r in (4, 5, 6, 9, 10, 11, 12, 13, 14): out[r, i] = _div(out[r, i], c[i]) - 1.0
-        out[17, i] = _div(out[17, i] - out[17, i - 20], 20.0 * out[15, i]) if i >= 20 else np.nan
-        out[15, i] = _div(out[15, i], out[15, i - 20]) - 1.0 if i >= 20 else np.nan
+        for r in _PER_CLOSE: out[r, i] = _div(out[r, i], c[i])
+        for r in _RELATIVE_TO_CLOSE: out[r, i] = _div(out[r, i], c[i]) - 1.0
+        out[_OBV, i] = _div(out[_OBV, i] - out[_OBV, i - 20], 20.0 * out[_VOLUME_SMA, i]) if i >= 20 else np.nan
+        out[_VOLUME_SMA, i] = _div(out[_VOLUME_SMA, i], out[_VOLUME_SMA, i - 20]) - 1.0 if i >= 20 else np.nan
 
 # %% ../nbs/00_features.ipynb #8737f6cb
 @njit(parallel=True, cache=_CACHE)

@@ -88,18 +88,9 @@ def fit_booster(ds:Dataset, train:np.ndarray, valid:np.ndarray, params:dict, num
     return lgb.train({**params, 'metric': metric}, dtrain, num_boost_round=num_boost_round, valid_sets=[dvalid], feval=feval,
                      callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)])
 
-# %% ../nbs/01_trainer.ipynb #87a3e34c
+# %% ../nbs/01_trainer.ipynb #c1796fb0
 SEARCH_SPACE = dict(num_leaves=(7, 63), learning_rate=(0.01, 0.2), min_data_in_leaf=(50, 1000), feature_fraction=(0.5, 1.0),
                     bagging_fraction=(0.5, 1.0), lambda_l2=(1e-3, 10.0))
-
-def _suggest(trial):
-    s = SEARCH_SPACE
-    return dict(num_leaves=trial.suggest_int('num_leaves', *s['num_leaves'], log=True),
-                learning_rate=trial.suggest_float('learning_rate', *s['learning_rate'], log=True),
-                min_data_in_leaf=trial.suggest_int('min_data_in_leaf', *s['min_data_in_leaf'], log=True),
-                feature_fraction=trial.suggest_float('feature_fraction', *s['feature_fraction']),
-                bagging_fraction=trial.suggest_float('bagging_fraction', *s['bagging_fraction']),
-                lambda_l2=trial.suggest_float('lambda_l2', *s['lambda_l2'], log=True))
 
 def fold_score(y, p, fwd_ret, date, binary:bool) -> dict:
     "Rank IC of one fold's validation predictions, and AUC and log loss for a binary label."
@@ -109,6 +100,7 @@ def fold_score(y, p, fwd_ret, date, binary:bool) -> dict:
         out['log_loss'] = float(skm.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1]))
     return out
 
+# %% ../nbs/01_trainer.ipynb #4748f255
 def cv_scores(ds:Dataset, folds:list, params:dict, num_boost_round:int=300, stop_on:str='rank_ic', report=None, cache:dict|None=None) -> list:
     "The validation score of each walk-forward fold (early stopping on the fold's own validation block)."
     out = []
@@ -118,6 +110,16 @@ def cv_scores(ds:Dataset, folds:list, params:dict, num_boost_round:int=300, stop
         out.append(fold_score(ds.y[va], p, ds.fwd_ret[va], ds.date[va], ds.label.binary))
         if report: report(j, out)
     return out
+
+# %% ../nbs/01_trainer.ipynb #147e8af2
+def _suggest(trial):
+    s = SEARCH_SPACE
+    return dict(num_leaves=trial.suggest_int('num_leaves', *s['num_leaves'], log=True),
+                learning_rate=trial.suggest_float('learning_rate', *s['learning_rate'], log=True),
+                min_data_in_leaf=trial.suggest_int('min_data_in_leaf', *s['min_data_in_leaf'], log=True),
+                feature_fraction=trial.suggest_float('feature_fraction', *s['feature_fraction']),
+                bagging_fraction=trial.suggest_float('bagging_fraction', *s['bagging_fraction']),
+                lambda_l2=trial.suggest_float('lambda_l2', *s['lambda_l2'], log=True))
 
 def tune(ds:Dataset, folds:list, trials:int, seed:int=0, num_threads:int=0, objective:str='binary', metric:str='rank_ic', on_progress=None,
          cache:dict|None=None) -> tuple:
