@@ -122,9 +122,10 @@ def tidy(proc: Path):
                     if md: o['data']['text/markdown'] = re.sub(r'\{target="_blank"[^}]*\}', '', ''.join(md))
         nb_path.write_text(json.dumps(nb, indent=1))
 
-# Code scrolls sideways rather than being cut off, and the shell commands and signatures in prose wrap so they can be
-# read (and copied) whole. (mkdocs-jupyter already hides the In/Out prompts; the browser check makes sure it still does.)
-_CSS = """.jp-InputArea-editor pre, .CodeMirror pre, .highlight pre { overflow-x: auto !important; max-width: 100%; }
+# No In [ ]/Out[ ] prompts (a reader is not running the notebook; mkdocs-jupyter shows them on some pages and not others);
+# code scrolls sideways rather than being cut off, and shell commands and signatures in prose wrap to be read whole.
+_CSS = """.jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
+.jp-InputArea-editor pre, .CodeMirror pre, .highlight pre { overflow-x: auto !important; max-width: 100%; }
 .jp-RenderedMarkdown pre, .jp-MarkdownOutput pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
 .jp-RenderedMarkdown table code { overflow-wrap: anywhere; }
 """
