@@ -8,7 +8,7 @@ Docs: https://quantml.github.io/quantml/api.html.md"""
 __all__ = ['MAX_QUEUED', 'KEEP_FINISHED', 'MAX_BODY', 'READ_WAIT', 'MAX_WORK', 'TrainRequest', 'SignalsRequest', 'PromoteRequest',
            'JobCancelled', 'Jobs', 'SignalCache', 'create_app']
 
-# %% ../nbs/91_api.ipynb #c373e07d
+# %% ../nbs/91_api.ipynb #22da71f8
 import collections, json, os, queue, sys, threading, time, uuid
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,11 +23,11 @@ from pydantic import BaseModel, Field
 from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable
 from .registry import ModelRegistry, METRICS
 from .store import read_prices, open_db, check_symbols, symbol_spans
-from .signal import SignalService
-from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS
+from .signal import SignalService, MAX_LOOKBACK
+from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS, MAX_BOOST_ROUNDS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON
 
-# %% ../nbs/91_api.ipynb #9a3cc45d
+# %% ../nbs/91_api.ipynb #0e0808e7
 _SYMBOL = r'^[A-Za-z0-9^][A-Za-z0-9.^_-]{0,15}$'
 _VERSION = r'^v[1-9][0-9]{0,8}$'
 
@@ -39,7 +39,7 @@ class TrainRequest(BaseModel):
     symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] | None = Field(None, min_length=1, max_length=1000, description="symbols to train on; all when omitted")
     last_days: int | None = Field(None, ge=100, le=20000, description="train on the last this many trading days of the chosen symbols")
     test_size: float = Field(0.2, gt=0.05, lt=0.5, description="share of the dates held out for the test segment")
-    num_boost_round: int = Field(500, ge=10, le=5000)
+    num_boost_round: int = Field(500, ge=1, le=MAX_BOOST_ROUNDS, description="most boosting rounds (early stopping ends most fits sooner)")
     label: Literal[FAMILIES] = Field(LabelSpec().family, description="label family: threshold (forward return > threshold), excess (beats the date's median), rank (the date's percentile)")
     objective: Literal[tuple(sorted({o for v in OBJECTIVES.values() for o in v}))] | None = Field(None, description="LightGBM objective; the label's default when omitted")
     cs_norm: Literal[CS_NORMS] | None = Field(None, description="normalise each feature within its date (rank or robust z-score)")
@@ -55,7 +55,7 @@ class SignalsRequest(BaseModel):
     "Symbols to score, with the lookback and an optional as-of date."
     model_config = _STRICT
     symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] = Field(..., min_length=1, max_length=1000)
-    lookback_days: int = Field(60, ge=1, le=5000)
+    lookback_days: int = Field(60, ge=1, le=MAX_LOOKBACK, description="bars to read before the signal's day (at least 250 are read)")
     as_of: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$')
 
 class PromoteRequest(BaseModel):
@@ -236,7 +236,7 @@ class SignalCache:
             while len(self.kept) > self.size: self.kept.popitem(last=False)
         return body
 
-# %% ../nbs/91_api.ipynb #baee9b50
+# %% ../nbs/91_api.ipynb #488d742f
 def _errors(*codes) -> dict:
     "OpenAPI `responses` for the error codes an operation can give, so the schema declares every status it answers with."
     what = {400: "the request cannot be done as asked (a corrupt registry, too little history, a date before the first bar): the detail says why",
@@ -329,7 +329,7 @@ def create_app(db, registry, token:str|None=None, access_log:bool=False) -> Fast
     def promote(version: V, req: PromoteRequest | None = None): return reg.promote(version, (req or PromoteRequest()).alias) if reg.index_path.exists() else _no(version)
 
     @app.get('/api/v1/ml/signals/{symbol}', responses=_errors(400, 404, 503))
-    async def signal(symbol: Annotated[str, PathParam(pattern=_SYMBOL)], lookback_days: Annotated[int, Query(ge=1, le=5000)] = 60,
+    async def signal(symbol: Annotated[str, PathParam(pattern=_SYMBOL)], lookback_days: Annotated[int, Query(ge=1, le=MAX_LOOKBACK)] = 60,
                      as_of: Annotated[str | None, Query(pattern=r'^\d{4}-\d{2}-\d{2}$')] = None):
         "One symbol's signal (kept while the store, the model and the day are unchanged: see SignalCache)."
         return Response(await served.aget(symbol, lookback_days, _date(as_of)), media_type='application/json')

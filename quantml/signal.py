@@ -21,7 +21,7 @@ from .metrics import signal_quality, group_rank, per_group_corr
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['RECOMMENDATIONS', 'HEURISTIC_EDGES', 'HEURISTIC_MEANING', 'HISTORY_BARS', 'recommend', 'skill_gate',
+__all__ = ['RECOMMENDATIONS', 'HEURISTIC_EDGES', 'HEURISTIC_MEANING', 'HISTORY_BARS', 'MAX_LOOKBACK', 'recommend', 'skill_gate',
            'heuristic_terms', 'heuristic_score', 'Signal', 'SignalService', 'compare_with_heuristic']
 
 # %% ../nbs/03_signal.ipynb #98a1efc7
@@ -54,8 +54,9 @@ def heuristic_score(f:pd.DataFrame) -> np.ndarray:
     "0.5 + 0.5 x the mean of the four terms (a missing term counts as 0)."
     return (0.5 + 0.5 * heuristic_terms(f).fillna(0).mean(axis=1)).to_numpy()
 
-# %% ../nbs/03_signal.ipynb #06457074
+# %% ../nbs/03_signal.ipynb #09ea09f3
 HISTORY_BARS = 250
+MAX_LOOKBACK = 10_000       # bars a caller may ask to read: forty years of daily bars (the CLI and the API use this bound)
 
 @dataclass
 class Signal:
@@ -266,11 +267,12 @@ def _store(self):
     if self.con is not None: yield self.con; return
     with _SHARED.use(self.db.expanduser().resolve(), self.wait) as cur: yield cur
 
-# %% ../nbs/03_signal.ipynb #74adfc3d
+# %% ../nbs/03_signal.ipynb #59940442
 @patch
 def score_symbol(self:SignalService, symbol:str, lookback_days:int=60, as_of=None) -> Signal:
     "One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it."
-    if not isinstance(lookback_days, (int, np.integer)) or lookback_days < 1: raise QuantmlError(f"lookback_days must be a whole number of bars >= 1 (got {lookback_days})")
+    if isinstance(lookback_days, bool) or not isinstance(lookback_days, (int, np.integer)) or not 1 <= lookback_days <= MAX_LOOKBACK:
+        raise QuantmlError(f"lookback_days must be a whole number of bars from 1 to {MAX_LOOKBACK:,} (got {lookback_days!r})")
     bars = max(lookback_days, HISTORY_BARS)
     if self.model is not None and self.model.cs_norm: return self._score_in_cross_section(symbol, bars, as_of, lookback_days)
     with _store(self) as con:
