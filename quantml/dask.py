@@ -141,7 +141,7 @@ def read_group(path:str|Path) -> pd.DataFrame:
         import socket
         raise QuantmlError(f"{path} is not visible on {socket.gethostname()}: Dask workers need the Parquet dataset on storage they all share") from None
 
-# %% ../nbs/05_dask.ipynb #a1822139
+# %% ../nbs/05_dask.ipynb #4ed2a848
 def connect(address:str='local',       # 'local', or a scheduler address such as tcp://10.0.0.5:8786
             n_workers:int=2,           # worker processes of a local cluster
             threads_per_worker:int|None=None, # threads each (None: the cores shared out)
@@ -184,7 +184,10 @@ def close_client(client):
     if cluster is not None: cluster.close()
 
 def _workers(client) -> list:
-    return sorted(client.scheduler_info()['workers'])
+    "The workers' addresses, asked of the scheduler (`scheduler_info()` returns a cache that a 2-second background refresh can leave without workers)."
+    ws = sorted(client.nthreads())
+    if not ws: raise QuantmlError("the Dask cluster has no workers")
+    return ws
 
 # %% ../nbs/05_dask.ipynb #9fee15e4
 def _features_of(path, indicators=False):
