@@ -14,7 +14,7 @@ from .dataset import forward_return
 from .metrics import group_rank, per_group_corr, signal_quality
 
 # %% auto #0
-__all__ = ['CONSTRUCTIONS', 'WEIGHTINGS', 'open_to_open', 'BacktestResult', 'cost_estimates', 'backtest', 'deflated_sharpe_ratio',
+__all__ = ['CONSTRUCTIONS', 'WEIGHTINGS', 'open_to_open', 'cost_estimates', 'BacktestResult', 'backtest', 'deflated_sharpe_ratio',
            'deflated_sharpe', 'stats', 'equal_weight', 'block_bootstrap_ci', 'relative_stats', 'to_alphalens',
            'costs_table', 'factor_tearsheet', 'plot_tearsheet', 'plot_report']
 
@@ -24,20 +24,7 @@ def open_to_open(prices:pd.DataFrame) -> pd.Series:
     f = forward_return(prices, horizon=1, returns='open')
     return pd.Series(f.fwd_ret.to_numpy(), index=pd.MultiIndex.from_frame(f[['symbol', 'date']]), name='fwd_open_ret')
 
-# %% ../nbs/03a_backtest.ipynb #048a26e7
-@dataclass
-class BacktestResult:
-    "Daily returns (net and gross), weights turnover and exposure of one strategy."
-    returns: pd.Series          # net daily return, indexed by signal date
-    gross: pd.Series            # before costs
-    turnover: pd.Series         # one-way weight traded that day
-    exposure: pd.Series         # gross weight held (1 long-only invested, 2 long-short)
-    trades: int                 # number of position changes (entries and exits of a symbol)
-    name: str = 'strategy'
-
-CONSTRUCTIONS = ('topk', 'tranches', 'dropout', 'long_short')
-WEIGHTINGS = ('equal', 'inverse_vol')
-
+# %% ../nbs/03a_backtest.ipynb #d256b36e
 def cost_estimates(prices:pd.DataFrame, window:int=20) -> pd.DataFrame:
     """Per (symbol, date), from bars up to that date: the half-spread of Corwin and Schultz (2012) from the highs and lows of
     each two-day pair (negative estimates set to 0), averaged over `window` days; the daily volatility of close-to-close
@@ -56,6 +43,10 @@ def cost_estimates(prices:pd.DataFrame, window:int=20) -> pd.DataFrame:
                         'vol': g['close'].pct_change().groupby(p['symbol']).transform(lambda v: v.rolling(window, min_periods=min(window, 5)).std()),
                         'dollar_volume': roll(p['close'] * p['volume'])})
     return out.set_index(['symbol', 'date'])
+
+# %% ../nbs/03a_backtest.ipynb #2b68c2c8
+CONSTRUCTIONS = ('topk', 'tranches', 'dropout', 'long_short')
+WEIGHTINGS = ('equal', 'inverse_vol')
 
 def _check_predictions(predictions:pd.DataFrame):
     "A prediction frame must have symbol, date and p; say which are missing."
@@ -91,6 +82,18 @@ def _dropout(P:pd.DataFrame, k:int, n_drop:int) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(np.array(rows).reshape(len(P), len(cols)), index=P.index, columns=P.columns)
 
+# %% ../nbs/03a_backtest.ipynb #19f8cd85
+@dataclass
+class BacktestResult:
+    "Daily returns (net and gross), weights turnover and exposure of one strategy."
+    returns: pd.Series          # net daily return, indexed by signal date
+    gross: pd.Series            # before costs
+    turnover: pd.Series         # one-way weight traded that day
+    exposure: pd.Series         # gross weight held (1 long-only invested, 2 long-short)
+    trades: int                 # number of position changes (entries and exits of a symbol)
+    name: str = 'strategy'
+
+# %% ../nbs/03a_backtest.ipynb #fbf966df
 def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up to `date` only
              prices:pd.DataFrame,         # long OHLCV of the same symbols (opens are what fills use)
              k:int=10,                    # symbols held long (and short, with short=True): topk, tranches, dropout
@@ -165,7 +168,7 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
     trades = int(((W != 0).astype(int).diff().abs().sum().sum()) + (W.iloc[0] != 0).sum())
     return BacktestResult(gross - cost, gross, turnover, W.abs().sum(axis=1), trades, name)
 
-# %% ../nbs/03a_backtest.ipynb #6660648f
+# %% ../nbs/03a_backtest.ipynb #06b933cc
 def deflated_sharpe_ratio(sr:float, T:int, skew:float, kurtosis:float, trials:int=1) -> float:
     """Bailey and López de Prado's deflated Sharpe ratio from its inputs: a per-period Sharpe ratio `sr` over `T` periods with
     that skewness and (non-excess) kurtosis, the best of `trials` tries."""
@@ -175,6 +178,7 @@ def deflated_sharpe_ratio(sr:float, T:int, skew:float, kurtosis:float, trials:in
     den = 1 - skew * sr + (kurtosis - 1) / 4 * sr ** 2
     return float(norm.cdf((sr - sr0) * math.sqrt(T - 1) / math.sqrt(den))) if den > 0 else float('nan')
 
+# %% ../nbs/03a_backtest.ipynb #2931e614
 def deflated_sharpe(returns:pd.Series, trials:int=1) -> float:
     "Probability that the per-period Sharpe ratio of these returns beats the expected best of `trials` null strategies."
     from scipy.stats import skew, kurtosis
@@ -182,6 +186,7 @@ def deflated_sharpe(returns:pd.Series, trials:int=1) -> float:
     if len(x) < 3 or x.std(ddof=1) == 0: return float('nan')
     return deflated_sharpe_ratio(x.mean() / x.std(ddof=1), len(x), skew(x), kurtosis(x, fisher=False), trials)
 
+# %% ../nbs/03a_backtest.ipynb #9ebfdcc3
 def stats(res:BacktestResult, trials:int=1, periods:int=252) -> dict:
     "Total and annualised return, volatility, Sharpe, Sortino, max drawdown, Calmar, turnover, hit rate, exposure, trades, deflated Sharpe."
     r = res.returns.dropna()
