@@ -12,10 +12,10 @@ from sklearn import metrics as skm
 from .core import QuantmlError
 
 # %% auto #0
-__all__ = ['group_rank', 'per_group_corr', 'signal_quality', 'long_short', 'classification_metrics', 'constant_log_loss',
+__all__ = ['group_rank', 'per_group_corr', 'long_short', 'signal_quality', 'classification_metrics', 'constant_log_loss',
            'MedianImputer', 'linear_baseline', 'baseline_scores']
 
-# %% ../nbs/00b_metrics.ipynb #1282fe4c
+# %% ../nbs/00b_metrics.ipynb #fbe3b0e8
 def group_rank(x:np.ndarray, codes:np.ndarray) -> np.ndarray:
     "Rank of each value within its group (`codes`: integer group ids), ties averaged. Only differences within a group are meaningful."
     x, codes = np.asarray(x, float), np.asarray(codes); n = len(x)
@@ -29,6 +29,7 @@ def group_rank(x:np.ndarray, codes:np.ndarray) -> np.ndarray:
     out = np.empty(n); out[o] = mean_pos[run]
     return out
 
+# %% ../nbs/00b_metrics.ipynb #4ea25040
 def per_group_corr(a:np.ndarray, b:np.ndarray, codes:np.ndarray) -> np.ndarray:
     "Pearson correlation of a and b within each group 0..codes.max() (NaN where a group has no spread)."
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -37,7 +38,19 @@ def per_group_corr(a:np.ndarray, b:np.ndarray, codes:np.ndarray) -> np.ndarray:
     num, den = np.bincount(codes, da * db), np.sqrt(np.bincount(codes, da * da) * np.bincount(codes, db * db))
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
 
-# %% ../nbs/00b_metrics.ipynb #e5b3dee1
+# %% ../nbs/00b_metrics.ipynb #ef25e972
+def long_short(p:np.ndarray, r:np.ndarray, codes:np.ndarray, q:float=0.2) -> float:
+    "Mean over dates of (mean return of the top `q` by prediction - mean return of the bottom `q`)."
+    rk, n = group_rank(p, codes), np.bincount(codes).astype(float)
+    pct = (rk - (np.bincount(codes, rk) / n)[codes]) / n[codes] + 0.5      # rank within the date, scaled to about 0..1
+    top, bot = pct > 1 - q, pct <= q
+    with np.errstate(invalid='ignore', divide='ignore'):                    # a date too narrow for a fifth has no spread
+        t = np.bincount(codes, r * top) / np.bincount(codes, top.astype(float))
+        b = np.bincount(codes, r * bot) / np.bincount(codes, bot.astype(float))
+    spread = (t - b)[np.isfinite(t - b)]
+    return float(spread.mean()) if len(spread) else float('nan')
+
+# %% ../nbs/00b_metrics.ipynb #76f5285a
 def signal_quality(p:np.ndarray,         # predictions
                    fwd_ret:np.ndarray,   # the realised forward returns of the same rows
                    dates:np.ndarray,     # the date of each row
@@ -74,18 +87,7 @@ def _pooled_rank_corr(p, r):
     z = np.zeros(len(p), int)
     return float(per_group_corr(group_rank(p, z), group_rank(r, z), z)[0])
 
-def long_short(p:np.ndarray, r:np.ndarray, codes:np.ndarray, q:float=0.2) -> float:
-    "Mean over dates of (mean return of the top `q` by prediction - mean return of the bottom `q`)."
-    rk, n = group_rank(p, codes), np.bincount(codes).astype(float)
-    pct = (rk - (np.bincount(codes, rk) / n)[codes]) / n[codes] + 0.5      # rank within the date, scaled to about 0..1
-    top, bot = pct > 1 - q, pct <= q
-    with np.errstate(invalid='ignore', divide='ignore'):                    # a date too narrow for a fifth has no spread
-        t = np.bincount(codes, r * top) / np.bincount(codes, top.astype(float))
-        b = np.bincount(codes, r * bot) / np.bincount(codes, bot.astype(float))
-    spread = (t - b)[np.isfinite(t - b)]
-    return float(spread.mean()) if len(spread) else float('nan')
-
-# %% ../nbs/00b_metrics.ipynb #d9d95261
+# %% ../nbs/00b_metrics.ipynb #8692aeaf
 def classification_metrics(y:np.ndarray, p:np.ndarray) -> dict:
     "AUC, log loss, Brier, and the decision metrics at 0.5, with the base rate and the majority-class accuracy."
     y = np.asarray(y).astype(int); p = np.clip(np.asarray(p, float), 1e-15, 1 - 1e-15)
@@ -101,11 +103,12 @@ def classification_metrics(y:np.ndarray, p:np.ndarray) -> dict:
                 f1_weighted=float(f1w), mcc=float(skm.matthews_corrcoef(y, yhat)) if both else 0.0,
                 base_rate=base, majority_accuracy=max(base, 1 - base), n=int(len(y)))
 
+# %% ../nbs/00b_metrics.ipynb #de67628d
 def constant_log_loss(y:np.ndarray, base_rate:float) -> float:
     "Log loss on labels `y` of the constant prediction `base_rate` (the training segment's share of positives)."
     return float(skm.log_loss(np.asarray(y).astype(int), np.full(len(y), min(max(base_rate, 1e-6), 1 - 1e-6)), labels=[0, 1]))
 
-# %% ../nbs/00b_metrics.ipynb #3ec2fbac
+# %% ../nbs/00b_metrics.ipynb #fe3b38d1
 from sklearn.base import BaseEstimator, TransformerMixin
 
 class MedianImputer(TransformerMixin, BaseEstimator):
@@ -119,6 +122,7 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         X = np.array(X, float); r, c = np.nonzero(np.isnan(X)); X[r, c] = self.median_[c]
         return X
 
+# %% ../nbs/00b_metrics.ipynb #e52be993
 def linear_baseline(X_train, y_train, binary:bool=True):
     "A linear model (median-imputed, standardised features) fitted on the training rows; None when a binary label has one class."
     from sklearn.linear_model import LogisticRegression, Ridge
@@ -128,6 +132,7 @@ def linear_baseline(X_train, y_train, binary:bool=True):
     head = LogisticRegression(max_iter=500) if binary else Ridge(alpha=1.0)
     return make_pipeline(MedianImputer(), StandardScaler(), head).fit(np.asarray(X_train, float), y_train)
 
+# %% ../nbs/00b_metrics.ipynb #4166a57d
 def baseline_scores(model, X) -> np.ndarray:
     "The baseline's prediction for rows X: a probability for a classifier, the fitted value for a regression."
     X = np.asarray(X, float)
