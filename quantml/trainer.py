@@ -23,7 +23,7 @@ __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS
            'degenerate_reason', 'FeatureNorm', 'TrainedModel', 'evaluate', 'baseline_metrics', 'data_fingerprint',
            'train_model', 'walk_forward_predict', 'leaky_auc']
 
-# %% ../nbs/01_trainer.ipynb #e8ff255b
+# %% ../nbs/01_trainer.ipynb #28df7d99
 OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
 RANK_GRADES = 5
 
@@ -34,6 +34,7 @@ def check_objective(label:LabelSpec, objective:str|None) -> str:
     if objective not in allowed: raise QuantmlError(f"objective {objective!r} does not fit the {label.family} label: use {' or '.join(allowed)}")
     return objective
 
+# %% ../nbs/01_trainer.ipynb #61878b7d
 DEFAULT_PARAMS = dict(learning_rate=0.05, num_leaves=15, min_data_in_leaf=200, feature_fraction=0.8,
                       bagging_fraction=0.8, bagging_freq=1, lambda_l2=1.0, verbose=-1)
 
@@ -42,7 +43,7 @@ def lgb_params(params:dict|None=None, seed:int=0, num_threads:int=0, objective:s
     return {**DEFAULT_PARAMS, **(params or {}), 'objective': objective, 'seed': seed, 'deterministic': True, 'force_row_wise': True,
             'num_threads': num_threads}
 
-# %% ../nbs/01_trainer.ipynb #de913fa8
+# %% ../nbs/01_trainer.ipynb #a84835c9
 class RankIC:
     "LightGBM feval: mean per-date rank IC of the predictions against `fwd_ret` (rows in the evaluated dataset's order)."
     def __init__(self, fwd_ret:np.ndarray, date:np.ndarray):
@@ -51,6 +52,7 @@ class RankIC:
     def __call__(self, preds, data=None):
         return 'rank_ic', float(np.nanmean(per_group_corr(group_rank(preds, self.codes), self.target, self.codes))), True
 
+# %% ../nbs/01_trainer.ipynb #e86101f9
 def _rows(ds:Dataset, mask:np.ndarray, objective:str) -> np.ndarray:
     "Row numbers of a mask; in date order for lambdarank."
     idx = np.flatnonzero(mask)
@@ -150,12 +152,13 @@ def band_edges(valid_pred:np.ndarray, quantiles=BAND_QUANTILES) -> list:
     if len(valid_pred) == 0: raise QuantmlError("no validation predictions to calibrate recommendation bands on")
     return [float(q) for q in np.quantile(np.asarray(valid_pred, float), quantiles)]
 
-# %% ../nbs/01_trainer.ipynb #e1e09c3e
+# %% ../nbs/01_trainer.ipynb #f024b64d
 def skill_of(valid:pd.DataFrame, horizon:int) -> dict:
     "Directional skill on the validation rows (`valid`: p, fwd_ret, date): rank IC, its non-overlapping t, dates, method."
     q = signal_quality(valid.p.to_numpy(), valid.fwd_ret.to_numpy(), valid.date.to_numpy(), horizon)
     return dict(rank_ic=q['rank_ic'], t=q['rank_ic_t'], dates=q['ic_dates'], method=q['ic_method'], segment='second half of validation')
 
+# %% ../nbs/01_trainer.ipynb #3b9141ac
 def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str) -> str|None:
     "Why a model is degenerate, from its validation predictions (`valid`: p, y), or None."
     p, y = valid.p.to_numpy(float), valid.y.to_numpy()
@@ -265,7 +268,7 @@ class TrainedModel:
         "The model's output for rows of its (raw) features: a probability for binary labels, a score for `rank`."
         return self.booster.predict(self.inputs(X), num_iteration=self.num_iterations or None)
 
-# %% ../nbs/01_trainer.ipynb #453f5fda
+# %% ../nbs/01_trainer.ipynb #60a2be9a
 def evaluate(b:lgb.Booster, valid:pd.DataFrame, test:pd.DataFrame, label:LabelSpec, baseline:dict, cv:list, train_base_rate:float|None) -> tuple:
     "(metrics, importance, cv summary) of a fitted booster from its held-out validation and its test predictions (frames of p, y, fwd_ret, date)."
     h = label.horizon
@@ -284,6 +287,7 @@ def evaluate(b:lgb.Booster, valid:pd.DataFrame, test:pd.DataFrame, label:LabelSp
     if label.binary: cvd['auc_mean'] = mean('auc')
     return metrics, imp.sort_values('gain', ascending=False, ignore_index=True), cvd
 
+# %% ../nbs/01_trainer.ipynb #c02353e6
 def baseline_metrics(ds:Dataset, train:np.ndarray, test:np.ndarray) -> dict:
     "Test rank IC (and AUC for binary labels) of the linear baseline fitted on the training rows only."
     model = linear_baseline(ds.X[train], ds.y[train], ds.label.binary)
@@ -293,6 +297,7 @@ def baseline_metrics(ds:Dataset, train:np.ndarray, test:np.ndarray) -> dict:
     if ds.label.binary: out['logreg_auc'] = float(skm.roc_auc_score(ds.y[test], p)) if len(np.unique(ds.y[test])) == 2 else float('nan')
     return out
 
+# %% ../nbs/01_trainer.ipynb #fbf10744
 def data_fingerprint(ds:Dataset, rows:np.ndarray) -> dict:
     "Symbols, date range, row count and a SHA-256 of the training rows (features, labels, symbols, dates)."
     codes, sy = pd.factorize(ds.symbol[rows], sort=True)
