@@ -215,7 +215,7 @@ def equal_weight(prices:pd.DataFrame, dates=None) -> BacktestResult:
     one = pd.Series(1.0, index=g.index)
     return BacktestResult(g, g, one * 0, one, 0, 'equal-weight universe')
 
-# %% ../nbs/03a_backtest.ipynb #bda21179
+# %% ../nbs/03a_backtest.ipynb #b69a29f4
 def block_bootstrap_ci(x, stat=np.mean, block:float=20.0, n_boot:int=1000, level:float=0.95, seed:int=0) -> tuple:
     "(low, high) of `stat` over stationary-bootstrap resamples of the series x (mean block length `block`)."
     x = np.asarray(x, float); x = x[np.isfinite(x)]; n = len(x)
@@ -230,6 +230,7 @@ def block_bootstrap_ci(x, stat=np.mean, block:float=20.0, n_boot:int=1000, level
     a = (1 - level) / 2
     return float(np.nanquantile(out, a)), float(np.nanquantile(out, 1 - a))
 
+# %% ../nbs/03a_backtest.ipynb #c8bd3706
 def _sharpe(x, periods=252): return x.mean() / x.std(ddof=1) * math.sqrt(periods) if x.std(ddof=1) > 0 else float('nan')
 
 def relative_stats(res:BacktestResult, universe:BacktestResult, periods:int=252, block:float=20.0, n_boot:int=1000, seed:int=0) -> dict:
@@ -269,7 +270,7 @@ def costs_table(predictions:pd.DataFrame, prices:pd.DataFrame, bps:tuple=(0, 3, 
                                   ir_low=rel['information_ratio_ci'][0], ir_high=rel['information_ratio_ci'][1])
     return pd.DataFrame(rows).T
 
-# %% ../nbs/03a_backtest.ipynb #e4bfc538
+# %% ../nbs/03a_backtest.ipynb #3148f7d9
 def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tuple=(1, 5, 10, 20), quantiles:int=5, n_boot:int=1000) -> dict:
     "Quantile returns by horizon, rank IC decay, monthly rank IC, quantile turnover and the long-short return of a prediction frame."
     _check_predictions(predictions)
@@ -302,6 +303,7 @@ def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tup
                 monthly_rank_ic=monthly, quantile_turnover=pd.Series(turnover, name='turnover'), long_short=ls, long_short_cum=(1 + ls).cumprod(),
                 daily_rank_ic=daily_ic, quantiles=quantiles, horizons=tuple(horizons))
 
+# %% ../nbs/03a_backtest.ipynb #3bc587b7
 def plot_tearsheet(ts:dict, path=None):
     "The tear sheet's five pictures in one figure; saved to `path` when given."
     import matplotlib.pyplot as plt
