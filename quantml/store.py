@@ -21,11 +21,12 @@ __all__ = ['SCHEMA_SQL', 'ACCEPTED_DATES', 'PRICE_RANGE', 'VOLUME_MAX', 'CHECKS'
            'ingest', 'check_symbols', 'read_prices', 'read_windows', 'symbol_spans', 'copy_symbols_to_parquet',
            'list_symbols', 'read_rejected', 'flag_prices', 'check_store']
 
-# %% ../nbs/001_store.ipynb #01a70b3b
+# %% ../nbs/001_store.ipynb #6348ba0c
 def quantml_home() -> Path:
     "The folder quantml keeps its files in: `$QUANTML_HOME`, else `~/.quantml`."
     return Path(os.environ.get('QUANTML_HOME') or '~/.quantml').expanduser()
 
+# %% ../nbs/001_store.ipynb #d250b5d3
 def default_db_path() -> Path:
     "The default price database, `$QUANTML_HOME/quantml.duckdb`."
     return quantml_home() / 'quantml.duckdb'
@@ -51,7 +52,7 @@ CREATE TABLE IF NOT EXISTS split_adjustments (
     source VARCHAR NOT NULL, adjusted_at TIMESTAMP NOT NULL);
 """
 
-# %% ../nbs/001_store.ipynb #ba59e5ce
+# %% ../nbs/001_store.ipynb #47450069
 def open_db(db:str|Path,          # path of the DuckDB file
             read_only:bool=False, # readers open read-only, so several processes can read at once
             wait:float=0.0,       # seconds to keep trying while another process holds the file
@@ -76,11 +77,6 @@ def open_db(db:str|Path,          # path of the DuckDB file
                 time.sleep(min(left, 0.005 + random.random() * 0.02))  # short and jittered, to catch a gap between other processes' uses
     finally:
         if asked: marker.unlink(missing_ok=True)
-
-def writer_waiting(db) -> bool:
-    "True while a writer waits for `db` (its marker is there and not left over from a writer that died)."
-    p = Path(db).expanduser()
-    return _fresh(p.with_name(p.name + '.writer-waiting'))
 
 def _fresh(marker:Path, max_age:float=120.0) -> bool:
     "A writer's request to pause that is not left over from a writer that died."
@@ -122,6 +118,12 @@ def _using(db, read_only=False, wait:float=0.0, on_wait=None):
     con = open_db(db, read_only=read_only, wait=wait, on_wait=on_wait)
     try: yield con
     finally: con.close()
+
+# %% ../nbs/001_store.ipynb #13ca8c36
+def writer_waiting(db) -> bool:
+    "True while a writer waits for `db` (its marker is there and not left over from a writer that died)."
+    p = Path(db).expanduser()
+    return _fresh(p.with_name(p.name + '.writer-waiting'))
 
 # %% ../nbs/001_store.ipynb #87b05175
 def _q(name): return '"' + str(name).replace('"', '""') + '"'
@@ -294,7 +296,7 @@ class IngestRejected(QuantmlError):
         reasons = ', '.join(f"{k} {r}" for r, k in summary.reasons.items())
         super().__init__(f"strict load refused: {summary.rows_rejected:,} of {summary.rows_read:,} rows are bad ({reasons}); nothing was loaded")
 
-# %% ../nbs/001_store.ipynb #0a5d527f
+# %% ../nbs/001_store.ipynb #58824225
 SPLIT_RATIOS = {'2:1': 2.0, '3:2': 1.5, '3:1': 3.0, '4:1': 4.0, '5:1': 5.0, '10:1': 10.0,
                 '1:2': 0.5, '2:3': 2 / 3, '1:3': 1 / 3, '1:4': 0.25, '1:5': 0.2, '1:10': 0.1}   # previous close / close
 SPLIT_TOLERANCE = 0.05        # the close's ratio, and the open's, within 5% of the split's
@@ -348,6 +350,7 @@ def _flag_summary(con, limit:int=5):
     ex = con.execute(f"SELECT symbol, CAST(date AS VARCHAR), flag, detail FROM {rows} ORDER BY CASE flag {order} END, symbol, date LIMIT {limit}").fetchall()
     return counts, [dict(symbol=a, date=b, flag=c, detail=d) for a, b, c, d in ex]
 
+# %% ../nbs/001_store.ipynb #57c8ebf2
 def adjust_suspected_splits(con, symbols_table:str, source:str, now:str) -> list:
     "Back-adjust every suspected split of the symbols in `symbols_table`: earlier prices / ratio, volume x ratio; record and re-flag."
     splits = con.execute(f"""SELECT symbol, date, value FROM price_flags WHERE flag = 'suspected_split'
@@ -524,11 +527,7 @@ def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_sp
     else: s.rows_loaded = 0
     return s
 
-# %% ../nbs/001_store.ipynb #9e13f63d
-_PRICE_COLS = "symbol, CAST(date AS TIMESTAMP) AS date, open, high, low, close, volume"   # what every reader returns
-
-def _as_date(d, what='date'): return None if d is None else parse_date(d, what, future=True).date()
-
+# %% ../nbs/001_store.ipynb #c9e838bf
 def check_symbols(con, symbols:list):
     "Raise a QuantmlError naming every symbol in `symbols` that the store does not have."
     known = {r[0] for r in con.execute("SELECT DISTINCT symbol FROM daily_prices WHERE list_contains(?, symbol)", [list(symbols)]).fetchall()}
@@ -539,6 +538,12 @@ def check_symbols(con, symbols:list):
     hints = [f"{s} -> {alike[str(s).lower()]}" for s in unknown if str(s).lower() in alike]
     raise NotFoundError(f"unknown symbol{'s' if len(unknown) > 1 else ''} {', '.join(map(str, unknown))}: not in the price store"
                        + (f" (did you mean {'; '.join(hints)}? symbols are case-sensitive)" if hints else ''))
+
+# %% ../nbs/001_store.ipynb #08429867
+_PRICE_COLS = "symbol, CAST(date AS TIMESTAMP) AS date, open, high, low, close, volume"   # what every reader returns
+
+def _as_date(d, what='date'): return None if d is None else parse_date(d, what, future=True).date()
+
 
 def read_prices(db,                      # database path, or an open connection
                 symbols:list|str|None=None, # symbols to read; all when None
@@ -583,11 +588,12 @@ def read_windows(con,                     # an open connection
                      WHERE k <= $3 ORDER BY symbol, date""", params=[None if symbols is None else list(symbols), cut, bars])
     return rel.to_arrow_table().to_pandas()
 
-# %% ../nbs/001_store.ipynb #2072d5fb
+# %% ../nbs/001_store.ipynb #780cd3fa
 def symbol_spans(con) -> list:
     "(symbol, rows, first date, last date) of every symbol, sorted by symbol."
     return con.execute("SELECT symbol, count(*), min(date), max(date) FROM daily_prices GROUP BY symbol ORDER BY symbol").fetchall()
 
+# %% ../nbs/001_store.ipynb #c14e0980
 def copy_symbols_to_parquet(con, first_symbol:str, last_symbol:str, path):
     "Write the bars of the symbols from `first_symbol` to `last_symbol` (inclusive, in name order), sorted by symbol and date, to the Parquet file `path`."
     con.execute(f"""COPY (SELECT {_PRICE_COLS} FROM daily_prices WHERE symbol >= $1 AND symbol <= $2 ORDER BY symbol, date)
