@@ -18,8 +18,8 @@ from .alpha158 import compute_alpha158, ALPHA158, ALPHA158_WARMUP
 __all__ = ['RETURNS', 'FAMILIES', 'MAX_HORIZON', 'CROSS_SECTION_MIN', 'CS_NORMS', 'FEATURE_WARMUP', 'FEATURE_SETS',
            'LEFT_OUT_FLAGS', 'forward_return', 'LabelSpec', 'label_meaning', 'make_label', 'cs_normalize',
            'feature_columns', 'feature_warmup', 'compute_feature_set', 'feature_set_of', 'Dataset',
-           'prices_fingerprint', 'build_dataset', 'SplitSpec', 'Segments', 'purge_before', 'split_cuts',
-           'segment_masks', 'segment_stats', 'merge_segment_stats', 'split_segments', 'fold_cuts', 'fold_masks',
+           'prices_fingerprint', 'build_dataset', 'SplitSpec', 'purge_before', 'split_cuts', 'segment_masks',
+           'segment_stats', 'merge_segment_stats', 'Segments', 'split_segments', 'fold_cuts', 'fold_masks',
            'training_folds', 'split_validation']
 
 # %% ../nbs/00a_dataset.ipynb #4d64b843
@@ -124,7 +124,7 @@ def cs_normalize(X:pd.DataFrame, date:np.ndarray, method:str) -> pd.DataFrame:
     mad = (X - med).abs().groupby(np.asarray(date)).transform('median') * 1.4826
     return ((X - med) / mad.where(mad > 0)).clip(-5, 5)
 
-# %% ../nbs/00a_dataset.ipynb #b96e1219
+# %% ../nbs/00a_dataset.ipynb #5ad7c0d8
 FEATURE_WARMUP = 50                                   # bars before the seed's 22 are all defined
 FEATURE_SETS = ('seed22', 'alpha158', 'all')
 _SET_COLUMNS = {'seed22': FEATURES, 'alpha158': ALPHA158, 'all': FEATURES + ALPHA158}
@@ -138,6 +138,7 @@ def feature_columns(name:str) -> list:
     "The columns of a feature set, in the order models see them."
     return list(_SET_COLUMNS[_known_set(name)])
 
+# %% ../nbs/00a_dataset.ipynb #f920e92a
 def feature_warmup(name:str) -> int:
     "Bars a symbol needs before every feature of the set is defined over its full window."
     return _SET_WARMUP[_known_set(name)]
@@ -271,7 +272,7 @@ def build_dataset(prices:pd.DataFrame,               # long OHLCV
     return Dataset(X=X, y=make_label(fwd[idx], dates[idx], label), fwd_ret=fwd[idx], symbol=sym[idx], date=dates[idx],
                    label_end=dates[end[idx]], label=label, cs_norm=cs_norm, provenance=prov)
 
-# %% ../nbs/00a_dataset.ipynb #808a0e56
+# %% ../nbs/00a_dataset.ipynb #00f60911
 @dataclass(frozen=True)
 class SplitSpec:
     """Chronological train / validation / test by date, with purging and an embargo of `embargo` bars (None: the horizon).
@@ -292,13 +293,6 @@ class SplitSpec:
             try: v, t = pd.Timestamp(self.valid_start), pd.Timestamp(self.test_start)
             except (ValueError, TypeError) as e: raise QuantmlError(f"valid_start / test_start must be dates (YYYY-MM-DD): {e}") from None
             if not v < t: raise QuantmlError(f"valid_start ({self.valid_start}) must come before test_start ({self.test_start})")
-
-@dataclass
-class Segments:
-    "Row masks of the three segments and their boundaries."
-    train: np.ndarray; valid: np.ndarray; test: np.ndarray
-    boundaries: dict          # first and last dates of each segment, purge and embargo
-    purged: int               # rows dropped by purging and embargo
 
 # %% ../nbs/00a_dataset.ipynb #22cff294
 def purge_before(ds:Dataset, mask:np.ndarray, next_start_idx:int, dates:np.ndarray, embargo:int) -> np.ndarray:
@@ -329,12 +323,13 @@ def segment_masks(date:np.ndarray, label_end:np.ndarray, cuts:dict) -> tuple:
     train, valid = seg_train & (label_end < cuts['train_label_before']), seg_valid & (label_end < cuts['valid_label_before'])
     return train, valid, seg_test, int((seg_train & ~train).sum() + (seg_valid & ~valid).sum())
 
-# %% ../nbs/00a_dataset.ipynb #c942a716
+# %% ../nbs/00a_dataset.ipynb #d7ac7e53
 def segment_stats(date:np.ndarray, masks:tuple) -> dict:
     "Rows, first and last date of each segment, and rows purged: the summary `merge_segment_stats` adds up over partitions."
     st = {k: (int(m.sum()), date[m].min() if m.any() else None, date[m].max() if m.any() else None) for k, m in zip(('train', 'valid', 'test'), masks)}
     return {**st, 'purged': masks[3]}
 
+# %% ../nbs/00a_dataset.ipynb #7063b827
 def merge_segment_stats(stats:list, cuts:dict) -> tuple:
     "(boundaries, purged) from the `segment_stats` of each partition (`stats`); an error when a segment has fewer than 50 rows."
     b, rows = {}, {}
@@ -347,7 +342,14 @@ def merge_segment_stats(stats:list, cuts:dict) -> tuple:
         if rows[k] < 50: raise QuantmlError(f"the {k} segment has only {rows[k]} rows after purging; use more history")
     return b, sum(p['purged'] for p in stats)
 
-# %% ../nbs/00a_dataset.ipynb #f6a13715
+# %% ../nbs/00a_dataset.ipynb #32fdaf8e
+@dataclass
+class Segments:
+    "Row masks of the three segments and their boundaries."
+    train: np.ndarray; valid: np.ndarray; test: np.ndarray
+    boundaries: dict          # first and last dates of each segment, purge and embargo
+    purged: int               # rows dropped by purging and embargo
+
 def split_segments(ds:Dataset, split:SplitSpec=SplitSpec()) -> Segments:
     "Chronological train/validation/test masks over the dataset's dates, purged and embargoed."
     cuts = split_cuts(np.unique(ds.date), ds.label.horizon, split)
@@ -355,18 +357,20 @@ def split_segments(ds:Dataset, split:SplitSpec=SplitSpec()) -> Segments:
     b, purged = merge_segment_stats([segment_stats(ds.date, masks)], cuts)
     return Segments(*masks[:3], b, purged)
 
-# %% ../nbs/00a_dataset.ipynb #69de16a6
+# %% ../nbs/00a_dataset.ipynb #564658c9
 def fold_cuts(dates:np.ndarray, k:int=4, embargo:int=5) -> list:
     "For k expanding-window folds over the sorted unique training `dates`: where each fold's validation starts and ends, and its purge limit."
     edges = np.linspace(0, len(dates), k + 2).round().astype(int)
     return [dict(valid_start=dates[v0], valid_end=dates[v1 - 1], label_before=dates[max(v0 - embargo, 0)] if embargo else dates[v0])
             for v0, v1 in zip(edges[1:k + 1], edges[2:k + 2])]
 
+# %% ../nbs/00a_dataset.ipynb #71dedd05
 def fold_masks(date:np.ndarray, label_end:np.ndarray, within:np.ndarray, cut:dict) -> tuple:
     "(train, valid) rows of one fold, a row at a time."
     return (within & (date < cut['valid_start']) & (label_end < cut['label_before']),
             within & (date >= cut['valid_start']) & (date <= cut['valid_end']))
 
+# %% ../nbs/00a_dataset.ipynb #1f04ba28
 def training_folds(ds:Dataset, within:np.ndarray, k:int=4, embargo:int|None=None) -> list:
     "k expanding-window (train_mask, valid_mask) pairs inside the rows `within`, purged and embargoed."
     emb = ds.label.horizon if embargo is None else embargo
