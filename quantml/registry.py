@@ -23,7 +23,7 @@ from fastcore.basics import patch
 __all__ = ['METRICS', 'check_version', 'check_alias', 'model_metadata', 'ModelRegistry', 'probe_model', 'metric_direction',
            'RegisteredModel']
 
-# %% ../nbs/02_registry.ipynb #50de8503
+# %% ../nbs/02_registry.ipynb #7f69bb5b
 _VERSION = re.compile(r'v([1-9][0-9]{0,8})')
 _ALIAS = re.compile(r'[a-z][a-z0-9_-]{0,31}')
 
@@ -34,6 +34,7 @@ def check_version(v) -> str:
         raise QuantmlError(f"{v!r} is not a version name (v1, v2, ...){hint}")
     return v
 
+# %% ../nbs/02_registry.ipynb #41b63a18
 def check_alias(a) -> str:
     if not isinstance(a, str) or not _ALIAS.fullmatch(a) or _VERSION.fullmatch(a) or a == 'latest':
         raise QuantmlError(f"{a!r} is not an alias name (lowercase letters, digits, - and _, starting with a letter; not 'latest' or a version)")
@@ -278,7 +279,7 @@ def serving_version(self:ModelRegistry) -> str:
     idx = self._read()
     return idx['aliases']['champion'] if 'champion' in idx['aliases'] else self._resolve('latest', idx)
 
-# %% ../nbs/02_registry.ipynb #b7915257
+# %% ../nbs/02_registry.ipynb #f48f120a
 @dataclass
 class RegisteredModel:
     "A model from the registry: its version, the trained model, and its full record."
@@ -286,6 +287,7 @@ class RegisteredModel:
     model: TrainedModel
     meta: dict
 
+# %% ../nbs/02_registry.ipynb #8c91891a
 @patch
 def _check(self:ModelRegistry, v:str, meta:dict, probe:bool=True) -> tuple:
     "(problems, model text) for one version: missing or unreadable files, a hash mismatch, a signature not today's, a model LightGBM cannot run."
@@ -320,6 +322,7 @@ def _check(self:ModelRegistry, v:str, meta:dict, probe:bool=True) -> tuple:
         problems.append(f"{v}: the model file's feature names differ from its record")
     return problems, text
 
+# %% ../nbs/02_registry.ipynb #7e23abab
 _LOADED = collections.OrderedDict()      # (index file, version, model and prediction files as on disk) -> RegisteredModel, the last 8
 _LOADED_LOCK = threading.Lock()          # a server's request threads share it
 
