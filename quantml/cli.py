@@ -30,7 +30,7 @@ def _print_json(obj):
 def _db(args) -> Path: return Path(args.db).expanduser() if args.db else default_db_path()
 def _registry(args) -> ModelRegistry: return ModelRegistry(Path(args.registry).expanduser() if args.registry else quantml_home() / 'models')
 
-# %% ../nbs/90_cli.ipynb #58013bc5
+# %% ../nbs/90_cli.ipynb #d4f4a665
 def cmd_ingest(args):
     "Load CSV / Parquet files into the price store, with validation."
     try: s = ingest(args.paths, _db(args), strict=args.strict, symbol=args.symbol, adj_close=args.adj_close, date_format=args.date_format,
@@ -55,6 +55,7 @@ def _export(args, folder) -> tuple:
     return (dict(path=str(d.root), groups=len(d.groups), symbols=d.n_symbols, rows=d.rows, symbols_per_group=d.symbols_per_group),
             f"exported {_db(args)} to {d.root}: {len(d.groups)} Parquet files of up to {d.symbols_per_group} symbols, {d.n_symbols:,} symbols, {d.rows:,} rows")
 
+# %% ../nbs/90_cli.ipynb #afe964d8
 def cmd_check(args):
     "The store's health report: per symbol, coverage, gaps, flags and a verdict."
     h = check_store(_db(args), stale_after=args.stale_after)
@@ -71,6 +72,7 @@ def cmd_check(args):
                          .to_string(index=False))
     return EXIT_OK
 
+# %% ../nbs/90_cli.ipynb #14d65a70
 def cmd_export(args):
     "Write the price store as a partitioned Parquet dataset for Dask."
     out, text = _export(args, args.out)

@@ -40,7 +40,7 @@ def skill_gate(skill:dict, min_t:float=2.0) -> str|None:
         return f"no_directional_skill: validation rank IC {ric:.3f}, t {t:.1f} (needs > 0 with t >= {min_t:g})"
     return None
 
-# %% ../nbs/03_signal.ipynb #ec7234d1
+# %% ../nbs/03_signal.ipynb #20a0b503
 HEURISTIC_EDGES = [0.2, 0.4, 0.6, 0.8]
 HEURISTIC_MEANING = "the fallback heuristic's score (0 sell .. 1 buy) from RSI, MACD, Bollinger position and 20-day momentum; a rule of thumb, not a probability"
 
@@ -50,6 +50,7 @@ def heuristic_terms(f:pd.DataFrame) -> pd.DataFrame:
                          'bb_position': np.clip((0.5 - f['bb_position']) * 2, -1, 1), 'price_change_20d': np.tanh(f['price_change_20d'] / 0.10)},
                         index=f.index)
 
+# %% ../nbs/03_signal.ipynb #404a7d80
 def heuristic_score(f:pd.DataFrame) -> np.ndarray:
     "0.5 + 0.5 x the mean of the four terms (a missing term counts as 0)."
     return (0.5 + 0.5 * heuristic_terms(f).fillna(0).mean(axis=1)).to_numpy()
