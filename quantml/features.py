@@ -202,7 +202,7 @@ def panel_arrays(prices:pd.DataFrame, fields:tuple=_FIELDS):
     starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)].astype(np.int64)
     return codes, names, dates, starts, arrays, order
 
-# %% ../nbs/00_features.ipynb #9748a846
+# %% ../nbs/00_features.ipynb #557f29b6
 def _compute(prices, features, symbol=None):
     prices = as_prices(prices, symbol, require=('symbol', 'date', *_FIELDS))   # Close, Date, a date index: what ingest accepts
     codes, names, dates, starts, (h, l, c, v), order = panel_arrays(prices)
@@ -220,13 +220,14 @@ def compute_indicators(prices:pd.DataFrame, # long OHLCV: symbol, date, high, lo
     "The 22 indicators per (symbol, date), each symbol on its own, exact to TA-Lib."
     return _compute(prices, False, symbol)
 
+# %% ../nbs/00_features.ipynb #009701c4
 def compute_features(prices:pd.DataFrame,   # long OHLCV, as for `compute_indicators`
                      symbol:str|None=None,   # the symbol of one symbol's bars without a symbol column
                     ) -> pd.DataFrame:       # symbol, date and the 22 scale-free `FEATURES`, sorted by symbol then date
     "The model's matrix: the 22 indicators with the level ones made scale-free."
     return _compute(prices, True, symbol)
 
-# %% ../nbs/00_features.ipynb #75e27172
+# %% ../nbs/00_features.ipynb #11738085
 def talib_indicators(bars:pd.DataFrame) -> pd.DataFrame:
     "The 22 indicators of one symbol's bars (sorted by date) with TA-Lib's C functions: the reference. Needs `ta-lib`."
     import talib
@@ -243,6 +244,7 @@ def talib_indicators(bars:pd.DataFrame) -> pd.DataFrame:
                    price_change_20d=talib.ROCR(c, 20) - 1, hl_range=(h - l) / c)
     return pd.DataFrame(out, index=bars.index)
 
+# %% ../nbs/00_features.ipynb #bf76a331
 def max_talib_error(mine:pd.DataFrame, ref:pd.DataFrame) -> pd.Series:
     "Per indicator, the largest |mine - ref| / max(1, |ref|); inf where the NaN positions differ."
     err = {}
