@@ -72,13 +72,14 @@ def dumps_json(obj) -> str:
     "Stable, strict JSON: sorted keys, indented, newline at the end."
     return json.dumps(jsonable(obj), sort_keys=True, indent=2, allow_nan=False) + '\n'
 
-# %% ../nbs/000_core.ipynb #55154fdf
+# %% ../nbs/000_core.ipynb #fdc2f8db
 def fsync_dir(path:Path):
     "Make a rename or a new file in the folder `path` durable."
     fd = os.open(path, os.O_RDONLY)
     try: os.fsync(fd)
     finally: os.close(fd)
 
+# %% ../nbs/000_core.ipynb #c3cccef7
 def write_atomic(path:Path, data:bytes):
     "Write `data` to `path` atomically: temporary file in the same folder, flush, fsync, rename."
     path = Path(path)
