@@ -141,7 +141,7 @@ def read_group(path:str|Path) -> pd.DataFrame:
         import socket
         raise QuantmlError(f"{path} is not visible on {socket.gethostname()}: Dask workers need the Parquet dataset on storage they all share") from None
 
-# %% ../nbs/05_dask.ipynb #4ed2a848
+# %% ../nbs/05_dask.ipynb #5994ed16
 def connect(address:str='local',       # 'local', or a scheduler address such as tcp://10.0.0.5:8786
             n_workers:int=2,           # worker processes of a local cluster
             threads_per_worker:int|None=None, # threads each (None: the cores shared out)
@@ -177,17 +177,18 @@ class _StdoutToStderr(WorkerPlugin):
     def setup(self, worker):
         sys.stdout.flush(); os.dup2(2, 1)
 
-def close_client(client):
-    "Close the client, and the local cluster it started, if any."
-    cluster = getattr(client, '_quantml_cluster', None)
-    client.close()
-    if cluster is not None: cluster.close()
-
 def _workers(client) -> list:
     "The workers' addresses, asked of the scheduler (`scheduler_info()` returns a cache that a 2-second background refresh can leave without workers)."
     ws = sorted(client.nthreads())
     if not ws: raise QuantmlError("the Dask cluster has no workers")
     return ws
+
+# %% ../nbs/05_dask.ipynb #8092d4c1
+def close_client(client):
+    "Close the client, and the local cluster it started, if any."
+    cluster = getattr(client, '_quantml_cluster', None)
+    client.close()
+    if cluster is not None: cluster.close()
 
 # %% ../nbs/05_dask.ipynb #9fee15e4
 def _features_of(path, indicators=False):
