@@ -233,7 +233,7 @@ def max_error(mine:pd.DataFrame, ref:pd.DataFrame, columns:list=ALPHA158) -> pd.
         err[k] = float((np.abs(a[ok] - b[ok]) / np.maximum(1, np.abs(b[ok]))).max()) if ok.any() else 0.0
     return pd.Series(err, name='max relative error')
 
-# %% ../nbs/00_features_alpha158.ipynb #35aba923
+# %% ../nbs/00_features_alpha158.ipynb #d9a2baa4
 QLIB_FIELDS = ('open', 'high', 'low', 'close', 'volume', 'vwap', 'factor')
 
 def to_qlib(prices:pd.DataFrame, folder) -> pd.DatetimeIndex:
@@ -258,6 +258,7 @@ def to_qlib(prices:pd.DataFrame, folder) -> pd.DatetimeIndex:
     (folder / 'instruments' / 'all.txt').write_text('\n'.join(lines) + '\n')
     return cal
 
+# %% ../nbs/00_features_alpha158.ipynb #d83996f2
 def qlib_alpha158(folder, kernels:int=2) -> pd.DataFrame:
     "Alpha158 of every instrument in a Qlib folder, by Qlib's own expression engine: symbol, date and the 158 (float32). Needs `pyqlib`."
     import qlib
@@ -271,10 +272,12 @@ def qlib_alpha158(folder, kernels:int=2) -> pd.DataFrame:
     df.columns = names
     return df.reset_index().rename(columns={'instrument': 'symbol', 'datetime': 'date'})
 
+# %% ../nbs/00_features_alpha158.ipynb #e569973d
 def qlib_tolerance(feature:str) -> float:
     "The largest relative difference from Qlib allowed for a feature (see the text above)."
     return 1e-4 if feature.rstrip('0123456789') in ('CORR', 'CORD', 'WVMA') else 2.4e-7
 
+# %% ../nbs/00_features_alpha158.ipynb #99fc45a9
 def qlib_gap_rows(prices:pd.DataFrame) -> np.ndarray:
     "For prices sorted by symbol and date: rows whose 61-bar lookback spans a day of the panel's calendar the symbol has no bar for."
     cal = pd.DatetimeIndex(np.sort(prices['date'].unique()))
