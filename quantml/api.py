@@ -27,7 +27,7 @@ from .signal import SignalService, MAX_LOOKBACK
 from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS, MAX_BOOST_ROUNDS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON
 
-# %% ../nbs/91_api.ipynb #0e0808e7
+# %% ../nbs/91_api.ipynb #b8277498
 _SYMBOL = r'^[A-Za-z0-9^][A-Za-z0-9.^_-]{0,15}$'
 _VERSION = r'^v[1-9][0-9]{0,8}$'
 
@@ -51,6 +51,7 @@ class TrainRequest(BaseModel):
     trials: int = Field(0, ge=0, le=MAX_TRIALS, description="Optuna trials (0: no tuning)")
     cv_folds: int = Field(4, ge=0, le=MAX_CV_FOLDS, description="walk-forward folds inside the training segment (0: none; tuning needs 2 or more)")
 
+# %% ../nbs/91_api.ipynb #945e5d3c
 class SignalsRequest(BaseModel):
     "Symbols to score, with the lookback and an optional as-of date."
     model_config = _STRICT
@@ -58,6 +59,7 @@ class SignalsRequest(BaseModel):
     lookback_days: int = Field(60, ge=1, le=MAX_LOOKBACK, description="bars to read before the signal's day (at least 250 are read)")
     as_of: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$')
 
+# %% ../nbs/91_api.ipynb #c0818079
 class PromoteRequest(BaseModel):
     "The alias to point at a version (default champion)."
     model_config = _STRICT
