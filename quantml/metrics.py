@@ -12,8 +12,8 @@ from sklearn import metrics as skm
 from .core import QuantmlError
 
 # %% auto #0
-__all__ = ['group_rank', 'per_group_corr', 'long_short', 'signal_quality', 'classification_metrics', 'constant_log_loss',
-           'MedianImputer', 'linear_baseline', 'baseline_scores']
+__all__ = ['group_rank', 'per_group_corr', 'finite_mean', 'long_short', 'signal_quality', 'classification_metrics',
+           'constant_log_loss', 'MedianImputer', 'linear_baseline', 'baseline_scores']
 
 # %% ../nbs/00b_metrics.ipynb #fbe3b0e8
 def group_rank(x:np.ndarray, codes:np.ndarray) -> np.ndarray:
@@ -38,6 +38,12 @@ def per_group_corr(a:np.ndarray, b:np.ndarray, codes:np.ndarray) -> np.ndarray:
     num, den = np.bincount(codes, da * db), np.sqrt(np.bincount(codes, da * da) * np.bincount(codes, db * db))
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
 
+# %% ../nbs/00b_metrics.ipynb #d12f77e2
+def finite_mean(x) -> float:
+    "Mean of the finite values of x; NaN, quietly, when there are none."
+    x = np.asarray(x, float); x = x[np.isfinite(x)]
+    return float(x.mean()) if len(x) else float('nan')
+
 # %% ../nbs/00b_metrics.ipynb #ef25e972
 def long_short(p:np.ndarray, r:np.ndarray, codes:np.ndarray, q:float=0.2) -> float:
     "Mean over dates of (mean return of the top `q` by prediction - mean return of the bottom `q`)."
@@ -50,7 +56,7 @@ def long_short(p:np.ndarray, r:np.ndarray, codes:np.ndarray, q:float=0.2) -> flo
     spread = (t - b)[np.isfinite(t - b)]
     return float(spread.mean()) if len(spread) else float('nan')
 
-# %% ../nbs/00b_metrics.ipynb #76f5285a
+# %% ../nbs/00b_metrics.ipynb #16c36234
 def signal_quality(p:np.ndarray,         # predictions
                    fwd_ret:np.ndarray,   # the realised forward returns of the same rows
                    dates:np.ndarray,     # the date of each row
@@ -75,8 +81,8 @@ def signal_quality(p:np.ndarray,         # predictions
     ic[size < min_symbols] = np.nan; ric[size < min_symbols] = np.nan
     sparse = ric[::max(horizon, 1)]; sparse = sparse[np.isfinite(sparse)]
     t = float(sparse.mean() / sparse.std(ddof=1) * math.sqrt(len(sparse))) if len(sparse) > 2 and sparse.std(ddof=1) > 0 else float('nan')
-    return dict(ic=float(np.nanmean(ic)), rank_ic=float(np.nanmean(ric)), icir=_ir(ic), rank_icir=_ir(ric), rank_ic_t=t,
-                rank_ic_positive=float(np.mean(ric[np.isfinite(ric)] > 0)), long_short=long_short(p, r, codes),
+    return dict(ic=finite_mean(ic), rank_ic=finite_mean(ric), icir=_ir(ic), rank_icir=_ir(ric), rank_ic_t=t,
+                rank_ic_positive=finite_mean(np.where(np.isfinite(ric), ric > 0, np.nan)), long_short=long_short(p, r, codes),
                 ic_method='per_date', ic_dates=int(np.isfinite(ric).sum()))
 
 def _ir(x):
