@@ -177,7 +177,7 @@ def _stale(dates, as_of) -> np.ndarray:
 def _note(lookback):
     return f"read {HISTORY_BARS} bars, more than lookback_days={lookback}, so the recursive indicators match the full history" if lookback < HISTORY_BARS else None
 
-# %% ../nbs/03_signal.ipynb #02b5f72d
+# %% ../nbs/03_signal.ipynb #5f6ab8dd
 @patch
 def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
     """symbol -> the flags, by the store's rules (`flag_prices`), on the bars its features read: each symbol's last warm-up bars in `prices`,
@@ -186,9 +186,12 @@ def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
     warm = feature_warmup(self.model.feature_set if self.model is not None else 'seed22')
     tail = prices.groupby('symbol', sort=False).tail(warm + 1)              # the window and the bar before it, for the first bar's move
     c, sym = tail['close'].to_numpy(float), tail['symbol'].to_numpy()
-    move = np.abs(np.log(c[1:] / c[:-1]))[sym[1:] == sym[:-1]]
-    flat = (tail['open'] == tail['high']) & (tail['high'] == tail['low']) & (tail['low'] == tail['close'])
-    if not ((move > np.log1p(GLITCH_MOVE)).any() or flat.any() or (tail['volume'] == 0).any()): return {}   # nothing any rule could flag
+    with np.errstate(divide='ignore', invalid='ignore'):
+        big = np.r_[False, (np.abs(np.log(c[1:] / c[:-1])) > np.log1p(GLITCH_MOVE)) & (sym[1:] == sym[:-1])]
+    flat = ((tail['open'] == tail['high']) & (tail['high'] == tail['low']) & (tail['low'] == tail['close'])).to_numpy()
+    could = np.unique(sym[big | flat | (tail['volume'] == 0).to_numpy()])    # symbols with a bar some rule could flag: the rest have none
+    if not len(could): return {}
+    tail = tail[tail['symbol'].isin(could)]
     f = flag_prices(tail)
     start = tail[tail.groupby('symbol', sort=False).cumcount(ascending=False) < warm].groupby('symbol').date.min()
     f = f[f.date >= f.symbol.map(start)]                                        # the bar before the window only gave context
@@ -200,9 +203,12 @@ def _reason(self:SignalService): return self.gate if self.model is not None else
 @patch
 def _notes(self:SignalService, lookback, symbol) -> str|None:
     "The signal's notes: more bars read than asked for; a symbol the model never saw in training."
-    trained_on = (self.model.data or {}).get('symbols') if self.model is not None else None
+    m = self.model
+    if m is not None and getattr(self, '_trained_on', (None,))[0] is not m:      # a set per model, not per call: a universe asks 500 times
+        self._trained_on = (m, frozenset((m.data or {}).get('symbols') or ()))
+    trained_on = self._trained_on[1] if m is not None else None
     outside = (f"{symbol} was not among the {len(trained_on):,} symbols {self.version} was trained on: its score is an extrapolation"
-               if trained_on and symbol not in set(trained_on) else None)
+               if trained_on and symbol not in trained_on else None)
     return '; '.join(n for n in (_note(lookback), outside) if n) or None
 
 @patch
