@@ -7,7 +7,6 @@ Targets (issue 6): score_symbol p50 under 10 ms; score_universe at most 2x the b
 
     python benchmarks/scoring.py [--calls 300] [--data ../shared/data]
 """
-# this file is named like the standard library's `signal`: keep its folder off the import path
 import argparse, sys, time
 from pathlib import Path
 import numpy as np

@@ -539,11 +539,10 @@ def check_symbols(con, symbols:list):
     raise NotFoundError(f"unknown symbol{'s' if len(unknown) > 1 else ''} {', '.join(map(str, unknown))}: not in the price store"
                        + (f" (did you mean {'; '.join(hints)}? symbols are case-sensitive)" if hints else ''))
 
-# %% ../nbs/001_store.ipynb #08429867
+# %% ../nbs/001_store.ipynb #5ba21548
 _PRICE_COLS = "symbol, CAST(date AS TIMESTAMP) AS date, open, high, low, close, volume"   # what every reader returns
 
 def _as_date(d, what='date'): return None if d is None else parse_date(d, what, future=True).date()
-
 
 def read_prices(db,                      # database path, or an open connection
                 symbols:list|str|None=None, # symbols to read; all when None
