@@ -310,22 +310,28 @@ def _flags_sql(symbols_table:str, source:str, now:str) -> str:
     tol, g, back, jump = math.log1p(SPLIT_TOLERANCE), math.log1p(GLITCH_MOVE), math.log1p(GLITCH_BACK), math.log1p(JUMP_MOVE)
     return f"""
 INSERT INTO price_flags
-WITH b AS (SELECT symbol, date, open, high, low, close, volume, lag(close) OVER w AS pc, lag(close, 2) OVER w AS pc2, lead(close) OVER w AS nc
+WITH b AS (SELECT symbol, date, open, high, low, close, volume, lag(close) OVER w AS pc, lag(close, 2) OVER w AS pc2, lead(close) OVER w AS nc,
+                  coalesce(lag(volume = 0 AND open = high AND high = low AND low = close) OVER w, false) AS after_placeholder
            FROM daily_prices WHERE symbol IN (SELECT symbol FROM {symbols_table}) WINDOW w AS (PARTITION BY symbol ORDER BY date)),
 c AS MATERIALIZED (SELECT * FROM b WHERE abs(ln(close / pc)) > {g} OR abs(ln(pc / pc2)) > {g}            -- the few bars any rule can flag
                    OR (open = high AND high = low AND low = close) OR volume = 0),
 m2 AS (SELECT *, ln(pc / close) AS gc, ln(pc / open) AS go,
               coalesce(abs(ln(close / pc)) > {g} AND abs(ln(nc / pc)) < {back}, false) AS glitch,
               coalesce(abs(ln(pc / pc2)) > {g} AND abs(ln(close / pc2)) < {back}, false) AS after_glitch FROM c),
-big AS (SELECT * FROM m2 WHERE abs(gc) > {min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - tol} AND NOT glitch AND NOT after_glitch),
+big AS (SELECT * FROM m2 WHERE abs(gc) > {min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - tol} AND NOT glitch AND NOT after_glitch
+                              AND NOT after_placeholder),      -- a flat bar with no volume is a placeholder, not a price: no split from it
 sp AS (SELECT big.*, r.name, r.ratio,
               (SELECT avg(v.volume) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30) AS av
        FROM big JOIN (VALUES {ratios}) r(name, ratio) ON abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go - ln(r.ratio)) <= {tol}),
 f AS (
   SELECT symbol, date, 'suspected_split' AS flag, ratio AS value,
-         format('{{}} split? close {{}} -> {{}} (x{{:.3f}}), open {{}}; volume x{{:.1f}} its mean over the 30 days before, {{}}', name, pc, close, pc / close, open,
-                volume / nullif(av, 0), CASE WHEN sign(ln(volume / nullif(av, 0))) = sign(ln(ratio)) AND abs(ln(volume / nullif(av, 0))) >= 0.5 * abs(ln(ratio))
-                                             THEN 'which confirms it' ELSE 'which does not confirm it' END) AS detail FROM sp
+         format('{{}} split? close {{}} -> {{}} (x{{:.3f}}), open {{}}; {{}}', name, pc, close, pc / close, open,
+                CASE WHEN av IS NULL THEN 'no bar in the 30 days before to compare its volume with'
+                     WHEN av = 0 THEN 'no volume in the 30 days before to compare its volume with'
+                     WHEN volume = 0 THEN 'volume 0 on the day, which does not confirm it'
+                     ELSE format('volume x{{:.1f}} its mean over the 30 days before, {{}}', volume / av,
+                                 CASE WHEN sign(ln(volume / av)) = sign(ln(ratio)) AND abs(ln(volume / av)) >= 0.5 * abs(ln(ratio))
+                                      THEN 'which confirms it' ELSE 'which does not confirm it' END) END) AS detail FROM sp
   UNION ALL
   SELECT symbol, date, 'glitch', close / pc, format('close {{}} -> {{}} -> {{}}: one bar off by {{:+.0f}}%, back the next', pc, close, nc, (close / pc - 1) * 100) FROM m2 WHERE glitch
   UNION ALL
