@@ -147,8 +147,8 @@ def test_us_panel_loads_as_it_is(us_panel):
     assert s.rows_read == 2_542_131 and s.rows_loaded + s.rows_rejected == s.rows_read
     assert s.reasons == {'ohlc_inconsistent': 24, 'high_below_low': 7, 'non_positive_price': 1}
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.sql("SELECT count(*) FROM daily_prices").fetchone()[0] == s.rows_loaded
-        assert con.sql("SELECT count(*) FROM price_flags WHERE detail IS NULL OR detail = ''").fetchone()[0] == 0
+        assert con.sql("SELECT count(*) FROM daily_prices").fetchall()[0][0] == s.rows_loaded
+        assert con.sql("SELECT count(*) FROM price_flags WHERE detail IS NULL OR detail = ''").fetchall()[0][0] == 0
         ice = dict(con.sql("SELECT flag, CAST(date AS VARCHAR) FROM price_flags WHERE symbol = 'ICE' AND date <= DATE '2005-11-16'").fetchall())
     # ICE's first bar is a flat placeholder with no volume before a +51% first trading day: a jump, not a 2:3 split
     assert ice == {'flat_bar': '2005-11-15', 'zero_volume': '2005-11-15', 'suspect_jump': '2005-11-16'}, ice
