@@ -13,14 +13,15 @@ from .core import QuantmlError, as_prices
 from .store import flag_prices
 from .features import compute_features, FEATURES
 from .alpha158 import compute_alpha158, ALPHA158, ALPHA158_WARMUP
+from .factors import compute_factors, FACTORS, FACTOR_WARMUP
 
 # %% auto #0
 __all__ = ['RETURNS', 'FAMILIES', 'MAX_HORIZON', 'CROSS_SECTION_MIN', 'CS_NORMS', 'FEATURE_WARMUP', 'FEATURE_SETS',
-           'LEFT_OUT_FLAGS', 'forward_return', 'LabelSpec', 'label_meaning', 'make_label', 'cs_normalize',
-           'feature_columns', 'feature_warmup', 'compute_feature_set', 'feature_set_of', 'Dataset',
-           'prices_fingerprint', 'build_dataset', 'SplitSpec', 'purge_before', 'split_cuts', 'segment_masks',
-           'segment_stats', 'merge_segment_stats', 'Segments', 'split_segments', 'fold_cuts', 'fold_masks',
-           'training_folds', 'split_validation']
+           'RESEARCH_UNIVERSE', 'LEFT_OUT_FLAGS', 'forward_return', 'LabelSpec', 'label_meaning', 'make_label',
+           'cs_normalize', 'feature_columns', 'feature_warmup', 'compute_feature_set', 'feature_set_of', 'Dataset',
+           'prices_fingerprint', 'UniverseSpec', 'universe_mask', 'build_dataset', 'SplitSpec', 'purge_before',
+           'split_cuts', 'segment_masks', 'segment_stats', 'merge_segment_stats', 'Segments', 'split_segments',
+           'fold_cuts', 'fold_masks', 'training_folds', 'split_validation']
 
 # %% ../nbs/00a_dataset.ipynb #4d64b843
 RETURNS = ('open', 'close')
@@ -126,9 +127,10 @@ def cs_normalize(X:pd.DataFrame, date:np.ndarray, method:str) -> pd.DataFrame:
 
 # %% ../nbs/00a_dataset.ipynb #5ad7c0d8
 FEATURE_WARMUP = 50                                   # bars before the seed's 22 are all defined
-FEATURE_SETS = ('seed22', 'alpha158', 'all')
-_SET_COLUMNS = {'seed22': FEATURES, 'alpha158': ALPHA158, 'all': FEATURES + ALPHA158}
-_SET_WARMUP = {'seed22': FEATURE_WARMUP, 'alpha158': ALPHA158_WARMUP, 'all': max(FEATURE_WARMUP, ALPHA158_WARMUP)}
+FEATURE_SETS = ('seed22', 'alpha158', 'all', 'factors', 'factors+alpha158')
+_SET_COLUMNS = {'seed22': FEATURES, 'alpha158': ALPHA158, 'all': FEATURES + ALPHA158, 'factors': FACTORS, 'factors+alpha158': FACTORS + ALPHA158}
+_SET_WARMUP = {'seed22': FEATURE_WARMUP, 'alpha158': ALPHA158_WARMUP, 'all': max(FEATURE_WARMUP, ALPHA158_WARMUP),
+               'factors': FACTOR_WARMUP, 'factors+alpha158': max(FACTOR_WARMUP, ALPHA158_WARMUP)}
 
 def _known_set(name):
     if name not in FEATURE_SETS: raise QuantmlError(f"unknown feature set {name!r} (known: {', '.join(FEATURE_SETS)})")
@@ -145,20 +147,20 @@ def feature_warmup(name:str) -> int:
 
 # %% ../nbs/00a_dataset.ipynb #fc7d2d74
 def compute_feature_set(prices:pd.DataFrame, # long OHLCV
-                        name:str='seed22',    # seed22 | alpha158 | all
+                        name:str='seed22',    # seed22 | alpha158 | all | factors | factors+alpha158
                        ) -> pd.DataFrame:     # symbol, date and the set's columns, sorted by symbol then date
     "The features of a named set, computed from the prices."
-    _known_set(name)
-    if name == 'seed22': return compute_features(prices)
-    if name == 'alpha158': return compute_alpha158(prices)
-    seed, a = compute_features(prices), compute_alpha158(prices)
-    return pd.concat([seed, a[ALPHA158]], axis=1)
+    parts = {'seed22': ['seed22'], 'alpha158': ['alpha158'], 'all': ['seed22', 'alpha158'], 'factors': ['factors'],
+             'factors+alpha158': ['factors', 'alpha158']}[_known_set(name)]
+    make = {'seed22': (compute_features, FEATURES), 'alpha158': (compute_alpha158, ALPHA158), 'factors': (compute_factors, FACTORS)}
+    frames = [make[k][0](prices) for k in parts]
+    return pd.concat([frames[0]] + [f[make[k][1]] for k, f in zip(parts[1:], frames[1:])], axis=1)
 
 # %% ../nbs/00a_dataset.ipynb #15d21a5e
 def feature_set_of(frame:pd.DataFrame) -> str:
     "The largest feature set whose columns a frame has."
     cols = set(frame.columns)
-    for name in ('all', 'alpha158', 'seed22'):
+    for name in ('all', 'factors+alpha158', 'alpha158', 'seed22', 'factors'):
         if set(_SET_COLUMNS[name]) <= cols: return name
     raise QuantmlError("these features are not a known feature set: compute them with compute_feature_set(prices, name)")
 
@@ -202,6 +204,53 @@ def _check_features(feats, p):
     if not (np.array_equal(feats['symbol'].to_numpy(), p['symbol'].to_numpy()) and np.array_equal(feats['date'].to_numpy(), p['date'].to_numpy())):
         raise QuantmlError("the features given are for other (symbol, date) rows than these prices: compute them from the same prices")
 
+# %% ../nbs/00a_dataset.ipynb #8989e897
+@dataclass(frozen=True)
+class UniverseSpec:
+    "Which symbols are eligible on each date, decided from bars up to that date only."
+    min_price: float|None = None          # the close on the date must be at least this
+    min_dollar_volume: float|None = None  # the median close x volume over the last `window` bars must be at least this
+    top_n: int|None = None                # then only the `top_n` names by that trailing dollar volume on the date
+    window: int = 20                      # bars of the trailing dollar volume
+
+    def __post_init__(self):
+        for k in ('min_price', 'min_dollar_volume'):
+            v = getattr(self, k)
+            if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0):
+                raise QuantmlError(f"universe {k} must be a non-negative number or None (got {v!r})")
+        if self.top_n is not None and not (isinstance(self.top_n, (int, np.integer)) and not isinstance(self.top_n, bool) and self.top_n >= CROSS_SECTION_MIN):
+            raise QuantmlError(f"universe top_n must be a whole number of at least {CROSS_SECTION_MIN} or None (got {self.top_n!r})")
+        if not (isinstance(self.window, (int, np.integer)) and 1 <= self.window <= MAX_HORIZON):
+            raise QuantmlError(f"universe window must be 1 to {MAX_HORIZON} bars (got {self.window!r})")
+
+    @property
+    def empty(self) -> bool: return self.min_price is None and self.min_dollar_volume is None and self.top_n is None
+
+RESEARCH_UNIVERSE = UniverseSpec(min_price=5.0, min_dollar_volume=5e6, window=20)
+
+# %% ../nbs/00a_dataset.ipynb #08db8863
+def universe_mask(prices:pd.DataFrame,     # long OHLCV sorted by symbol then date
+                  spec:UniverseSpec,
+                 ) -> np.ndarray:           # one bool per row: is the symbol eligible on that date
+    "Per-row eligibility by the rule `spec`, from each symbol's bars up to the row's date."
+    n = len(prices)
+    if spec.empty: return np.ones(n, bool)
+    sym = prices['symbol'].to_numpy()
+    close = prices['close'].to_numpy(float)
+    ok = np.ones(n, bool)
+    if spec.min_price is not None: ok &= close >= spec.min_price
+    if spec.min_dollar_volume is not None or spec.top_n is not None:
+        starts = np.r_[0, np.flatnonzero(sym[1:] != sym[:-1]) + 1] if n else np.array([], int)
+        pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        dv = pd.Series(close * prices['volume'].to_numpy(float)).rolling(spec.window, min_periods=spec.window).median().to_numpy().copy()
+        dv[pos < spec.window - 1] = np.nan                      # a window that would reach into the previous symbol
+        ok &= np.isfinite(dv)
+        if spec.min_dollar_volume is not None: ok &= dv >= spec.min_dollar_volume
+        if spec.top_n is not None:
+            r = pd.Series(np.where(ok, dv, np.nan)).groupby(prices['date'].to_numpy()).rank(ascending=False, method='first').to_numpy()
+            ok &= r <= spec.top_n
+    return ok
+
 # %% ../nbs/00a_dataset.ipynb #a2386a45
 def _cross_section(date, keep, label):
     "Drop rows on dates with fewer than CROSS_SECTION_MIN symbols; refuse a panel whose typical date is narrower."
@@ -240,6 +289,7 @@ def build_dataset(prices:pd.DataFrame,               # long OHLCV
                   feature_set:str|None=None,          # with a frame: which of its sets to use (None: the largest it holds)
                   drop_flagged:bool=True,             # leave out rows near a split, jump or glitch, and rows over flat bars (counted)
                   symbol:str|None=None,               # the symbol of one symbol's bars without a symbol column
+                  universe:UniverseSpec|None=None,    # keep only rows whose symbol is eligible on the date (point in time)
                  ) -> Dataset:
     "Features, forward returns, labels and label intervals of a long OHLCV frame."
     prices = as_prices(prices, symbol)                               # Close, Date, a date index: what ingest accepts
@@ -261,12 +311,17 @@ def build_dataset(prices:pd.DataFrame,               # long OHLCV
         near, flat = _near_flags(p, warm, label.horizon, 1 if label.returns == 'open' else 0)
         left_out = {'near_split_jump_or_glitch': int((keep & near).sum()), 'over_flat_bars': int((keep & flat & ~near).sum())}
         keep &= ~(near | flat)
+    if universe is not None and not universe.empty:
+        elig = universe_mask(p, universe)
+        left_out['outside_universe'] = int((keep & ~elig).sum())
+        keep &= elig
     if label.cross_sectional: keep = _cross_section(dates, keep, label)
     idx = np.flatnonzero(keep)
     if not len(idx): raise QuantmlError(f"no row has both a full feature warm-up ({warm} bars for {name}) and a {label.horizon}-bar future: use more history")
     X = feats.loc[idx, cols].reset_index(drop=True)
     if cs_norm is not None: X = cs_normalize(X, dates[idx], cs_norm)
     prov = dict(feature_set=name, label=asdict(label), cs_norm=cs_norm, prices_sha256=prices_fingerprint(p), rows=int(len(idx)), left_out=left_out,
+                universe=asdict(universe) if universe is not None and not universe.empty else None,
                 symbols=int(pd.unique(sym[idx]).size), first_date=str(pd.Timestamp(dates[idx].min()).date()),
                 last_date=str(pd.Timestamp(dates[idx].max()).date()))
     return Dataset(X=X, y=make_label(fwd[idx], dates[idx], label), fwd_ret=fwd[idx], symbol=sym[idx], date=dates[idx],
