@@ -12,8 +12,9 @@ from sklearn import metrics as skm
 from .core import QuantmlError
 
 # %% auto #0
-__all__ = ['group_rank', 'per_group_corr', 'finite_mean', 'long_short', 'signal_quality', 'classification_metrics',
-           'constant_log_loss', 'MedianImputer', 'linear_baseline', 'baseline_scores']
+__all__ = ['group_rank', 'per_group_corr', 'finite_mean', 'long_short', 'signal_quality', 'hac_t', 'rank_ic_by_date',
+           'ic_summary', 'classification_metrics', 'constant_log_loss', 'MedianImputer', 'linear_baseline',
+           'baseline_scores']
 
 # %% ../nbs/00b_metrics.ipynb #fbe3b0e8
 def group_rank(x:np.ndarray, codes:np.ndarray) -> np.ndarray:
@@ -92,6 +93,42 @@ def _ir(x):
 def _pooled_rank_corr(p, r):
     z = np.zeros(len(p), int)
     return float(per_group_corr(group_rank(p, z), group_rank(r, z), z)[0])
+
+# %% ../nbs/00b_metrics.ipynb #a8f00685
+def hac_t(x,                # a series in time order (NaN and infinite values are dropped)
+          lags:int,          # Newey-West lag: at least the horizon of the overlapping quantity
+         ) -> float:         # mean / its HAC standard error; NaN for fewer than 3 values or no variance
+    "t-statistic of the mean of a time series with a Newey-West (Bartlett kernel) standard error."
+    x = np.asarray(x, float); x = x[np.isfinite(x)]
+    n = len(x)
+    if n < 3: return float('nan')
+    e = x - x.mean()
+    s = e @ e / n
+    for l in range(1, min(int(lags), n - 1) + 1):
+        s += 2 * (1 - l / (lags + 1)) * (e[l:] @ e[:-l]) / n
+    return float(x.mean() / math.sqrt(s / n)) if s > 0 else float('nan')
+
+# %% ../nbs/00b_metrics.ipynb #18880601
+def rank_ic_by_date(p:np.ndarray, fwd_ret:np.ndarray, dates:np.ndarray, min_symbols:int=10) -> pd.DataFrame:
+    "Each date's rank IC of predictions `p` against the forward returns (NaN below `min_symbols` rows), with its row count."
+    p, r = np.asarray(p, float), np.asarray(fwd_ret, float)
+    ok = np.isfinite(p) & np.isfinite(r)
+    codes, uniq = pd.factorize(np.asarray(dates)[ok], sort=True)
+    ric = per_group_corr(group_rank(p[ok], codes), group_rank(r[ok], codes), codes) if len(codes) else np.array([])
+    size = np.bincount(codes, minlength=len(uniq))
+    ric[size < min_symbols] = np.nan
+    return pd.DataFrame({'rank_ic': ric, 'n': size}, index=pd.DatetimeIndex(uniq, name='date'))
+
+# %% ../nbs/00b_metrics.ipynb #11f5e582
+def ic_summary(ic:pd.Series,     # rank IC by date (a DatetimeIndex), in date order
+               horizon:int=1,    # bars each forward return spans: the HAC lag, and the step of the non-overlapping t
+              ) -> dict:         # rank_ic, t (HAC), t_nonoverlap, dates, per_year {year: mean}
+    "The mean of a per-date IC series with its HAC t-statistic, the non-overlapping t beside it, and its mean by year."
+    ic = ic[np.isfinite(ic.to_numpy(float))]
+    sparse = ic.to_numpy(float)[::max(horizon, 1)]
+    t_sparse = float(sparse.mean() / sparse.std(ddof=1) * math.sqrt(len(sparse))) if len(sparse) > 2 and sparse.std(ddof=1) > 0 else float('nan')
+    return dict(rank_ic=finite_mean(ic), t=hac_t(ic.to_numpy(float), max(horizon, 1)), t_nonoverlap=t_sparse, dates=int(len(ic)),
+                per_year={int(y): float(v) for y, v in ic.groupby(ic.index.year).mean().items()})
 
 # %% ../nbs/00b_metrics.ipynb #8692aeaf
 def classification_metrics(y:np.ndarray, p:np.ndarray) -> dict:
