@@ -6,7 +6,7 @@ Docs: https://quantml.github.io/quantml/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #afcd33b1
 from __future__ import annotations
-import argparse, contextlib, json, math, os, sys, tempfile
+import argparse, contextlib, json, math, os, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
 from .core import QuantmlError, ProgressBar, parse_date, dumps_json
@@ -14,12 +14,13 @@ from .store import default_db_path, ingest, IngestRejected, list_symbols, read_p
 from .registry import ModelRegistry, metric_direction, check_version
 from .signal import SignalService, skill_gate, MAX_LOOKBACK
 from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS
-from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON
+from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON, UniverseSpec, RESEARCH_UNIVERSE
 from .synth import synth_market
 
 # %% auto #0
 __all__ = ['EXIT_OK', 'EXIT_ERROR', 'EXIT_USAGE', 'EXIT_REJECTED', 'DEMO_MARKET', 'cmd_ingest', 'cmd_check', 'cmd_export',
-           'cmd_synth', 'cmd_train', 'cmd_models', 'cmd_signal', 'cmd_demo', 'cmd_serve', 'build_parser', 'main']
+           'cmd_synth', 'cmd_train', 'cmd_models', 'cmd_signal', 'cmd_demo', 'cmd_evaluate', 'cmd_serve',
+           'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #44675bd5
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
@@ -304,6 +305,35 @@ def cmd_demo(args):
     print(f"\nreport: {page}")
     return EXIT_OK
 
+# %% ../nbs/90_cli.ipynb #9db0eee4
+def _universe(args) -> UniverseSpec|None:
+    "The universe the options name: the research default, none, or the default with the thresholds given."
+    if args.universe == 'none':
+        if any(v is not None for v in (args.min_price, args.min_dollar_volume, args.top_n)):
+            raise QuantmlError("--universe none keeps every symbol: drop --min-price, --min-dollar-volume and --top-n, or drop --universe none")
+        return None
+    d = RESEARCH_UNIVERSE
+    return UniverseSpec(d.min_price if args.min_price is None else args.min_price,
+                        d.min_dollar_volume if args.min_dollar_volume is None else args.min_dollar_volume, args.top_n, d.window)
+
+def cmd_evaluate(args):
+    "The rolling walk-forward of a model beside the documented factors, with a portfolio and a report."
+    from quantml.research import evaluate, WalkForwardSpec, EVALUATE_STAGES
+    out = Path(args.out).expanduser() if args.out else quantml_home() / 'reports' / f"evaluate-{time.strftime('%Y%m%d-%H%M%S')}"
+    spec = WalkForwardSpec(retrain_every=args.retrain_every, window=args.window, first_train=args.first_train,
+                           stop_dates=min(252, args.first_train // 2, (args.window or args.first_train) // 2))
+    label = LabelSpec(args.label, args.horizon, returns=args.returns)
+    with ProgressBar('evaluate') as bar:
+        s = evaluate(_db(args), features=args.features, label=label, objective=args.objective, universe=_universe(args), spec=spec,
+                     out=out, symbols=args.symbols, start=args.start, end=args.end, seed=args.seed, on_stage=bar.stage, on_progress=bar)
+    if args.json: _print_json({**s, 'out': str(out)}); return EXIT_OK
+    rows = [('model', s['walk_forward']), ('linear baseline', s['linear_baseline']), ('composite of five', s['composite'])] + \
+           [(f['name'], f) for f in s['factors']]
+    print(s['verdict'] + '\n')
+    print(_table([(n, r['rank_ic'], r['t'], r['t_nonoverlap'], r['dates']) for n, r in rows], ['', 'rank_ic', 'HAC t', 'non-overlapping t', 'dates']))
+    print(f"\n{s['data']['survivorship']}\nreport: {out / 'report.html'}")
+    return EXIT_OK
+
 # %% ../nbs/90_cli.ipynb #6fe697d1
 def cmd_serve(args):
     "Run the REST API (docs at /docs)."
@@ -332,6 +362,7 @@ _EXAMPLES = {
     'check': "examples:\n  quantml check\n  quantml check --all --db research.duckdb\n  quantml check --json",
     'export': "examples:\n  quantml export /shared/prices\n  quantml export prices-parquet --symbols-per-group 500 --db research.duckdb",
     'serve': "examples:\n  quantml serve\n  QUANTML_API_TOKEN=s3cret quantml serve --port 8500\n  curl http://127.0.0.1:8500/health",
+    'evaluate': "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors+alpha158 --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json",
     'demo': "examples:\n  quantml demo\n  quantml demo --prices prices.csv.gz --out report/\n  quantml demo --db /tmp/demo.duckdb --registry /tmp/models --json",
 }
 
@@ -415,6 +446,25 @@ def build_parser() -> argparse.ArgumentParser:
     c = cmd('serve', cmd_serve, "serve the REST API (FastAPI; docs at /docs)")
     c.add_argument('--host', default='127.0.0.1', help="address to bind (default 127.0.0.1: this machine only)")
     c.add_argument('--port', type=_number(int, 1, 65535), default=8500, help="port (default 8500)")
+    c = cmd('evaluate', cmd_evaluate, "a rolling walk-forward of a model beside the documented factors, with a portfolio net of costs and a report")
+    c.add_argument('--features', choices=FEATURE_SETS, default='factors', help="feature set of the model (default factors: the documented factors, ranked per date)")
+    c.add_argument('--label', choices=FAMILIES, default='rank', help="label family (default rank: the date's percentile of the forward return)")
+    c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=5, help="label horizon in bars (default 5)")
+    c.add_argument('--returns', choices=RETURNS, default='open', help="forward return: open = next open to the open h bars later (default); close = close to close")
+    c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}), default=None,
+                   help="LightGBM objective (default: regression for rank, binary otherwise)")
+    c.add_argument('--universe', choices=['research', 'none'], default='research', help="research (default): close >= $5 and trailing 20-bar median "
+                   "dollar volume >= $5M on each date; none: every symbol")
+    c.add_argument('--min-price', type=_number(float, 0), help="universe: the least close (default 5)")
+    c.add_argument('--min-dollar-volume', type=_number(float, 0), help="universe: the least trailing 20-bar median close x volume (default 5e6)")
+    c.add_argument('--top-n', type=_number(int, 10, 1_000_000), help="universe: only the N names with the largest trailing dollar volume each date")
+    c.add_argument('--retrain-every', type=_number(int, 5, 100_000), default=252, help="dates in each predicted block; a model is trained per block (default 252)")
+    c.add_argument('--window', type=_number(int, 60, 100_000), help="train on the last N dates before each block (default: all of them)")
+    c.add_argument('--first-train', type=_number(int, 60, 100_000), default=504, help="dates before the first predicted block (default 504)")
+    c.add_argument('--symbols', nargs='+', help="symbols to evaluate on (default: all)")
+    c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
+    c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/evaluate-<time>)")
+    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
     c = cmd('demo', cmd_demo, "run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report")
     c.add_argument('--prices', help="ingest this file and run on its symbols instead of the synthetic market")
     c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/demo-<time>)")
