@@ -16,7 +16,8 @@ def _cases(world):
     "(argv, why) for each subcommand: its required arguments made valid, one option (or positional) made malformed."
     p = build_parser()
     sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    base = {'ingest': [str(world / 'p.csv')], 'export': [str(world / 'out')], 'models': ['show', 'v1'], 'signal': ['SYN001']}
+    base = {'ingest': [str(world / 'p.csv')], 'export': [str(world / 'out')], 'models': ['show', 'v1'], 'signal': ['SYN001'],
+            'evaluate': ['--first-train', '100000']}       # a value it accepts stops at 'too little history', before minutes of work
     common = ['--db', str(world / 'p.duckdb')]
     for name, sp in sub.choices.items():
         if name == 'demo': continue                                   # runs the whole pipeline: fuzzed below on its cheap options only
