@@ -48,7 +48,7 @@ def main():
     print('per year (model, best factor):', {y: (round(v, 4), round(bf_y, 4)) for (y, v), bf_y in
                                             zip(wf['per_year'].items(), next(f for f in s['factors'] if f['name'] == bf['name'])['per_year'].values())})
     if pf:
-        print(f"portfolio: {pf['construction']}: excess {pf['excess_annual']:+.2%} a year, information ratio {pf['information_ratio']:.2f} "
+        print(f"portfolio: {pf['construction']}: excess {pf['excess_annual']:+.2%} a year ({pf['excess_annual_gross']:+.2%} before costs), information ratio {pf['information_ratio']:.2f} "
               f"(95% {pf['information_ratio_ci'][0]:.2f} .. {pf['information_ratio_ci'][1]:.2f}), turnover {pf['turnover']:.1%} a day; "
               f"model {pf['annual_return']:.2%} a year, universe {pf['universe_annual_return']:.2%} (survivorship-biased)")
     ratio = wf['rank_ic'] / bf['rank_ic']
