@@ -4,7 +4,7 @@ Loads ../shared/data/us_stocks_2005_2017_a.csv.gz into a scratch store, then run
 process (so its peak memory is its own) with the defaults (or --features), and prints the model beside the best documented
 factor, the linear baseline and the composite on the same dates, the portfolio net of costs, and each target met or missed.
 
-    python -P benchmarks/evaluate.py [--data ../shared/data] [--features factors] [--out DIR]
+    python -P benchmarks/evaluate.py [--data ../shared/data] [--features factors+alpha158] [--out DIR]
 """
 import sys
 import argparse, json, subprocess, time
@@ -26,7 +26,7 @@ print(json.dumps(s, default=str))
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default=str(Path(__file__).resolve().parents[2] / 'shared' / 'data'))
-    ap.add_argument('--features', default='factors')
+    ap.add_argument('--features', default='factors+alpha158')
     ap.add_argument('--out', default=None)
     a = ap.parse_args()
     path = Path(a.data) / 'us_stocks_2005_2017_a.csv.gz'

@@ -362,7 +362,7 @@ _EXAMPLES = {
     'check': "examples:\n  quantml check\n  quantml check --all --db research.duckdb\n  quantml check --json",
     'export': "examples:\n  quantml export /shared/prices\n  quantml export prices-parquet --symbols-per-group 500 --db research.duckdb",
     'serve': "examples:\n  quantml serve\n  QUANTML_API_TOKEN=s3cret quantml serve --port 8500\n  curl http://127.0.0.1:8500/health",
-    'evaluate': "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors+alpha158 --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json",
+    'evaluate': "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json",
     'demo': "examples:\n  quantml demo\n  quantml demo --prices prices.csv.gz --out report/\n  quantml demo --db /tmp/demo.duckdb --registry /tmp/models --json",
 }
 
@@ -447,7 +447,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--host', default='127.0.0.1', help="address to bind (default 127.0.0.1: this machine only)")
     c.add_argument('--port', type=_number(int, 1, 65535), default=8500, help="port (default 8500)")
     c = cmd('evaluate', cmd_evaluate, "a rolling walk-forward of a model beside the documented factors, with a portfolio net of costs and a report")
-    c.add_argument('--features', choices=FEATURE_SETS, default='factors', help="feature set of the model (default factors: the documented factors, ranked per date)")
+    c.add_argument('--features', choices=FEATURE_SETS, default='factors+alpha158', help="feature set of the model, ranked per date (default "
+                   "factors+alpha158: the documented factors beside Qlib's Alpha158)")
     c.add_argument('--label', choices=FAMILIES, default='rank', help="label family (default rank: the date's percentile of the forward return)")
     c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=5, help="label horizon in bars (default 5)")
     c.add_argument('--returns', choices=RETURNS, default='open', help="forward return: open = next open to the open h bars later (default); close = close to close")

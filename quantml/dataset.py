@@ -119,10 +119,12 @@ CS_NORMS = ('rank', 'zscore')
 def cs_normalize(X:pd.DataFrame, date:np.ndarray, method:str) -> pd.DataFrame:
     "Each column ranked (percentile) or robustly z-scored within its date."
     if method not in CS_NORMS: raise QuantmlError(f"cs_norm must be one of {', '.join(CS_NORMS)} or None (got {method!r})")
-    g = X.groupby(np.asarray(date))
-    if method == 'rank': return g.rank(pct=True).astype(float)
+    codes = pd.factorize(np.asarray(date))[0]
+    if method == 'rank':                          # a column at a time: a 168-column panel of 2M rows ranks in a fraction of the memory
+        return pd.DataFrame({c: pd.Series(X[c].to_numpy()).groupby(codes).rank(pct=True).to_numpy(float) for c in X.columns}, index=X.index)
+    g = X.groupby(codes)
     med = g.transform('median')
-    mad = (X - med).abs().groupby(np.asarray(date)).transform('median') * 1.4826
+    mad = (X - med).abs().groupby(codes).transform('median') * 1.4826
     return ((X - med) / mad.where(mad > 0)).clip(-5, 5)
 
 # %% ../nbs/00a_dataset.ipynb #5ad7c0d8
