@@ -43,7 +43,7 @@ class TrainRequest(BaseModel):
     label: Literal[FAMILIES] = Field(LabelSpec().family, description="label family: threshold (forward return > threshold), excess (beats the date's median), rank (the date's percentile)")
     objective: Literal[tuple(sorted({o for v in OBJECTIVES.values() for o in v}))] | None = Field(None, description="LightGBM objective; the label's default when omitted")
     cs_norm: Literal[CS_NORMS] | None = Field(None, description="normalise each feature within its date (rank or robust z-score)")
-    features: Literal[FEATURE_SETS] = Field('seed22', description="feature set: seed22 (the seed's 22 indicators), alpha158 (Qlib's Alpha158), all")
+    features: Literal[FEATURE_SETS] = Field('seed22', description="feature set: seed22 (the seed's 22 indicators), alpha158 (Qlib's Alpha158), all (both), factors (the documented factors), factors+alpha158")
     feature_norm: Literal[FEATURE_NORMS] | None = Field(None, description="robust: a z-score fitted on the training segment, saved with the model")
     returns: Literal[RETURNS] = Field('open', description="forward return: next open to the open h bars later (open), or close to close")
     threshold: float = Field(0.02, gt=-0.5, lt=0.5, description="threshold label: forward return > threshold")

@@ -158,7 +158,7 @@ def _label_options(c):
                    help=f"LightGBM objective (default: {', '.join(f'{k} {v[0]}' for k, v in OBJECTIVES.items())})")
     c.add_argument('--cs-norm', choices=CS_NORMS, help="normalise each feature within its date: rank or robust z-score (default: none)")
     c.add_argument('--features', choices=FEATURE_SETS, default='seed22', help="feature set: seed22 (the seed's 22 indicators, default), "
-                   "alpha158 (Qlib's Alpha158), all (both)")
+                   "alpha158 (Qlib's Alpha158), all (both), factors (the documented factors), factors+alpha158")
     c.add_argument('--feature-norm', choices=FEATURE_NORMS, help="robust: z-score each feature with medians and scales fitted on the "
                    "training segment (Qlib's RobustZScoreNorm), saved with the model (default: none)")
 
