@@ -11,7 +11,7 @@ markets (signal 0.5, 200 x 750) passing for the default family.
 """
 import sys
 import argparse, time
-import numpy as np, pandas as pd
+import numpy as np
 from quantml.synth import synth_market
 from quantml.dataset import LabelSpec, SplitSpec, build_dataset, split_segments, split_validation
 from quantml.trainer import train_model

@@ -318,7 +318,7 @@ def _universe(args) -> UniverseSpec|None:
 
 def cmd_evaluate(args):
     "The rolling walk-forward of a model beside the documented factors, with a portfolio and a report."
-    from quantml.research import evaluate, WalkForwardSpec, EVALUATE_STAGES
+    from quantml.research import evaluate, WalkForwardSpec
     out = Path(args.out).expanduser() if args.out else quantml_home() / 'reports' / f"evaluate-{time.strftime('%Y%m%d-%H%M%S')}"
     spec = WalkForwardSpec(retrain_every=args.retrain_every, window=args.window, first_train=args.first_train,
                            stop_dates=min(252, args.first_train // 2, (args.window or args.first_train) // 2))

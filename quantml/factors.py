@@ -7,7 +7,7 @@ Docs: https://quantml.github.io/quantml/features_factors.html.md"""
 # %% ../nbs/00_features_factors.ipynb #77d58683
 from __future__ import annotations
 import numpy as np, pandas as pd
-from .core import QuantmlError, as_prices
+from .core import as_prices
 
 # %% auto #0
 __all__ = ['FACTORS', 'FACTOR_WARMUP', 'FACTOR_DOCS', 'compute_factors']

@@ -6,17 +6,16 @@ Docs: https://quantml.github.io/quantml/research.html.md"""
 
 # %% ../nbs/03b_research.ipynb #a9a64c40
 from __future__ import annotations
-import html, math, time, warnings
-from dataclasses import dataclass, asdict, field
+import html, time
+from dataclasses import dataclass, asdict
 from pathlib import Path
-import numpy as np, pandas as pd, lightgbm as lgb
-from .core import QuantmlError, ProgressBar, dumps_json, progress
-from .dataset import (Dataset, LabelSpec, UniverseSpec, RESEARCH_UNIVERSE, build_dataset, compute_feature_set, purge_before,
-                             universe_mask, feature_columns, MAX_HORIZON)
+import numpy as np, pandas as pd
+from .core import QuantmlError, dumps_json, progress
+from .dataset import Dataset, LabelSpec, UniverseSpec, RESEARCH_UNIVERSE, build_dataset, purge_before, MAX_HORIZON
 from .factors import FACTORS, FACTOR_DOCS, compute_factors
-from .metrics import rank_ic_by_date, ic_summary, linear_baseline, baseline_scores, group_rank
+from .metrics import rank_ic_by_date, ic_summary, linear_baseline, baseline_scores
 from .trainer import fit_booster, lgb_params, check_objective
-from .backtest import backtest, relative_stats, stats, BacktestResult
+from .backtest import backtest, relative_stats, stats
 
 # %% auto #0
 __all__ = ['RESEARCH_PARAMS', 'RESEARCH_ROUNDS', 'STOP_PATIENCE', 'COMPOSITE', 'EVALUATE_STAGES', 'SURVIVORSHIP_NOTE',
