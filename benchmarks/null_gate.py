@@ -1,10 +1,11 @@
 """The skill gate on null markets: how often a model with no direction to find passes it, and how often a planted signal does.
 
 For each kind of null market (a random walk; volatility only, widely spread and clustered) and each label family, trains
-models on independent synthetic markets (`train_model`, default parameters, no CV) and applies the gate's rule to each
-model's skill half (the validation rows early stopping did not watch): rank IC > 0 with t >= 2. Two t-statistics side by
-side on the same rows: the non-overlapping one (every horizon-th date) and the Newey-West (HAC) one with lag = horizon over
-every date. Prints each rate with its count; issue 26's target is at most 5% on every kind, and at least 9 of 10 planted
+models on independent synthetic markets (`train_model`, default parameters, no CV) and applies the gate (`skill_gate`) to
+each model's recorded skill: its skill half (the validation rows early stopping did not watch) must show rank IC > 0 with a
+Newey-West (HAC, lag = horizon) t of at least 2 scaled by the fixed-b critical value for that many dates. Beside it, two
+older rules on the same rows: rank IC > 0 with the non-overlapping t (every horizon-th date) >= 2, and with the HAC t >= 2
+unscaled. Prints each rate with its count; issue 26's target is at most 5% on every kind, and at least 9 of 10 planted
 markets (signal 0.5, 200 x 750) passing for the default family.
 
     python -P benchmarks/null_gate.py [--markets 40] [--big 20] [--others 20] [--planted 10]
@@ -17,6 +18,7 @@ from quantml.dataset import LabelSpec, SplitSpec, build_dataset, split_segments,
 from quantml.trainer import train_model
 from quantml.metrics import rank_ic_by_date, ic_summary
 from quantml.features import compute_features
+from quantml.signal import skill_gate
 
 FAMILIES = [('rank', 'lambdarank'), ('rank', 'regression'), ('excess', 'binary'), ('threshold', 'binary')]
 
@@ -28,16 +30,17 @@ def both_t(n_symbols, n_days, seed, kind, family, objective, signal=0.5):
     _, held = split_validation(ds, seg.valid)
     p = m.booster.predict(ds.X[held], num_iteration=m.num_iterations)
     s = ic_summary(rank_ic_by_date(p, ds.fwd_ret[held], ds.date[held]).rank_ic, ds.label.horizon)
-    assert abs(s['rank_ic'] - m.skill['rank_ic']) < 1e-9, (s['rank_ic'], m.skill)
-    return s['rank_ic'], s['t_nonoverlap'], s['t'], m.num_iterations
+    assert abs(s['rank_ic'] - m.skill['rank_ic']) < 1e-9 and abs(s['t'] - m.skill['t']) < 1e-9, (s, m.skill)
+    return s['rank_ic'], s['t_nonoverlap'], s['t'], skill_gate(m.skill) is None, m.skill['dates'], m.num_iterations
 
 def run(label, n, n_symbols, n_days, kind, family, objective, first_seed):
     rows = [both_t(n_symbols, n_days, first_seed + i, kind, family, objective) for i in range(n)]
-    ric, t_no, t_hac, it = map(np.array, zip(*rows))
-    p_no, p_hac = ((ric > 0) & (t_no >= 2)).sum(), ((ric > 0) & (t_hac >= 2)).sum()
-    print(f"{label:58s} non-overlapping t: {p_no:2d}/{n} ({p_no / n:5.1%})   HAC t: {p_hac:2d}/{n} ({p_hac / n:5.1%})   "
-          f"max t {t_no.max():.2f} / {t_hac.max():.2f}; median rounds {np.median(it):.0f}", flush=True)
-    return p_no / n, p_hac / n
+    ric, t_no, t_hac, gate, dates, it = map(np.array, zip(*rows))
+    p_no, p_hac, p_gate = ((ric > 0) & (t_no >= 2)).sum(), ((ric > 0) & (t_hac >= 2)).sum(), gate.sum()
+    print(f"{label:50s} gate: {p_gate:2d}/{n} ({p_gate / n:5.1%})   non-overlapping t >= 2: {p_no:2d}/{n} ({p_no / n:5.1%})   "
+          f"HAC t >= 2: {p_hac:2d}/{n} ({p_hac / n:5.1%})   max t {t_no.max():.2f} / {t_hac.max():.2f}; "
+          f"median skill dates {np.median(dates):.0f}, rounds {np.median(it):.0f}", flush=True)
+    return p_gate / n
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -45,7 +45,7 @@ def cost_estimates(prices:pd.DataFrame, window:int=20) -> pd.DataFrame:
     return out.set_index(['symbol', 'date'])
 
 # %% ../nbs/03a_backtest.ipynb #2b68c2c8
-CONSTRUCTIONS = ('topk', 'tranches', 'dropout', 'long_short')
+CONSTRUCTIONS = ('topk', 'tranches', 'dropout', 'long_short', 'buffer')
 WEIGHTINGS = ('equal', 'inverse_vol')
 
 def _check_predictions(predictions:pd.DataFrame):
@@ -82,6 +82,17 @@ def _dropout(P:pd.DataFrame, k:int, n_drop:int) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(np.array(rows).reshape(len(P), len(cols)), index=P.index, columns=P.columns)
 
+def _buffer(P:pd.DataFrame, k:int, keep:int) -> pd.DataFrame:
+    """Holdings (True) per date with a buffer: buy a name when it ranks in the top `k`, hold it while it stays in the top `keep`,
+    sell it when it falls below, or has no score that date (no longer eligible)."""
+    rank = P.rank(axis=1, ascending=False, method='first').to_numpy()
+    held, out = np.zeros(P.shape[1], bool), np.zeros(P.shape, bool)
+    for t in range(len(P)):
+        r = rank[t]; scored = np.isfinite(r)
+        held = (held & scored & (r <= keep)) | (scored & (r <= k))
+        out[t] = held
+    return pd.DataFrame(out, index=P.index, columns=P.columns)
+
 # %% ../nbs/03a_backtest.ipynb #19f8cd85
 @dataclass
 class BacktestResult:
@@ -96,15 +107,16 @@ class BacktestResult:
 # %% ../nbs/03a_backtest.ipynb #fbf966df
 def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up to `date` only
              prices:pd.DataFrame,         # long OHLCV of the same symbols (opens are what fills use)
-             k:int=10,                    # symbols held long (and short, with short=True): topk, tranches, dropout
+             k:int=10,                    # symbols held long (and short, with short=True): topk, tranches, dropout; bought by buffer
              min_prob:float=0.0,          # topk: hold a long only at or above this probability
              short:bool=False,            # topk: also short the bottom k
              fee_bps:float=1.0,           # fees, basis points per side
              slippage_bps:float=2.0,      # slippage, basis points per side
              name:str='strategy',
-             construction:str='topk',     # topk | tranches | dropout | long_short
+             construction:str='topk',     # topk | tranches | dropout | long_short | buffer
              horizon:int=5,               # tranches: bars each tranche is held
              n_drop:int|None=None,        # dropout: most holdings sold a day (None: k // 10, at least 1)
+             keep:int|None=None,          # buffer: hold a name while it ranks in the top `keep` (None: 3k)
              quantile:float=0.2,          # long_short: the share of the cross-section on each side
              weighting:str='equal',       # equal | inverse_vol
              vol_window:int=20,           # inverse_vol, spread, impact: bars in the rolling estimates
@@ -121,6 +133,8 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
     if construction == 'long_short' and not (0 < quantile <= 0.5): raise QuantmlError(f"quantile must be in (0, 0.5] (got {quantile})")
     n_drop = max(k // 10, 1) if n_drop is None else n_drop
     if construction == 'dropout' and not (0 <= n_drop <= k): raise QuantmlError(f"n_drop must be 0 to k={k} (got {n_drop})")
+    if construction == 'buffer' and keep is not None and not (isinstance(keep, (int, np.integer)) and keep >= k):
+        raise QuantmlError(f"keep must be a whole number of names at least k={k} (got {keep!r})")
     _check_predictions(predictions)
     r = open_to_open(prices)
     d = predictions[['symbol', 'date', 'p']].join(r, on=['symbol', 'date']).dropna(subset=['p', 'fwd_open_ret'])
@@ -146,6 +160,8 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
             W = _side_weights(rank.le(nq, axis=0), inv) - _side_weights(rank.gt(count - nq, axis=0) & ~rank.le(nq, axis=0), inv)
         elif construction == 'dropout':
             W = _side_weights(_dropout(P, k, n_drop), inv)
+        elif construction == 'buffer':
+            W = _side_weights(_buffer(P, k, 3 * k if keep is None else keep), inv)
         else:
             top = rank.le(k) & P.ge(min_prob)
             W = _side_weights(top, inv)

@@ -101,7 +101,7 @@ def cmd_synth(args):
     return EXIT_OK
 
 # %% ../nbs/90_cli.ipynb #61bed86c
-_REPORT = [('rank_ic', 'baseline_rank_ic', 'linear baseline; 0 = no direction'), ('rank_ic_t', None, 'on every h-th date'),
+_REPORT = [('rank_ic', 'baseline_rank_ic', 'linear baseline; 0 = no direction'), ('rank_ic_t', None, 'HAC, lag = horizon'),
            ('rank_icir', None, ''), ('rank_ic_positive', None, 'share of dates with rank IC > 0'),
            ('long_short', None, 'top minus bottom fifth, per horizon'), ('ic', None, ''), ('ic_method', None, '')]
 _REPORT_BINARY = [('auc', 'logreg_auc', 'logistic regression AUC'), ('log_loss', 'constant_log_loss', 'constant at the training base rate'),

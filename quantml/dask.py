@@ -20,7 +20,7 @@ from .dataset import (LabelSpec, SplitSpec, build_dataset, split_cuts, segment_m
                              fold_cuts, fold_masks)
 from .metrics import linear_baseline, signal_quality
 from .trainer import TrainedModel, lgb_params, band_edges, fold_score, evaluate, skill_of, degenerate_reason, EARLY_STOPPING_ROUNDS
-from .signal import SignalService, HISTORY_BARS
+from .signal import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows
 from distributed.diagnostics.plugin import WorkerPlugin
 
 # %% auto #0
@@ -457,6 +457,9 @@ def score_universe_dask(client,                   # a Dask client (`connect`)
                        ) -> pd.DataFrame:
     "Every symbol's signal as of its latest bar (or `as_of`), scored group by group on the workers, best first."
     svc = SignalService(None, registry, model, top_k)
+    if svc.model is None:       # the heuristic's gate, judged on the whole dataset's history as on a store's: rows from every group
+        svc.heuristic_skill = skill_of_rows(pd.concat(client.gather([client.submit(lambda pth: heuristic_rows(read_group(pth)), path)
+                                                                     for path in data.paths]), ignore_index=True))
     if svc.model is not None and svc.model.cs_norm:
         raise QuantmlError(f"model {svc.version} normalises its features within each date ({svc.model.cs_norm}), and a Dask partition holds "
                            "only its own symbols of a date: score it with SignalService.score_universe on one machine")

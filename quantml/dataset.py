@@ -116,16 +116,42 @@ def make_label(fwd_ret:np.ndarray, date:np.ndarray, label:LabelSpec) -> np.ndarr
 # %% ../nbs/00a_dataset.ipynb #5ed8d032
 CS_NORMS = ('rank', 'zscore')
 
-def cs_normalize(X:pd.DataFrame, date:np.ndarray, method:str) -> pd.DataFrame:
+def cs_normalize(X:pd.DataFrame, date:np.ndarray, method:str,
+                 ref:np.ndarray|None=None,     # rows that define each date's distribution (None: all); the others are placed among them
+                 dtype=np.float64,             # of the ranks: float32 halves a panel's memory, and a percentile needs no more digits
+                ) -> pd.DataFrame:
     "Each column ranked (percentile) or robustly z-scored within its date."
     if method not in CS_NORMS: raise QuantmlError(f"cs_norm must be one of {', '.join(CS_NORMS)} or None (got {method!r})")
+    if ref is not None and not np.all(ref): return _cs_against(X, np.asarray(date), method, np.asarray(ref, bool))
     codes = pd.factorize(np.asarray(date))[0]
-    if method == 'rank':                          # a column at a time: a 168-column panel of 2M rows ranks in a fraction of the memory
-        return pd.DataFrame({c: pd.Series(X[c].to_numpy()).groupby(codes).rank(pct=True).to_numpy(float) for c in X.columns}, index=X.index)
+    if method == 'rank':                          # a column at a time into one block: a 168-column panel of 2M rows ranks in a fraction of the memory
+        out = np.empty((X.shape[1], len(X)), dtype=dtype)
+        for j, c in enumerate(X.columns): out[j] = pd.Series(X[c].to_numpy()).groupby(codes).rank(pct=True).to_numpy()
+        return pd.DataFrame(out.T, index=X.index, columns=X.columns, copy=False)
     g = X.groupby(codes)
     med = g.transform('median')
     mad = (X - med).abs().groupby(codes).transform('median') * 1.4826
     return ((X - med) / mad.where(mad > 0)).clip(-5, 5)
+
+# %% ../nbs/00a_dataset.ipynb #51d4a32c
+def _cs_against(X:pd.DataFrame, date:np.ndarray, method:str, ref:np.ndarray) -> pd.DataFrame:
+    "`ref` rows normalised among themselves; every other row placed among its date's `ref` rows as if it alone joined them."
+    out = pd.DataFrame(np.nan, index=X.index, columns=X.columns)
+    if ref.any(): out.loc[ref] = cs_normalize(X[ref], date[ref], method).to_numpy()
+    for d in pd.unique(date[~ref]):
+        r_rows, o_rows = ref & (date == d), ~ref & (date == d)
+        for c in X.columns:
+            x, v = X[c].to_numpy(float), X[c].to_numpy(float)[r_rows]
+            v, xo = np.sort(v[np.isfinite(v)]), x[o_rows]
+            if method == 'rank':
+                lo, hi = np.searchsorted(v, xo, 'left'), np.searchsorted(v, xo, 'right')
+                val = (lo + (hi - lo) / 2 + 1) / (len(v) + 1)                     # pandas' average rank, pct, in the group it would make
+            elif len(v):
+                med = np.median(v); mad = np.median(np.abs(v - med)) * 1.4826
+                val = np.clip((xo - med) / mad, -5, 5) if mad > 0 else np.full(len(xo), np.nan)
+            else: val = np.full(len(xo), np.nan)
+            out.loc[o_rows, c] = np.where(np.isfinite(xo), val, np.nan)
+    return out
 
 # %% ../nbs/00a_dataset.ipynb #5ad7c0d8
 FEATURE_WARMUP = 50                                   # bars before the seed's 22 are all defined
@@ -292,6 +318,7 @@ def build_dataset(prices:pd.DataFrame,               # long OHLCV
                   drop_flagged:bool=True,             # leave out rows near a split, jump or glitch, and rows over flat bars (counted)
                   symbol:str|None=None,               # the symbol of one symbol's bars without a symbol column
                   universe:UniverseSpec|None=None,    # keep only rows whose symbol is eligible on the date (point in time)
+                  dtype=None,                         # of X: None keeps the features' own; np.float32 halves a panel's memory
                  ) -> Dataset:
     "Features, forward returns, labels and label intervals of a long OHLCV frame."
     prices = as_prices(prices, symbol)                               # Close, Date, a date index: what ingest accepts
@@ -321,7 +348,9 @@ def build_dataset(prices:pd.DataFrame,               # long OHLCV
     idx = np.flatnonzero(keep)
     if not len(idx): raise QuantmlError(f"no row has both a full feature warm-up ({warm} bars for {name}) and a {label.horizon}-bar future: use more history")
     X = feats.loc[idx, cols].reset_index(drop=True)
-    if cs_norm is not None: X = cs_normalize(X, dates[idx], cs_norm)
+    del feats                                                        # a panel's features are gigabytes: gone before the ranks are made
+    if cs_norm is not None: X = cs_normalize(X, dates[idx], cs_norm, dtype=dtype or np.float64)
+    elif dtype is not None: X = X.astype(dtype)
     prov = dict(feature_set=name, label=asdict(label), cs_norm=cs_norm, prices_sha256=prices_fingerprint(p), rows=int(len(idx)), left_out=left_out,
                 universe=asdict(universe) if universe is not None and not universe.empty else None,
                 symbols=int(pd.unique(sym[idx]).size), first_date=str(pd.Timestamp(dates[idx].min()).date()),

@@ -12,9 +12,9 @@ from sklearn import metrics as skm
 from .core import QuantmlError
 
 # %% auto #0
-__all__ = ['group_rank', 'per_group_corr', 'finite_mean', 'long_short', 'signal_quality', 'hac_t', 'rank_ic_by_date',
-           'ic_summary', 'classification_metrics', 'constant_log_loss', 'MedianImputer', 'linear_baseline',
-           'baseline_scores']
+__all__ = ['group_rank', 'per_group_corr', 'finite_mean', 'hac_t', 'fixed_b_critical', 'long_short', 'signal_quality',
+           'rank_ic_by_date', 'ic_summary', 'classification_metrics', 'constant_log_loss', 'MedianImputer',
+           'linear_baseline', 'baseline_scores']
 
 # %% ../nbs/00b_metrics.ipynb #fbe3b0e8
 def group_rank(x:np.ndarray, codes:np.ndarray) -> np.ndarray:
@@ -45,6 +45,28 @@ def finite_mean(x) -> float:
     x = np.asarray(x, float); x = x[np.isfinite(x)]
     return float(x.mean()) if len(x) else float('nan')
 
+# %% ../nbs/00b_metrics.ipynb #a8f00685
+def hac_t(x,                # a series in time order (NaN and infinite values are dropped)
+          lags:int,          # Newey-West lag: at least the horizon of the overlapping quantity
+         ) -> float:         # mean / its HAC standard error; NaN for fewer than 3 values or no variance
+    "t-statistic of the mean of a time series with a Newey-West (Bartlett kernel) standard error."
+    x = np.asarray(x, float); x = x[np.isfinite(x)]
+    n = len(x)
+    if n < 3: return float('nan')
+    e = x - x.mean()
+    s = e @ e / n
+    for l in range(1, min(int(lags), n - 1) + 1):
+        s += 2 * (1 - l / (lags + 1)) * (e[l:] @ e[:-l]) / n
+    return float(x.mean() / math.sqrt(s / n)) if s > 0 else float('nan')
+
+# %% ../nbs/00b_metrics.ipynb #19ede01a
+def fixed_b_critical(n:int,      # values the HAC t was taken over
+                     lags:int,   # its Newey-West lag
+                    ) -> float:  # the two-sided 5% (one-sided 2.5%) critical value; 1.96 as n grows
+    "Critical value of `hac_t` over `n` values at lag `lags` from fixed-b asymptotics (Kiefer & Vogelsang 2005, Bartlett kernel)."
+    b = min((int(lags) + 1) / max(int(n), 1), 1.0)
+    return 1.96 + 2.9694 * b + 0.4160 * b ** 2 - 0.5324 * b ** 3
+
 # %% ../nbs/00b_metrics.ipynb #ef25e972
 def long_short(p:np.ndarray, r:np.ndarray, codes:np.ndarray, q:float=0.2) -> float:
     "Mean over dates of (mean return of the top `q` by prediction - mean return of the bottom `q`)."
@@ -61,10 +83,10 @@ def long_short(p:np.ndarray, r:np.ndarray, codes:np.ndarray, q:float=0.2) -> flo
 def signal_quality(p:np.ndarray,         # predictions
                    fwd_ret:np.ndarray,   # the realised forward returns of the same rows
                    dates:np.ndarray,     # the date of each row
-                   horizon:int=1,        # bars each forward return spans: the t-statistic uses every horizon-th date
+                   horizon:int=1,        # bars each forward return spans: the HAC lag (and the non-overlapping t's step)
                    min_symbols:int=10,   # below this median cross-section the IC is pooled
                   ) -> dict:
-    "IC, rank IC, their IRs, a non-overlapping t-statistic, the share of positive dates and the long-short spread."
+    "IC, rank IC, their IRs, the rank IC's HAC t (and the non-overlapping t), the share of positive dates and the long-short spread."
     p, r = np.asarray(p, float), np.asarray(fwd_ret, float)
     ok = np.isfinite(p) & np.isfinite(r)
     p, r, dates = p[ok], r[ok], np.asarray(dates)[ok]
@@ -74,15 +96,16 @@ def signal_quality(p:np.ndarray,         # predictions
     if np.median(size) < min_symbols:
         step = np.isin(codes, np.arange(0, len(uniq), max(horizon, 1)))
         ric = _pooled_rank_corr(p[step], r[step])
+        t_pooled = float(ric * math.sqrt(max(step.sum() - 2, 1) / max(1 - ric ** 2, 1e-12)))   # pooled: no date series to take a HAC t of
         return dict(ic=float(np.corrcoef(p, r)[0, 1]) if p.std() > 0 else float('nan'), rank_ic=_pooled_rank_corr(p, r),
-                    icir=float('nan'), rank_icir=float('nan'), rank_ic_t=float(ric * math.sqrt(max(step.sum() - 2, 1) / max(1 - ric ** 2, 1e-12))),
+                    icir=float('nan'), rank_icir=float('nan'), rank_ic_t=t_pooled, rank_ic_t_nonoverlap=t_pooled,
                     rank_ic_positive=float('nan'), long_short=float('nan'), ic_method='pooled', ic_dates=int(len(uniq)))
     ic = per_group_corr(p, r, codes)
     ric = per_group_corr(group_rank(p, codes), group_rank(r, codes), codes)
     ic[size < min_symbols] = np.nan; ric[size < min_symbols] = np.nan
     sparse = ric[::max(horizon, 1)]; sparse = sparse[np.isfinite(sparse)]
     t = float(sparse.mean() / sparse.std(ddof=1) * math.sqrt(len(sparse))) if len(sparse) > 2 and sparse.std(ddof=1) > 0 else float('nan')
-    return dict(ic=finite_mean(ic), rank_ic=finite_mean(ric), icir=_ir(ic), rank_icir=_ir(ric), rank_ic_t=t,
+    return dict(ic=finite_mean(ic), rank_ic=finite_mean(ric), icir=_ir(ic), rank_icir=_ir(ric), rank_ic_t=hac_t(ric, max(horizon, 1)), rank_ic_t_nonoverlap=t,
                 rank_ic_positive=finite_mean(np.where(np.isfinite(ric), ric > 0, np.nan)), long_short=long_short(p, r, codes),
                 ic_method='per_date', ic_dates=int(np.isfinite(ric).sum()))
 
@@ -93,20 +116,6 @@ def _ir(x):
 def _pooled_rank_corr(p, r):
     z = np.zeros(len(p), int)
     return float(per_group_corr(group_rank(p, z), group_rank(r, z), z)[0])
-
-# %% ../nbs/00b_metrics.ipynb #a8f00685
-def hac_t(x,                # a series in time order (NaN and infinite values are dropped)
-          lags:int,          # Newey-West lag: at least the horizon of the overlapping quantity
-         ) -> float:         # mean / its HAC standard error; NaN for fewer than 3 values or no variance
-    "t-statistic of the mean of a time series with a Newey-West (Bartlett kernel) standard error."
-    x = np.asarray(x, float); x = x[np.isfinite(x)]
-    n = len(x)
-    if n < 3: return float('nan')
-    e = x - x.mean()
-    s = e @ e / n
-    for l in range(1, min(int(lags), n - 1) + 1):
-        s += 2 * (1 - l / (lags + 1)) * (e[l:] @ e[:-l]) / n
-    return float(x.mean() / math.sqrt(s / n)) if s > 0 else float('nan')
 
 # %% ../nbs/00b_metrics.ipynb #18880601
 def rank_ic_by_date(p:np.ndarray, fwd_ret:np.ndarray, dates:np.ndarray, min_symbols:int=10) -> pd.DataFrame:

@@ -179,7 +179,7 @@ def _verdict(res:dict) -> str:
             + (', and the interval excludes 0.' if sure else ', and the interval contains 0: the difference is not distinguishable from luck.')
             + f" Its own Sharpe ratio was {rel['sharpe']:.2f} (95% interval {rel['sharpe_ci'][0]:.2f} to {rel['sharpe_ci'][1]:.2f}). The predictions' mean rank IC "
             f"against the {h}-bar forward return was {ic.rank_ic:.4f} (95% interval {ic.ci_low:.4f} to {ic.ci_high:.4f}, "
-            f"{max(20, 2 * h)}-date blocks; t {ic.rank_ic_t:.2f} on non-overlapping dates).")
+            f"{max(20, 2 * h)}-date blocks; HAC t {ic.rank_ic_t:.2f}).")
 
 def write_report(res:dict,                 # what `run_pipeline` returned
                  out:Path,                 # the folder to write into (made if missing)

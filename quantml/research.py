@@ -20,7 +20,7 @@ from .backtest import backtest, relative_stats, stats
 # %% auto #0
 __all__ = ['RESEARCH_PARAMS', 'RESEARCH_ROUNDS', 'STOP_PATIENCE', 'COMPOSITE', 'EVALUATE_STAGES', 'SURVIVORSHIP_NOTE',
            'WalkForwardSpec', 'walk_forward_blocks', 'WalkForward', 'rolling_walk_forward', 'composite_score',
-           'factor_table', 'portfolio_vs_universe', 'write_research_report', 'evaluate']
+           'factor_table', 'smooth_predictions', 'portfolio_vs_universe', 'write_research_report', 'evaluate']
 
 # %% ../nbs/03b_research.ipynb #4b49e08b
 @dataclass(frozen=True)
@@ -140,25 +140,49 @@ def factor_table(pred:pd.DataFrame,        # symbol, date, fwd_ret and one colum
     return pd.DataFrame(rows).set_index('name')
 
 # %% ../nbs/03b_research.ipynb #8ad5400c
+def smooth_predictions(pred:pd.DataFrame,   # symbol, date, p
+                       halflife:float,       # in predictions (bars where the symbol is scored); 0: none
+                      ) -> np.ndarray:       # one value per row of `pred`, in its order
+    "Each symbol's prediction averaged exponentially over its own earlier predictions: point in time, no later row is read."
+    if not halflife: return pred['p'].to_numpy(float)
+    order = np.lexsort((pred['date'].to_numpy(), pred['symbol'].to_numpy()))
+    s = pd.Series(pred['p'].to_numpy(float)[order]).groupby(pred['symbol'].to_numpy()[order]).transform(lambda x: x.ewm(halflife=halflife).mean())
+    out = np.empty(len(pred)); out[order] = s.to_numpy(); return out
+
 def portfolio_vs_universe(pred:pd.DataFrame,      # symbol, date, p: walk-forward predictions (one row per eligible name and date)
                           prices:pd.DataFrame,     # long OHLCV of the same symbols
-                          horizon:int=5,           # bars each tranche is held
-                          top:float=0.1,           # share of the date's names held
+                          horizon:int=5,           # the label's horizon: the smoothing half-life (and the tranches' holding)
+                          top:float=0.1,           # share of the date's names a name must rank in to be bought
+                          keep:float=0.3,          # share it must stay in to be held
+                          smooth:float|None=None,  # half-life of the prediction smoothing, in bars (None: the horizon; 0: none)
                           fee_bps:float=1.0, slippage_bps:float=2.0, spread:bool=True,
+                          flat_bps:float=10.0,     # the second cost model: this many bps a side, all in
                           n_boot:int=1000, seed:int=0,
-                         ) -> dict:                # construction, the model's stats, the universe's, relative stats, daily returns
-    "Top-share tranches of the predictions, net of costs, against the equal-weight portfolio of the same eligible names."
-    k = max(int(round(pred.groupby('date').size().median() * top)), 1)
+                         ) -> dict:                # construction, the model's stats, the universe's, relative stats under both cost models, tranches, daily returns
+    "A turnover-aware book on the predictions, net of two cost models, against the equal-weight portfolio of the same eligible names."
+    n = pred.groupby('date').size().median()
+    k, kk, hl = max(int(round(n * top)), 1), max(int(round(n * keep)), 1), horizon if smooth is None else smooth
     px = prices[prices.symbol.isin(pd.unique(pred.symbol))]
-    model = backtest(pred[['symbol', 'date', 'p']], px, k=k, construction='tranches', horizon=horizon, fee_bps=fee_bps,
-                     slippage_bps=slippage_bps, spread=spread, name='model, top tranches')
+    sp = pred[['symbol', 'date']].assign(p=smooth_predictions(pred, hl))
+    book = dict(k=k, construction='buffer', keep=kk)
+    model = backtest(sp, px, fee_bps=fee_bps, slippage_bps=slippage_bps, spread=spread, name='model, buffered', **book)
+    flat = backtest(sp, px, fee_bps=flat_bps, slippage_bps=0, spread=False, name=f'model, buffered, {flat_bps:g} bps', **book)
+    tranches = backtest(pred[['symbol', 'date', 'p']], px, k=k, construction='tranches', horizon=horizon, fee_bps=fee_bps,
+                        slippage_bps=slippage_bps, spread=spread, name='model, top tranches')
     uni = backtest(pred[['symbol', 'date']].assign(p=1.0), px, k=10**9, construction='topk', fee_bps=0, slippage_bps=0, name='equal-weight eligible universe')
-    rel = relative_stats(model, uni, n_boot=n_boot, seed=seed)
-    both = pd.concat([model.gross.rename('g'), uni.returns.rename('u')], axis=1, join='inner').dropna()
-    rel['excess_annual_gross'] = float((both.g - both.u).mean() * 252)                # before any cost: what the ranking alone earns
-    return dict(construction=f"top {top:.0%} ({k} names) in {horizon} overlapping daily tranches, next-open fills, "
-                             f"{fee_bps + slippage_bps:g} bps a side{' + estimated half-spread' if spread else ''}",
-                k=k, model=stats(model), universe=stats(uni), relative=rel, returns=pd.DataFrame({'model': model.returns, 'universe': uni.returns}))
+    def rel_of(res):
+        rel = relative_stats(res, uni, n_boot=n_boot, seed=seed)
+        both = pd.concat([res.gross.rename('g'), uni.returns.rename('u')], axis=1, join='inner').dropna()
+        rel['excess_annual_gross'] = float((both.g - both.u).mean() * 252)            # before any cost: what the selection alone earns
+        return rel
+    costs = f"{fee_bps + slippage_bps:g} bps a side{' + estimated half-spread' if spread else ''}"
+    return dict(construction=f"smoothed predictions (half-life {hl:g} bars); buy in the top {top:.0%} ({k} names), hold while in the top "
+                             f"{keep:.0%} ({kk}); equal weights, next-open fills, {costs}",
+                k=k, keep=kk, smooth=hl, cost_model=costs, model=stats(model), universe=stats(uni), relative=rel_of(model),
+                flat=dict(cost_model=f"{flat_bps:g} bps a side, all in", model=stats(flat), relative=rel_of(flat)),
+                tranches=dict(construction=f"top {top:.0%} ({k} names) of the raw predictions in {horizon} overlapping daily tranches, {costs}",
+                              model=stats(tranches), relative=rel_of(tranches)),
+                returns=pd.DataFrame({'model': model.returns, 'universe': uni.returns}))
 
 # %% ../nbs/03b_research.ipynb #983e6f07
 def _research_pictures(pred:pd.DataFrame, table:pd.DataFrame, best:str, pf:dict|None, out:Path) -> list:
@@ -215,6 +239,12 @@ def write_research_report(summary:dict, pred:pd.DataFrame, table:pd.DataFrame, p
         parts += ["<h2>Portfolio, net of costs</h2>", f"<p>{html.escape(p['construction'])}.</p>",
                   fmt(pd.Series({k: p[k] for k in ('excess_annual', 'excess_annual_gross', 'information_ratio', 'turnover', 'annual_return', 'universe_annual_return', 'max_drawdown')}).to_frame('value')),
                   f"<p>Information ratio 95% interval (stationary block bootstrap): {p['information_ratio_ci'][0]:.2f} .. {p['information_ratio_ci'][1]:.2f}.</p>"]
+        others = {f"buffered, {p['cost_model']}": p, **({f"buffered, {p['flat_costs']['cost_model']}": p['flat_costs']} if p.get('flat_costs') else {}),
+                  **({f"plain top-decile tranches, {p['cost_model']}": p['tranches']} if p.get('tranches') else {})}
+        parts += ["<h3>Under another cost model, and without the buffer</h3>",
+                  fmt(pd.DataFrame({n: {'excess a year': q['excess_annual'], 'before costs': q['excess_annual_gross'], 'information ratio': q['information_ratio'],
+                                        'IR 95% low': q['information_ratio_ci'][0], 'IR 95% high': q['information_ratio_ci'][1], 'turnover a day': q['turnover']}
+                                    for n, q in others.items()}).T)]
     parts += [f"<h2>Limits</h2><p>{html.escape(SURVIVORSHIP_NOTE)}</p>"]
     page = out / 'report.html'
     page.write_text("<!doctype html><meta charset='utf-8'><title>quantml evaluate</title>"
@@ -235,10 +265,15 @@ def _verdict(s:dict) -> str:
     words = [f"The model's walk-forward rank IC is {wf['rank_ic']:.4f} (HAC t {wf['t']:.2f}, {wf['dates']:,} dates), "
              f"{ratio:.2f}x the best documented factor, {bf['name']} ({bf['rank_ic']:.4f}, t {bf['t']:.2f}), on the same dates; "
              f"the linear baseline on the factors has {lin['rank_ic']:.4f} (t {lin['t']:.2f})."]
-    if pf: words.append(f"Net of costs, {pf['construction']} earned {pf['excess_annual']:+.2%} a year over the equal-weight eligible universe "
-                        f"({pf['excess_annual_gross']:+.2%} before costs; "
-                        f"information ratio {pf['information_ratio']:.2f}, 95% interval {pf['information_ratio_ci'][0]:.2f} .. "
-                        f"{pf['information_ratio_ci'][1]:.2f}; turnover {pf['turnover']:.1%} a day).")
+    if pf:
+        words.append(f"Net of costs, {pf['construction']} earned {pf['excess_annual']:+.2%} a year over the equal-weight eligible universe "
+                     f"({pf['excess_annual_gross']:+.2%} before costs; "
+                     f"information ratio {pf['information_ratio']:.2f}, 95% interval {pf['information_ratio_ci'][0]:.2f} .. "
+                     f"{pf['information_ratio_ci'][1]:.2f}; turnover {pf['turnover']:.1%} a day).")
+        if pf.get('flat_costs'):
+            fl = pf['flat_costs']
+            words.append(f"At {fl['cost_model']} instead: {fl['excess_annual']:+.2%} a year, information ratio {fl['information_ratio']:.2f} "
+                         f"({fl['information_ratio_ci'][0]:.2f} .. {fl['information_ratio_ci'][1]:.2f}).")
     return ' '.join(words)
 
 def evaluate(db,                                   # database path, or an open connection
@@ -275,8 +310,7 @@ def evaluate(db,                                   # database path, or an open c
         raise QuantmlError(f"too little history for a walk-forward: {n_dates} dates, and the first block needs {spec.first_train} before it "
                            f"(lower first_train, or use more history)")
     stage('features and labels')
-    ds = build_dataset(prices, label, features, cs_norm=cs_norm, universe=universe)
-    ds.X = ds.X.astype(np.float32)                          # half the memory of every copy LightGBM makes; ranks need no more digits
+    ds = build_dataset(prices, label, features, cs_norm=cs_norm, universe=universe, dtype=np.float32)   # half the memory of every copy
     fac = compute_factors(prices).set_index(['symbol', 'date']).reindex(pd.MultiIndex.from_arrays([ds.symbol, ds.date]))[FACTORS].reset_index(drop=True)
     fac_rank = fac.groupby(np.asarray(ds.date)).rank(pct=True)
     stage('walk-forward')
@@ -308,11 +342,15 @@ def evaluate(db,                                   # database path, or an open c
         stage('portfolio')
         pf = portfolio_vs_universe(wf.predictions, prices, horizon=label.horizon, n_boot=n_boot, seed=seed)
         r = pf['relative']
-        summary['portfolio'] = dict(construction=pf['construction'], excess_annual=r['excess_annual_return'], excess_annual_gross=r['excess_annual_gross'],
-                                    information_ratio=r['information_ratio'],
+        brief = lambda q: dict(construction=q.get('construction'), cost_model=q.get('cost_model'), excess_annual=q['relative']['excess_annual_return'],
+                               excess_annual_gross=q['relative']['excess_annual_gross'], information_ratio=q['relative']['information_ratio'],
+                               information_ratio_ci=list(q['relative']['information_ratio_ci']), turnover=q['model']['turnover'])
+        summary['portfolio'] = dict(construction=pf['construction'], cost_model=pf['cost_model'], excess_annual=r['excess_annual_return'],
+                                    excess_annual_gross=r['excess_annual_gross'], information_ratio=r['information_ratio'],
                                     information_ratio_ci=list(r['information_ratio_ci']), turnover=pf['model']['turnover'],
                                     annual_return=pf['model']['annual_return'], universe_annual_return=pf['universe']['annual_return'],
-                                    max_drawdown=pf['model']['max_drawdown'], days=r['days'], survivorship=SURVIVORSHIP_NOTE)
+                                    max_drawdown=pf['model']['max_drawdown'], days=r['days'], survivorship=SURVIVORSHIP_NOTE,
+                                    flat_costs=brief(pf['flat']), tranches=brief({**pf['tranches'], 'cost_model': pf['cost_model']}))
     summary['verdict'] = _verdict(summary)
     summary['seconds'] = round(time.perf_counter() - t0, 1)
     if out is not None:

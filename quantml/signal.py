@@ -13,16 +13,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import QuantmlError, as_prices
-from .features import FEATURES
-from .store import open_db, read_windows, flag_prices, GLITCH_MOVE, writer_waiting, quantml_home
+from .features import FEATURES, compute_features
+from .store import open_db, read_windows, read_prices, flag_prices, GLITCH_MOVE, writer_waiting, quantml_home
 from .registry import ModelRegistry
-from .dataset import cs_normalize, compute_feature_set, feature_warmup
-from .metrics import signal_quality, group_rank, per_group_corr, finite_mean
+from .dataset import cs_normalize, compute_feature_set, feature_warmup, forward_return, UniverseSpec, universe_mask, _is_sorted
+from .metrics import signal_quality, group_rank, per_group_corr, finite_mean, fixed_b_critical
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['RECOMMENDATIONS', 'HEURISTIC_EDGES', 'HEURISTIC_MEANING', 'HISTORY_BARS', 'MAX_LOOKBACK', 'recommend', 'skill_gate',
-           'heuristic_terms', 'heuristic_score', 'Signal', 'SignalService', 'compare_with_heuristic']
+__all__ = ['RECOMMENDATIONS', 'HEURISTIC_EDGES', 'HEURISTIC_MEANING', 'HEURISTIC_HORIZON', 'HISTORY_BARS', 'MAX_LOOKBACK',
+           'recommend', 'skill_gate', 'heuristic_terms', 'heuristic_score', 'heuristic_rows', 'skill_of_rows',
+           'heuristic_skill', 'Signal', 'SignalService', 'compare_with_heuristic']
 
 # %% ../nbs/03_signal.ipynb #98a1efc7
 RECOMMENDATIONS = ['strong_sell', 'sell', 'hold', 'buy', 'strong_buy']
@@ -36,8 +37,12 @@ def skill_gate(skill:dict, min_t:float=2.0) -> str|None:
     "None when the recorded validation skill allows buy and sell calls, else the reason it does not."
     ric, t = (skill or {}).get('rank_ic'), (skill or {}).get('t')
     if ric is None or t is None: return "no_directional_skill: the model records no validation rank IC"
-    if not (np.isfinite(ric) and np.isfinite(t) and ric > 0 and t >= min_t):
-        return f"no_directional_skill: validation rank IC {ric:.3f}, t {t:.1f} (needs > 0 with t >= {min_t:g})"
+    need, why = min_t, ''
+    if skill.get('t_method') == 'hac' and skill.get('dates') and skill.get('lags'):     # a HAC t over few dates has fatter tails
+        need = min_t * fixed_b_critical(skill['dates'], skill['lags']) / 1.96
+        why = f", {min_t:g} scaled by the fixed-b critical value for {skill['dates']} dates at lag {skill['lags']}"
+    if not (np.isfinite(ric) and np.isfinite(t) and ric > 0 and t >= need):
+        return f"no_directional_skill: {skill.get('judged_on', 'validation')} rank IC {ric:.3f}, t {t:.1f} (needs > 0 with t >= {need:.2f}{why})"
     return None
 
 # %% ../nbs/03_signal.ipynb #20a0b503
@@ -54,6 +59,35 @@ def heuristic_terms(f:pd.DataFrame) -> pd.DataFrame:
 def heuristic_score(f:pd.DataFrame) -> np.ndarray:
     "0.5 + 0.5 x the mean of the four terms (a missing term counts as 0)."
     return (0.5 + 0.5 * heuristic_terms(f).fillna(0).mean(axis=1)).to_numpy()
+
+# %% ../nbs/03_signal.ipynb #e4e25619
+HEURISTIC_HORIZON = 5     # bars: the default label's horizon, the week a call is read for
+
+def heuristic_rows(prices:pd.DataFrame, horizon:int=HEURISTIC_HORIZON) -> pd.DataFrame:
+    """date, score and forward return (`horizon` bars from the next open) of every bar the heuristic could score (its seed22
+    warm-up done). Whole symbols in, so the rows of a store's parts (Dask partitions) put together are the store's rows."""
+    p = as_prices(prices)
+    if p.empty: return pd.DataFrame({'date': pd.Series(dtype='datetime64[ns]'), 'score': pd.Series(dtype=float), 'fwd_ret': pd.Series(dtype=float)})
+    f = compute_features(p)                                                   # sorted by symbol then date, as forward_return
+    fwd = forward_return(p, horizon, 'open')
+    warm = f.groupby('symbol', sort=False).cumcount().to_numpy() >= feature_warmup('seed22') - 1   # bars the service would score
+    return pd.DataFrame({'date': fwd['date'].to_numpy()[warm], 'score': heuristic_score(f)[warm], 'fwd_ret': fwd['fwd_ret'].to_numpy(float)[warm]})
+
+def skill_of_rows(rows:pd.DataFrame, horizon:int=HEURISTIC_HORIZON) -> dict:
+    "The heuristic's skill from `heuristic_rows`, in the form `skill_gate` reads."
+    ok = np.isfinite(rows['fwd_ret'].to_numpy(float))
+    if ok.sum() < 3: return dict(rank_ic=float('nan'), t=float('nan'), dates=0, horizon=horizon, judged_on="the heuristic's (too few bars to judge it)")
+    span = f"{pd.Timestamp(rows.date[ok].min()).date()} .. {pd.Timestamp(rows.date[ok].max()).date()}"
+    q = signal_quality(rows['score'].to_numpy(float), rows['fwd_ret'].to_numpy(float), rows['date'].to_numpy(), horizon)
+    return dict(rank_ic=q['rank_ic'], t=q['rank_ic_t'], t_method='hac' if q['ic_method'] == 'per_date' else 'pooled_nonoverlap',
+                t_nonoverlap=q['rank_ic_t_nonoverlap'], dates=q['ic_dates'], lags=horizon, method=q['ic_method'], horizon=horizon,
+                judged_on=f"the heuristic's ({q['ic_dates']:,} dates of the store, {span}, {horizon}-bar returns)")
+
+def heuristic_skill(prices:pd.DataFrame,               # long OHLCV: a store's whole history
+                    horizon:int=HEURISTIC_HORIZON,     # bars of the forward return, from the next open
+                   ) -> dict:                          # rank_ic, t (HAC), t_method, t_nonoverlap, dates, lags, method, horizon, judged_on
+    "The heuristic's directional skill on these bars, in the form `skill_gate` reads: no fitting, every scoreable bar."
+    return skill_of_rows(heuristic_rows(prices, horizon), horizon)
 
 # %% ../nbs/03_signal.ipynb #09ea09f3
 HISTORY_BARS = 250
@@ -91,7 +125,7 @@ class SignalService:
         if db is not None and not hold_store and not Path(db).expanduser().is_file():
             raise QuantmlError(f"{Path(db).expanduser()}: no price database here; load prices first (`quantml ingest` or `quantml synth`)")
         self.model, self.version, self.fallback_reason, self.edges, self.gate = None, None, None, HEURISTIC_EDGES, None
-        self.meaning = HEURISTIC_MEANING
+        self.meaning, self.min_skill_t, self.heuristic_skill, self.universe = HEURISTIC_MEANING, min_skill_t, None, None
         try:
             # None: the command line's registry, $QUANTML_HOME/models; False: none, the heuristic asked for
             if registry is False: raise QuantmlError("no model registry (registry=False)")
@@ -101,6 +135,8 @@ class SignalService:
             if got.model.degenerate: raise QuantmlError(f"refused model {got.version}: flagged degenerate ({got.model.degenerate})")
             self.model, self.version, self.edges = got.model, got.version, list(got.model.bands)
             self.gate, self.meaning = skill_gate(got.model.skill, min_skill_t), got.model.meaning
+            u = (got.model.data or {}).get('universe')                          # the universe it was trained on: applied when scoring
+            self.universe = UniverseSpec(**u) if u else None
             if getattr(got.model, '_valid_sorted', None) is None:               # sorted once per loaded model, not per request
                 got.model._valid_sorted = np.sort(np.asarray(got.model.valid_pred, float))
             self._valid_sorted = got.model._valid_sorted
@@ -110,7 +146,9 @@ class SignalService:
 
     def close(self):
         if self.con is not None: self.con.close()
-    def __getstate__(self): return {**self.__dict__, 'con': None, 'db': None}  # a copy sent to another process scores frames, not the store
+    def __getstate__(self):                          # a copy sent to another process scores frames, not the store:
+        self._heuristic_gate()                       # it carries the store's verdict on the heuristic with it
+        return {**self.__dict__, 'con': None, 'db': None}
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
     @property
@@ -119,7 +157,8 @@ class SignalService:
 # %% ../nbs/03_signal.ipynb #b0cc504d
 @patch
 def _last_rows(self:SignalService, prices:pd.DataFrame, skipped:dict|None):
-    "(features of each symbol's last bar, symbols, dates, bar counts). Short symbols raise, or go to `skipped`."
+    """(features of each symbol's last bar, symbols, dates, bar counts, why each is outside the model's universe or None).
+    Short symbols raise, or go to `skipped`."""
     m = self.model
     fs = m.feature_set if m is not None else 'seed22'                  # the heuristic reads the seed's 22
     feats, warm = compute_feature_set(prices, fs), feature_warmup(fs)
@@ -133,8 +172,28 @@ def _last_rows(self:SignalService, prices:pd.DataFrame, skipped:dict|None):
         skipped.update({str(sym[i]): int(n) for i, n in zip(last[short], counts[short])})
         last, counts = last[~short], counts[~short]
     X, dates = feats.iloc[last][m.features if m is not None else FEATURES].reset_index(drop=True), feats['date'].to_numpy()[last]
-    if m is not None and m.cs_norm: X = cs_normalize(X, dates, m.cs_norm)
-    return X, sym[last], dates, counts
+    outside = np.full(len(last), None, dtype=object)
+    if m is not None and self.universe is not None:
+        outside = _outside_universe(prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True), self.universe, last)
+    if m is not None and m.cs_norm: X = cs_normalize(X, dates, m.cs_norm, ref=np.array([o is None for o in outside], bool))  # as in training
+    return X, sym[last], dates, counts, outside
+
+def _outside_universe(ps:pd.DataFrame, spec:UniverseSpec, rows:np.ndarray) -> np.ndarray:
+    "Why each of `rows` (of `ps`, sorted by symbol and date) is outside `spec` on its date, in words; None where it is eligible."
+    ok, out = universe_mask(ps, spec)[rows], np.full(len(rows), None, dtype=object)
+    sym, close, dv = ps['symbol'].to_numpy(), ps['close'].to_numpy(float), (ps['close'] * ps['volume']).to_numpy(float)
+    for j in np.flatnonzero(~ok):
+        i, w = rows[j], spec.window
+        day = pd.Timestamp(ps['date'].iat[i]).date()
+        if spec.min_price is not None and close[i] < spec.min_price:
+            out[j] = f"outside_universe: close {close[i]:.2f} on {day} is below the model's minimum price {spec.min_price:g}"
+        elif i - w + 1 < 0 or sym[i - w + 1] != sym[i]:
+            out[j] = f"outside_universe: fewer than {w} bars up to {day} to measure the trailing dollar volume"
+        elif spec.min_dollar_volume is not None and np.median(dv[i - w + 1:i + 1]) < spec.min_dollar_volume:
+            out[j] = (f"outside_universe: {w}-bar median dollar volume {np.median(dv[i - w + 1:i + 1]) / 1e6:.2f}M up to {day} is below "
+                      f"the model's minimum {spec.min_dollar_volume / 1e6:g}M")
+        else: out[j] = f"outside_universe: not among the top {spec.top_n} names by {w}-bar median dollar volume on {day}"
+    return out
 
 @patch
 def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
@@ -159,9 +218,17 @@ def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
 
 @patch
 def _recommend(self:SignalService, raw) -> np.ndarray:
-    "The bands of these outputs; all `hold` for a model without shown skill."
-    if self.model is not None and self.gate: return np.full(len(np.atleast_1d(raw)), 'hold', dtype=object)
+    "The bands of these outputs; all `hold` for a model, or a heuristic, without shown skill."
+    if self.gate: return np.full(len(np.atleast_1d(raw)), 'hold', dtype=object)
     return recommend(raw, self.edges)
+
+@patch
+def _calls(self:SignalService, raw, outside) -> tuple:
+    "(recommendations, reasons): the bands, `hold` where the gate or the model's universe says so, and why."
+    rec, out = self._recommend(raw).astype(object), np.asarray(outside, dtype=object)
+    rec[out != None] = 'hold'
+    why = [('; '.join(x for x in (self.gate, o) if x) or None) for o in out]
+    return rec, why
 
 @patch
 def _explain(self:SignalService, X, contribs, r) -> list:
@@ -198,7 +265,26 @@ def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
     return {s: [dict(date=str(pd.Timestamp(d).date()), flag=fl, detail=de) for d, fl, de in zip(g.date, g.flag, g.detail)] for s, g in f.groupby('symbol')}
 
 @patch
-def _reason(self:SignalService): return self.gate if self.model is not None else None
+def _reason(self:SignalService): return self.gate
+
+_HEURISTIC_SKILL = {}     # (store file, size, mtime, its WAL's) -> the heuristic's skill: a fixed rule on unchanged bars has one answer
+
+def _store_key(db) -> tuple:
+    path = Path(db).expanduser().resolve()
+    return tuple([str(path)] + [x for f in (path, Path(str(path) + '.wal')) for x in ((f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else (0, 0))])
+
+@patch
+def _heuristic_gate(self:SignalService, prices:pd.DataFrame|None=None):
+    """With no model, set the gate from the heuristic's skill on the store's whole history (measured once per state of the file),
+    or, with no store and no verdict carried from one, on the bars being scored (`prices`)."""
+    if self.model is not None: return
+    if self.db is not None:
+        key = _store_key(self.db)
+        if key not in _HEURISTIC_SKILL:
+            with _store(self) as con: _HEURISTIC_SKILL[key] = heuristic_skill(read_prices(con))
+        self.heuristic_skill = _HEURISTIC_SKILL[key]
+    skill = self.heuristic_skill if self.heuristic_skill is not None else heuristic_skill(prices) if prices is not None else None
+    if skill is not None: self.gate = skill_gate(skill, self.min_skill_t)
 
 @patch
 def _notes(self:SignalService, lookback, symbol) -> str|None:
@@ -217,16 +303,18 @@ def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bo
     indicators), best first, ties by symbol. `score_universe` reads the store and calls this; `quantml.dask` calls it on each partition."""
     skipped, cols = {}, list(Signal.__dataclass_fields__)
     prices = as_prices(prices)
+    self._heuristic_gate(prices)
     if prices.empty: df = pd.DataFrame(columns=cols)
     else:
-        X, sym, dates, counts = self._last_rows(prices, skipped)
+        X, sym, dates, counts, outside = self._last_rows(prices, skipped)
         raw, p, contribs = self._predict(X, explain)
+        rec, why = self._calls(raw, outside)
         flags = self._window_flags(prices)
         df = pd.DataFrame(dict(symbol=sym.astype(str), as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'), probability=p,
-                               recommendation=self._recommend(raw), top_signals=[self._explain(X, contribs, r) for r in range(len(X))] if explain else [[]] * len(X),
+                               recommendation=rec, top_signals=[self._explain(X, contribs, r) for r in range(len(X))] if explain else [[]] * len(X),
                                model_version=self.version, source=self.source, fallback_reason=self.fallback_reason,
                                warmup_complete=counts >= HISTORY_BARS, bars_used=counts, stale_days=_stale(dates, as_of), note=pd.Series([self._notes(lookback_days, str(x)) for x in sym], dtype=object),
-                               meaning=self.meaning, recommendation_reason=self._reason(), data_flags=[flags.get(str(x), []) for x in sym]))
+                               meaning=self.meaning, recommendation_reason=pd.Series(why, dtype=object), data_flags=[flags.get(str(x), []) for x in sym]))
         df = df.sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)
     df.attrs['skipped'] = skipped
     return df
@@ -281,15 +369,18 @@ def score_symbol(self:SignalService, symbol:str, lookback_days:int=60, as_of=Non
     if isinstance(lookback_days, bool) or not isinstance(lookback_days, (int, np.integer)) or not 1 <= lookback_days <= MAX_LOOKBACK:
         raise QuantmlError(f"lookback_days must be a whole number of bars from 1 to {MAX_LOOKBACK:,} (got {lookback_days!r})")
     bars = max(lookback_days, HISTORY_BARS)
-    if self.model is not None and self.model.cs_norm: return self._score_in_cross_section(symbol, bars, as_of, lookback_days)
+    if self.model is not None and (self.model.cs_norm or (self.universe is not None and self.universe.top_n)):     # needs the date's names
+        return self._score_in_cross_section(symbol, bars, as_of, lookback_days)
     with _store(self) as con:
         bars_read = read_windows(con, [symbol], bars, as_of)
+    self._heuristic_gate()
     flags = self._window_flags(bars_read).get(str(symbol), [])
-    X, sym, dates, counts = self._last_rows(bars_read, None)
+    X, sym, dates, counts, outside = self._last_rows(bars_read, None)
     raw, p, contribs = self._predict(X, True)
-    return Signal(str(sym[0]), str(pd.Timestamp(dates[0]).date()), float(p[0]), str(self._recommend(raw)[0]), self._explain(X, contribs, 0),
+    rec, why = self._calls(raw, outside)
+    return Signal(str(sym[0]), str(pd.Timestamp(dates[0]).date()), float(p[0]), str(rec[0]), self._explain(X, contribs, 0),
                   self.version, self.source, self.fallback_reason, bool(counts[0] >= HISTORY_BARS), int(counts[0]),
-                  int(_stale(dates, as_of)[0]), self._notes(lookback_days, str(sym[0])), self.meaning, self._reason(), flags)
+                  int(_stale(dates, as_of)[0]), self._notes(lookback_days, str(sym[0])), self.meaning, why[0], flags)
 
 @patch
 def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_days) -> Signal:
@@ -298,13 +389,14 @@ def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_da
         read_windows(con, [symbol], 1, as_of)                                        # an unknown symbol is an error that names it
         universe, own = read_windows(con, None, bars, as_of), read_windows(con, [symbol], bars, as_of)
     flags = self._window_flags(own).get(symbol, [])
-    X, sym, dates, counts = self._last_rows(universe, {})
+    X, sym, dates, counts, outside = self._last_rows(universe, {})
     if symbol not in set(sym): self._last_rows(own, None)                              # too short: the error says so
     r = int(np.flatnonzero(sym == symbol)[0])
     raw, p, contribs = self._predict(X, True)
-    return Signal(symbol, str(pd.Timestamp(dates[r]).date()), float(p[r]), str(self._recommend(raw)[r]), self._explain(X, contribs, r),
+    rec, why = self._calls(raw, outside)
+    return Signal(symbol, str(pd.Timestamp(dates[r]).date()), float(p[r]), str(rec[r]), self._explain(X, contribs, r),
                   self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
-                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_days, symbol), self.meaning, self._reason(),
+                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_days, symbol), self.meaning, why[r],
                   flags)
 
 # %% ../nbs/03_signal.ipynb #9d3fa1de

@@ -155,9 +155,10 @@ def band_edges(valid_pred:np.ndarray, quantiles=BAND_QUANTILES) -> list:
 
 # %% ../nbs/01_trainer.ipynb #f024b64d
 def skill_of(valid:pd.DataFrame, horizon:int) -> dict:
-    "Directional skill on the validation rows (`valid`: p, fwd_ret, date): rank IC, its non-overlapping t, dates, method."
+    "Directional skill on the validation rows (`valid`: p, fwd_ret, date): rank IC, its HAC t (lag = horizon), dates, method."
     q = signal_quality(valid.p.to_numpy(), valid.fwd_ret.to_numpy(), valid.date.to_numpy(), horizon)
-    return dict(rank_ic=q['rank_ic'], t=q['rank_ic_t'], dates=q['ic_dates'], method=q['ic_method'], segment='second half of validation')
+    return dict(rank_ic=q['rank_ic'], t=q['rank_ic_t'], t_method='hac' if q['ic_method'] == 'per_date' else 'pooled_nonoverlap',
+                t_nonoverlap=q['rank_ic_t_nonoverlap'], dates=q['ic_dates'], lags=max(horizon, 1), method=q['ic_method'], segment='second half of validation')
 
 # %% ../nbs/01_trainer.ipynb #3b9141ac
 def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str) -> str|None:
@@ -307,7 +308,8 @@ def data_fingerprint(ds:Dataset, rows:np.ndarray) -> dict:
         h.update(np.ascontiguousarray(a).tobytes())
     return dict(symbols=[str(s) for s in sy], n_symbols=int(len(sy)), first_date=str(pd.Timestamp(ds.date[rows].min()).date()),
                 last_date=str(pd.Timestamp(ds.date[rows].max()).date()), rows=int(rows.sum()), sha256=h.hexdigest(),
-                prices_sha256=ds.provenance.get('prices_sha256'))
+                prices_sha256=ds.provenance.get('prices_sha256'),
+                **({'universe': ds.provenance['universe']} if ds.provenance.get('universe') else {}))   # the service applies it
 
 # %% ../nbs/01_trainer.ipynb #cdae8afa
 TRAIN_STEPS = ('dataset', 'tuning', 'cv', 'fit', 'metrics')   # train_model's on_progress: step i of these starts at i / 5
