@@ -52,7 +52,7 @@ def main():
               f"(95% {pf['information_ratio_ci'][0]:.2f} .. {pf['information_ratio_ci'][1]:.2f}), turnover {pf['turnover']:.1%} a day; "
               f"model {pf['annual_return']:.2%} a year, universe {pf['universe_annual_return']:.2%} (survivorship-biased)")
         for q in (pf['flat_costs'], pf['tranches']):
-            print(f"  {q['construction'] or 'the same book'}, {q['cost_model']}: excess {q['excess_annual']:+.2%} a year ({q['excess_annual_gross']:+.2%} before costs), "
+            print(f"  {q['construction'] or 'the same book, ' + q['cost_model']}: excess {q['excess_annual']:+.2%} a year ({q['excess_annual_gross']:+.2%} before costs), "
                   f"information ratio {q['information_ratio']:.2f} (95% {q['information_ratio_ci'][0]:.2f} .. {q['information_ratio_ci'][1]:.2f}), turnover {q['turnover']:.1%} a day")
     ratio = wf['rank_ic'] / bf['rank_ic']
     checks = [('HAC t >= 3', wf['t'] >= 3), ('at least 2,000 dates', wf['dates'] >= 2000), (f'ratio to best factor {ratio:.2f} >= 1.25', ratio >= 1.25),

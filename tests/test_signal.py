@@ -93,3 +93,19 @@ def test_real_symbols_with_explanations_and_no_calls_without_skill(data_dir, tmp
     with SignalService(db, reg) as svc:
         latest = svc.score_universe()
     assert len(latest) == 504 and latest.attrs['skipped'] == {'APTV': 44}      # fewer bars than the feature warm-up
+
+def test_heuristic_on_the_us_panel_holds_without_shown_skill(data_dir, tmp_path):
+    """Issue 26: with no model the heuristic said `buy` on 2008-10-15 with no reason. It is now judged on the store's whole
+    history like a model: on the US panel its score ranks next week's returns the wrong way, so it holds and says why."""
+    us = data_dir / 'us_stocks_2005_2017_a.csv.gz'
+    if not us.exists(): pytest.skip(f"{us} not found")
+    db = tmp_path / 'us.duckdb'
+    ingest(us, db)
+    with SignalService(db, False) as svc:
+        crash = svc.score_universe(as_of='2008-10-15')
+        one = svc.score_symbol(crash.symbol.iloc[0], as_of='2008-10-15')     # the heuristic's most bullish name that day
+    skill = svc.heuristic_skill
+    assert skill['dates'] > 3000 and skill['rank_ic'] < 0, skill
+    assert set(crash.recommendation) == {'hold'} and (crash.source == 'heuristic').all()
+    assert crash.recommendation_reason.str.startswith("no_directional_skill: the heuristic's").all()
+    assert one.recommendation == 'hold' and one.probability > 0.6 and one.recommendation_reason == crash.recommendation_reason.iloc[0]
