@@ -9,7 +9,7 @@ __all__ = ['MAX_QUEUED', 'KEEP_FINISHED', 'MAX_BODY', 'READ_WAIT', 'MAX_WORK', '
            'JobCancelled', 'Jobs', 'SignalCache', 'create_app']
 
 # %% ../nbs/91_api.ipynb #22da71f8
-import collections, json, os, queue, sys, threading, time, uuid
+import collections, json, os, queue, sys, threading, time, uuid, warnings
 from pathlib import Path
 from typing import Annotated, Literal
 from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Header, Depends
@@ -238,6 +238,15 @@ class SignalCache:
             while len(self.kept) > self.size: self.kept.popitem(last=False)
         return body
 
+    def warm(self):
+        "With no servable model, judge the heuristic on the store now (a few seconds on a large store), not in the first requests."
+        if not self.db.expanduser().is_file(): return
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')                   # no model is this server's state, said by every signal it gives
+                with SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc: svc._heuristic_gate()
+        except QuantmlError: pass                                 # a busy or broken store: the first request will say so
+
 # %% ../nbs/91_api.ipynb #488d742f
 def _errors(*codes) -> dict:
     "OpenAPI `responses` for the error codes an operation can give, so the schema declares every status it answers with."
@@ -256,6 +265,7 @@ def create_app(db, registry, token:str|None=None, access_log:bool=False) -> Fast
     app.add_middleware(_Limits, max_body=MAX_BODY, log=access_log)
     reg = registry if isinstance(registry, ModelRegistry) else ModelRegistry(registry)
     jobs, served = Jobs(_train_job(Path(db), reg)), SignalCache(db, reg)
+    served.warm()
     token = token if token is not None else os.environ.get('QUANTML_API_TOKEN') or None
 
     def auth(authorization: str | None = Header(None)):

@@ -268,6 +268,7 @@ def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
 def _reason(self:SignalService): return self.gate
 
 _HEURISTIC_SKILL = {}     # (store file, size, mtime, its WAL's) -> the heuristic's skill: a fixed rule on unchanged bars has one answer
+_HEURISTIC_LOCK = threading.Lock()   # a server's first requests arrive together: the store is read and judged once, not once each
 
 def _store_key(db) -> tuple:
     path = Path(db).expanduser().resolve()
@@ -281,7 +282,9 @@ def _heuristic_gate(self:SignalService, prices:pd.DataFrame|None=None):
     if self.db is not None:
         key = _store_key(self.db)
         if key not in _HEURISTIC_SKILL:
-            with _store(self) as con: _HEURISTIC_SKILL[key] = heuristic_skill(read_prices(con))
+            with _HEURISTIC_LOCK:
+                if key not in _HEURISTIC_SKILL:
+                    with _store(self) as con: _HEURISTIC_SKILL[key] = heuristic_skill(read_prices(con))
         self.heuristic_skill = _HEURISTIC_SKILL[key]
     skill = self.heuristic_skill if self.heuristic_skill is not None else heuristic_skill(prices) if prices is not None else None
     if skill is not None: self.gate = skill_gate(skill, self.min_skill_t)
