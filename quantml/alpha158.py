@@ -289,11 +289,11 @@ def qlib_gap_rows(prices:pd.DataFrame) -> np.ndarray:
 QLIB_LGB_PARAMS = dict(loss='mse', colsample_bytree=0.8879, learning_rate=0.2, subsample=0.8789, lambda_l1=205.6999, lambda_l2=580.9768,
                        max_depth=8, num_leaves=210)      # workflow_config_lightgbm_Alpha158.yaml (num_threads set by the caller)
 
-def qlib_lightgbm(folder, segments:dict, recipe:str='default', seeds:tuple=(0, 1, 2), num_threads:int=2) -> pd.DataFrame:
-    """Qlib's LightGBM benchmark on a Qlib folder: symbol, date, seed, Qlib's test prediction and Qlib's raw label.
-    `segments`: {'train': (start, end), 'valid': ..., 'test': ...} as 'YYYY-MM-DD'. Needs `pyqlib`."""
-    import io, logging, contextlib, types
-    from unittest import mock
+def qlib_lightgbm(folder, segments:dict|list, recipe:str='default', seeds:tuple=(0, 1, 2), num_threads:int=2) -> pd.DataFrame:
+    """Qlib's LightGBM benchmark on a Qlib folder: symbol, date, seed, window, trees, Qlib's test prediction and its raw label.
+    `segments`: {'train': (start, end), 'valid': ..., 'test': ...} as 'YYYY-MM-DD', or a list of them (Qlib's rolling
+    workflow: a model per window, each predicting its own test segment). Needs `pyqlib`."""
+    import io, logging, contextlib
     if recipe not in ('default', 'robust'): raise QuantmlError(f"recipe must be 'default' or 'robust' (got {recipe!r})")
     with contextlib.redirect_stdout(io.StringIO()):       # Qlib prints its optional models' absence at import
         import qlib
@@ -302,22 +302,32 @@ def qlib_lightgbm(folder, segments:dict, recipe:str='default', seeds:tuple=(0, 1
         from qlib.data.dataset import DatasetH
         from qlib.data.dataset.handler import DataHandlerLP
     qlib.init(provider_uri=str(folder), region='us', kernels=num_threads, expression_cache=None, dataset_cache=None, logging_level=logging.WARNING)
-    (t0, _), (_, t1) = segments['train'], segments['test']
-    kw = dict(instruments='all', start_time=t0, end_time=t1, fit_start_time=t0, fit_end_time=segments['train'][1])
+    windows = [segments] if isinstance(segments, dict) else list(segments)
+    if not windows: raise QuantmlError("segments: no windows given")
+    if len(windows) > 1 and recipe != 'default':    # its processors are per date, so one handler serves every window
+        raise QuantmlError("rolling windows need the default recipe: the robust one fits its normalisation on each window's training segment")
+    t0, t1 = min(w['train'][0] for w in windows), max(w['test'][1] for w in windows)
+    kw = dict(instruments='all', start_time=t0, end_time=t1, fit_start_time=t0, fit_end_time=windows[0]['train'][1])
     if recipe == 'robust':
         kw.update(infer_processors=[{'class': 'RobustZScoreNorm', 'kwargs': dict(fields_group='feature', clip_outlier=True)},
                                     {'class': 'Fillna', 'kwargs': dict(fields_group='feature')}],
                   learn_processors=[{'class': 'DropnaLabel'}, {'class': 'CSRankNorm', 'kwargs': dict(fields_group='label')}])
-    ds = DatasetH(Alpha158(**kw), segments={k: tuple(v) for k, v in segments.items()})
-    label = ds.prepare('test', col_set='label', data_key=DataHandlerLP.DK_R).iloc[:, 0]
-    out = []
-    for seed in seeds:
-        model = gbdt.LGBModel(**QLIB_LGB_PARAMS, num_threads=num_threads, seed=seed)
-        # LGBModel.fit ends by logging each round's loss to MLflow (which current MLflow refuses without
-        # MLFLOW_ALLOW_FILE_STORE=true); only the predictions are wanted, so that logging is switched off
-        with mock.patch.object(gbdt, 'R', types.SimpleNamespace(log_metrics=lambda **k: None)), contextlib.redirect_stdout(io.StringIO()):
-            model.fit(ds, verbose_eval=0)
-        pred = model.predict(ds, segment='test')
-        f = pd.DataFrame({'pred': pred, 'label': label.reindex(pred.index)}).reset_index()
-        out.append(f.rename(columns={'instrument': 'symbol', 'datetime': 'date'}).assign(seed=seed, trees=model.model.best_iteration))
-    return pd.concat(out, ignore_index=True)[['symbol', 'date', 'seed', 'pred', 'label', 'trees']]
+    handler, out = Alpha158(**kw), []
+    for i, seg in enumerate(windows):
+        ds = DatasetH(handler, segments={k: tuple(v) for k, v in seg.items()})
+        label = ds.prepare('test', col_set='label', data_key=DataHandlerLP.DK_R).iloc[:, 0]
+        out += [_qlib_fit_predict(gbdt, ds, label, seed, num_threads).assign(window=i) for seed in seeds]
+    return pd.concat(out, ignore_index=True)[['symbol', 'date', 'seed', 'window', 'pred', 'label', 'trees']]
+
+def _qlib_fit_predict(gbdt, ds, label:pd.Series, seed:int, num_threads:int) -> pd.DataFrame:
+    "One seed of Qlib's LGBModel fitted on `ds`'s train and valid segments: its test predictions beside the label."
+    import io, contextlib, types
+    from unittest import mock
+    model = gbdt.LGBModel(**QLIB_LGB_PARAMS, num_threads=num_threads, seed=seed)
+    # LGBModel.fit ends by logging each round's loss to MLflow (which current MLflow refuses without
+    # MLFLOW_ALLOW_FILE_STORE=true); only the predictions are wanted, so that logging is switched off
+    with mock.patch.object(gbdt, 'R', types.SimpleNamespace(log_metrics=lambda **k: None)), contextlib.redirect_stdout(io.StringIO()):
+        model.fit(ds, verbose_eval=0)
+    pred = model.predict(ds, segment='test')
+    f = pd.DataFrame({'pred': pred, 'label': label.reindex(pred.index)}).reset_index()
+    return f.rename(columns={'instrument': 'symbol', 'datetime': 'date'}).assign(seed=seed, trees=model.model.best_iteration)

@@ -66,3 +66,18 @@ def test_qlib_pipeline_on_the_same_panel(sp_qlib):
                      f"(rank ICIR {per.rank_icir.mean():.3f}, t {per.rank_ic_t.mean():.2f}); vs the 5-bar open-to-open return "
                      f"{per.rank_ic_5bar.mean():.4f} +/- {per.rank_ic_5bar.std():.4f}; trees kept {per.trees.tolist()}")
     print('\n' + '\n'.join(lines))
+
+def test_qlib_rolling_windows_each_predict_their_own_segment(sp_qlib):
+    "Qlib's rolling workflow: each window's model predicts only its test segment, and a window equals the same split run alone."
+    prices, folder = sp_qlib
+    first = dict(train=('2013-02-08', '2014-12-31'), valid=('2015-01-01', '2015-12-31'), test=('2016-01-01', '2016-12-31'))
+    r = qlib_lightgbm(folder, [first, SEGMENTS], 'default', seeds=(0,), num_threads=2)
+    for w, seg in enumerate((first, SEGMENTS)):
+        d = r[r.window == w].date
+        assert d.min() >= pd.Timestamp(seg['test'][0]) and d.max() <= pd.Timestamp(seg['test'][1]), (w, d.min(), d.max())
+        assert d.nunique() > 200
+    alone = qlib_lightgbm(folder, SEGMENTS, 'default', seeds=(0,), num_threads=2)
+    both = r[r.window == 1].merge(alone, on=['symbol', 'date'], suffixes=('', '_alone'), validate='one_to_one')
+    assert len(both) == len(alone) and (both.trees == both.trees_alone).all()
+    np.testing.assert_allclose(both.pred, both.pred_alone, rtol=1e-6, atol=1e-9)   # the same model as the split run alone
+    with pytest.raises(Exception, match='default recipe'): qlib_lightgbm(folder, [first, SEGMENTS], 'robust', seeds=(0,))
