@@ -10,7 +10,8 @@ _EXPORTS = {
     'features': ['compute_features', 'compute_indicators', 'FEATURES', 'INDICATORS'],
     'alpha158': ['compute_alpha158', 'ALPHA158'],
     'dataset': ['LabelSpec', 'SplitSpec', 'build_dataset', 'Dataset'],
-    'trainer': ['train_model', 'walk_forward_predict', 'TrainedModel'],
+    'model': ['TrainedModel', 'FeatureNorm'],
+    'trainer': ['train_model', 'walk_forward_predict'],
     'registry': ['ModelRegistry'],
     'signal': ['SignalService', 'Signal'],
     'backtest': ['factor_tearsheet', 'block_bootstrap_ci'],   # not `backtest`: importing quantml.backtest rebinds that name to the module

@@ -19,7 +19,8 @@ from .features import compute_features, FEATURES
 from .dataset import (LabelSpec, SplitSpec, build_dataset, split_cuts, segment_masks, segment_stats, merge_segment_stats,
                              fold_cuts, fold_masks)
 from .metrics import linear_baseline, signal_quality
-from .trainer import TrainedModel, lgb_params, band_edges, fold_score, evaluate, skill_of, degenerate_reason, EARLY_STOPPING_ROUNDS
+from .model import TrainedModel
+from .trainer import lgb_params, band_edges, fold_score, evaluate, skill_of, degenerate_reason, EARLY_STOPPING_ROUNDS
 from .signal import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows
 from distributed.diagnostics.plugin import WorkerPlugin
 

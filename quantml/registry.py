@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import lightgbm as lgb
 from .core import QuantmlError, ConflictError, NotFoundError, file_id, write_atomic, fsync_dir, dumps_json
-from .trainer import TrainedModel, FeatureNorm
+from .model import TrainedModel, FeatureNorm
 from .dataset import LabelSpec, FEATURE_SETS, feature_columns
 from dataclasses import asdict
 from fastcore.basics import patch

@@ -7,22 +7,21 @@ Docs: https://quantml.github.io/quantml/trainer.html.md"""
 # %% ../nbs/01_trainer.ipynb #c60b8bc8
 from __future__ import annotations
 import hashlib, time
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import replace
 import numpy as np, pandas as pd
 import lightgbm as lgb
 from sklearn import metrics as skm
 from .core import QuantmlError, progress
-from .dataset import (LabelSpec, SplitSpec, Dataset, build_dataset, split_segments, split_validation, training_folds, purge_before,
-                             label_meaning)
+from .dataset import (LabelSpec, SplitSpec, Dataset, build_dataset, split_segments, split_validation, training_folds, purge_before)
 from .metrics import (signal_quality, classification_metrics, constant_log_loss, linear_baseline, baseline_scores, group_rank, per_group_corr,
                              finite_mean)
+from .model import FEATURE_NORMS, FeatureNorm, TrainedModel     # what fitting returns; defined apart, so serving never imports fitting
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS', 'SEARCH_SPACE', 'BAND_QUANTILES',
-           'FEATURE_NORMS', 'TRAIN_STEPS', 'MAX_TRIALS', 'MAX_CV_FOLDS', 'MAX_BOOST_ROUNDS', 'check_objective',
-           'lgb_params', 'RankIC', 'fit_booster', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of',
-           'degenerate_reason', 'FeatureNorm', 'TrainedModel', 'evaluate', 'baseline_metrics', 'data_fingerprint',
-           'train_model', 'walk_forward_predict', 'leaky_auc']
+           'TRAIN_STEPS', 'MAX_TRIALS', 'MAX_CV_FOLDS', 'MAX_BOOST_ROUNDS', 'check_objective', 'lgb_params', 'RankIC',
+           'fit_booster', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of', 'degenerate_reason', 'evaluate',
+           'baseline_metrics', 'data_fingerprint', 'train_model', 'walk_forward_predict', 'leaky_auc']
 
 # %% ../nbs/01_trainer.ipynb #28df7d99
 OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
@@ -176,37 +175,6 @@ def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str) -> 
     return None
 
 # %% ../nbs/01_trainer.ipynb #10ec3235
-FEATURE_NORMS = ('robust',)
-
-@dataclass(frozen=True)
-class FeatureNorm:
-    """A robust z-score per feature, fitted on a model's training rows: (x - median) / (1.4826 (MAD + 1e-12)), clipped to
-    +-`clip`, NaN to 0 (Qlib's RobustZScoreNorm then Fillna). Made by `train_model`; loaded from the registry."""
-    features: tuple
-    center: tuple               # each feature's median on the training rows
-    scale: tuple                # 1.4826 x (its median absolute deviation + 1e-12)
-    clip: float = 3.0
-    fitted_on: tuple = ()       # (rows, first date, last date) of the training rows it was fitted on
-
-    def apply(self, X:pd.DataFrame) -> pd.DataFrame:
-        "The normalised features (float32), in the fitted order."
-        missing = [f for f in self.features if f not in X.columns]
-        if missing: raise QuantmlError(f"the feature normalisation needs {len(missing)} feature(s) these rows lack: {', '.join(missing[:5])}")
-        out = np.empty((len(self.features), len(X)), np.float32)
-        for j, f in enumerate(self.features):
-            z = np.clip((X[f].to_numpy(np.float64) - self.center[j]) / self.scale[j], -self.clip, self.clip)
-            out[j] = np.where(np.isnan(z), 0.0, z)
-        return pd.DataFrame(out.T, columns=list(self.features), index=X.index, copy=False)
-
-    def to_dict(self) -> dict:
-        return dict(method='robust', features=list(self.features), center=list(self.center), scale=list(self.scale), clip=self.clip,
-                    fitted_on=list(self.fitted_on))
-
-    @classmethod
-    def from_dict(cls, d:dict) -> FeatureNorm:
-        num = lambda v: float('nan') if v is None else float(v)
-        return cls(tuple(d['features']), tuple(num(v) for v in d['center']), tuple(num(v) for v in d['scale']), float(d['clip']), tuple(d.get('fitted_on', ())))
-
 def _fit_norm(ds:Dataset, train:np.ndarray) -> FeatureNorm:
     "Fitted on the rows of `train`: only ever a model's training rows (train_model, walk_forward_predict)."
     center, scale = [], []
@@ -224,51 +192,6 @@ def _normalised(ds:Dataset, feature_norm:str|None, train:np.ndarray) -> tuple:
     if feature_norm not in FEATURE_NORMS: raise QuantmlError(f"feature_norm must be one of {', '.join(FEATURE_NORMS)} or None (got {feature_norm!r})")
     norm = _fit_norm(ds, train)
     return replace(ds, X=norm.apply(ds.X)), norm
-
-# %% ../nbs/01_trainer.ipynb #2c456098
-@dataclass
-class TrainedModel:
-    "A trained booster and everything that says what it is and how good it is."
-    booster: lgb.Booster
-    features: list
-    label: LabelSpec
-    split: dict
-    params: dict
-    num_iterations: int
-    metrics: dict
-    cv: dict
-    importance: pd.DataFrame
-    trials: int
-    data: dict
-    valid_pred: np.ndarray
-    test_predictions: pd.DataFrame
-    seconds: float = 0.0
-    bands: list = field(default_factory=list)   # cut-offs between the five recommendations (band_edges of valid_pred)
-    objective: str = 'binary'
-    cs_norm: str|None = None
-    feature_set: str = 'seed22'
-    skill: dict = field(default_factory=dict)   # validation rank IC, its t, dates
-    degenerate: str|None = None                 # why the model must not be served, or None
-    feature_norm: FeatureNorm|None = None       # the normalisation fitted on the training segment, applied before the booster
-
-    @property
-    def meaning(self) -> str: return label_meaning(self.label, self.objective)
-
-    def to_dict(self) -> dict:
-        "Everything but the booster and the prediction arrays, as plain JSON-able values."
-        return dict(features=list(self.features), label=asdict(self.label), meaning=self.meaning, objective=self.objective, cs_norm=self.cs_norm,
-                    feature_set=self.feature_set, split=self.split, params=self.params, bands=self.bands, skill=self.skill,
-                    degenerate=self.degenerate, num_iterations=self.num_iterations, metrics=self.metrics, cv=self.cv, trials=self.trials,
-                    data=self.data, importance=self.importance.to_dict(orient='records'), seconds=round(self.seconds, 3),
-                    feature_norm=self.feature_norm.to_dict() if self.feature_norm else None)
-
-    def inputs(self, X:pd.DataFrame) -> pd.DataFrame:
-        "What the booster sees for rows of the model's raw features: its features in order, normalised when it was trained so."
-        return self.feature_norm.apply(X) if self.feature_norm else X[self.features]
-
-    def predict(self, X:pd.DataFrame) -> np.ndarray:
-        "The model's output for rows of its (raw) features: a probability for binary labels, a score for `rank`."
-        return self.booster.predict(self.inputs(X), num_iteration=self.num_iterations or None)
 
 # %% ../nbs/01_trainer.ipynb #52db0073
 def evaluate(b:lgb.Booster, valid:pd.DataFrame, test:pd.DataFrame, label:LabelSpec, baseline:dict, cv:list, train_base_rate:float|None) -> tuple:
