@@ -10,7 +10,8 @@ import argparse, contextlib, json, math, os, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
 from .core import QuantmlError, ProgressBar, parse_date, dumps_json
-from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store, FLAGS
+from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store
+from .quality import FLAGS
 from .registry import ModelRegistry, metric_direction, check_version
 from .signal import SignalService, skill_gate, MAX_LOOKBACK
 from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS

@@ -10,7 +10,7 @@ import hashlib, math
 from dataclasses import dataclass, field, asdict, replace
 import numpy as np, pandas as pd
 from .core import QuantmlError, as_prices
-from .store import flag_prices
+from .quality import flag_prices, flat_bars, JUDGED_FLAGS
 from .features import compute_features, FEATURES
 from .alpha158 import compute_alpha158, ALPHA158, ALPHA158_WARMUP
 from .factors import compute_factors, FACTORS, FACTOR_WARMUP
@@ -289,7 +289,7 @@ def _cross_section(date, keep, label):
                            f"{med:.0f} symbols per date (need at least {CROSS_SECTION_MIN}): add symbols, or use the threshold label (family='threshold', --label threshold)")
     return keep & (n >= CROSS_SECTION_MIN)
 
-LEFT_OUT_FLAGS = ('suspected_split', 'suspect_jump', 'glitch')
+LEFT_OUT_FLAGS = JUDGED_FLAGS      # the flags that make a price doubtful (quality): a split, a jump, a glitch
 
 def _near_flags(p:pd.DataFrame, warm:int, horizon:int, lead:int) -> tuple:
     "(rows whose feature window or label interval holds a split, jump or glitch; rows whose feature window holds a flat bar)."
@@ -303,7 +303,7 @@ def _near_flags(p:pd.DataFrame, warm:int, horizon:int, lead:int) -> tuple:
         at = pd.MultiIndex.from_arrays([p['symbol'], pd.to_datetime(p['date']).astype('datetime64[ns]')]).get_indexer(
              pd.MultiIndex.from_arrays([fl.symbol, fl.date.astype('datetime64[ns]')]))
         bad[at[at >= 0]] = True
-    flat = ((p['open'] == p['high']) & (p['high'] == p['low']) & (p['low'] == p['close'])).to_numpy()
+    flat = flat_bars(p)
     def any_in(mark, lo, hi):                                             # a marked bar among bars lo..hi of the row's own symbol
         c = np.r_[0, np.cumsum(mark)]
         return c[np.maximum(hi, lo - 1) + 1] - c[lo] > 0

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .core import QuantmlError, as_prices
 from .features import FEATURES, compute_features
-from .store import open_db, read_windows, read_prices, flag_prices, GLITCH_MOVE, writer_waiting, quantml_home
+from .store import open_db, read_windows, read_prices, writer_waiting, quantml_home
+from .quality import flag_prices, may_be_flagged
 from .registry import ModelRegistry
 from .dataset import cs_normalize, compute_feature_set, feature_warmup, forward_return, UniverseSpec, universe_mask, _is_sorted
 from .metrics import signal_quality, group_rank, per_group_corr, finite_mean, fixed_b_critical
@@ -247,16 +248,12 @@ def _note(lookback):
 # %% ../nbs/03_signal.ipynb #5f6ab8dd
 @patch
 def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
-    """symbol -> the flags, by the store's rules (`flag_prices`), on the bars its features read: each symbol's last warm-up bars in `prices`,
+    """symbol -> the flags, by the store's rules (`flag_prices`, quality), on the bars its features read: each symbol's last warm-up bars in `prices`,
     judged with the bar before them and never with a bar after the last (a glitch is only known the next day: no look-ahead)."""
     if prices.empty: return {}
     warm = feature_warmup(self.model.feature_set if self.model is not None else 'seed22')
     tail = prices.groupby('symbol', sort=False).tail(warm + 1)              # the window and the bar before it, for the first bar's move
-    c, sym = tail['close'].to_numpy(float), tail['symbol'].to_numpy()
-    with np.errstate(divide='ignore', invalid='ignore'):
-        big = np.r_[False, (np.abs(np.log(c[1:] / c[:-1])) > np.log1p(GLITCH_MOVE)) & (sym[1:] == sym[:-1])]
-    flat = ((tail['open'] == tail['high']) & (tail['high'] == tail['low']) & (tail['low'] == tail['close'])).to_numpy()
-    could = np.unique(sym[big | flat | (tail['volume'] == 0).to_numpy()])    # symbols with a bar some rule could flag: the rest have none
+    could = np.unique(tail['symbol'].to_numpy()[may_be_flagged(tail)])       # symbols with a bar some rule could flag: the rest have none
     if not len(could): return {}
     tail = tail[tail['symbol'].isin(could)]
     f = flag_prices(tail)

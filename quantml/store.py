@@ -6,20 +6,20 @@ Docs: https://quantml.github.io/quantml/store.html.md"""
 
 # %% ../nbs/001_store.ipynb #b7d58128
 from __future__ import annotations
-import csv, gzip, math, os, random, re, threading, time
+import csv, gzip, os, random, re, time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
 from pathlib import Path
 import duckdb, numpy as np, pandas as pd
 from .core import QuantmlError, BusyError, NotFoundError, parse_date, resolve_columns
+from .quality import FLAGS, JUDGED_FLAGS, PRICE_FLAGS_COLUMNS, flags_sql, sql_literal   # the rules, written once for the store, the dataset and the signal
 
 # %% auto #0
-__all__ = ['SCHEMA_SQL', 'ACCEPTED_DATES', 'PRICE_RANGE', 'VOLUME_MAX', 'CHECKS', 'SPLIT_RATIOS', 'SPLIT_TOLERANCE',
-           'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS', 'quantml_home', 'default_db_path',
-           'open_db', 'writer_waiting', 'IngestSummary', 'IngestRejected', 'flag_symbols', 'adjust_suspected_splits',
-           'ingest', 'check_symbols', 'read_prices', 'read_windows', 'symbol_spans', 'copy_symbols_to_parquet',
-           'list_symbols', 'read_rejected', 'flag_prices', 'check_store']
+__all__ = ['SCHEMA_SQL', 'ACCEPTED_DATES', 'PRICE_RANGE', 'VOLUME_MAX', 'CHECKS', 'quantml_home', 'default_db_path', 'open_db',
+           'writer_waiting', 'IngestSummary', 'IngestRejected', 'flag_symbols', 'adjust_suspected_splits', 'ingest',
+           'check_symbols', 'read_prices', 'read_windows', 'symbol_spans', 'copy_symbols_to_parquet', 'list_symbols',
+           'read_rejected', 'check_store']
 
 # %% ../nbs/001_store.ipynb #6348ba0c
 def quantml_home() -> Path:
@@ -32,7 +32,7 @@ def default_db_path() -> Path:
     return quantml_home() / 'quantml.duckdb'
 
 # %% ../nbs/001_store.ipynb #7d9d86f5
-SCHEMA_SQL = """
+SCHEMA_SQL = f"""
 CREATE TABLE IF NOT EXISTS daily_prices (
     symbol VARCHAR NOT NULL, date DATE NOT NULL,
     open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL,
@@ -43,8 +43,7 @@ CREATE TABLE IF NOT EXISTS rejected_prices (
     open VARCHAR, high VARCHAR, low VARCHAR, close VARCHAR, volume VARCHAR,
     reason VARCHAR NOT NULL, detail VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL);
 CREATE TABLE IF NOT EXISTS price_flags (
-    symbol VARCHAR NOT NULL, date DATE NOT NULL, flag VARCHAR NOT NULL, value DOUBLE, detail VARCHAR NOT NULL,
-    source VARCHAR NOT NULL, flagged_at TIMESTAMP NOT NULL, PRIMARY KEY (symbol, date, flag));
+    {PRICE_FLAGS_COLUMNS});
 CREATE TABLE IF NOT EXISTS symbol_sources (
     symbol VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL, loaded_at TIMESTAMP NOT NULL);
 CREATE TABLE IF NOT EXISTS split_adjustments (
@@ -127,7 +126,7 @@ def writer_waiting(db) -> bool:
 
 # %% ../nbs/001_store.ipynb #87b05175
 def _q(name): return '"' + str(name).replace('"', '""') + '"'
-def _lit(s): return "'" + str(s).replace("'", "''") + "'"
+_lit = sql_literal
 
 def _csv_header(path):
     "Column names and delimiter from the first line of a (gzipped) CSV file."
@@ -297,56 +296,10 @@ class IngestRejected(QuantmlError):
         super().__init__(f"strict load refused: {summary.rows_rejected:,} of {summary.rows_read:,} rows are bad ({reasons}); nothing was loaded")
 
 # %% ../nbs/001_store.ipynb #58824225
-SPLIT_RATIOS = {'2:1': 2.0, '3:2': 1.5, '3:1': 3.0, '4:1': 4.0, '5:1': 5.0, '10:1': 10.0,
-                '1:2': 0.5, '2:3': 2 / 3, '1:3': 1 / 3, '1:4': 0.25, '1:5': 0.2, '1:10': 0.1}   # previous close / close
-SPLIT_TOLERANCE = 0.05        # the close's ratio, and the open's, within 5% of the split's
-GLITCH_MOVE, GLITCH_BACK = 0.25, 0.05
-JUMP_MOVE = 0.5
-FLAGS = ('suspected_split', 'glitch', 'suspect_jump', 'flat_bar', 'zero_volume')
-
-def _flags_sql(symbols_table:str, source:str, now:str) -> str:
-    "SQL inserting the flags of every symbol in `symbols_table`, computed over its stored history."
-    ratios = ', '.join(f"({_lit(k)}, {v!r})" for k, v in SPLIT_RATIOS.items())
-    tol, g, back, jump = math.log1p(SPLIT_TOLERANCE), math.log1p(GLITCH_MOVE), math.log1p(GLITCH_BACK), math.log1p(JUMP_MOVE)
-    return f"""
-INSERT INTO price_flags
-WITH b AS (SELECT symbol, date, open, high, low, close, volume, lag(close) OVER w AS pc, lag(close, 2) OVER w AS pc2, lead(close) OVER w AS nc,
-                  coalesce(lag(volume = 0 AND open = high AND high = low AND low = close) OVER w, false) AS after_placeholder
-           FROM daily_prices WHERE symbol IN (SELECT symbol FROM {symbols_table}) WINDOW w AS (PARTITION BY symbol ORDER BY date)),
-c AS MATERIALIZED (SELECT * FROM b WHERE abs(ln(close / pc)) > {g} OR abs(ln(pc / pc2)) > {g}            -- the few bars any rule can flag
-                   OR (open = high AND high = low AND low = close) OR volume = 0),
-m2 AS (SELECT *, ln(pc / close) AS gc, ln(pc / open) AS go,
-              coalesce(abs(ln(close / pc)) > {g} AND abs(ln(nc / pc)) < {back}, false) AS glitch,
-              coalesce(abs(ln(pc / pc2)) > {g} AND abs(ln(close / pc2)) < {back}, false) AS after_glitch FROM c),
-big AS (SELECT * FROM m2 WHERE abs(gc) > {min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - tol} AND NOT glitch AND NOT after_glitch
-                              AND NOT after_placeholder),      -- a flat bar with no volume is a placeholder, not a price: no split from it
-sp AS (SELECT big.*, r.name, r.ratio,
-              (SELECT avg(v.volume) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30) AS av
-       FROM big JOIN (VALUES {ratios}) r(name, ratio) ON abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go - ln(r.ratio)) <= {tol}),
-f AS (
-  SELECT symbol, date, 'suspected_split' AS flag, ratio AS value,
-         format('{{}} split? close {{}} -> {{}} (x{{:.3f}}), open {{}}; {{}}', name, pc, close, pc / close, open,
-                CASE WHEN av IS NULL THEN 'no bar in the 30 days before to compare its volume with'
-                     WHEN av = 0 THEN 'no volume in the 30 days before to compare its volume with'
-                     WHEN volume = 0 THEN 'volume 0 on the day, which does not confirm it'
-                     ELSE format('volume x{{:.1f}} its mean over the 30 days before, {{}}', volume / av,
-                                 CASE WHEN sign(ln(volume / av)) = sign(ln(ratio)) AND abs(ln(volume / av)) >= 0.5 * abs(ln(ratio))
-                                      THEN 'which confirms it' ELSE 'which does not confirm it' END) END) AS detail FROM sp
-  UNION ALL
-  SELECT symbol, date, 'glitch', close / pc, format('close {{}} -> {{}} -> {{}}: one bar off by {{:+.0f}}%, back the next', pc, close, nc, (close / pc - 1) * 100) FROM m2 WHERE glitch
-  UNION ALL
-  SELECT symbol, date, 'suspect_jump', close / pc, format('close {{}} -> {{}} ({{:+.0f}}%)', pc, close, (close / pc - 1) * 100) FROM m2
-  WHERE abs(gc) > {jump} AND NOT glitch AND NOT after_glitch AND NOT EXISTS (SELECT 1 FROM sp WHERE sp.symbol = m2.symbol AND sp.date = m2.date)
-  UNION ALL
-  SELECT symbol, date, 'flat_bar', NULL, format('open = high = low = close = {{}}', close) FROM c WHERE open = high AND high = low AND low = close
-  UNION ALL
-  SELECT symbol, date, 'zero_volume', NULL, 'volume is 0' FROM c WHERE volume = 0)
-SELECT symbol, date, flag, value, detail, {_lit(source)}, TIMESTAMP {_lit(now)} FROM f"""
-
 def flag_symbols(con, symbols_table:str, source:str, now:str):
     "Replace the flags of the symbols in `symbols_table` (a table with a `symbol` column) by those of their stored history."
     con.execute(f"DELETE FROM price_flags WHERE symbol IN (SELECT symbol FROM {symbols_table})")
-    con.execute(_flags_sql(symbols_table, source, now))
+    con.execute(flags_sql(symbols_table, source, now))
 
 def _flag_summary(con, limit:int=5):
     "Counts of this load's symbols' flags, and the first few (splits and glitches first)."
@@ -629,40 +582,7 @@ def read_rejected(db, source:str|None=None) -> pd.DataFrame:
         return con.execute("""SELECT * FROM rejected_prices WHERE ?::VARCHAR IS NULL OR source = ?::VARCHAR
                               ORDER BY source, row_no""", [source, source]).df()
 
-# %% ../nbs/001_store.ipynb #632d86de
-_SCRATCH, _SCRATCH_LOCK, _INHERITED = None, threading.Lock(), []
-
-def _scratch_cursor():
-    "A new connection to this process's in-memory scratch database."
-    global _SCRATCH
-    with _SCRATCH_LOCK:
-        if _SCRATCH is None: _SCRATCH = duckdb.connect()
-        return _SCRATCH.cursor()
-
-def _scratch_after_fork():
-    "In a forked child: a database of its own next time. The parent's is kept, never closed: closing it waits for threads the child does not have."
-    global _SCRATCH, _SCRATCH_LOCK
-    if _SCRATCH is not None: _INHERITED.append(_SCRATCH)
-    _SCRATCH, _SCRATCH_LOCK = None, threading.Lock()
-
-os.register_at_fork(after_in_child=_scratch_after_fork)
-
-def flag_prices(prices:pd.DataFrame) -> pd.DataFrame:
-    "The flags (symbol, date, flag, value, detail) of a long OHLCV frame, by the store's rules."
-    con = _scratch_cursor()
-    try:
-        con.register('_qml_frame', prices[['symbol', 'date', 'open', 'high', 'low', 'close', 'volume']])
-        con.execute("CREATE TEMP TABLE daily_prices AS SELECT symbol, CAST(date AS DATE) AS date, open, high, low, close, volume FROM _qml_frame")
-        con.execute(SCHEMA_SQL.split('CREATE TABLE IF NOT EXISTS price_flags')[1].split(';')[0].join(['CREATE TEMP TABLE price_flags', ';']))
-        con.execute("CREATE TEMP TABLE _qml_all AS SELECT DISTINCT symbol FROM daily_prices")
-        con.execute(_flags_sql('_qml_all', 'frame', datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' ')))
-        out = con.execute("SELECT symbol, CAST(date AS TIMESTAMP) AS date, flag, value, detail FROM price_flags ORDER BY symbol, date, flag").df()
-    finally: con.close()
-    return out
-
 # %% ../nbs/001_store.ipynb #07c49f19
-JUDGED_FLAGS = ('suspected_split', 'glitch', 'suspect_jump')
-
 def check_store(db,                  # database path, or an open connection
                 worst:int=3,         # how many of each symbol's flags to name
                 stale_after:int=5,   # a symbol whose last bar is more than this many store dates old is stale

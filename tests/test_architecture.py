@@ -29,3 +29,9 @@ def test_only_fitting_jobs_and_faces_import_the_trainer():
     importers = {m for m in mods if 'trainer' in package_imports(m)}
     assert importers <= MAY_IMPORT_TRAINER, f"{sorted(importers - MAY_IMPORT_TRAINER)} import the trainer"
     assert 'model' in package_imports('registry') and 'trainer' not in package_imports('model')
+
+def test_the_data_quality_rules_have_one_home():
+    "The dataset judges bars by the quality module's rules, not through the store; the rules module stands on the core alone."
+    assert 'store' not in package_imports('dataset'), "the dataset imports the store"
+    assert package_imports('quality') <= {'core'}, package_imports('quality')
+    for mod in ('store', 'dataset', 'signal'): assert 'quality' in package_imports(mod), mod
