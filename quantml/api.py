@@ -20,10 +20,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from datetime import datetime, timezone
 from pydantic import BaseModel, Field
-from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable
+from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable, default_of
 from .registry import ModelRegistry, METRICS
 from .store import read_prices, open_db, check_symbols, symbol_spans
-from .signal import SignalService, MAX_LOOKBACK
+from .signal import SignalService, MAX_LOOKBACK, HISTORY_BARS
 from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS, MAX_BOOST_ROUNDS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON
 
@@ -38,25 +38,26 @@ class TrainRequest(BaseModel):
     model_config = _STRICT
     symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] | None = Field(None, min_length=1, max_length=1000, description="symbols to train on; all when omitted")
     last_days: int | None = Field(None, ge=100, le=20000, description="train on the last this many trading days of the chosen symbols")
-    test_size: float = Field(0.2, gt=0.05, lt=0.5, description="share of the dates held out for the test segment")
-    num_boost_round: int = Field(500, ge=1, le=MAX_BOOST_ROUNDS, description="most boosting rounds (early stopping ends most fits sooner)")
+    test_size: float = Field(default_of(SplitSpec, 'test_frac'), gt=0.05, lt=0.5, description="share of the dates held out for the test segment")
+    num_boost_round: int = Field(default_of(train_model, 'num_boost_round'), ge=1, le=MAX_BOOST_ROUNDS, description="most boosting rounds (early stopping ends most fits sooner)")
     label: Literal[FAMILIES] = Field(LabelSpec().family, description="label family: threshold (forward return > threshold), excess (beats the date's median), rank (the date's percentile)")
     objective: Literal[tuple(sorted({o for v in OBJECTIVES.values() for o in v}))] | None = Field(None, description="LightGBM objective; the label's default when omitted")
     cs_norm: Literal[CS_NORMS] | None = Field(None, description="normalise each feature within its date (rank or robust z-score)")
-    features: Literal[FEATURE_SETS] = Field('seed22', description="feature set: seed22 (the seed's 22 indicators), alpha158 (Qlib's Alpha158), all (both), factors (the documented factors), factors+alpha158")
+    features: Literal[FEATURE_SETS] = Field(default_of(train_model, 'features'), description="feature set: seed22 (the seed's 22 indicators), alpha158 (Qlib's Alpha158), all (both), factors (the documented factors), factors+alpha158")
     feature_norm: Literal[FEATURE_NORMS] | None = Field(None, description="robust: a z-score fitted on the training segment, saved with the model")
-    returns: Literal[RETURNS] = Field('open', description="forward return: next open to the open h bars later (open), or close to close")
-    threshold: float = Field(0.02, gt=-0.5, lt=0.5, description="threshold label: forward return > threshold")
-    horizon: int = Field(5, ge=1, le=MAX_HORIZON, description="label horizon in bars")
-    trials: int = Field(0, ge=0, le=MAX_TRIALS, description="Optuna trials (0: no tuning)")
-    cv_folds: int = Field(4, ge=0, le=MAX_CV_FOLDS, description="walk-forward folds inside the training segment (0: none; tuning needs 2 or more)")
+    returns: Literal[RETURNS] = Field(default_of(LabelSpec, 'returns'), description="forward return: next open to the open h bars later (open), or close to close")
+    threshold: float = Field(default_of(LabelSpec, 'threshold'), gt=-0.5, lt=0.5, description="threshold label: forward return > threshold")
+    horizon: int = Field(default_of(LabelSpec, 'horizon'), ge=1, le=MAX_HORIZON, description="label horizon in bars")
+    trials: int = Field(default_of(train_model, 'trials'), ge=0, le=MAX_TRIALS, description="Optuna trials (0: no tuning)")
+    cv_folds: int = Field(default_of(train_model, 'cv_folds'), ge=0, le=MAX_CV_FOLDS, description="walk-forward folds inside the training segment (0: none; tuning needs 2 or more)")
 
 # %% ../nbs/91_api.ipynb #945e5d3c
 class SignalsRequest(BaseModel):
     "Symbols to score, with the lookback and an optional as-of date."
     model_config = _STRICT
     symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] = Field(..., min_length=1, max_length=1000)
-    lookback_days: int = Field(60, ge=1, le=MAX_LOOKBACK, description="bars to read before the signal's day (at least 250 are read)")
+    lookback_days: int = Field(default_of(SignalService.score_symbol, 'lookback_days'), ge=1, le=MAX_LOOKBACK,
+                               description=f"bars to read before the signal's day (at least {HISTORY_BARS} are read)")
     as_of: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$')
 
 # %% ../nbs/91_api.ipynb #c0818079

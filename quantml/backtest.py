@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 import numpy as np, pandas as pd
 from .core import QuantmlError, as_prices
-from .dataset import forward_return
+from .dataset import forward_return, MAX_HORIZON
 from .metrics import group_rank, per_group_corr, signal_quality
 
 # %% auto #0
@@ -129,7 +129,7 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
     if k < 1: raise QuantmlError(f"k must be at least 1 (got {k})")
     if construction not in CONSTRUCTIONS: raise QuantmlError(f"construction must be one of {', '.join(CONSTRUCTIONS)} (got {construction!r})")
     if weighting not in WEIGHTINGS: raise QuantmlError(f"weighting must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
-    if construction == 'tranches' and not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= 250): raise QuantmlError(f"horizon must be 1 to 250 bars (got {horizon})")
+    if construction == 'tranches' and not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= MAX_HORIZON): raise QuantmlError(f"horizon must be 1 to {MAX_HORIZON} bars (got {horizon})")
     if construction == 'long_short' and not (0 < quantile <= 0.5): raise QuantmlError(f"quantile must be in (0, 0.5] (got {quantile})")
     n_drop = max(k // 10, 1) if n_drop is None else n_drop
     if construction == 'dropout' and not (0 <= n_drop <= k): raise QuantmlError(f"n_drop must be 0 to k={k} (got {n_drop})")

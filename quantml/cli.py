@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse, contextlib, json, math, os, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
-from .core import QuantmlError, ProgressBar, parse_date, dumps_json
+from .core import QuantmlError, ProgressBar, parse_date, dumps_json, default_of
 from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store
 from .quality import FLAGS
 from .registry import ModelRegistry, metric_direction, check_version
-from .signal import SignalService, skill_gate, MAX_LOOKBACK
+from .signal import SignalService, skill_gate, MAX_LOOKBACK, HISTORY_BARS
 from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON, UniverseSpec, RESEARCH_UNIVERSE
 from .synth import synth_market
@@ -158,7 +158,7 @@ def _label_options(c):
     c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}),
                    help=f"LightGBM objective (default: {', '.join(f'{k} {v[0]}' for k, v in OBJECTIVES.items())})")
     c.add_argument('--cs-norm', choices=CS_NORMS, help="normalise each feature within its date: rank or robust z-score (default: none)")
-    c.add_argument('--features', choices=FEATURE_SETS, default='seed22', help="feature set: seed22 (the seed's 22 indicators, default), "
+    c.add_argument('--features', choices=FEATURE_SETS, default=default_of(train_model, 'features'), help="feature set (default %(default)s): seed22 (the seed's 22 indicators), "
                    "alpha158 (Qlib's Alpha158), all (both), factors (the documented factors), factors+alpha158")
     c.add_argument('--feature-norm', choices=FEATURE_NORMS, help="robust: z-score each feature with medians and scales fitted on the "
                    "training segment (Qlib's RobustZScoreNorm), saved with the model (default: none)")
@@ -425,8 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--symbols', nargs='+', help="symbols to train on (default: all)")
     c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
     _label_options(c)
-    c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=0, help="Optuna tuning trials on walk-forward CV (default 0: no tuning)")
-    c.add_argument('--cv-folds', type=_number(int, 0, MAX_CV_FOLDS), default=4, help="walk-forward folds inside the training segment (default 4)")
+    c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=default_of(train_model, 'trials'), help="Optuna tuning trials on walk-forward CV (default %(default)s; 0: no tuning)")
+    c.add_argument('--cv-folds', type=_number(int, 0, MAX_CV_FOLDS), default=default_of(train_model, 'cv_folds'), help="walk-forward folds inside the training segment (default %(default)s)")
     c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
     c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
     c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
@@ -440,7 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('symbols', nargs='*', metavar='SYMBOL')
     c.add_argument('--all', action='store_true', help="score every symbol in the store")
     c.add_argument('--as-of', help="score with bars up to this date only (YYYY-MM-DD)")
-    c.add_argument('--lookback', type=_number(int, 1, MAX_LOOKBACK), default=60, help="bars to read (at least 250 are read; default 60)")
+    c.add_argument('--lookback', type=_number(int, 1, MAX_LOOKBACK), default=default_of(SignalService.score_symbol, 'lookback_days'),
+                   help=f"bars to read (at least {HISTORY_BARS} are read; default %(default)s)")
     c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
     c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
     c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")

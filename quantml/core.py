@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['PRICE_COLUMNS', 'COLUMN_SPELLINGS', 'QuantmlError', 'ConflictError', 'NotFoundError', 'BusyError', 'parse_date',
            'scratch_dir', 'jsonable', 'dumps_json', 'fsync_dir', 'write_atomic', 'file_id', 'param_docs', 'full_doc',
-           'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
+           'default_of', 'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
 
 # %% ../nbs/000_core.ipynb #2fbc4b2e
 class QuantmlError(Exception):
@@ -158,6 +158,15 @@ def full_doc(obj) -> str:
     lines = [f"{r['name']} : {r['type'] or 'any'}" + ('' if r['default'] == 'required' else f", default {r['default']}")
              + (f"\n    {r['details']}" if r['details'] else '') for r in rows]
     return doc + _DOC_MARK + '\n'.join(lines)
+
+# %% ../nbs/000_core.ipynb #b86f90c2
+def default_of(owner, name:str):
+    "The default of parameter `name` of `owner` (a function, or a dataclass's field): what a face offers instead of a copy."
+    import inspect
+    p = inspect.signature(owner).parameters.get(name)
+    if p is None or p.default is inspect.Parameter.empty:
+        raise QuantmlError(f"{getattr(owner, '__qualname__', owner)} has no parameter {name!r} with a default")
+    return p.default
 
 # %% ../nbs/000_core.ipynb #fd51339d
 PRICE_COLUMNS = ['symbol', 'date', 'open', 'high', 'low', 'close', 'volume']   # a long price frame, as every function reads it

@@ -373,7 +373,7 @@ class SplitSpec:
         for k in ('valid_frac', 'test_frac'):
             v = getattr(self, k)
             if not (0 < v < 0.5): raise QuantmlError(f"{k} must be between 0 and 0.5 (got {v})")
-        if self.embargo is not None and not (0 <= self.embargo <= 250): raise QuantmlError(f"embargo must be 0 to 250 bars (got {self.embargo})")
+        if self.embargo is not None and not (0 <= self.embargo <= MAX_HORIZON): raise QuantmlError(f"embargo must be 0 to {MAX_HORIZON} bars (got {self.embargo})")
         if (self.valid_start is None) != (self.test_start is None): raise QuantmlError("give both valid_start and test_start, or neither")
         if self.valid_start is not None:
             try: v, t = pd.Timestamp(self.valid_start), pd.Timestamp(self.test_start)

@@ -35,3 +35,24 @@ def test_the_data_quality_rules_have_one_home():
     assert 'store' not in package_imports('dataset'), "the dataset imports the store"
     assert package_imports('quality') <= {'core'}, package_imports('quality')
     for mod in ('store', 'dataset', 'signal'): assert 'quality' in package_imports(mod), mod
+
+def test_the_faces_offer_the_library_defaults():
+    "The command line and the API default every training and signal option to what the library's own signature says."
+    import argparse, inspect
+    from quantml.cli import build_parser
+    from quantml.api import TrainRequest, SignalsRequest
+    from quantml.trainer import train_model
+    from quantml.dataset import LabelSpec, SplitSpec
+    from quantml.signal import SignalService
+    lib = {n: p.default for n, p in inspect.signature(train_model).parameters.items()}
+    label, lookback = LabelSpec(), inspect.signature(SignalService.score_symbol).parameters['lookback_days'].default
+    want = dict(cv_folds=lib['cv_folds'], trials=lib['trials'], features=lib['features'], horizon=label.horizon, threshold=label.threshold,
+                returns=label.returns)
+    api = {k: f.default for k, f in TrainRequest.model_fields.items()}
+    assert {k: api[k] for k in want} == want
+    assert (api['num_boost_round'], api['label'], api['test_size']) == (lib['num_boost_round'], label.family, SplitSpec().test_frac)
+    assert SignalsRequest.model_fields['lookback_days'].default == lookback
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    cli = {a.dest: a.default for a in sub['train']._actions}
+    assert {k: cli[k] for k in want} == want
+    assert {a.dest: a.default for a in sub['signal']._actions}['lookback'] == lookback
