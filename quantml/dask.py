@@ -429,9 +429,10 @@ def train_model_dask(client,                        # a Dask client (`connect`)
                                  early_stopping='all validation rows, after the full rounds')
         if on_progress: on_progress(1.0)
         degenerate = degenerate_reason(pv, np.array([train_y_rate]), 'binary')
-        return TrainedModel(b, list(FEATURES), label, split_info, fit_params, n_iter, metrics, cvd, imp, 0, fp, pv.p.to_numpy(), tp,
-                            time.perf_counter() - t0, band_edges(pv.p.to_numpy()), 'binary', None, 'seed22',
-                            skill_of(held, label.horizon), degenerate)
+        return TrainedModel(booster=b, features=list(FEATURES), label=label, split=split_info, params=fit_params, num_iterations=n_iter,
+                            metrics=metrics, cv=cvd, importance=imp, trials=0, data=fp, valid_pred=pv.p.to_numpy(), test_predictions=tp,
+                            seconds=time.perf_counter() - t0, bands=band_edges(pv.p.to_numpy()), objective='binary', cs_norm=None,
+                            feature_set='seed22', skill=skill_of(held, label.horizon), degenerate=degenerate)
     finally: client.cancel(parts)                  # the dataset leaves the workers' memory, also after an error
 
 def _truncated(b, n_iter):

@@ -48,7 +48,7 @@ class FeatureNorm:
         return cls(tuple(d['features']), tuple(num(v) for v in d['center']), tuple(num(v) for v in d['scale']), float(d['clip']), tuple(d.get('fitted_on', ())))
 
 # %% ../nbs/00c_model.ipynb #036f7ca0
-@dataclass
+@dataclass(kw_only=True)       # 21 fields: built by name, so no two of them can be swapped by position
 class TrainedModel:
     "A trained booster and everything that says what it is and how good it is."
     booster: lgb.Booster

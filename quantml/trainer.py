@@ -310,9 +310,11 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
     split_info = {**seg.boundaries, **halves, 'rows': dict(train=int(seg.train.sum()), valid=int(seg.valid.sum()), test=int(seg.test.sum()),
                                                            purged=seg.purged, valid_stop=int(stop.sum()), valid_skill=int(held.sum()))}
     if on_progress: on_progress(1.0)
-    return TrainedModel(b, ds.features, ds.label, split_info, fit_params, n_iter, metrics, cvd, imp, int(trials), data_fingerprint(ds, seg.train),
-                        pv, test, time.perf_counter() - t0, band_edges(pv), obj, ds.cs_norm, ds.provenance.get('feature_set', 'seed22'),
-                        skill_of(skill_rows, ds.label.horizon), degenerate_reason(valid, ds.y[seg.train], obj), norm)
+    return TrainedModel(booster=b, features=ds.features, label=ds.label, split=split_info, params=fit_params, num_iterations=n_iter,
+                        metrics=metrics, cv=cvd, importance=imp, trials=int(trials), data=data_fingerprint(ds, seg.train), valid_pred=pv,
+                        test_predictions=test, seconds=time.perf_counter() - t0, bands=band_edges(pv), objective=obj, cs_norm=ds.cs_norm,
+                        feature_set=ds.provenance.get('feature_set', 'seed22'), skill=skill_of(skill_rows, ds.label.horizon),
+                        degenerate=degenerate_reason(valid, ds.y[seg.train], obj), feature_norm=norm)
 
 # %% ../nbs/01_trainer.ipynb #abe8fe58
 def walk_forward_predict(ds:Dataset, n_windows:int=4, test_frac:float=0.4, params:dict|None=None, objective:str|None=None,
