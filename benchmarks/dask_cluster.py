@@ -1,7 +1,7 @@
 """One machine against a 2-worker Dask LocalCluster (issue 10): features, and training, on a synthetic panel.
 
 The panel (default 5,000 symbols x 2,520 business days, 12.6 M rows) is written once as the partitioned Parquet
-dataset of quantml.dask. Both paths then read the same files:
+dataset of quantml.cluster. Both paths then read the same files:
   - features: compute_features of all the rows in one process, against dask_features(...).compute() on the cluster
     (the cluster's time includes sending the features back to this process);
   - training: train_model against train_model_dask, with the same fixed number of rounds (--rounds), no early
@@ -19,7 +19,7 @@ from quantml.core import scratch_dir
 def _single(path, rounds, q):
     "The one-machine side, in a fresh process: read every group, features, then train_model."
     import pandas as pd
-    from quantml.dask import open_parquet, read_group
+    from quantml.cluster import open_parquet, read_group
     from quantml.features import compute_features
     from quantml.trainer import train_model
     from quantml.dataset import LabelSpec
@@ -51,7 +51,7 @@ def main():
     ap.add_argument('--group', type=int, default=250, help="symbols per Parquet file (default 250)")
     args = ap.parse_args()
     from quantml.synth import synth_market
-    from quantml.dask import export_parquet, connect, close_client, dask_features, train_model_dask
+    from quantml.cluster import export_parquet, connect, close_client, dask_features, train_model_dask
     root = scratch_dir('qml-dask-bench-')
     t = time.perf_counter()
     market = synth_market(args.symbols, args.days, seed=0)

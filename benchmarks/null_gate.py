@@ -18,7 +18,7 @@ from quantml.dataset import LabelSpec, SplitSpec, build_dataset, split_segments,
 from quantml.trainer import train_model
 from quantml.metrics import rank_ic_by_date, ic_summary
 from quantml.features import compute_features
-from quantml.signal import skill_gate
+from quantml.serving import skill_gate
 
 FAMILIES = [('rank', 'lambdarank'), ('rank', 'regression'), ('excess', 'binary'), ('threshold', 'binary')]
 

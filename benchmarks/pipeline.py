@@ -23,7 +23,7 @@ RUN = textwrap.dedent('''
     def timed(prices, *a, **k):
         t = time.perf_counter(); out = real(prices, *a, **k); spent[0] += time.perf_counter() - t; calls.append(len(prices)); return out
     import importlib
-    for name in ('quantml.dataset', 'quantml.trainer', 'quantml.signal', 'quantml.pipeline'):
+    for name in ('quantml.dataset', 'quantml.trainer', 'quantml.serving', 'quantml.pipeline'):
         try: mod = importlib.import_module(name)
         except ImportError: continue
         if hasattr(mod, 'compute_features'): mod.compute_features = timed

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from quantml.core import scratch_dir
 from quantml.registry import ModelRegistry
-from quantml.signal import SignalService, HISTORY_BARS
+from quantml.serving import SignalService, HISTORY_BARS
 from quantml.store import ingest, read_prices, read_windows
 from quantml.trainer import train_model
 

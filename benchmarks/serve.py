@@ -18,7 +18,7 @@ import numpy as np
 import httpx
 from quantml.core import scratch_dir
 from quantml.registry import ModelRegistry
-from quantml.signal import SignalService
+from quantml.serving import SignalService
 from quantml.store import ingest, read_prices
 from quantml.trainer import train_model
 

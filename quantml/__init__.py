@@ -13,7 +13,7 @@ _EXPORTS = {
     'model': ['TrainedModel', 'FeatureNorm'],
     'trainer': ['train_model', 'walk_forward_predict'],
     'registry': ['ModelRegistry'],
-    'signal': ['SignalService', 'Signal'],
+    'serving': ['SignalService', 'Signal'],
     'backtest': ['factor_tearsheet', 'block_bootstrap_ci'],   # not `backtest`: importing quantml.backtest rebinds that name to the module
     'pipeline': ['run_pipeline', 'write_report'],
 }
@@ -32,3 +32,28 @@ def __getattr__(name):
     return value
 
 def __dir__(): return sorted(set(globals()) | set(_WHERE))
+
+# Renamed modules: `quantml.signal` is `quantml.serving` and `quantml.dask` is `quantml.cluster`, since the old names shadowed the
+# standard library's `signal` and the `dask` package (run from inside quantml/, `import asyncio` loaded quantml/signal.py). The old
+# import paths work for one release, with a DeprecationWarning; no file by the old name exists, so nothing is shadowed any more.
+_RENAMED = {'quantml.signal': 'quantml.serving', 'quantml.dask': 'quantml.cluster'}
+
+import importlib.abc as _abc
+
+class _RenamedModules(_abc.MetaPathFinder, _abc.Loader):
+    "Imports a renamed module's old path as a module holding the new one's names, with a DeprecationWarning."
+    def find_spec(self, name, path=None, target=None):
+        if name not in _RENAMED: return None
+        import importlib.util
+        return importlib.util.spec_from_loader(name, self)
+    def create_module(self, spec): return None
+    def exec_module(self, module):
+        import importlib, warnings
+        new = _RENAMED[module.__name__]
+        warnings.warn(f"{module.__name__} is now {new} (the old name shadowed the standard library or a dependency); "
+                      "the old name goes in the next release", DeprecationWarning, stacklevel=2)
+        real = importlib.import_module(new)
+        module.__dict__.update({k: v for k, v in vars(real).items() if not k.startswith('__') or k == '__all__'})
+
+import sys as _sys
+if not any(isinstance(f, _RenamedModules) for f in _sys.meta_path): _sys.meta_path.append(_RenamedModules())

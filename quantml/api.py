@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable, default_of
 from .registry import ModelRegistry, METRICS
 from .store import read_prices, open_db, check_symbols, symbol_spans
-from .signal import SignalService, MAX_LOOKBACK, HISTORY_BARS
+from .serving import SignalService, MAX_LOOKBACK, HISTORY_BARS
 from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS, MAX_BOOST_ROUNDS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON
 

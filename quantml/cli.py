@@ -13,7 +13,7 @@ from .core import QuantmlError, ProgressBar, parse_date, dumps_json, default_of
 from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store
 from .quality import FLAGS
 from .registry import ModelRegistry, metric_direction, check_version
-from .signal import SignalService, skill_gate, MAX_LOOKBACK, HISTORY_BARS
+from .serving import SignalService, skill_gate, MAX_LOOKBACK, HISTORY_BARS
 from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON, UniverseSpec, RESEARCH_UNIVERSE
 from .synth import synth_market
@@ -51,8 +51,8 @@ def cmd_ingest(args):
     return EXIT_OK
 
 def _export(args, folder) -> tuple:
-    "(summary, sentence) of writing the store as the Parquet dataset of `quantml.dask`."
-    from quantml.dask import export_parquet
+    "(summary, sentence) of writing the store as the Parquet dataset of `quantml.cluster`."
+    from quantml.cluster import export_parquet
     d = export_parquet(_db(args), folder, args.symbols_per_group)
     return (dict(path=str(d.root), groups=len(d.groups), symbols=d.n_symbols, rows=d.rows, symbols_per_group=d.symbols_per_group),
             f"exported {_db(args)} to {d.root}: {len(d.groups)} Parquet files of up to {d.symbols_per_group} symbols, {d.n_symbols:,} symbols, {d.rows:,} rows")
@@ -134,7 +134,7 @@ def _train_report(m):
 @contextlib.contextmanager
 def _dask_session(args):
     "(client, dataset) for --dask: the --parquet dataset, or for a local cluster the store exported to a temporary folder."
-    from quantml.dask import connect, close_client, open_parquet, export_parquet
+    from quantml.cluster import connect, close_client, open_parquet, export_parquet
     if args.parquet: data = open_parquet(args.parquet)
     elif args.dask != 'local': raise QuantmlError(f"--dask {args.dask}: give --parquet DIR, a dataset on storage the workers share (write it with `quantml export DIR`)")
     client = connect(args.dask, n_workers=args.workers)
@@ -177,7 +177,7 @@ def cmd_train(args):
             raise QuantmlError("--dask partitions the data by symbol, so it trains only labels that need no cross-section: use --label threshold without --cs-norm")
         if args.features != 'seed22' or args.feature_norm:
             raise QuantmlError("--dask trains on the seed's 22 features without a fitted normalisation: drop --features and --feature-norm, or train on one machine")
-        from quantml.dask import train_model_dask
+        from quantml.cluster import train_model_dask
         with _dask_session(args) as (client, data), ProgressBar('training on dask') as bar:
             m = train_model_dask(client, data, label, SplitSpec(), cv_folds=args.cv_folds, seed=args.seed, on_progress=bar)
     else:
@@ -232,7 +232,7 @@ def cmd_signal(args):
     args.as_of = parse_date(args.as_of, '--as-of')                     # strict YYYY-MM-DD, not in the future: one line and exit 1 otherwise
     if args.dask:
         if not args.all: raise QuantmlError("--dask scores the whole universe: use it with --all")
-        from quantml.dask import score_universe_dask
+        from quantml.cluster import score_universe_dask
         with _dask_session(args) as (client, data):
             uni = score_universe_dask(client, data, _registry(args), as_of=args.as_of)
         rows, skipped = uni.to_dict(orient='records'), uni.attrs['skipped']

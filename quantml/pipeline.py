@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .core import QuantmlError, dumps_json
 from .registry import ModelRegistry
-from .signal import SignalService, heuristic_score, compare_with_heuristic
+from .serving import SignalService, heuristic_score, compare_with_heuristic
 from .store import read_prices
 from .dataset import LabelSpec, build_dataset, split_segments, compute_feature_set
 from .metrics import signal_quality, group_rank, per_group_corr

@@ -8,7 +8,7 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / 'quantml'
 # Who may import the trainer: the jobs that fit (pipeline, research's walk-forward) and the faces that start them (cli, api).
 # `dask` is here until its training goes through the trainer's own seam (issue 29, one fitting seam).
-MAY_IMPORT_TRAINER = {'pipeline', 'research', 'cli', 'api', 'dask'}
+MAY_IMPORT_TRAINER = {'pipeline', 'research', 'cli', 'api', 'cluster'}
 
 def package_imports(mod:str) -> set:
     "The quantml modules `quantml/<mod>.py` imports, at its top or inside functions."
@@ -20,7 +20,7 @@ def package_imports(mod:str) -> set:
     return out
 
 def test_serving_a_model_does_not_load_the_trainer():
-    code = "import sys, quantml.registry, quantml.signal; print(sorted(m for m in ('quantml.trainer', 'optuna') if m in sys.modules))"
+    code = "import sys, quantml.registry, quantml.serving; print(sorted(m for m in ('quantml.trainer', 'optuna') if m in sys.modules))"
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == '[]', f"importing the registry and the signal service loaded {r.stdout.strip()}"
 
@@ -34,7 +34,7 @@ def test_the_data_quality_rules_have_one_home():
     "The dataset judges bars by the quality module's rules, not through the store; the rules module stands on the core alone."
     assert 'store' not in package_imports('dataset'), "the dataset imports the store"
     assert package_imports('quality') <= {'core'}, package_imports('quality')
-    for mod in ('store', 'dataset', 'signal'): assert 'quality' in package_imports(mod), mod
+    for mod in ('store', 'dataset', 'serving'): assert 'quality' in package_imports(mod), mod
 
 def test_the_faces_offer_the_library_defaults():
     "The command line and the API default every training and signal option to what the library's own signature says."
@@ -43,7 +43,7 @@ def test_the_faces_offer_the_library_defaults():
     from quantml.api import TrainRequest, SignalsRequest
     from quantml.trainer import train_model
     from quantml.dataset import LabelSpec, SplitSpec
-    from quantml.signal import SignalService
+    from quantml.serving import SignalService
     lib = {n: p.default for n, p in inspect.signature(train_model).parameters.items()}
     label, lookback = LabelSpec(), inspect.signature(SignalService.score_symbol).parameters['lookback_days'].default
     want = dict(cv_folds=lib['cv_folds'], trials=lib['trials'], features=lib['features'], horizon=label.horizon, threshold=label.threshold,
@@ -56,3 +56,17 @@ def test_the_faces_offer_the_library_defaults():
     cli = {a.dest: a.default for a in sub['train']._actions}
     assert {k: cli[k] for k in want} == want
     assert {a.dest: a.default for a in sub['signal']._actions}['lookback'] == lookback
+
+def test_no_module_shadows_the_standard_library_or_a_dependency():
+    "Run from inside quantml/, a module named like `signal` or `dask` is what `import signal` finds; none is, and the old paths still work."
+    import importlib.metadata, warnings
+    taken = set(sys.stdlib_module_names) | set(importlib.metadata.packages_distributions())
+    mods = {p.stem for p in PKG.glob('*.py') if not p.stem.startswith('_')}
+    assert not mods & taken, f"{sorted(mods & taken)} shadow the standard library or an installed package"
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        from quantml.signal import SignalService
+        import quantml.dask as old_dask
+    import quantml.serving, quantml.cluster
+    assert SignalService is quantml.serving.SignalService and old_dask.connect is quantml.cluster.connect
+    assert sum(issubclass(x.category, DeprecationWarning) and 'is now quantml.' in str(x.message) for x in w) == 2

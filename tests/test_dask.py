@@ -9,8 +9,8 @@ from quantml.features import compute_features, compute_indicators
 from quantml.trainer import train_model
 from quantml.dataset import LabelSpec
 from quantml.registry import ModelRegistry
-from quantml.signal import SignalService
-from quantml.dask import connect, close_client, export_parquet, open_parquet, dask_features, train_model_dask, score_universe_dask
+from quantml.serving import SignalService
+from quantml.cluster import connect, close_client, export_parquet, open_parquet, dask_features, train_model_dask, score_universe_dask
 
 QUANTML = shutil.which('quantml', path=str(Path(sys.executable).parent)) or shutil.which('quantml')
 

@@ -3,7 +3,7 @@ import pytest
 import quantml.dataset, quantml.pipeline
 from quantml.store import ingest
 from quantml.synth import synth_market
-from quantml.signal import HISTORY_BARS
+from quantml.serving import HISTORY_BARS
 
 @pytest.mark.parametrize('features,feature_norm', [('seed22', None), ('alpha158', 'robust')])
 def test_features_are_computed_once(tmp_path, monkeypatch, features, feature_norm):

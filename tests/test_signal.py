@@ -3,7 +3,7 @@ import json, shutil
 import numpy as np, pytest
 from quantml.core import QuantmlError
 from quantml.registry import ModelRegistry
-from quantml.signal import SignalService
+from quantml.serving import SignalService
 from quantml.store import ingest, read_prices
 from quantml.synth import synth_market
 from quantml.trainer import train_model

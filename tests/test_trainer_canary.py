@@ -9,7 +9,7 @@ from quantml.dataset import LabelSpec, build_dataset
 from quantml.trainer import train_model, leaky_auc
 from quantml.store import ingest
 from quantml.registry import ModelRegistry
-from quantml.signal import SignalService
+from quantml.serving import SignalService
 
 COMBOS = [('threshold', 'binary'), ('excess', 'binary'), ('rank', 'regression'), ('rank', 'lambdarank')]
 N_SYMBOLS, N_DAYS = 500, 1000          # ~190 test dates x 500 symbols: the s.e. of a noise model's mean rank IC is about 0.006

@@ -21,7 +21,7 @@ from .dataset import (LabelSpec, SplitSpec, build_dataset, split_cuts, segment_m
 from .metrics import linear_baseline, signal_quality
 from .model import TrainedModel
 from .trainer import lgb_params, band_edges, fold_score, evaluate, skill_of, degenerate_reason, EARLY_STOPPING_ROUNDS
-from .signal import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows
+from .serving import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows
 from distributed.diagnostics.plugin import WorkerPlugin
 
 # %% auto #0
@@ -442,7 +442,7 @@ def _truncated(b, n_iter):
 
 # %% ../nbs/05_dask.ipynb #ee8a697d
 def _window_of(path, as_of, bars) -> pd.DataFrame:
-    "The last `bars` bars up to `as_of` of every symbol in a group, as `quantml.signal` reads them from the store."
+    "The last `bars` bars up to `as_of` of every symbol in a group, as `quantml.serving` reads them from the store."
     w = read_group(path)
     if as_of is not None: w = w[w['date'] <= pd.Timestamp(as_of)]
     return w.groupby('symbol', sort=False).tail(bars).reset_index(drop=True)

@@ -300,7 +300,7 @@ def _notes(self:SignalService, lookback, symbol) -> str|None:
 @patch
 def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS) -> pd.DataFrame:
     """The signal of each symbol's last bar in `prices` (long OHLCV, at least `HISTORY_BARS` bars a symbol for exact recursive
-    indicators), best first, ties by symbol. `score_universe` reads the store and calls this; `quantml.dask` calls it on each partition."""
+    indicators), best first, ties by symbol. `score_universe` reads the store and calls this; `quantml.cluster` calls it on each partition."""
     skipped, cols = {}, list(Signal.__dataclass_fields__)
     prices = as_prices(prices)
     self._heuristic_gate(prices)
