@@ -20,7 +20,7 @@ from .dataset import (LabelSpec, SplitSpec, build_dataset, split_cuts, segment_m
                              fold_cuts, fold_masks)
 from .metrics import linear_baseline, signal_quality
 from .model import TrainedModel
-from .trainer import lgb_params, band_edges, fold_score, evaluate, skill_of, degenerate_reason, EARLY_STOPPING_ROUNDS
+from .trainer import lgb_params, fold_score, model_record, EARLY_STOPPING_ROUNDS
 from .serving import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -417,7 +417,6 @@ def train_model_dask(client,                        # a Dask client (`connect`)
         base, base_rows = _logreg_auc(client, parts, stats, cuts, tp, baseline_rows, label.horizon) if baselines else ({}, 0)
         ys = client.gather([client.submit(_train_y_of, p, cuts) for p in parts])
         train_y_rate = sum(a for a, _ in ys) / max(sum(n for _, n in ys), 1)
-        metrics, imp, cvd = evaluate(b, held, tp, label, base, cv, train_y_rate)
         rows = {k: sum(s[k][0] for s in stats) for k in ('train', 'valid', 'test')}
         stop_dates = pv.date[pv.stop]
         split_info = {**boundaries, 'valid_stop': (str(pd.Timestamp(stop_dates.min()).date()), str(pd.Timestamp(stop_dates.max()).date())),
@@ -428,11 +427,9 @@ def train_model_dask(client,                        # a Dask client (`connect`)
         fp['distributed'] = dict(workers=len(ws), groups=len(parts), symbols_per_group=data.symbols_per_group, baseline_rows=int(base_rows),
                                  early_stopping='all validation rows, after the full rounds')
         if on_progress: on_progress(1.0)
-        degenerate = degenerate_reason(pv, np.array([train_y_rate]), 'binary')
-        return TrainedModel(booster=b, features=list(FEATURES), label=label, split=split_info, params=fit_params, num_iterations=n_iter,
-                            metrics=metrics, cv=cvd, importance=imp, trials=0, data=fp, valid_pred=pv.p.to_numpy(), test_predictions=tp,
-                            seconds=time.perf_counter() - t0, bands=band_edges(pv.p.to_numpy()), objective='binary', cs_norm=None,
-                            feature_set='seed22', skill=skill_of(held, label.horizon), degenerate=degenerate)
+        return model_record(b, n_iter, pv, held, tp, label, 'binary', np.array([train_y_rate]), base, cv, features=list(FEATURES),
+                            split=split_info, params=fit_params, trials=0, data=fp, cs_norm=None, feature_set='seed22',
+                            seconds=time.perf_counter() - t0)
     finally: client.cancel(parts)                  # the dataset leaves the workers' memory, also after an error
 
 def _truncated(b, n_iter):

@@ -21,7 +21,7 @@ from .model import FEATURE_NORMS, FeatureNorm, TrainedModel     # what fitting r
 __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS', 'SEARCH_SPACE', 'BAND_QUANTILES',
            'TRAIN_STEPS', 'MAX_TRIALS', 'MAX_CV_FOLDS', 'MAX_BOOST_ROUNDS', 'check_objective', 'lgb_params', 'RankIC',
            'fit_booster', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of', 'degenerate_reason', 'evaluate',
-           'baseline_metrics', 'data_fingerprint', 'train_model', 'walk_forward_predict', 'leaky_auc']
+           'baseline_metrics', 'data_fingerprint', 'model_record', 'train_model', 'walk_forward_predict', 'leaky_auc']
 
 # %% ../nbs/01_trainer.ipynb #28df7d99
 OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
@@ -248,6 +248,22 @@ def _check_counts(**counts):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
             raise QuantmlError(f"{name} must be a whole number from {lo} to {hi:,} (got {v!r})")
 
+# %% ../nbs/01_trainer.ipynb #e204147a
+def model_record(b:lgb.Booster, n_iter:int,
+                 valid:pd.DataFrame,             # the validation rows' predictions (p, y, fwd_ret, date): bands and the degenerate check
+                 held:pd.DataFrame,              # the held-out half of them, which early stopping never saw: skill and valid_ metrics
+                 test:pd.DataFrame,              # the test rows' predictions
+                 label:LabelSpec, objective:str,
+                 train_y:np.ndarray,             # the training labels (or their mean): the constant each model must beat
+                 baseline:dict, cv:list,         # the linear baseline's test metrics, the walk-forward folds' scores
+                 **fields) -> TrainedModel:      # the rest of the record, by name (features, split, params, data, ...)
+    "The TrainedModel of a fitted booster, its metrics, skill, bands and degenerate flag computed from its predictions: one way for every engine."
+    metrics, imp, cvd = evaluate(b, held, test, label, baseline, cv, float(np.mean(train_y)) if label.binary else None)
+    pv = valid.p.to_numpy()
+    return TrainedModel(booster=b, num_iterations=n_iter, label=label, objective=objective, metrics=metrics, importance=imp, cv=cvd,
+                        valid_pred=pv, test_predictions=test, bands=band_edges(pv), skill=skill_of(held, label.horizon),
+                        degenerate=degenerate_reason(valid, train_y, objective), **fields)
+
 # %% ../nbs/01_trainer.ipynb #ffd32c6f
 def _frame(ds, mask, p):
     return pd.DataFrame({'symbol': ds.symbol[mask], 'date': ds.date[mask], 'p': p, 'y': ds.y[mask], 'fwd_ret': ds.fwd_ret[mask]})
@@ -304,17 +320,15 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
     valid, test = _frame(ds, seg.valid, pv), _frame(ds, seg.test, pt)
     skill_rows = valid[held[seg.valid]]
     base = baseline_metrics(ds, seg.train, seg.test) if baselines else {}
-    metrics, imp, cvd = evaluate(b, skill_rows, test, ds.label, base, cv, float(np.mean(ds.y[seg.train])) if ds.label.binary else None)
-    cvd['tuning_values'] = tuned
     halves = {k: (str(pd.Timestamp(ds.date[m].min()).date()), str(pd.Timestamp(ds.date[m].max()).date())) for k, m in (('valid_stop', stop), ('valid_skill', held))}
     split_info = {**seg.boundaries, **halves, 'rows': dict(train=int(seg.train.sum()), valid=int(seg.valid.sum()), test=int(seg.test.sum()),
                                                            purged=seg.purged, valid_stop=int(stop.sum()), valid_skill=int(held.sum()))}
     if on_progress: on_progress(1.0)
-    return TrainedModel(booster=b, features=ds.features, label=ds.label, split=split_info, params=fit_params, num_iterations=n_iter,
-                        metrics=metrics, cv=cvd, importance=imp, trials=int(trials), data=data_fingerprint(ds, seg.train), valid_pred=pv,
-                        test_predictions=test, seconds=time.perf_counter() - t0, bands=band_edges(pv), objective=obj, cs_norm=ds.cs_norm,
-                        feature_set=ds.provenance.get('feature_set', 'seed22'), skill=skill_of(skill_rows, ds.label.horizon),
-                        degenerate=degenerate_reason(valid, ds.y[seg.train], obj), feature_norm=norm)
+    m = model_record(b, n_iter, valid, skill_rows, test, ds.label, obj, ds.y[seg.train], base, cv, features=ds.features, split=split_info,
+                     params=fit_params, trials=int(trials), data=data_fingerprint(ds, seg.train), cs_norm=ds.cs_norm, feature_norm=norm,
+                     feature_set=ds.provenance.get('feature_set', 'seed22'), seconds=time.perf_counter() - t0)
+    m.cv['tuning_values'] = tuned
+    return m
 
 # %% ../nbs/01_trainer.ipynb #abe8fe58
 def walk_forward_predict(ds:Dataset, n_windows:int=4, test_frac:float=0.4, params:dict|None=None, objective:str|None=None,
