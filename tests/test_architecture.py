@@ -36,7 +36,7 @@ def test_the_data_quality_rules_have_one_home():
     assert package_imports('quality') <= {'core'}, package_imports('quality')
     for mod in ('store', 'dataset', 'serving'): assert 'quality' in package_imports(mod), mod
 
-def test_the_faces_offer_the_library_defaults():
+def test_the_faces_offer_the_library_defaults(tmp_path):
     "The command line and the API default every training and signal option to what the library's own signature says."
     import argparse, inspect
     from quantml.cli import build_parser
@@ -56,6 +56,9 @@ def test_the_faces_offer_the_library_defaults():
     cli = {a.dest: a.default for a in sub['train']._actions}
     assert {k: cli[k] for k in want} == want
     assert {a.dest: a.default for a in sub['signal']._actions}['lookback'] == lookback
+    from quantml.api import create_app
+    get = create_app(tmp_path / 'none.duckdb', tmp_path / 'models').openapi()['paths']['/api/v1/ml/signals/{symbol}']['get']
+    assert next(q for q in get['parameters'] if q['name'] == 'lookback_days')['schema']['default'] == lookback
 
 def test_no_module_shadows_the_standard_library_or_a_dependency():
     "Run from inside quantml/, a module named like `signal` or `dask` is what `import signal` finds; none is, and the old paths still work."
