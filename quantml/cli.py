@@ -19,9 +19,9 @@ from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_
 from .synth import synth_market
 
 # %% auto #0
-__all__ = ['EXIT_OK', 'EXIT_ERROR', 'EXIT_USAGE', 'EXIT_REJECTED', 'DEMO_MARKET', 'cmd_ingest', 'cmd_check', 'cmd_export',
-           'cmd_synth', 'cmd_train', 'cmd_models', 'cmd_signal', 'cmd_demo', 'cmd_evaluate', 'cmd_serve',
-           'build_parser', 'main']
+__all__ = ['EXIT_OK', 'EXIT_ERROR', 'EXIT_USAGE', 'EXIT_REJECTED', 'COMMANDS', 'DEMO_MARKET', 'command', 'cmd_ingest',
+           'cmd_check', 'cmd_export', 'cmd_synth', 'cmd_train', 'cmd_models', 'cmd_signal', 'cmd_demo', 'cmd_evaluate',
+           'cmd_serve', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #44675bd5
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
@@ -31,6 +31,33 @@ def _print_json(obj):
 
 def _db(args) -> Path: return Path(args.db).expanduser() if args.db else default_db_path()
 def _registry(args) -> ModelRegistry: return ModelRegistry(Path(args.registry).expanduser() if args.registry else quantml_home() / 'models')
+
+class _Parser(argparse.ArgumentParser):
+    "argparse, but a usage error is one line that names the command, the argument and where help is, not the usage block."
+    def error(self, message): self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+def _number(kind, lo=None, hi=None):
+    "An argparse type: a finite `kind` (int or float) from `lo` to `hi`; anything else is a one-line usage error naming the range."
+    def parse(s):
+        try: v = kind(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a {'whole number' if kind is int else 'number'}") from None
+        if kind is float and not math.isfinite(v): raise argparse.ArgumentTypeError(f"{s!r} is not a finite number")
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(f"{s} is out of range: give {'at least ' + str(lo) if hi is None else f'{lo} to {hi}'}")
+        return v
+    parse.kind = kind                        # what the value is meant to be (the fuzz test picks its malformed values by it)
+    return parse
+
+_SEED = _number(int, 0, 2**31 - 1)          # LightGBM's seed is a 32-bit integer
+
+COMMANDS = {}   # name -> what runs it, its help, its examples, whether it reads the registry, and the function adding its options
+
+def command(name:str, run, help:str, examples:str, registry:bool=False):
+    "Declare a subcommand where it is defined: the decorated function adds its options; `build_parser` reads them in cell order."
+    def add(options):
+        COMMANDS[name] = dict(run=run, help=help, examples=examples, registry=registry, options=options)
+        return options
+    return add
 
 # %% ../nbs/90_cli.ipynb #d4f4a665
 def cmd_ingest(args):
@@ -57,6 +84,19 @@ def _export(args, folder) -> tuple:
     return (dict(path=str(d.root), groups=len(d.groups), symbols=d.n_symbols, rows=d.rows, symbols_per_group=d.symbols_per_group),
             f"exported {_db(args)} to {d.root}: {len(d.groups)} Parquet files of up to {d.symbols_per_group} symbols, {d.n_symbols:,} symbols, {d.rows:,} rows")
 
+@command('ingest', cmd_ingest, "load CSV (also gzipped) or Parquet files of daily OHLCV, validating every row",
+         "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json")
+def _ingest_options(c):
+    c.add_argument('paths', nargs='+', metavar='PATH')
+    c.add_argument('--strict', action='store_true', help="load nothing if any row is bad (exit code 3)")
+    c.add_argument('--symbol', help="symbol for files that have no symbol column")
+    c.add_argument('--adj-close', action='store_true', help="use the adjusted close, scaling open, high and low with it")
+    c.add_argument('--date-format', metavar='FMT', help="strptime format of dates that are neither ISO nor YYYYMMDD, e.g. '%%m/%%d/%%Y'")
+    c.add_argument('--adjust-splits', action='store_true', help="back-adjust the bars before each suspected split (prices divided, volume multiplied)")
+    c.add_argument('--wait', type=_number(float, 0, 86400), default=60.0, metavar='SECONDS', help="wait this long while another process (a server's reads) holds the database (default 60)")
+    c.add_argument('--parquet-out', metavar='DIR', help="then write the store as a partitioned Parquet dataset for Dask")
+    c.add_argument('--symbols-per-group', type=_number(int, 1, 1_000_000), default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
+
 # %% ../nbs/90_cli.ipynb #afe964d8
 def cmd_check(args):
     "The store's health report: per symbol, coverage, gaps, flags and a verdict."
@@ -74,6 +114,12 @@ def cmd_check(args):
                          .to_string(index=False))
     return EXIT_OK
 
+@command('check', cmd_check, "the store's health report: per symbol, dates, rows, gaps, flags and a verdict (clean, flagged, stale)",
+         "examples:\n  quantml check\n  quantml check --all --db research.duckdb\n  quantml check --json")
+def _check_options(c):
+    c.add_argument('--all', action='store_true', help="list every symbol, not only those flagged or stale")
+    c.add_argument('--stale-after', type=_number(int), default=5, help="a symbol whose last bar is more than this many store dates old is stale (default 5)")
+
 # %% ../nbs/90_cli.ipynb #14d65a70
 def cmd_export(args):
     "Write the price store as a partitioned Parquet dataset for Dask."
@@ -81,6 +127,12 @@ def cmd_export(args):
     if args.json: _print_json(out)
     else: print(text)
     return EXIT_OK
+
+@command('export', cmd_export, "write the price store as a partitioned Parquet dataset (one file per symbol group) for Dask",
+         "examples:\n  quantml export /shared/prices\n  quantml export prices-parquet --symbols-per-group 500 --db research.duckdb")
+def _export_options(c):
+    c.add_argument('out', metavar='DIR')
+    c.add_argument('--symbols-per-group', type=_number(int, 1, 1_000_000), default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
 
 # %% ../nbs/90_cli.ipynb #ba4c63a2
 def _synth_into(db, n_symbols, n_days, seed, signal, volatility_only=False):
@@ -100,6 +152,15 @@ def cmd_synth(args):
               f"{out['first_date']} .. {out['last_date']}, seed {args.seed}, signal {args.signal}" + (', volatility only' if args.volatility_only else ''))
         print(s)
     return EXIT_OK
+
+@command('synth', cmd_synth, "write a deterministic synthetic market into the store",
+         "examples:\n  quantml synth --symbols 60 --days 1500 --seed 0 --signal 0     # a pure random walk\n  quantml synth --signal 1 --db synth.duckdb --json")
+def _synth_options(c):
+    c.add_argument('--symbols', type=_number(int, 1), default=60, help="number of symbols (default 60)")
+    c.add_argument('--days', type=_number(int, 2), default=1500, help="business days (default 1500)")
+    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
+    c.add_argument('--signal', type=_number(float), default=0.0, help="planted signal strength, 0 = pure random walk (default 0)")
+    c.add_argument('--volatility-only', action='store_true', help="no drift and no signal: volatility widely spread across symbols and strongly clustered")
 
 # %% ../nbs/90_cli.ipynb #61bed86c
 _REPORT = [('rank_ic', 'baseline_rank_ic', 'linear baseline; 0 = no direction'), ('rank_ic_t', None, 'HAC, lag = horizon'),
@@ -192,6 +253,19 @@ def cmd_train(args):
     else: print(_train_report(m) + f"\n\nregistered as {version} in {reg.root}")
     return EXIT_OK
 
+@command('train', cmd_train, "train a LightGBM signal on the database's prices; print test metrics beside baselines",
+         "examples:\n  quantml train\n  quantml train --symbols AAPL MSFT GOOG --start 2014-01-01 --horizon 10 --threshold 0.03\n  quantml train --trials 20 --json\n  quantml train --dask local\n  quantml train --dask tcp://10.0.0.5:8786 --parquet /shared/prices", registry=True)
+def _train_options(c):
+    c.add_argument('--symbols', nargs='+', help="symbols to train on (default: all)")
+    c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
+    _label_options(c)
+    c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=default_of(train_model, 'trials'), help="Optuna tuning trials on walk-forward CV (default %(default)s; 0: no tuning)")
+    c.add_argument('--cv-folds', type=_number(int, 0, MAX_CV_FOLDS), default=default_of(train_model, 'cv_folds'), help="walk-forward folds inside the training segment (default %(default)s)")
+    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
+    c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
+    c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
+    c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")
+
 # %% ../nbs/90_cli.ipynb #b98eea5c
 def _table(rows, cols):
     df = pd.DataFrame(rows, columns=cols)
@@ -224,6 +298,14 @@ def cmd_models(args):
     if args.json: _print_json(out)
     else: print(text)
     return EXIT_ERROR if a == 'verify' and not out['ok'] else EXIT_OK
+
+@command('models', cmd_models, "list, show, compare, promote, delete and verify registered models",
+         "examples:\n  quantml models list\n  quantml models compare auc\n  quantml models promote v3 --alias champion\n  quantml models verify --json", registry=True)
+def _models_options(c):
+    c.add_argument('action', choices=['list', 'show', 'compare', 'best', 'promote', 'delete', 'verify'])
+    c.add_argument('target', nargs='?', help="a version (show, promote, delete, verify) or a metric (compare, best; default valid_rank_ic)")
+    c.add_argument('--alias', default='champion', help="alias for promote (default champion)")
+    c.add_argument('--force', action='store_true', help="delete even a version an alias points to")
 
 # %% ../nbs/90_cli.ipynb #bcade5be
 def cmd_signal(args):
@@ -261,6 +343,18 @@ def _print_signals(args, rows, skipped):
     for r in rows:
         for f in r.get('data_flags') or []: print(f"{r['symbol']}: a bar behind this score is flagged: {f['date']} {f['flag']} ({f['detail']})")
     return EXIT_OK
+
+@command('signal', cmd_signal, "score symbols with the registry's serving model (or the heuristic, saying why)",
+         "examples:\n  quantml signal AAPL MSFT\n  quantml signal AAPL --as-of 2017-06-30 --json\n  quantml signal --all\n  quantml signal --all --dask tcp://10.0.0.5:8786 --parquet /shared/prices", registry=True)
+def _signal_options(c):
+    c.add_argument('symbols', nargs='*', metavar='SYMBOL')
+    c.add_argument('--all', action='store_true', help="score every symbol in the store")
+    c.add_argument('--as-of', help="score with bars up to this date only (YYYY-MM-DD)")
+    c.add_argument('--lookback', type=_number(int, 1, MAX_LOOKBACK), default=default_of(SignalService.score_symbol, 'lookback_days'),
+                   help=f"bars to read (at least {HISTORY_BARS} are read; default %(default)s)")
+    c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
+    c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
+    c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")
 
 # %% ../nbs/90_cli.ipynb #eb148f92
 DEMO_MARKET = dict(n_symbols=60, n_days=1500, seed=0, signal=1.0)
@@ -306,6 +400,14 @@ def cmd_demo(args):
     print(f"\nreport: {page}")
     return EXIT_OK
 
+@command('demo', cmd_demo, "run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report",
+         "examples:\n  quantml demo\n  quantml demo --prices prices.csv.gz --out report/\n  quantml demo --db /tmp/demo.duckdb --registry /tmp/models --json", registry=True)
+def _demo_options(c):
+    c.add_argument('--prices', help="ingest this file and run on its symbols instead of the synthetic market")
+    c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/demo-<time>)")
+    c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=5, help="Optuna trials for the tuned version (default 5)")
+    _label_options(c)
+
 # %% ../nbs/90_cli.ipynb #9db0eee4
 def _universe(args) -> UniverseSpec|None:
     "The universe the options name: the research default, none, or the default with the thresholds given."
@@ -335,6 +437,31 @@ def cmd_evaluate(args):
     print(f"\n{s['data']['survivorship']}\nreport: {out / 'report.html'}")
     return EXIT_OK
 
+@command('evaluate', cmd_evaluate, "a rolling walk-forward of a model beside the documented factors, with a portfolio net of costs and a report",
+         "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json")
+def _evaluate_options(c):
+    from quantml.research import evaluate, WalkForwardSpec          # its defaults are the research job's own
+    lab, wf = default_of(evaluate, 'label'), WalkForwardSpec()
+    c.add_argument('--features', choices=FEATURE_SETS, default=default_of(evaluate, 'features'), help="feature set of the model, ranked per "
+                   "date (default %(default)s: factors+alpha158 is the documented factors beside Qlib's Alpha158)")
+    c.add_argument('--label', choices=FAMILIES, default=lab.family, help="label family (default %(default)s; rank: the date's percentile of the forward return)")
+    c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=lab.horizon, help="label horizon in bars (default %(default)s)")
+    c.add_argument('--returns', choices=RETURNS, default=lab.returns, help="forward return: open = next open to the open h bars later; close = close to close (default %(default)s)")
+    c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}), default=None,
+                   help="LightGBM objective (default: regression for rank, binary otherwise)")
+    c.add_argument('--universe', choices=['research', 'none'], default='research', help="research (default): close >= $5 and trailing 20-bar median "
+                   "dollar volume >= $5M on each date; none: every symbol")
+    c.add_argument('--min-price', type=_number(float, 0), help="universe: the least close (default 5)")
+    c.add_argument('--min-dollar-volume', type=_number(float, 0), help="universe: the least trailing 20-bar median close x volume (default 5e6)")
+    c.add_argument('--top-n', type=_number(int, 10, 1_000_000), help="universe: only the N names with the largest trailing dollar volume each date")
+    c.add_argument('--retrain-every', type=_number(int, 5, 100_000), default=wf.retrain_every, help="dates in each predicted block; a model is trained per block (default %(default)s)")
+    c.add_argument('--window', type=_number(int, 60, 100_000), help="train on the last N dates before each block (default: all of them)")
+    c.add_argument('--first-train', type=_number(int, 60, 100_000), default=wf.first_train, help="dates before the first predicted block (default %(default)s)")
+    c.add_argument('--symbols', nargs='+', help="symbols to evaluate on (default: all)")
+    c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
+    c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/evaluate-<time>)")
+    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
+
 # %% ../nbs/90_cli.ipynb #6fe697d1
 def cmd_serve(args):
     "Run the REST API (docs at /docs)."
@@ -353,126 +480,28 @@ def cmd_serve(args):
     uvicorn.run(create_app(_db(args), _registry(args), access_log=True), host=args.host, port=args.port, log_level='warning')
     return EXIT_OK
 
+@command('serve', cmd_serve, "serve the REST API (FastAPI; docs at /docs)",
+         "examples:\n  quantml serve\n  QUANTML_API_TOKEN=s3cret quantml serve --port 8500\n  curl http://127.0.0.1:8500/health", registry=True)
+def _serve_options(c):
+    c.add_argument('--host', default='127.0.0.1', help="address to bind (default 127.0.0.1: this machine only)")
+    c.add_argument('--port', type=_number(int, 1, 65535), default=8500, help="port (default 8500)")
+
 # %% ../nbs/90_cli.ipynb #4d5741f3
-_EXAMPLES = {
-    'ingest': "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json",
-    'synth': "examples:\n  quantml synth --symbols 60 --days 1500 --seed 0 --signal 0     # a pure random walk\n  quantml synth --signal 1 --db synth.duckdb --json",
-    'train': "examples:\n  quantml train\n  quantml train --symbols AAPL MSFT GOOG --start 2014-01-01 --horizon 10 --threshold 0.03\n  quantml train --trials 20 --json\n  quantml train --dask local\n  quantml train --dask tcp://10.0.0.5:8786 --parquet /shared/prices",
-    'models': "examples:\n  quantml models list\n  quantml models compare auc\n  quantml models promote v3 --alias champion\n  quantml models verify --json",
-    'signal': "examples:\n  quantml signal AAPL MSFT\n  quantml signal AAPL --as-of 2017-06-30 --json\n  quantml signal --all\n  quantml signal --all --dask tcp://10.0.0.5:8786 --parquet /shared/prices",
-    'check': "examples:\n  quantml check\n  quantml check --all --db research.duckdb\n  quantml check --json",
-    'export': "examples:\n  quantml export /shared/prices\n  quantml export prices-parquet --symbols-per-group 500 --db research.duckdb",
-    'serve': "examples:\n  quantml serve\n  QUANTML_API_TOKEN=s3cret quantml serve --port 8500\n  curl http://127.0.0.1:8500/health",
-    'evaluate': "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json",
-    'demo': "examples:\n  quantml demo\n  quantml demo --prices prices.csv.gz --out report/\n  quantml demo --db /tmp/demo.duckdb --registry /tmp/models --json",
-}
-
-class _Parser(argparse.ArgumentParser):
-    "argparse, but a usage error is one line that names the command, the argument and where help is, not the usage block."
-    def error(self, message): self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
-
-def _number(kind, lo=None, hi=None):
-    "An argparse type: a finite `kind` (int or float) from `lo` to `hi`; anything else is a one-line usage error naming the range."
-    def parse(s):
-        try: v = kind(s)
-        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a {'whole number' if kind is int else 'number'}") from None
-        if kind is float and not math.isfinite(v): raise argparse.ArgumentTypeError(f"{s!r} is not a finite number")
-        if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"{s} is out of range: give {'at least ' + str(lo) if hi is None else f'{lo} to {hi}'}")
-        return v
-    parse.kind = kind                        # what the value is meant to be (the fuzz test picks its malformed values by it)
-    return parse
-
-_SEED = _number(int, 0, 2**31 - 1)          # LightGBM's seed is a 32-bit integer
-
 def build_parser() -> argparse.ArgumentParser:
+    "The `quantml` parser: its global options, then each command of `COMMANDS` with the options its own cell declares."
     p = _Parser(prog='quantml', description="Honest machine-learning trading signals on daily OHLCV in DuckDB.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="exit codes: 0 done, 1 error in the input or environment, 2 usage, 3 strict ingest refused")
     from quantml import __version__
     p.add_argument('--version', action='version', version=f'quantml {__version__}')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    def cmd(name, fn, help):
-        c = sub.add_parser(name, help=help, description=help, epilog=_EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, d in COMMANDS.items():
+        c = sub.add_parser(name, help=d['help'], description=d['help'], epilog=d['examples'], formatter_class=argparse.RawDescriptionHelpFormatter)
         c.add_argument('--db', help="DuckDB price database (default: $QUANTML_HOME/quantml.duckdb)")
         c.add_argument('--json', action='store_true', help="print one JSON object instead of the report")
-        if name in ('train', 'models', 'signal', 'demo', 'serve'): c.add_argument('--registry', help="model registry folder (default: $QUANTML_HOME/models)")
-        c.set_defaults(fn=fn)
-        return c
-    c = cmd('ingest', cmd_ingest, "load CSV (also gzipped) or Parquet files of daily OHLCV, validating every row")
-    c.add_argument('paths', nargs='+', metavar='PATH')
-    c.add_argument('--strict', action='store_true', help="load nothing if any row is bad (exit code 3)")
-    c.add_argument('--symbol', help="symbol for files that have no symbol column")
-    c.add_argument('--adj-close', action='store_true', help="use the adjusted close, scaling open, high and low with it")
-    c.add_argument('--date-format', metavar='FMT', help="strptime format of dates that are neither ISO nor YYYYMMDD, e.g. '%%m/%%d/%%Y'")
-    c.add_argument('--adjust-splits', action='store_true', help="back-adjust the bars before each suspected split (prices divided, volume multiplied)")
-    c.add_argument('--wait', type=_number(float, 0, 86400), default=60.0, metavar='SECONDS', help="wait this long while another process (a server's reads) holds the database (default 60)")
-    c.add_argument('--parquet-out', metavar='DIR', help="then write the store as a partitioned Parquet dataset for Dask")
-    c.add_argument('--symbols-per-group', type=_number(int, 1, 1_000_000), default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
-    c = cmd('check', cmd_check, "the store's health report: per symbol, dates, rows, gaps, flags and a verdict (clean, flagged, stale)")
-    c.add_argument('--all', action='store_true', help="list every symbol, not only those flagged or stale")
-    c.add_argument('--stale-after', type=_number(int), default=5, help="a symbol whose last bar is more than this many store dates old is stale (default 5)")
-    c = cmd('export', cmd_export, "write the price store as a partitioned Parquet dataset (one file per symbol group) for Dask")
-    c.add_argument('out', metavar='DIR')
-    c.add_argument('--symbols-per-group', type=_number(int, 1, 1_000_000), default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
-    c = cmd('synth', cmd_synth, "write a deterministic synthetic market into the store")
-    c.add_argument('--symbols', type=_number(int, 1), default=60, help="number of symbols (default 60)")
-    c.add_argument('--days', type=_number(int, 2), default=1500, help="business days (default 1500)")
-    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
-    c.add_argument('--signal', type=_number(float), default=0.0, help="planted signal strength, 0 = pure random walk (default 0)")
-    c.add_argument('--volatility-only', action='store_true', help="no drift and no signal: volatility widely spread across symbols and strongly clustered")
-    c = cmd('train', cmd_train, "train a LightGBM signal on the database's prices; print test metrics beside baselines")
-    c.add_argument('--symbols', nargs='+', help="symbols to train on (default: all)")
-    c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
-    _label_options(c)
-    c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=default_of(train_model, 'trials'), help="Optuna tuning trials on walk-forward CV (default %(default)s; 0: no tuning)")
-    c.add_argument('--cv-folds', type=_number(int, 0, MAX_CV_FOLDS), default=default_of(train_model, 'cv_folds'), help="walk-forward folds inside the training segment (default %(default)s)")
-    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
-    c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
-    c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
-    c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")
-    c = cmd('models', cmd_models, "list, show, compare, promote, delete and verify registered models")
-    c.add_argument('action', choices=['list', 'show', 'compare', 'best', 'promote', 'delete', 'verify'])
-    c.add_argument('target', nargs='?', help="a version (show, promote, delete, verify) or a metric (compare, best; default valid_rank_ic)")
-    c.add_argument('--alias', default='champion', help="alias for promote (default champion)")
-    c.add_argument('--force', action='store_true', help="delete even a version an alias points to")
-    c = cmd('signal', cmd_signal, "score symbols with the registry's serving model (or the heuristic, saying why)")
-    c.add_argument('symbols', nargs='*', metavar='SYMBOL')
-    c.add_argument('--all', action='store_true', help="score every symbol in the store")
-    c.add_argument('--as-of', help="score with bars up to this date only (YYYY-MM-DD)")
-    c.add_argument('--lookback', type=_number(int, 1, MAX_LOOKBACK), default=default_of(SignalService.score_symbol, 'lookback_days'),
-                   help=f"bars to read (at least {HISTORY_BARS} are read; default %(default)s)")
-    c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
-    c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
-    c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")
-    c = cmd('serve', cmd_serve, "serve the REST API (FastAPI; docs at /docs)")
-    c.add_argument('--host', default='127.0.0.1', help="address to bind (default 127.0.0.1: this machine only)")
-    c.add_argument('--port', type=_number(int, 1, 65535), default=8500, help="port (default 8500)")
-    c = cmd('evaluate', cmd_evaluate, "a rolling walk-forward of a model beside the documented factors, with a portfolio net of costs and a report")
-    c.add_argument('--features', choices=FEATURE_SETS, default='factors+alpha158', help="feature set of the model, ranked per date (default "
-                   "factors+alpha158: the documented factors beside Qlib's Alpha158)")
-    c.add_argument('--label', choices=FAMILIES, default='rank', help="label family (default rank: the date's percentile of the forward return)")
-    c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=5, help="label horizon in bars (default 5)")
-    c.add_argument('--returns', choices=RETURNS, default='open', help="forward return: open = next open to the open h bars later (default); close = close to close")
-    c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}), default=None,
-                   help="LightGBM objective (default: regression for rank, binary otherwise)")
-    c.add_argument('--universe', choices=['research', 'none'], default='research', help="research (default): close >= $5 and trailing 20-bar median "
-                   "dollar volume >= $5M on each date; none: every symbol")
-    c.add_argument('--min-price', type=_number(float, 0), help="universe: the least close (default 5)")
-    c.add_argument('--min-dollar-volume', type=_number(float, 0), help="universe: the least trailing 20-bar median close x volume (default 5e6)")
-    c.add_argument('--top-n', type=_number(int, 10, 1_000_000), help="universe: only the N names with the largest trailing dollar volume each date")
-    c.add_argument('--retrain-every', type=_number(int, 5, 100_000), default=252, help="dates in each predicted block; a model is trained per block (default 252)")
-    c.add_argument('--window', type=_number(int, 60, 100_000), help="train on the last N dates before each block (default: all of them)")
-    c.add_argument('--first-train', type=_number(int, 60, 100_000), default=504, help="dates before the first predicted block (default 504)")
-    c.add_argument('--symbols', nargs='+', help="symbols to evaluate on (default: all)")
-    c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
-    c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/evaluate-<time>)")
-    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
-    c = cmd('demo', cmd_demo, "run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report")
-    c.add_argument('--prices', help="ingest this file and run on its symbols instead of the synthetic market")
-    c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/demo-<time>)")
-    c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=5, help="Optuna trials for the tuned version (default 5)")
-    _label_options(c)
+        if d['registry']: c.add_argument('--registry', help="model registry folder (default: $QUANTML_HOME/models)")
+        d['options'](c)
+        c.set_defaults(fn=d['run'])
     return p
 
 # %% ../nbs/90_cli.ipynb #0fab05c8

@@ -56,6 +56,10 @@ def test_the_faces_offer_the_library_defaults(tmp_path):
     cli = {a.dest: a.default for a in sub['train']._actions}
     assert {k: cli[k] for k in want} == want
     assert {a.dest: a.default for a in sub['signal']._actions}['lookback'] == lookback
+    from quantml.research import evaluate, WalkForwardSpec
+    ev, el, wf = {a.dest: a.default for a in sub['evaluate']._actions}, inspect.signature(evaluate).parameters['label'].default, WalkForwardSpec()
+    assert (ev['features'], ev['label'], ev['horizon'], ev['returns'], ev['retrain_every'], ev['first_train']) == \
+           (inspect.signature(evaluate).parameters['features'].default, el.family, el.horizon, el.returns, wf.retrain_every, wf.first_train)
     from quantml.api import create_app
     get = create_app(tmp_path / 'none.duckdb', tmp_path / 'models').openapi()['paths']['/api/v1/ml/signals/{symbol}']['get']
     assert next(q for q in get['parameters'] if q['name'] == 'lookback_days')['schema']['default'] == lookback
