@@ -20,7 +20,8 @@ from .backtest import backtest, relative_stats, stats
 # %% auto #0
 __all__ = ['RESEARCH_PARAMS', 'RESEARCH_ROUNDS', 'STOP_PATIENCE', 'COMPOSITE', 'EVALUATE_STAGES', 'SURVIVORSHIP_NOTE',
            'WalkForwardSpec', 'walk_forward_blocks', 'WalkForward', 'rolling_walk_forward', 'composite_score',
-           'factor_table', 'smooth_predictions', 'portfolio_vs_universe', 'write_research_report', 'evaluate']
+           'factor_table', 'smooth_predictions', 'portfolio_vs_universe', 'write_research_report', 'portfolio_summary',
+           'evaluate']
 
 # %% ../nbs/03b_research.ipynb #4b49e08b
 @dataclass(frozen=True)
@@ -252,6 +253,40 @@ def write_research_report(summary:dict, pred:pd.DataFrame, table:pd.DataFrame, p
                     " .verdict{font-size:1.15em;border-left:4px solid #888;padding-left:.8em}</style>" + '\n'.join(parts))
     return page
 
+# %% ../nbs/03b_research.ipynb #5abd4667
+def _line(name:str, row) -> dict:
+    return dict(name=name, rank_ic=float(row.rank_ic), t=float(row.t), t_nonoverlap=float(row.t_nonoverlap), dates=int(row.dates))
+
+def _summary(prices:pd.DataFrame, ds:Dataset, wf, table:pd.DataFrame, model:dict) -> dict:
+    "summary.json but the portfolio: the data, the model, its walk-forward beside every factor, the best one, the ridge and the composite."
+    best = table.loc[list(FACTORS)].rank_ic.idxmax()
+    per_year = lambda k: table.loc[k, 'per_year']
+    return dict(
+        data=dict(symbols=int(prices.symbol.nunique()), first_date=str(prices.date.min().date()), last_date=str(prices.date.max().date()),
+                  rows=int(len(prices)), dataset_rows=len(ds), left_out=ds.provenance['left_out'], universe=ds.provenance['universe'],
+                  survivorship=SURVIVORSHIP_NOTE),
+        model=model,
+        walk_forward=dict(**_line('model', table.loc['p']), per_year=per_year('p'), blocks=len(wf.blocks),
+                          first_predicted=str(pd.Timestamp(wf.predictions.date.min()).date()), last_predicted=str(pd.Timestamp(wf.predictions.date.max()).date())),
+        factors=[dict(**_line(f, table.loc[f]), per_year=per_year(f), doc=FACTOR_DOCS[f]) for f in FACTORS],
+        best_factor=_line(best, table.loc[best]),
+        linear_baseline=dict(**_line('ridge on the factors, fitted per window', table.loc['p_linear']), per_year=per_year('p_linear')),
+        composite=dict(**_line('equal-weight rank mean of ' + ', '.join(COMPOSITE), table.loc['composite']), per_year=per_year('composite')),
+        ratio_to_best_factor=float(table.loc['p', 'rank_ic'] / table.loc[best, 'rank_ic']) if table.loc[best, 'rank_ic'] > 0 else None)
+
+def _brief(q:dict, cost_model:str|None=None) -> dict:
+    "A book's headline against the universe: construction, costs, excess a year net and gross, information ratio and its interval, turnover."
+    r = q['relative']
+    return dict(construction=q.get('construction'), cost_model=cost_model or q.get('cost_model'), excess_annual=r['excess_annual_return'],
+                excess_annual_gross=r['excess_annual_gross'], information_ratio=r['information_ratio'],
+                information_ratio_ci=list(r['information_ratio_ci']), turnover=q['model']['turnover'])
+
+def portfolio_summary(pf:dict) -> dict:
+    "summary.json's `portfolio` from `portfolio_vs_universe`: the buffered book, then the same at flat costs and as plain tranches."
+    return dict(**_brief(pf), annual_return=pf['model']['annual_return'], universe_annual_return=pf['universe']['annual_return'],
+                max_drawdown=pf['model']['max_drawdown'], days=pf['relative']['days'], survivorship=SURVIVORSHIP_NOTE,
+                flat_costs=_brief(pf['flat']), tranches=_brief(pf['tranches'], pf['cost_model']))
+
 # %% ../nbs/03b_research.ipynb #b7afe917
 EVALUATE_STAGES = ('read prices', 'features and labels', 'walk-forward', 'factor table', 'portfolio', 'report')
 SURVIVORSHIP_NOTE = ("Survivorship: a panel that holds only symbols still listed at its end (as ../shared/data's US panel does) has no "
@@ -321,36 +356,13 @@ def evaluate(db,                                   # database path, or an open c
     pred = pd.concat([wf.predictions, fac.iloc[at].reset_index(drop=True)], axis=1)
     pred['composite'] = composite_score(pred, pred.date.to_numpy())
     table = factor_table(pred, ['p', 'p_linear', 'composite', *FACTORS], label.horizon)
-    facs = table.loc[list(FACTORS)]
-    best = facs.rank_ic.idxmax()
-    line = lambda name, row: dict(name=name, rank_ic=float(row.rank_ic), t=float(row.t), t_nonoverlap=float(row.t_nonoverlap), dates=int(row.dates))
-    summary = dict(
-        data=dict(symbols=int(prices.symbol.nunique()), first_date=str(prices.date.min().date()), last_date=str(prices.date.max().date()),
-                  rows=int(len(prices)), dataset_rows=len(ds), left_out=ds.provenance['left_out'], universe=ds.provenance['universe'],
-                  survivorship=SURVIVORSHIP_NOTE),
-        model=dict(features=features, n_features=len(ds.features), label=asdict(label), objective=wf.objective, cs_norm=cs_norm,
-                   params={**RESEARCH_PARAMS, **(params or {})}, walk_forward=asdict(spec)),
-        walk_forward=dict(**line('model', table.loc['p']), per_year=table.loc['p', 'per_year'], blocks=len(wf.blocks),
-                          first_predicted=str(pd.Timestamp(wf.predictions.date.min()).date()), last_predicted=str(pd.Timestamp(wf.predictions.date.max()).date())),
-        factors=[dict(**line(f, table.loc[f]), per_year=table.loc[f, 'per_year'], doc=FACTOR_DOCS[f]) for f in FACTORS],
-        best_factor=line(best, table.loc[best]),
-        linear_baseline=dict(**line('ridge on the factors, fitted per window', table.loc['p_linear']), per_year=table.loc['p_linear', 'per_year']),
-        composite=dict(**line('equal-weight rank mean of ' + ', '.join(COMPOSITE), table.loc['composite']), per_year=table.loc['composite', 'per_year']),
-        ratio_to_best_factor=float(table.loc['p', 'rank_ic'] / table.loc[best, 'rank_ic']) if table.loc[best, 'rank_ic'] > 0 else None)
+    summary = _summary(prices, ds, wf, table, dict(features=features, n_features=len(ds.features), label=asdict(label), objective=wf.objective,
+                                                   cs_norm=cs_norm, params={**RESEARCH_PARAMS, **(params or {})}, walk_forward=asdict(spec)))
     pf = None
     if portfolio:
         stage('portfolio')
         pf = portfolio_vs_universe(wf.predictions, prices, horizon=label.horizon, n_boot=n_boot, seed=seed)
-        r = pf['relative']
-        brief = lambda q: dict(construction=q.get('construction'), cost_model=q.get('cost_model'), excess_annual=q['relative']['excess_annual_return'],
-                               excess_annual_gross=q['relative']['excess_annual_gross'], information_ratio=q['relative']['information_ratio'],
-                               information_ratio_ci=list(q['relative']['information_ratio_ci']), turnover=q['model']['turnover'])
-        summary['portfolio'] = dict(construction=pf['construction'], cost_model=pf['cost_model'], excess_annual=r['excess_annual_return'],
-                                    excess_annual_gross=r['excess_annual_gross'], information_ratio=r['information_ratio'],
-                                    information_ratio_ci=list(r['information_ratio_ci']), turnover=pf['model']['turnover'],
-                                    annual_return=pf['model']['annual_return'], universe_annual_return=pf['universe']['annual_return'],
-                                    max_drawdown=pf['model']['max_drawdown'], days=r['days'], survivorship=SURVIVORSHIP_NOTE,
-                                    flat_costs=brief(pf['flat']), tranches=brief({**pf['tranches'], 'cost_model': pf['cost_model']}))
+        summary['portfolio'] = portfolio_summary(pf)
     summary['verdict'] = _verdict(summary)
     summary['seconds'] = round(time.perf_counter() - t0, 1)
     if out is not None:
