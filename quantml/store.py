@@ -295,6 +295,16 @@ class IngestRejected(QuantmlError):
         reasons = ', '.join(f"{k} {r}" for r, k in summary.reasons.items())
         super().__init__(f"strict load refused: {summary.rows_rejected:,} of {summary.rows_read:,} rows are bad ({reasons}); nothing was loaded")
 
+# %% ../nbs/001_store.ipynb #53be49ce
+_MOVED_TO_QUALITY = ('flag_prices', 'SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE')
+
+def __getattr__(name):
+    "A name that moved to `quantml.quality`, with a DeprecationWarning at the code that asked for it."
+    if name not in _MOVED_TO_QUALITY: raise AttributeError(f"module 'quantml.store' has no attribute {name!r}")
+    import warnings, quantml.quality
+    warnings.warn(f"quantml.store.{name} is now quantml.quality.{name}; the old name goes in the next release", DeprecationWarning, stacklevel=2)
+    return getattr(quantml.quality, name)
+
 # %% ../nbs/001_store.ipynb #58824225
 def flag_symbols(con, symbols_table:str, source:str, now:str):
     "Replace the flags of the symbols in `symbols_table` (a table with a `symbol` column) by those of their stored history."

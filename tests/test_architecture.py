@@ -66,14 +66,24 @@ def test_the_faces_offer_the_library_defaults(tmp_path):
 
 def test_no_module_shadows_the_standard_library_or_a_dependency():
     "Run from inside quantml/, a module named like `signal` or `dask` is what `import signal` finds; none is, and the old paths still work."
-    import importlib.metadata, warnings
+    import importlib.metadata
     taken = set(sys.stdlib_module_names) | set(importlib.metadata.packages_distributions())
     mods = {p.stem for p in PKG.glob('*.py') if not p.stem.startswith('_')}
     assert not mods & taken, f"{sorted(mods & taken)} shadow the standard library or an installed package"
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter('always')
-        from quantml.signal import SignalService
-        import quantml.dask as old_dask
+    from quantml.signal import SignalService
+    import quantml.dask as old_dask
     import quantml.serving, quantml.cluster
     assert SignalService is quantml.serving.SignalService and old_dask.connect is quantml.cluster.connect
-    assert sum(issubclass(x.category, DeprecationWarning) and 'is now quantml.' in str(x.message) for x in w) == 2
+
+def test_old_import_paths_warn_where_a_user_sees_it(tmp_path):
+    "A user's script on an old path gets a DeprecationWarning under Python's default filters (shown only when it is the script's own)."
+    script = tmp_path / 'old_paths.py'
+    script.write_text("from quantml.signal import SignalService\nimport quantml.dask\nfrom quantml.store import flag_prices\n"
+                      "import quantml.quality\nassert flag_prices is quantml.quality.flag_prices\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for line, old, new in ((1, 'quantml.signal', 'quantml.serving'), (2, 'quantml.dask', 'quantml.cluster'),
+                           (3, 'quantml.store.flag_prices', 'quantml.quality.flag_prices')):
+        assert f"old_paths.py:{line}: DeprecationWarning: {old} is now {new}" in r.stderr, r.stderr
+    r = subprocess.run([sys.executable, '-c', 'import quantml.store as s; s.no_such_name'], capture_output=True, text=True)
+    assert "has no attribute 'no_such_name'" in r.stderr
