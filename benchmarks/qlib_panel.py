@@ -18,7 +18,7 @@ the next open, per-date rank IC with the HAC t (lag 5). Qlib's own label (the ne
 import sys
 import argparse, time, resource
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 from quantml.core import scratch_dir
 from quantml.store import ingest, read_prices
 from quantml.alpha158 import to_qlib, qlib_lightgbm
@@ -67,8 +67,7 @@ def main():
     runs = []
     if a.mode in ('split', 'both'): runs.append(('one split', SEGMENTS, ours[(ours.date >= SEGMENTS['test'][0]) & (ours.date <= LAST)]))
     if a.mode in ('rolling', 'both'):
-        years = sorted(ours.date.dt.year.unique())
-        years = [y for y in years if y >= 2007 and (ours.date.dt.year == y).sum() > 0]     # Qlib needs a year to train and one to stop on
+        years = [int(y) for y in sorted(ours.date.dt.year.unique()) if y >= 2007]       # Qlib needs a year to train and one to stop on
         runs.append((f'rolling, a window per year {years[0]}-{years[-1]}', rolling_segments(years), ours[ours.date.dt.year.isin(years)]))
     for title, segments, mine in runs:
         t1 = time.perf_counter()

@@ -24,7 +24,8 @@ from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_d
 from .registry import ModelRegistry, METRICS
 from .store import read_prices, open_db, check_symbols, symbol_spans
 from .serving import SignalService, MAX_LOOKBACK, HISTORY_BARS
-from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS, MAX_BOOST_ROUNDS
+from .trainer import train_model, OBJECTIVES, MAX_TRIALS, MAX_CV_FOLDS, MAX_BOOST_ROUNDS
+from .model import FEATURE_NORMS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON
 
 # %% ../nbs/91_api.ipynb #b8277498

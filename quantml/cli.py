@@ -14,7 +14,8 @@ from .store import default_db_path, ingest, IngestRejected, list_symbols, read_p
 from .quality import FLAGS
 from .registry import ModelRegistry, metric_direction, check_version
 from .serving import SignalService, skill_gate, MAX_LOOKBACK, HISTORY_BARS
-from .trainer import train_model, OBJECTIVES, FEATURE_NORMS, MAX_TRIALS, MAX_CV_FOLDS
+from .trainer import train_model, OBJECTIVES, MAX_TRIALS, MAX_CV_FOLDS
+from .model import FEATURE_NORMS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON, UniverseSpec, RESEARCH_UNIVERSE
 from .synth import synth_market
 
@@ -59,6 +60,16 @@ def command(name:str, run, help:str, examples:str, registry:bool=False):
         return options
     return add
 
+def _dask_options(c):
+    "The options of a command that can run on Dask (train, signal)."
+    c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
+    c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
+    c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")
+
+def _groups_option(c):
+    "Symbols per Parquet file (ingest --parquet-out, export): export_parquet's default, which a test holds equal (quantml.cluster loads Dask, so not imported here)."
+    c.add_argument('--symbols-per-group', type=_number(int, 1, 1_000_000), default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
+
 # %% ../nbs/90_cli.ipynb #d4f4a665
 def cmd_ingest(args):
     "Load CSV / Parquet files into the price store, with validation."
@@ -95,7 +106,7 @@ def _ingest_options(c):
     c.add_argument('--adjust-splits', action='store_true', help="back-adjust the bars before each suspected split (prices divided, volume multiplied)")
     c.add_argument('--wait', type=_number(float, 0, 86400), default=60.0, metavar='SECONDS', help="wait this long while another process (a server's reads) holds the database (default 60)")
     c.add_argument('--parquet-out', metavar='DIR', help="then write the store as a partitioned Parquet dataset for Dask")
-    c.add_argument('--symbols-per-group', type=_number(int, 1, 1_000_000), default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
+    _groups_option(c)
 
 # %% ../nbs/90_cli.ipynb #afe964d8
 def cmd_check(args):
@@ -132,7 +143,7 @@ def cmd_export(args):
          "examples:\n  quantml export /shared/prices\n  quantml export prices-parquet --symbols-per-group 500 --db research.duckdb")
 def _export_options(c):
     c.add_argument('out', metavar='DIR')
-    c.add_argument('--symbols-per-group', type=_number(int, 1, 1_000_000), default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
+    _groups_option(c)
 
 # %% ../nbs/90_cli.ipynb #ba4c63a2
 def _synth_into(db, n_symbols, n_days, seed, signal, volatility_only=False):
@@ -262,9 +273,7 @@ def _train_options(c):
     c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=default_of(train_model, 'trials'), help="Optuna tuning trials on walk-forward CV (default %(default)s; 0: no tuning)")
     c.add_argument('--cv-folds', type=_number(int, 0, MAX_CV_FOLDS), default=default_of(train_model, 'cv_folds'), help="walk-forward folds inside the training segment (default %(default)s)")
     c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
-    c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
-    c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
-    c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")
+    _dask_options(c)
 
 # %% ../nbs/90_cli.ipynb #b98eea5c
 def _table(rows, cols):
@@ -352,9 +361,7 @@ def _signal_options(c):
     c.add_argument('--as-of', help="score with bars up to this date only (YYYY-MM-DD)")
     c.add_argument('--lookback', type=_number(int, 1, MAX_LOOKBACK), default=default_of(SignalService.score_symbol, 'lookback_days'),
                    help=f"bars to read (at least {HISTORY_BARS} are read; default %(default)s)")
-    c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
-    c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
-    c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")
+    _dask_options(c)
 
 # %% ../nbs/90_cli.ipynb #eb148f92
 DEMO_MARKET = dict(n_symbols=60, n_days=1500, seed=0, signal=1.0)
@@ -443,16 +450,17 @@ def _evaluate_options(c):
     from quantml.research import evaluate, WalkForwardSpec          # its defaults are the research job's own
     lab, wf = default_of(evaluate, 'label'), WalkForwardSpec()
     c.add_argument('--features', choices=FEATURE_SETS, default=default_of(evaluate, 'features'), help="feature set of the model, ranked per "
-                   "date (default %(default)s: factors+alpha158 is the documented factors beside Qlib's Alpha158)")
+                   "date (default %(default)s; factors+alpha158 is the documented factors beside Qlib's Alpha158)")
     c.add_argument('--label', choices=FAMILIES, default=lab.family, help="label family (default %(default)s; rank: the date's percentile of the forward return)")
     c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=lab.horizon, help="label horizon in bars (default %(default)s)")
     c.add_argument('--returns', choices=RETURNS, default=lab.returns, help="forward return: open = next open to the open h bars later; close = close to close (default %(default)s)")
     c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}), default=None,
                    help="LightGBM objective (default: regression for rank, binary otherwise)")
-    c.add_argument('--universe', choices=['research', 'none'], default='research', help="research (default): close >= $5 and trailing 20-bar median "
-                   "dollar volume >= $5M on each date; none: every symbol")
-    c.add_argument('--min-price', type=_number(float, 0), help="universe: the least close (default 5)")
-    c.add_argument('--min-dollar-volume', type=_number(float, 0), help="universe: the least trailing 20-bar median close x volume (default 5e6)")
+    u = RESEARCH_UNIVERSE
+    c.add_argument('--universe', choices=['research', 'none'], default='research', help=f"research (default): close >= ${u.min_price:g} and trailing "
+                   f"{u.window}-bar median dollar volume >= ${u.min_dollar_volume:,.0f} on each date; none: every symbol")
+    c.add_argument('--min-price', type=_number(float, 0), help=f"universe: the least close (default {u.min_price:g})")
+    c.add_argument('--min-dollar-volume', type=_number(float, 0), help=f"universe: the least trailing {u.window}-bar median close x volume (default {u.min_dollar_volume:,.0f})")
     c.add_argument('--top-n', type=_number(int, 10, 1_000_000), help="universe: only the N names with the largest trailing dollar volume each date")
     c.add_argument('--retrain-every', type=_number(int, 5, 100_000), default=wf.retrain_every, help="dates in each predicted block; a model is trained per block (default %(default)s)")
     c.add_argument('--window', type=_number(int, 60, 100_000), help="train on the last N dates before each block (default: all of them)")

@@ -20,8 +20,7 @@ from .backtest import backtest, relative_stats, stats
 # %% auto #0
 __all__ = ['RESEARCH_PARAMS', 'RESEARCH_ROUNDS', 'STOP_PATIENCE', 'COMPOSITE', 'EVALUATE_STAGES', 'SURVIVORSHIP_NOTE',
            'WalkForwardSpec', 'walk_forward_blocks', 'WalkForward', 'rolling_walk_forward', 'composite_score',
-           'factor_table', 'smooth_predictions', 'portfolio_vs_universe', 'write_research_report', 'portfolio_summary',
-           'evaluate']
+           'factor_table', 'smooth_predictions', 'portfolio_vs_universe', 'write_research_report', 'evaluate']
 
 # %% ../nbs/03b_research.ipynb #4b49e08b
 @dataclass(frozen=True)
@@ -281,7 +280,7 @@ def _brief(q:dict, cost_model:str|None=None) -> dict:
                 excess_annual_gross=r['excess_annual_gross'], information_ratio=r['information_ratio'],
                 information_ratio_ci=list(r['information_ratio_ci']), turnover=q['model']['turnover'])
 
-def portfolio_summary(pf:dict) -> dict:
+def _portfolio_summary(pf:dict) -> dict:
     "summary.json's `portfolio` from `portfolio_vs_universe`: the buffered book, then the same at flat costs and as plain tranches."
     return dict(**_brief(pf), annual_return=pf['model']['annual_return'], universe_annual_return=pf['universe']['annual_return'],
                 max_drawdown=pf['model']['max_drawdown'], days=pf['relative']['days'], survivorship=SURVIVORSHIP_NOTE,
@@ -362,7 +361,7 @@ def evaluate(db,                                   # database path, or an open c
     if portfolio:
         stage('portfolio')
         pf = portfolio_vs_universe(wf.predictions, prices, horizon=label.horizon, n_boot=n_boot, seed=seed)
-        summary['portfolio'] = portfolio_summary(pf)
+        summary['portfolio'] = _portfolio_summary(pf)
     summary['verdict'] = _verdict(summary)
     summary['seconds'] = round(time.perf_counter() - t0, 1)
     if out is not None:

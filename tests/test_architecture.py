@@ -60,6 +60,9 @@ def test_the_faces_offer_the_library_defaults(tmp_path):
     ev, el, wf = {a.dest: a.default for a in sub['evaluate']._actions}, inspect.signature(evaluate).parameters['label'].default, WalkForwardSpec()
     assert (ev['features'], ev['label'], ev['horizon'], ev['returns'], ev['retrain_every'], ev['first_train']) == \
            (inspect.signature(evaluate).parameters['features'].default, el.family, el.horizon, el.returns, wf.retrain_every, wf.first_train)
+    from quantml.cluster import export_parquet, connect
+    for cmd in ('ingest', 'export'): assert {a.dest: a.default for a in sub[cmd]._actions}['symbols_per_group'] == inspect.signature(export_parquet).parameters['symbols_per_group'].default
+    for cmd in ('train', 'signal'): assert {a.dest: a.default for a in sub[cmd]._actions}['workers'] == inspect.signature(connect).parameters['n_workers'].default
     from quantml.api import create_app
     get = create_app(tmp_path / 'none.duckdb', tmp_path / 'models').openapi()['paths']['/api/v1/ml/signals/{symbol}']['get']
     assert next(q for q in get['parameters'] if q['name'] == 'lookback_days')['schema']['default'] == lookback
