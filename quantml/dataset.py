@@ -19,9 +19,9 @@ from .factors import compute_factors, FACTORS, FACTOR_WARMUP
 __all__ = ['RETURNS', 'FAMILIES', 'MAX_HORIZON', 'CROSS_SECTION_MIN', 'CS_NORMS', 'FEATURE_WARMUP', 'FEATURE_SETS',
            'RESEARCH_UNIVERSE', 'LEFT_OUT_FLAGS', 'forward_return', 'LabelSpec', 'label_meaning', 'make_label',
            'cs_normalize', 'feature_columns', 'feature_warmup', 'compute_feature_set', 'feature_set_of', 'Dataset',
-           'prices_fingerprint', 'UniverseSpec', 'universe_mask', 'build_dataset', 'SplitSpec', 'purge_before',
-           'split_cuts', 'segment_masks', 'segment_stats', 'merge_segment_stats', 'Segments', 'split_segments',
-           'fold_cuts', 'fold_masks', 'training_folds', 'split_validation']
+           'prices_fingerprint', 'UniverseSpec', 'universe_mask', 'symbol_stage', 'date_stage', 'build_dataset',
+           'SplitSpec', 'purge_before', 'split_cuts', 'segment_masks', 'segment_stats', 'merge_segment_stats',
+           'Segments', 'split_segments', 'fold_cuts', 'fold_masks', 'training_folds', 'split_validation']
 
 # %% ../nbs/00a_dataset.ipynb #4d64b843
 RETURNS = ('open', 'close')
@@ -310,6 +310,39 @@ def _near_flags(p:pd.DataFrame, warm:int, horizon:int, lead:int) -> tuple:
     near = any_in(bad, np.maximum(i - warm + 1, first), np.minimum(i + lead + horizon, last))
     return near, any_in(flat, np.maximum(i - warm + 1, first), i)
 
+# %% ../nbs/00a_dataset.ipynb #3dbdb6e0
+def symbol_stage(p:pd.DataFrame,           # long OHLCV sorted by symbol then date
+                 feats:pd.DataFrame,       # its features (compute_feature_set), row for row
+                 name:str,                 # the feature set's name: its warm-up
+                 label:LabelSpec,
+                 drop_flagged:bool=True, universe:UniverseSpec|None=None,
+                ) -> tuple:                # (rows kept, forward returns, label-end bar numbers, rows left out by reason)
+    """The rules that read one symbol's own bars: a full warm-up, a future, no doubtful price near, inside the universe.
+    Any partition of the prices that holds whole symbols gives the same rows (except `top_n`, which compares symbols on a date)."""
+    warm, sym = _SET_WARMUP[name], feats['symbol'].to_numpy()
+    fwd, end, has, pos = _forward(sym, p['open'].to_numpy(float), p['close'].to_numpy(float), label.horizon, label.returns)
+    keep, left_out = has & (pos >= warm - 1) & np.isfinite(fwd), {}
+    if drop_flagged:
+        near, flat = _near_flags(p, warm, label.horizon, 1 if label.returns == 'open' else 0)
+        left_out = {'near_split_jump_or_glitch': int((keep & near).sum()), 'over_flat_bars': int((keep & flat & ~near).sum())}
+        keep &= ~(near | flat)
+    if universe is not None and not universe.empty:
+        elig = universe_mask(p, universe)
+        left_out['outside_universe'] = int((keep & ~elig).sum())
+        keep &= elig
+    return keep, fwd, end, left_out
+
+def date_stage(X:pd.DataFrame, fwd_ret:np.ndarray, date:np.ndarray, label:LabelSpec, cs_norm:str|None=None, dtype=None) -> tuple:
+    """The work that compares symbols on a date, on rows holding every kept row of their dates: (rows kept, features, labels).
+    Narrow dates dropped (cross-sectional labels), labels made, features normalised within each date."""
+    keep = _cross_section(date, np.ones(len(date), bool), label) if label.cross_sectional else np.ones(len(date), bool)
+    if not keep.all(): X, fwd_ret, date = X[keep].reset_index(drop=True), fwd_ret[keep], date[keep]
+    if cs_norm is not None: X = cs_normalize(X, date, cs_norm, dtype=dtype or np.float64)
+    elif dtype is not None: X = X.astype(dtype)
+    return keep, X, make_label(fwd_ret, date, label)
+
+
+# %% ../nbs/00a_dataset.ipynb #806a1b49
 def build_dataset(prices:pd.DataFrame,               # long OHLCV
                   label:LabelSpec=LabelSpec(),        # label family, horizon, return convention
                   features:str|pd.DataFrame='seed22', # a feature set's name, or compute_feature_set(prices, ...) already computed
@@ -320,7 +353,7 @@ def build_dataset(prices:pd.DataFrame,               # long OHLCV
                   universe:UniverseSpec|None=None,    # keep only rows whose symbol is eligible on the date (point in time)
                   dtype=None,                         # of X: None keeps the features' own; np.float32 halves a panel's memory
                  ) -> Dataset:
-    "Features, forward returns, labels and label intervals of a long OHLCV frame."
+    "Features, forward returns, labels and label intervals of a long OHLCV frame: the symbol stage, then the date stage."
     prices = as_prices(prices, symbol)                               # Close, Date, a date index: what ingest accepts
     p = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
     if isinstance(features, str):
@@ -331,32 +364,20 @@ def build_dataset(prices:pd.DataFrame,               # long OHLCV
         name = _known_set(feature_set) if feature_set is not None else feature_set_of(feats)
         missing = [c for c in _SET_COLUMNS[name] if c not in feats.columns]
         if missing: raise QuantmlError(f"the features given lack {len(missing)} column(s) of the {name} set ({', '.join(missing[:5])}...)")
-    cols, warm = _SET_COLUMNS[name], _SET_WARMUP[name]
     sym, dates = feats['symbol'].to_numpy(), feats['date'].to_numpy()
-    fwd, end, has, pos = _forward(sym, p['open'].to_numpy(float), p['close'].to_numpy(float), label.horizon, label.returns)
-    keep = has & (pos >= warm - 1) & np.isfinite(fwd)
-    left_out = {}
-    if drop_flagged:
-        near, flat = _near_flags(p, warm, label.horizon, 1 if label.returns == 'open' else 0)
-        left_out = {'near_split_jump_or_glitch': int((keep & near).sum()), 'over_flat_bars': int((keep & flat & ~near).sum())}
-        keep &= ~(near | flat)
-    if universe is not None and not universe.empty:
-        elig = universe_mask(p, universe)
-        left_out['outside_universe'] = int((keep & ~elig).sum())
-        keep &= elig
-    if label.cross_sectional: keep = _cross_section(dates, keep, label)
+    keep, fwd, end, left_out = symbol_stage(p, feats, name, label, drop_flagged, universe)
     idx = np.flatnonzero(keep)
-    if not len(idx): raise QuantmlError(f"no row has both a full feature warm-up ({warm} bars for {name}) and a {label.horizon}-bar future: use more history")
-    X = feats.loc[idx, cols].reset_index(drop=True)
+    if not len(idx): raise QuantmlError(f"no row has both a full feature warm-up ({_SET_WARMUP[name]} bars for {name}) and a {label.horizon}-bar future: use more history")
+    X = feats.loc[idx, _SET_COLUMNS[name]].reset_index(drop=True)
     del feats                                                        # a panel's features are gigabytes: gone before the ranks are made
-    if cs_norm is not None: X = cs_normalize(X, dates[idx], cs_norm, dtype=dtype or np.float64)
-    elif dtype is not None: X = X.astype(dtype)
+    kept, X, y = date_stage(X, fwd[idx], dates[idx], label, cs_norm, dtype)
+    idx = idx[kept]
     prov = dict(feature_set=name, label=asdict(label), cs_norm=cs_norm, prices_sha256=prices_fingerprint(p), rows=int(len(idx)), left_out=left_out,
                 universe=asdict(universe) if universe is not None and not universe.empty else None,
                 symbols=int(pd.unique(sym[idx]).size), first_date=str(pd.Timestamp(dates[idx].min()).date()),
                 last_date=str(pd.Timestamp(dates[idx].max()).date()))
-    return Dataset(X=X, y=make_label(fwd[idx], dates[idx], label), fwd_ret=fwd[idx], symbol=sym[idx], date=dates[idx],
-                   label_end=dates[end[idx]], label=label, cs_norm=cs_norm, provenance=prov)
+    return Dataset(X=X, y=y, fwd_ret=fwd[idx], symbol=sym[idx], date=dates[idx], label_end=dates[end[idx]], label=label, cs_norm=cs_norm,
+                   provenance=prov)
 
 # %% ../nbs/00a_dataset.ipynb #00f60911
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from .model import FEATURE_NORMS, FeatureNorm, TrainedModel     # what fitting r
 # %% auto #0
 __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS', 'SEARCH_SPACE', 'BAND_QUANTILES',
            'TRAIN_STEPS', 'MAX_TRIALS', 'MAX_CV_FOLDS', 'MAX_BOOST_ROUNDS', 'check_objective', 'lgb_params', 'RankIC',
-           'fit_booster', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of', 'degenerate_reason', 'evaluate',
-           'baseline_metrics', 'data_fingerprint', 'model_record', 'train_model', 'walk_forward_predict', 'leaky_auc']
+           'fit_booster', 'LocalEngine', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of',
+           'degenerate_reason', 'evaluate', 'baseline_metrics', 'data_fingerprint', 'model_record', 'train_model',
+           'walk_forward_predict', 'leaky_auc']
 
 # %% ../nbs/01_trainer.ipynb #28df7d99
 OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
@@ -90,6 +91,32 @@ def fit_booster(ds:Dataset, train:np.ndarray, valid:np.ndarray, params:dict, num
     return lgb.train({**params, 'metric': metric}, dtrain, num_boost_round=num_boost_round, valid_sets=[dvalid], feval=feval,
                      callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)])
 
+# %% ../nbs/01_trainer.ipynb #8b2e63fd
+class LocalEngine:
+    """The feature matrix in this process's memory and `lgb.train`: how `train_model` fits unless given another engine
+    (`quantml.cluster.DaskEngine` holds the matrix on a cluster's workers and calls `lightgbm.dask`). An engine does what needs the
+    matrix; everything decided from dates, labels and predictions (splits, folds, skill, baselines' metrics, the record) is the trainer's."""
+    def check(self, ds:Dataset):
+        if ds.X is None: raise QuantmlError("this dataset's features are held on a cluster: train it with its own engine (ds.engine)")
+    def fit(self, ds:Dataset, train:np.ndarray, stop:np.ndarray, params:dict, num_boost_round:int=500,
+            early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS, stop_on:str='rank_ic', cache:dict|None=None, key=None) -> tuple:
+        "(booster, rounds kept): LightGBM fitted on the `train` rows, stopped on the `stop` rows (`fit_booster`)."
+        b = fit_booster(ds, train, stop, params, num_boost_round, early_stopping_rounds, stop_on, cache, key)
+        return b, int(b.best_iteration or b.current_iteration())
+    def predict(self, ds:Dataset, b, rows:np.ndarray, n_iter:int) -> np.ndarray: return b.predict(ds.X[rows], num_iteration=n_iter)
+    def column(self, ds:Dataset, name:str, rows:np.ndarray) -> np.ndarray:
+        "One feature's values on the rows of a mask."
+        return ds.X[name].to_numpy(np.float64)[rows]
+    def normalised(self, ds:Dataset, norm:FeatureNorm) -> Dataset: return replace(ds, X=norm.apply(ds.X))
+    def baseline_scores(self, ds:Dataset, train:np.ndarray, test:np.ndarray) -> np.ndarray|None:
+        "The linear baseline fitted on the `train` rows, scored on the `test` rows (None where it cannot be fitted)."
+        model = linear_baseline(ds.X[train], ds.y[train], ds.label.binary)
+        return None if model is None else baseline_scores(model, ds.X[test])
+    def matrix_bytes(self, ds:Dataset, idx:np.ndarray):
+        "The features of rows `idx`, in that order, as bytes (one piece here; a cluster streams a partition at a time)."
+        yield np.ascontiguousarray(ds.X.iloc[idx].to_numpy()).tobytes()
+    def describe(self) -> dict: return {}
+
 # %% ../nbs/01_trainer.ipynb #c1796fb0
 SEARCH_SPACE = dict(num_leaves=(7, 63), learning_rate=(0.01, 0.2), min_data_in_leaf=(50, 1000), feature_fraction=(0.5, 1.0),
                     bagging_fraction=(0.5, 1.0), lambda_l2=(1e-3, 10.0))
@@ -103,12 +130,13 @@ def fold_score(y, p, fwd_ret, date, binary:bool) -> dict:
     return out
 
 # %% ../nbs/01_trainer.ipynb #4748f255
-def cv_scores(ds:Dataset, folds:list, params:dict, num_boost_round:int=300, stop_on:str='rank_ic', report=None, cache:dict|None=None) -> list:
-    "The validation score of each walk-forward fold (early stopping on the fold's own validation block)."
-    out = []
+def cv_scores(ds:Dataset, folds:list, params:dict, num_boost_round:int=300, stop_on:str='rank_ic', report=None, cache:dict|None=None,
+              engine=None) -> list:
+    "The validation score of each walk-forward fold (early stopping on the fold's own validation block), fitted by `engine` (LocalEngine)."
+    out, engine = [], engine or LocalEngine()
     for j, (tr, va) in enumerate(folds):
-        b = fit_booster(ds, tr, va, params, num_boost_round, stop_on=stop_on, cache=cache, key=(j, params['objective'], stop_on))
-        p = b.predict(ds.X[va], num_iteration=b.best_iteration or None)
+        b, n_iter = engine.fit(ds, tr, va, params, num_boost_round, stop_on=stop_on, cache=cache, key=(j, params['objective'], stop_on))
+        p = engine.predict(ds, b, va, n_iter)
         out.append(fold_score(ds.y[va], p, ds.fwd_ret[va], ds.date[va], ds.label.binary))
         if report: report(j, out)
     return out
@@ -124,7 +152,7 @@ def _suggest(trial):
                 lambda_l2=trial.suggest_float('lambda_l2', *s['lambda_l2'], log=True))
 
 def tune(ds:Dataset, folds:list, trials:int, seed:int=0, num_threads:int=0, objective:str='binary', metric:str='rank_ic', on_progress=None,
-         cache:dict|None=None) -> tuple:
+         cache:dict|None=None, engine=None) -> tuple:
     "Optuna search over SEARCH_SPACE on the walk-forward folds; returns (best params, the study)."
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -135,7 +163,7 @@ def tune(ds:Dataset, folds:list, trials:int, seed:int=0, num_threads:int=0, obje
             trial.report(sign * finite_mean([s[metric] for s in scores]), j)
             if trial.should_prune(): raise optuna.TrialPruned()
         stop = 'log_loss' if metric == 'log_loss' else 'rank_ic'
-        scores = cv_scores(ds, folds, params, stop_on=stop, report=report, cache=cache)
+        scores = cv_scores(ds, folds, params, stop_on=stop, report=report, cache=cache, engine=engine)
         trial.set_user_attr('folds', scores)                  # the chosen trial's fold scores are the tuned model's CV scores
         return sign * finite_mean([s[metric] for s in scores])
     study = optuna.create_study(direction='maximize', sampler=optuna.samplers.TPESampler(seed=seed),
@@ -175,23 +203,24 @@ def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str) -> 
     return None
 
 # %% ../nbs/01_trainer.ipynb #10ec3235
-def _fit_norm(ds:Dataset, train:np.ndarray) -> FeatureNorm:
+def _fit_norm(ds:Dataset, train:np.ndarray, engine=None) -> FeatureNorm:
     "Fitted on the rows of `train`: only ever a model's training rows (train_model, walk_forward_predict)."
-    center, scale = [], []
+    center, scale, engine = [], [], engine or LocalEngine()
     for f in ds.features:
-        x = ds.X[f].to_numpy(np.float64)[train]; x = x[~np.isnan(x)]
+        x = engine.column(ds, f, train); x = x[~np.isnan(x)]
         med = float(np.median(x)) if len(x) else 0.0
         center.append(med); scale.append(float((np.median(np.abs(x - med)) if len(x) else 0.0) + 1e-12) * 1.4826)
     d = ds.date[train]
     return FeatureNorm(tuple(ds.features), tuple(center), tuple(scale), 3.0,
                        (int(train.sum()), str(pd.Timestamp(d.min()).date()), str(pd.Timestamp(d.max()).date())))
 
-def _normalised(ds:Dataset, feature_norm:str|None, train:np.ndarray) -> tuple:
+def _normalised(ds:Dataset, feature_norm:str|None, train:np.ndarray, engine=None) -> tuple:
     "(dataset, FeatureNorm or None): the dataset's features normalised by a fit on the `train` rows, when asked."
     if feature_norm is None: return ds, None
     if feature_norm not in FEATURE_NORMS: raise QuantmlError(f"feature_norm must be one of {', '.join(FEATURE_NORMS)} or None (got {feature_norm!r})")
-    norm = _fit_norm(ds, train)
-    return replace(ds, X=norm.apply(ds.X)), norm
+    engine = engine or LocalEngine()
+    norm = _fit_norm(ds, train, engine)
+    return engine.normalised(ds, norm), norm
 
 # %% ../nbs/01_trainer.ipynb #52db0073
 def evaluate(b:lgb.Booster, valid:pd.DataFrame, test:pd.DataFrame, label:LabelSpec, baseline:dict, cv:list, train_base_rate:float|None) -> tuple:
@@ -213,21 +242,25 @@ def evaluate(b:lgb.Booster, valid:pd.DataFrame, test:pd.DataFrame, label:LabelSp
     return metrics, imp.sort_values('gain', ascending=False, ignore_index=True), cvd
 
 # %% ../nbs/01_trainer.ipynb #c02353e6
-def baseline_metrics(ds:Dataset, train:np.ndarray, test:np.ndarray) -> dict:
+def baseline_metrics(ds:Dataset, train:np.ndarray, test:np.ndarray, engine=None) -> dict:
     "Test rank IC (and AUC for binary labels) of the linear baseline fitted on the training rows only."
-    model = linear_baseline(ds.X[train], ds.y[train], ds.label.binary)
-    if model is None: return dict(baseline_rank_ic=float('nan'), logreg_auc=float('nan'))
-    p = baseline_scores(model, ds.X[test])
+    p = (engine or LocalEngine()).baseline_scores(ds, train, test)
+    if p is None: return dict(baseline_rank_ic=float('nan'), logreg_auc=float('nan'))
     out = dict(baseline_rank_ic=signal_quality(p, ds.fwd_ret[test], ds.date[test], ds.label.horizon)['rank_ic'])
     if ds.label.binary: out['logreg_auc'] = float(skm.roc_auc_score(ds.y[test], p)) if len(np.unique(ds.y[test])) == 2 else float('nan')
     return out
 
 # %% ../nbs/01_trainer.ipynb #fbf10744
-def data_fingerprint(ds:Dataset, rows:np.ndarray) -> dict:
-    "Symbols, date range, row count and a SHA-256 of the training rows (features, labels, symbols, dates)."
-    codes, sy = pd.factorize(ds.symbol[rows], sort=True)
+def data_fingerprint(ds:Dataset, rows:np.ndarray, engine=None) -> dict:
+    """Symbols, date range, row count and a SHA-256 of the training rows (features, labels, dates, symbols) taken in date, then symbol
+    order: the order a cluster's date partitions hold them in, so both engines fingerprint the same rows alike."""
+    idx = np.flatnonzero(rows)
+    codes, sy = pd.factorize(ds.symbol[idx], sort=True)
+    order = np.lexsort((codes, ds.date[idx]))
+    idx, codes = idx[order], codes[order]
     h = hashlib.sha256('\x00'.join(map(str, sy)).encode())
-    for a in (ds.X[rows].to_numpy(), ds.y[rows], ds.date[rows].astype('datetime64[D]').astype(np.int64), codes.astype(np.int64)):
+    for piece in (engine or LocalEngine()).matrix_bytes(ds, idx): h.update(piece)
+    for a in (ds.y[idx], ds.date[idx].astype('datetime64[D]').astype(np.int64), codes.astype(np.int64)):
         h.update(np.ascontiguousarray(a).tobytes())
     return dict(symbols=[str(s) for s in sy], n_symbols=int(len(sy)), first_date=str(pd.Timestamp(ds.date[rows].min()).date()),
                 last_date=str(pd.Timestamp(ds.date[rows].max()).date()), rows=int(rows.sum()), sha256=h.hexdigest(),
@@ -268,7 +301,32 @@ def model_record(b:lgb.Booster, n_iter:int,
 def _frame(ds, mask, p):
     return pd.DataFrame({'symbol': ds.symbol[mask], 'date': ds.date[mask], 'p': p, 'y': ds.y[mask], 'fwd_ret': ds.fwd_ret[mask]})
 
-def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV prices (a dataset is built from them)
+def _dataset(data, label, features, cs_norm) -> Dataset:
+    "The dataset to train on: `data` itself, or built from prices."
+    if not isinstance(data, Dataset): return build_dataset(data, label or LabelSpec(), features=features, cs_norm=cs_norm)
+    if label is not None and label != data.label: raise QuantmlError("label: a Dataset carries its label; build another dataset for another label")
+    return data
+
+def _params_and_cv(ds, folds, params, trials, seed, num_threads, obj, stop_on, cache, engine, on_progress) -> tuple:
+    "(the fit's parameters, the folds' scores, each tuning trial's objective): tuned on the folds when `trials`, else `params`."
+    steps = TRAIN_STEPS
+    if trials:
+        if not folds: raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")
+        best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on, cache=cache, engine=engine,   # each trial moves the fraction within 'tuning'
+                           on_progress=(lambda f: on_progress((steps.index('tuning') + f) / len(steps))) if on_progress else None)
+        return lgb_params(best, seed, num_threads, obj), study.best_trial.user_attrs['folds'], [t.value for t in study.trials]
+    fit_params = lgb_params(params, seed, num_threads, obj)
+    if on_progress: on_progress(steps.index('cv') / len(steps))
+    return fit_params, cv_scores(ds, folds, fit_params, stop_on=stop_on, cache=cache, engine=engine) if folds else [], []
+
+def _split_info(ds, seg, stop, held) -> dict:
+    "The segments' boundaries and row counts, with the validation halves early stopping and skill used."
+    day = lambda m: (str(pd.Timestamp(ds.date[m].min()).date()), str(pd.Timestamp(ds.date[m].max()).date()))
+    return {**seg.boundaries, 'valid_stop': day(stop), 'valid_skill': day(held),
+            'rows': dict(train=int(seg.train.sum()), valid=int(seg.valid.sum()), test=int(seg.test.sum()), purged=seg.purged,
+                         valid_stop=int(stop.sum()), valid_skill=int(held.sum()))}
+
+def train_model(data:Dataset|pd.DataFrame,      # a built Dataset (or a cluster's), or long OHLCV prices (a dataset is built from them)
                 label:LabelSpec|None=None,      # with prices: the label (default LabelSpec()); with a Dataset: None
                 split:SplitSpec=SplitSpec(),    # validation and test fractions, embargo
                 objective:str|None=None,        # binary | regression | lambdarank (None: the label's default)
@@ -286,46 +344,34 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset, or long OHLCV
                 features:str='seed22',          # with prices: the feature set (seed22 | alpha158 | all)
                 on_progress=None,               # called with the fraction done
                 cache:dict|None=None,           # binned fold data to share with other models of the same dataset and folds
+                engine=None,                    # what holds the matrix and calls LightGBM (None: the dataset's own, LocalEngine here)
                ) -> TrainedModel:
     "Purged chronological split, (tuning), LightGBM with early stopping on the validation rank IC, and test metrics beside baselines."
     _check_counts(trials=trials, cv_folds=cv_folds, num_boost_round=num_boost_round)
-    t0 = time.perf_counter()
-    steps = TRAIN_STEPS
+    t0, steps = time.perf_counter(), TRAIN_STEPS
     report = lambda s: on_progress(steps.index(s) / len(steps)) if on_progress else None
     report('dataset')
-    if isinstance(data, Dataset):
-        if label is not None and label != data.label: raise QuantmlError("label: a Dataset carries its label; build another dataset for another label")
-        ds = data
-    else: ds = build_dataset(data, label or LabelSpec(), features=features, cs_norm=cs_norm)
+    ds = _dataset(data, label, features, cs_norm)
+    engine = engine or getattr(ds, 'engine', None) or LocalEngine()
+    engine.check(ds)
     obj = check_objective(ds.label, objective)
     seg = split_segments(ds, split)
-    ds, norm = _normalised(ds, feature_norm, seg.train)                   # fitted on the training rows, before anything sees them
+    ds, norm = _normalised(ds, feature_norm, seg.train, engine)          # fitted on the training rows, before anything sees them
     if norm is not None and cache is not None: cache = cache.setdefault(('feature_norm', feature_norm), {})
     folds = training_folds(ds, seg.train, cv_folds, split.embargo) if cv_folds else []
     report('tuning')
-    if trials:
-        if not folds: raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")
-        best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on, cache=cache,   # each trial moves the fraction within 'tuning'
-                           on_progress=(lambda f: on_progress((steps.index('tuning') + f) / len(steps))) if on_progress else None)
-        fit_params, tuned = lgb_params(best, seed, num_threads, obj), [t.value for t in study.trials]     # each trial's objective, recorded
-    else: fit_params, tuned = lgb_params(params, seed, num_threads, obj), []
-    report('cv')
-    cv = study.best_trial.user_attrs['folds'] if trials else cv_scores(ds, folds, fit_params, stop_on=stop_on, cache=cache) if folds else []
+    fit_params, cv, tuned = _params_and_cv(ds, folds, params, trials, seed, num_threads, obj, stop_on, cache, engine, on_progress)
     report('fit')
     stop, held = split_validation(ds, seg.valid, split.embargo)
-    b = fit_booster(ds, seg.train, stop, fit_params, num_boost_round, early_stopping_rounds, stop_on)
-    n_iter = int(b.best_iteration or b.current_iteration())
+    b, n_iter = engine.fit(ds, seg.train, stop, fit_params, num_boost_round, early_stopping_rounds, stop_on)
     report('metrics')
-    pv, pt = (b.predict(ds.X[m], num_iteration=n_iter) for m in (seg.valid, seg.test))
-    valid, test = _frame(ds, seg.valid, pv), _frame(ds, seg.test, pt)
-    skill_rows = valid[held[seg.valid]]
-    base = baseline_metrics(ds, seg.train, seg.test) if baselines else {}
-    halves = {k: (str(pd.Timestamp(ds.date[m].min()).date()), str(pd.Timestamp(ds.date[m].max()).date())) for k, m in (('valid_stop', stop), ('valid_skill', held))}
-    split_info = {**seg.boundaries, **halves, 'rows': dict(train=int(seg.train.sum()), valid=int(seg.valid.sum()), test=int(seg.test.sum()),
-                                                           purged=seg.purged, valid_stop=int(stop.sum()), valid_skill=int(held.sum()))}
+    valid, test = (_frame(ds, m, engine.predict(ds, b, m, n_iter)) for m in (seg.valid, seg.test))
+    base = baseline_metrics(ds, seg.train, seg.test, engine) if baselines else {}
+    data_fp = {**data_fingerprint(ds, seg.train, engine), **engine.describe()}
     if on_progress: on_progress(1.0)
-    m = model_record(b, n_iter, valid, skill_rows, test, ds.label, obj, ds.y[seg.train], base, cv, features=ds.features, split=split_info,
-                     params=fit_params, trials=int(trials), data=data_fingerprint(ds, seg.train), cs_norm=ds.cs_norm, feature_norm=norm,
+    m = model_record(b, n_iter, valid, valid[held[seg.valid]], test.sort_values(['symbol', 'date'], ignore_index=True), ds.label, obj,
+                     ds.y[seg.train], base, cv, features=ds.features, split=_split_info(ds, seg, stop, held), params=fit_params,
+                     trials=int(trials), data=data_fp, cs_norm=ds.cs_norm, feature_norm=norm,
                      feature_set=ds.provenance.get('feature_set', 'seed22'), seconds=time.perf_counter() - t0)
     m.cv['tuning_values'] = tuned
     return m
