@@ -221,8 +221,8 @@ def _dask_session(args):
 def _label_options(c):
     "The label, objective and normalisation options `train` and `demo` share."
     d = LabelSpec()
-    c.add_argument('--label', choices=FAMILIES, help=f"label family (default {d.family}; threshold with --dask, whose partitions hold whole "
-                   "symbols, not dates): threshold = return above --threshold; excess = beats the date's median; rank = the date's percentile")
+    c.add_argument('--label', choices=FAMILIES, help=f"label family (default {d.family}): threshold = return above --threshold; "
+                   "excess = beats the date's median; rank = the date's percentile")
     c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=d.horizon, help=f"label horizon in bars (default {d.horizon})")
     c.add_argument('--threshold', type=_number(float), default=d.threshold, help=f"threshold label: forward return above this (default {d.threshold})")
     c.add_argument('--returns', choices=RETURNS, default=d.returns, help="forward return: open = next open to the open h bars later (what a trade "
@@ -236,28 +236,24 @@ def _label_options(c):
                    "training segment (Qlib's RobustZScoreNorm), saved with the model (default: none)")
 
 def _label(args) -> LabelSpec:
-    family = args.label or ('threshold' if getattr(args, 'dask', None) else LabelSpec().family)
-    return LabelSpec(family, args.horizon, args.threshold, args.returns)
+    return LabelSpec(args.label or LabelSpec().family, args.horizon, args.threshold, args.returns)
 
 def cmd_train(args):
     "Train a LightGBM signal on the prices in the database and print its test metrics beside baselines."
     label = _label(args)
+    settings = dict(objective=args.objective, trials=args.trials, cv_folds=args.cv_folds, seed=args.seed, cs_norm=args.cs_norm,
+                    features=args.features, feature_norm=args.feature_norm)          # the same on one machine and on a cluster
     if args.dask:
-        if args.symbols or args.start or args.end or args.trials:
-            raise QuantmlError("--dask trains on the whole dataset without tuning: --symbols, --start, --end and --trials are for one machine")
-        if label.family != 'threshold' or args.cs_norm:
-            raise QuantmlError("--dask partitions the data by symbol, so it trains only labels that need no cross-section: use --label threshold without --cs-norm")
-        if args.features != 'seed22' or args.feature_norm:
-            raise QuantmlError("--dask trains on the seed's 22 features without a fitted normalisation: drop --features and --feature-norm, or train on one machine")
+        if args.symbols or args.start or args.end:
+            raise QuantmlError("--dask trains on the whole Parquet dataset: --symbols, --start and --end select from the store, on one machine")
         from quantml.cluster import train_model_dask
         with _dask_session(args) as (client, data), ProgressBar('training on dask') as bar:
-            m = train_model_dask(client, data, label, SplitSpec(), cv_folds=args.cv_folds, seed=args.seed, on_progress=bar)
+            m = train_model_dask(client, data, label, SplitSpec(), on_progress=bar, **settings)
     else:
         prices = read_prices(_db(args), args.symbols, args.start, args.end)
         if prices.empty: raise QuantmlError(f"{_db(args)}: no prices in the selection")
         with ProgressBar('training') as bar:
-            m = train_model(prices, label, SplitSpec(), objective=args.objective, trials=args.trials, cv_folds=args.cv_folds, seed=args.seed,
-                            cs_norm=args.cs_norm, features=args.features, feature_norm=args.feature_norm, on_progress=bar)
+            m = train_model(prices, label, SplitSpec(), on_progress=bar, **settings)
     reg = _registry(args)
     version = reg.save(m)
     if args.json: _print_json({**m.to_dict(), 'version': version, 'registry': str(reg.root)})

@@ -6,27 +6,28 @@ Docs: https://quantml.github.io/quantml/dask.html.md"""
 
 # %% ../nbs/05_dask.ipynb #e0ae4ba9
 from __future__ import annotations
-import contextlib, io, json, os, shutil, sys, uuid, time, hashlib, warnings
-from dataclasses import dataclass
+import contextlib, io, json, operator, os, shutil, sys, uuid, warnings
+from dataclasses import dataclass, field, asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, pandas as pd
 import duckdb
 import pyarrow.parquet as pq
-from .core import QuantmlError, write_atomic, dumps_json, PRICE_COLUMNS
+import lightgbm as lgb
+from .core import QuantmlError, write_atomic, dumps_json, as_prices, PRICE_COLUMNS
 from .store import open_db, ingest, SCHEMA_SQL, symbol_spans, copy_symbols_to_parquet
-from .features import compute_features, FEATURES
-from .dataset import (LabelSpec, SplitSpec, build_dataset, split_cuts, segment_masks, segment_stats, merge_segment_stats,
-                             fold_cuts, fold_masks)
-from .metrics import linear_baseline, signal_quality
+from .features import compute_features
+from .dataset import (LabelSpec, SplitSpec, Dataset, UniverseSpec, symbol_stage, date_stage, feature_columns, compute_feature_set)
+from .metrics import linear_baseline, baseline_scores, group_rank, per_group_corr
 from .model import TrainedModel
-from .trainer import lgb_params, fold_score, model_record, EARLY_STOPPING_ROUNDS
+from .trainer import train_model, RANK_GRADES, EARLY_STOPPING_ROUNDS
 from .serving import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows
 from distributed.diagnostics.plugin import WorkerPlugin
 
 # %% auto #0
 __all__ = ['MANIFEST', 'ParquetPrices', 'export_parquet', 'open_parquet', 'read_group', 'connect', 'close_client',
-           'dask_features', 'best_iteration', 'train_model_dask', 'score_universe_dask']
+           'dask_features', 'DaskDataset', 'build_dataset_dask', 'best_iteration', 'DaskEngine', 'train_model_dask',
+           'score_universe_dask']
 
 # %% ../nbs/05_dask.ipynb #a18a4a26
 MANIFEST = 'quantml-parquet.json'
@@ -206,34 +207,92 @@ def dask_features(data:ParquetPrices,     # the Parquet dataset (its files must 
     meta = (compute_indicators if indicators else compute_features)(empty)
     return dd.from_map(_features_of, data.paths, indicators=indicators, meta=meta, enforce_metadata=False)
 
-# %% ../nbs/05_dask.ipynb #0c33d9e1
-def _dataset_of(path, label):
-    "One group's labelled rows: the 22 features and y, fwd_ret, symbol, date, label_end (`build_dataset`)."
-    ds = build_dataset(read_group(path), label)
-    out = ds.X.copy()
-    out['y'] = ds.y; out['fwd_ret'] = ds.fwd_ret; out['symbol'] = ds.symbol; out['date'] = ds.date; out['label_end'] = ds.label_end
-    return out
+# %% ../nbs/05_dask.ipynb #96436a5e
+@dataclass
+class DaskDataset(Dataset):
+    """A `Dataset` whose feature matrix stays on the workers, in date partitions: each a range of dates, its rows by date then symbol.
+    The labels, forward returns, symbols, dates and label ends are here, in the same row order, for the trainer to split and score."""
+    parts: list = field(default_factory=list)          # futures: one frame per date partition (features, y, fwd_ret, symbol, date, label_end)
+    sizes: list = field(default_factory=list)          # rows per partition
+    client: object = None
+    feature_names: list = field(default_factory=list)
 
-def _dates_of(part): return np.unique(part['date'].to_numpy())
-def _masks_of(part, cuts): return segment_masks(part['date'].to_numpy(), part['label_end'].to_numpy(), cuts)
-def _stats_of(part, cuts): return segment_stats(part['date'].to_numpy(), _masks_of(part, cuts))
-def _train_dates_of(part, cuts): return np.unique(part['date'].to_numpy()[_masks_of(part, cuts)[0]])
-def _valid_dates_of(part, cuts): return np.unique(part['date'].to_numpy()[_masks_of(part, cuts)[1]])
+    @property
+    def features(self) -> list: return list(self.feature_names)
+    @property
+    def engine(self): return DaskEngine(self.client)
+    def pieces(self, mask:np.ndarray) -> list:
+        "A mask over all rows, cut into one piece per partition."
+        return np.split(np.asarray(mask), np.cumsum(self.sizes)[:-1])
+    def __repr__(self): return f"DaskDataset({len(self):,} rows, {len(self.features)} features, {len(self.parts)} date partitions, {self.label})"
 
-def _rows_of(part, cuts, fold=None) -> tuple:
-    "(fit rows, rows early stopping watches) of a partition: train and the first half of validation, or one walk-forward fold inside train."
-    tr, va, te, _ = _masks_of(part, cuts)
-    if fold is None:
-        d = part['date'].to_numpy()
-        return tr, va & (d < cuts['skill_start']) & (part['label_end'].to_numpy() < cuts['stop_label_before'])
-    return fold_masks(part['date'].to_numpy(), part['label_end'].to_numpy(), tr, fold)
+def _date_counts_of(path) -> pd.Series:
+    "Rows per date in a group's file (only the date column is read)."
+    return pq.read_table(path, columns=['date']).to_pandas()['date'].value_counts()
 
-def _fit_rows(part, cuts, fold):
-    "The features and label of the rows a fit learns from."
-    return part.loc[_rows_of(part, cuts, fold)[0], FEATURES + ['y']].reset_index(drop=True)
+def _date_edges(client, data:ParquetPrices, n_parts:int) -> np.ndarray:
+    "The first date of partitions 1..n-1: cuts that give the date partitions about equal numbers of rows."
+    counts = pd.concat(client.gather(client.map(_date_counts_of, data.paths))).groupby(level=0).sum().sort_index()
+    cum = np.cumsum(counts.to_numpy())
+    at = np.searchsorted(cum, cum[-1] * np.arange(1, n_parts) / n_parts, side='right')
+    return np.unique(counts.index.to_numpy()[np.minimum(at, len(counts) - 1)])
 
-# %% ../nbs/05_dask.ipynb #845d0f40
-def _leaf_values(booster) -> tuple:
+# %% ../nbs/05_dask.ipynb #a200ae4b
+def _symbol_stage_of(path, label, name, universe, edges) -> tuple:
+    "(a symbol group's rows after the symbol stage, cut into one piece per date partition; the rows it left out, by reason)."
+    p = read_group(path)
+    feats = compute_feature_set(p, name)
+    keep, fwd, end, left_out = symbol_stage(p, feats, name, label, True, universe)
+    i = np.flatnonzero(keep)
+    rows = feats.loc[i, ['symbol', 'date'] + feature_columns(name)].reset_index(drop=True)
+    rows['fwd_ret'], rows['label_end'] = fwd[i], p['date'].to_numpy()[end[i]]
+    k = np.searchsorted(edges, rows['date'].to_numpy(), side='right')
+    return [rows[k == j].reset_index(drop=True) for j in range(len(edges) + 1)], left_out
+
+def _date_stage_of(label, cs_norm, dtype, cols, *pieces) -> pd.DataFrame:
+    "One date partition: every group's rows of its dates, by date then symbol, after the date stage (labels, per-date normalisation)."
+    rows = pd.concat(pieces, ignore_index=True).sort_values(['date', 'symbol'], ignore_index=True)
+    if rows.empty: return rows[cols + ['fwd_ret', 'symbol', 'date', 'label_end']].assign(y=pd.Series([], dtype=float))
+    kept, X, y = date_stage(rows[cols], rows['fwd_ret'].to_numpy(), rows['date'].to_numpy(), label, cs_norm, dtype)
+    rest = rows.loc[kept, ['fwd_ret', 'symbol', 'date', 'label_end']].reset_index(drop=True)
+    return pd.concat([X.reset_index(drop=True), rest], axis=1).assign(y=y)
+
+def _meta_of(part) -> dict:
+    return {k: part[k].to_numpy() if k != 'symbol' else part[k].to_numpy(dtype=object) for k in ('y', 'fwd_ret', 'symbol', 'date', 'label_end')}
+
+def build_dataset_dask(client,                       # a Dask client (`connect`)
+                       data:ParquetPrices,           # the Parquet dataset, visible to the workers
+                       label:LabelSpec=LabelSpec(),  # any family: the date stage sees whole dates
+                       features:str='seed22',        # the feature set
+                       cs_norm:str|None=None,        # per-date feature normalisation: None, 'rank' or 'zscore'
+                       universe:UniverseSpec|None=None, # price and liquidity rules (top_n compares symbols, and is for one machine)
+                       dtype=None,                   # of the features (np.float32 halves the workers' memory)
+                       n_parts:int|None=None,        # date partitions (None: as many as symbol groups)
+                      ) -> DaskDataset:
+    "`build_dataset` on the cluster: the symbol stage on each symbol group, a shuffle to date partitions, the date stage on each."
+    if universe is not None and universe.top_n: raise QuantmlError("universe top_n ranks symbols by liquidity on each date: build that dataset on one machine")
+    cols, ws = feature_columns(features), _workers(client)              # an unknown set is refused here, by name
+    n_parts = n_parts or len(data.paths)
+    edges = _date_edges(client, data, n_parts)
+    staged = [client.submit(_symbol_stage_of, path, label, features, universe, edges) for path in data.paths]
+    pieces = [[client.submit(operator.itemgetter(j), client.submit(operator.itemgetter(0), s)) for s in staged] for j in range(len(edges) + 1)]
+    parts = [client.submit(_date_stage_of, label, cs_norm, dtype, cols, *pc, workers=[ws[j % len(ws)]], allow_other_workers=False)
+             for j, pc in enumerate(pieces)]
+    try:
+        left = client.gather([client.submit(operator.itemgetter(1), s) for s in staged])
+        meta = client.gather(client.map(_meta_of, parts))
+    except BaseException: client.cancel(parts); raise
+    del staged, pieces                                         # the symbol stage's rows leave the workers once the date stage has them
+    cat = lambda k: np.concatenate([m[k] for m in meta])
+    left_out = {k: sum(l.get(k, 0) for l in left) for k in left[0]}
+    prov = dict(feature_set=features, label=asdict(label), cs_norm=cs_norm, prices_sha256=None, rows=int(sum(len(m['y']) for m in meta)), left_out=left_out,
+                universe=asdict(universe) if universe is not None and not universe.empty else None, date_partitions=len(parts))
+    return DaskDataset(X=None, y=cat('y'), fwd_ret=cat('fwd_ret'), symbol=cat('symbol'), date=cat('date'), label_end=cat('label_end'), label=label,
+                       cs_norm=cs_norm, provenance=prov, parts=parts, sizes=[len(m['y']) for m in meta], client=client,
+                       feature_names=cols)
+
+# %% ../nbs/05_dask.ipynb #9e74fa39
+def _leaf_values(booster) -> np.ndarray:
     "Leaf values as a trees x leaves table: a row's raw score after round k is the sum over trees 0..k of its leaf's value."
     dump = booster.dump_model()['tree_info']
     table = np.zeros((len(dump), max(t['num_leaves'] for t in dump)))
@@ -245,197 +304,162 @@ def _leaf_values(booster) -> tuple:
             else: stack += [node['left_child'], node['right_child']]
     return table
 
-def _loss_curve_of(part, rows, model_str, chunk=20_000):
-    "Sum over the rows of the binary log loss after each boosting round (a vector, one entry per round)."
+def _round_scores(b, X:pd.DataFrame) -> np.ndarray:
+    "rows x rounds: each row's raw score after every boosting round (one pass over the trees, not one prediction per round)."
+    table = _leaf_values(b)
+    leaves = b.predict(X, pred_leaf=True).reshape(-1, table.shape[0])
+    return np.cumsum(table[np.arange(table.shape[0]), leaves], axis=1)
+
+def _stop_curve_of(part, rows, model_str, stop_on:str, chunk:int=20_000) -> tuple:
+    """(sum, count) per boosting round over a partition's `rows`: of each date's rank IC (a partition holds whole dates), or of each
+    row's binary log loss. Added over the partitions and divided, it is the curve `lgb.early_stopping` watches on one machine."""
     import lightgbm as lgb
     b = lgb.Booster(model_str=model_str)
-    table = _leaf_values(b)
-    X, y = part.loc[rows, FEATURES], part.loc[rows, 'y'].to_numpy()
-    total = np.zeros(table.shape[0])
-    for s in range(0, len(y), chunk):
-        leaves = b.predict(X.iloc[s:s + chunk], pred_leaf=True).reshape(-1, table.shape[0])
-        raw = np.cumsum(table[np.arange(table.shape[0]), leaves], axis=1)          # raw score after each round
-        p = np.clip(1 / (1 + np.exp(-raw)), 1e-15, 1 - 1e-15)
-        yy = y[s:s + chunk, None]
-        total += -(yy * np.log(p) + (1 - yy) * np.log(1 - p)).sum(axis=0)
-    return total
+    r, T = part.loc[rows], b.num_trees()
+    total, count = np.zeros(T), np.zeros(T)
+    if not len(r): return total, count
+    if stop_on == 'log_loss':
+        for s in range(0, len(r), chunk):
+            c = r.iloc[s:s + chunk]
+            p = np.clip(1 / (1 + np.exp(-_round_scores(b, c[b.feature_name()]))), 1e-15, 1 - 1e-15)
+            y = c['y'].to_numpy()[:, None]
+            total += -(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(axis=0)
+        return total, np.full(T, float(len(r)))
+    dates = r['date'].to_numpy()
+    bounds = np.r_[0, np.flatnonzero(dates[1:] != dates[:-1]) + 1, len(r)]             # rows come by date: chunks of whole dates
+    n_dates = len(bounds) - 1
+    step = max(1, chunk // int(np.diff(bounds).max()))
+    for a in range(0, n_dates, step):
+        c = r.iloc[bounds[a]:bounds[min(a + step, n_dates)]]
+        codes = pd.factorize(c['date'].to_numpy())[0]
+        target, raw = group_rank(c['fwd_ret'].to_numpy(float), codes), _round_scores(b, c[b.feature_name()])
+        for t in range(T):
+            ic = per_group_corr(group_rank(raw[:, t], codes), target, codes)
+            ok = np.isfinite(ic); total[t] += ic[ok].sum(); count[t] += ok.sum()
+    return total, count
 
 def best_iteration(loss:np.ndarray, early_stopping_rounds:int) -> int:
-    "The iteration LightGBM's early stopping keeps for this validation-loss curve (1-based)."
+    "The iteration LightGBM's early stopping keeps for this validation-loss curve (1-based; negate a score that should rise)."
     best, best_i = np.inf, 0
     for i, v in enumerate(loss):
         if v < best: best, best_i = v, i
         elif i - best_i >= early_stopping_rounds: break
     return best_i + 1
 
-# %% ../nbs/05_dask.ipynb #f12fc652
-def _valid_curve(part, cuts, fold, model_str) -> tuple:
-    "(summed loss after each round, rows) over a partition's validation rows."
-    rows = _rows_of(part, cuts, fold)[1]
-    return (_loss_curve_of(part, rows, model_str) if rows.any() else 0.0), int(rows.sum())
+# %% ../nbs/05_dask.ipynb #ec5d93c8
+def _fit_rows_of(part, rows, cols, objective) -> pd.DataFrame:
+    "The features and label of the rows a fit learns from, by date (each date's rows together: lambdarank's query groups)."
+    r = part.loc[rows]
+    y = r['y'].to_numpy()
+    if objective == 'lambdarank': y = np.minimum((y * RANK_GRADES).astype(int), RANK_GRADES - 1)
+    return r[cols].assign(y=y).reset_index(drop=True)
 
-def _dask_fit(client, parts:list, cuts:dict, fold:dict|None, params:dict, num_boost_round:int, early_stopping_rounds:int|None) -> tuple:
-    "(booster, iterations kept): DaskLGBMClassifier on the fit rows, stopped as `lgb.early_stopping` would on all the validation rows."
-    import dask.dataframe as dd
-    from lightgbm.dask import DaskLGBMClassifier
-    ws = _workers(client)
-    sel = [client.submit(_fit_rows, p, cuts, fold, workers=[ws[j % len(ws)]], allow_other_workers=False) for j, p in enumerate(parts)]
-    sizes = client.gather(client.map(len, sel))
-    if sum(sizes) == 0: raise QuantmlError("no rows to fit on")
-    sel = [f for f, n in zip(sel, sizes) if n]                      # LightGBM wants no empty partitions
-    meta = pd.DataFrame({c: pd.Series([], dtype='float64') for c in FEATURES}).assign(y=pd.Series([], dtype='int8'))
-    rows = dd.from_delayed(sel, meta=meta, verify_meta=False)
-    kw = {k: v for k, v in params.items() if k not in ('num_threads', 'objective')}   # each worker uses its own threads
-    est = DaskLGBMClassifier(client=client, objective='binary', n_estimators=num_boost_round, **kw)
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():   # lightgbm.dask prints its port search
-        warnings.filterwarnings('ignore', 'Parameter n_jobs will be ignored')      # and warns that the workers' threads are used
-        est.fit(rows[FEATURES], rows['y'])
-    b = est.booster_
-    if not early_stopping_rounds: return b, int(b.current_iteration())
-    text = b.model_to_string()
-    got = client.gather([client.submit(_valid_curve, p, cuts, fold, text) for p in parts])
-    n = sum(k for _, k in got)
-    if n == 0: raise QuantmlError("no validation rows to stop on")
-    return b, best_iteration(sum(c for c, _ in got) / n, early_stopping_rounds)
-
-# %% ../nbs/05_dask.ipynb #53c7af4e
-def _predictions_of(part, cuts, fold, model_str, n_iter) -> pd.DataFrame:
-    "Probabilities of a partition's validation rows (of `fold`, or the segments) and, for the segments, its test rows."
+def _predict_of(part, rows, model_str, n_iter) -> np.ndarray:
     import lightgbm as lgb
     b = lgb.Booster(model_str=model_str)
-    masks = _masks_of(part, cuts)
-    seg = {'valid': _rows_of(part, cuts, fold)[1]} if fold is not None else {'valid': masks[1], 'test': masks[2]}
-    out = []
-    for k, rows in seg.items():
-        r = part.loc[rows]
-        out.append(pd.DataFrame({'segment': k, 'symbol': r['symbol'].to_numpy(), 'date': r['date'].to_numpy(),
-                                 'p': b.predict(r[FEATURES], num_iteration=n_iter) if len(r) else np.zeros(0),
-                                 'y': r['y'].to_numpy(), 'fwd_ret': r['fwd_ret'].to_numpy(), 'label_end': r['label_end'].to_numpy()}))
-    return pd.concat(out, ignore_index=True)
+    r = part.loc[rows]
+    return b.predict(r[b.feature_name()], num_iteration=n_iter) if len(r) else np.zeros(0)
 
-def _predictions(client, parts, cuts, fold, booster, n_iter) -> pd.DataFrame:
-    text = booster.model_to_string()
-    return pd.concat(client.gather([client.submit(_predictions_of, p, cuts, fold, text, n_iter) for p in parts]), ignore_index=True)
+def _columns_of(part, rows, cols) -> np.ndarray: return part.loc[rows, cols].to_numpy(np.float64)
+def _matrix_bytes_of(part, rows, cols) -> bytes: return np.ascontiguousarray(part.loc[rows, cols].to_numpy()).tobytes()
+def _baseline_of(part, rows, cols, model) -> np.ndarray:
+    r = part.loc[rows, cols]
+    return baseline_scores(model, r) if len(r) else np.zeros(0)
+def _normalised_of(part, norm) -> pd.DataFrame:
+    "The partition with its features replaced by the fitted normalisation's (float32, as on one machine)."
+    return pd.concat([norm.apply(part), part.drop(columns=list(norm.features))], axis=1)
 
-# %% ../nbs/05_dask.ipynb #d5986377
-def _train_sample_of(part, cuts, start, step):
-    "Training rows number start, start + step, ... of a partition (numbered in the partition), features and label."
-    r = part.loc[_masks_of(part, cuts)[0], FEATURES + ['y']]
-    return r.iloc[start::step]
+_ESTIMATORS = {'binary': 'DaskLGBMClassifier', 'regression': 'DaskLGBMRegressor', 'lambdarank': 'DaskLGBMRanker'}
 
-def _logreg_of(part, cuts, model):
-    r = part.loc[_masks_of(part, cuts)[2]]
-    return model.predict_proba(np.asarray(r[FEATURES], float))[:, 1] if len(r) else np.zeros(0)
+# %% ../nbs/05_dask.ipynb #7fa1c1ee
+class DaskEngine:
+    """The trainer's engine on a Dask cluster: the feature matrix in a `DaskDataset`'s date partitions on the workers, LightGBM through
+    `lightgbm.dask` (data-parallel, each worker building histograms of its own rows). What `train_model` gives it are masks over all rows;
+    each partition gets its piece, and what comes back is a few numbers a row (predictions) or a curve."""
+    def __init__(self, client, baseline_rows:int=1_000_000):   # baseline_rows: most training rows the linear baseline is fitted on
+        self.client, self.baseline_rows = client, baseline_rows
 
-def _logreg_auc(client, parts, stats, cuts, test, baseline_rows, horizon) -> tuple:
-    "(test AUC and rank IC of the logistic baseline, training rows it was fitted on)."
-    from sklearn.metrics import roc_auc_score
-    test_y = test.y.to_numpy()
-    n = [s['train'][0] for s in stats]
-    step = max(1, -(-sum(n) // baseline_rows))
-    offsets = np.r_[0, np.cumsum(n)[:-1]]
-    starts = [int((-o) % step) for o in offsets]                  # the first row of each partition on the global grid
-    sample = pd.concat(client.gather([client.submit(_train_sample_of, p, cuts, s0, step) for p, s0 in zip(parts, starts)]), ignore_index=True)
-    model = linear_baseline(sample[FEATURES], sample['y'].to_numpy())
-    if model is None or len(np.unique(test_y)) < 2: return dict(logreg_auc=float('nan'), baseline_rank_ic=float('nan')), len(sample)
-    p = np.concatenate(client.gather([client.submit(_logreg_of, part, cuts, model) for part in parts]))
-    rank_ic = signal_quality(p, test.fwd_ret.to_numpy(), test.date.to_numpy(), horizon)['rank_ic']
-    return dict(logreg_auc=float(roc_auc_score(test_y, p)), baseline_rank_ic=rank_ic), len(sample)
+    def check(self, ds):
+        if not isinstance(ds, DaskDataset): raise QuantmlError("the Dask engine trains a DaskDataset: build it with build_dataset_dask(client, parquet, ...)")
 
-def _train_y_of(part, cuts):
-    y = part['y'].to_numpy()[_masks_of(part, cuts)[0]]
-    return float(y.sum()), int(len(y))
+    def _map(self, fn, ds, mask, *args) -> list:
+        "fn(partition, its piece of `mask`, *args) on every partition, gathered in partition order."
+        return self.client.gather([self.client.submit(fn, part, m, *args) for part, m in zip(ds.parts, ds.pieces(mask))])
 
-# %% ../nbs/05_dask.ipynb #ff0a2267
-def _fingerprint_piece(part, cuts, what):
-    r = part.loc[_masks_of(part, cuts)[0]]
-    if what == 'symbols': return np.unique(r['symbol'].to_numpy()).astype(str)
-    if what == 'X': return np.ascontiguousarray(r[FEATURES].to_numpy()).tobytes()
-    sym = r['symbol'].to_numpy()
-    return (r['y'].to_numpy().tobytes(), r['date'].to_numpy().astype('datetime64[D]').astype(np.int64), sym)
+    def fit(self, ds, train, stop, params:dict, num_boost_round:int=500, early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS,
+            stop_on:str='rank_ic', cache=None, key=None) -> tuple:
+        "(booster cut to the rounds kept, rounds kept): trained on the `train` rows to the last round, stopped afterwards on the `stop` rows' curve."
+        import dask.array as da, dask.dataframe as dd, lightgbm.dask as lgbd
+        obj = params['objective']
+        if stop_on not in ('rank_ic', 'log_loss'): raise QuantmlError(f"stop_on must be 'rank_ic' or 'log_loss' (got {stop_on!r})")
+        if stop_on == 'log_loss' and obj != 'binary': raise QuantmlError("stop_on='log_loss' needs a binary label")
+        pieces, offs = ds.pieces(train), np.r_[0, np.cumsum(ds.sizes)]
+        held = [k for k, m in enumerate(pieces) if m.any()]                                 # LightGBM wants no empty partitions
+        if not held: raise QuantmlError("no rows to fit on")
+        sel = [self.client.submit(_fit_rows_of, ds.parts[k], pieces[k], ds.features, obj) for k in held]
+        meta = pd.DataFrame({c: pd.Series([], dtype='float64') for c in ds.features}).assign(y=pd.Series([], dtype='float64'))
+        rows = dd.from_delayed(sel, meta=meta, verify_meta=False)
+        kw = {}
+        if obj == 'lambdarank':                                   # each partition's query groups: its dates' row counts, from the dates here
+            g = [np.unique(ds.date[offs[k]:offs[k + 1]][pieces[k]], return_counts=True)[1] for k in held]
+            kw['group'] = da.concatenate([da.from_array(x, chunks=len(x)) for x in g])
+        est = getattr(lgbd, _ESTIMATORS[obj])(client=self.client, objective=obj, n_estimators=num_boost_round,
+                                                **{k: v for k, v in params.items() if k not in ('num_threads', 'objective')})   # the workers' own threads
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():   # lightgbm.dask prints its port search
+            warnings.filterwarnings('ignore', 'Parameter n_jobs will be ignored')      # and warns that the workers' threads are used
+            est.fit(rows[ds.features], rows['y'], **kw)
+        b = est.booster_
+        if not early_stopping_rounds: return b, int(b.current_iteration())
+        text = self.client.scatter(b.model_to_string(), broadcast=True, hash=False)   # a key of its own (a released twin would take it)
+        got = self._map(_stop_curve_of, ds, stop, text, stop_on)
+        total, count = sum(t for t, _ in got), sum(c for _, c in got)
+        if not count.any(): raise QuantmlError("no validation rows to stop on")
+        with np.errstate(invalid='ignore'): curve = total / count
+        curve = np.where(np.isfinite(curve), curve, -np.inf if stop_on == 'rank_ic' else np.inf)
+        n_iter = best_iteration(-curve if stop_on == 'rank_ic' else curve, early_stopping_rounds)
+        return lgb.Booster(model_str=b.model_to_string(num_iteration=n_iter)), n_iter
 
-def _fingerprint(client, parts, cuts) -> dict:
-    "`data_fingerprint` of the training rows, streamed from the workers one partition at a time."
-    syms = np.unique(np.concatenate(client.gather([client.submit(_fingerprint_piece, p, cuts, 'symbols') for p in parts])))
-    h = hashlib.sha256('\x00'.join(map(str, syms)).encode())
-    for p in parts: h.update(client.submit(_fingerprint_piece, p, cuts, 'X').result())
-    rest = client.gather([client.submit(_fingerprint_piece, p, cuts, 'rest') for p in parts])
-    y = b''.join(r[0] for r in rest); d = np.concatenate([r[1] for r in rest]); s = np.concatenate([r[2] for r in rest])
-    h.update(y); h.update(np.ascontiguousarray(d).tobytes()); h.update(np.ascontiguousarray(np.searchsorted(syms, s.astype(str)).astype(np.int64)).tobytes())
-    return dict(symbols=[str(x) for x in syms], n_symbols=int(len(syms)), first_date=str(pd.Timestamp(int(d.min()), unit='D').date()),
-                last_date=str(pd.Timestamp(int(d.max()), unit='D').date()), rows=int(len(d)), sha256=h.hexdigest())
+    def predict(self, ds, b, rows, n_iter:int) -> np.ndarray:
+        return np.concatenate(self._map(_predict_of, ds, rows, self.client.scatter(b.model_to_string(), broadcast=True, hash=False), n_iter))
 
-# %% ../nbs/05_dask.ipynb #50613b40
+    def column(self, ds, name:str, rows) -> np.ndarray: return np.concatenate(self._map(_columns_of, ds, rows, [name])).ravel()
+
+    def normalised(self, ds, norm):
+        return replace(ds, parts=[self.client.submit(_normalised_of, part, norm) for part in ds.parts])
+
+    def baseline_scores(self, ds, train, test) -> np.ndarray|None:
+        "The linear baseline on the training rows (every k-th beyond `baseline_rows`), scored on the workers' test rows."
+        idx = np.flatnonzero(train)
+        sample = np.zeros(len(ds), bool); sample[idx[::max(1, -(-len(idx) // self.baseline_rows))]] = True
+        X = np.concatenate(self._map(_columns_of, ds, sample, ds.features))
+        model = linear_baseline(pd.DataFrame(X, columns=ds.features), ds.y[sample], ds.label.binary)
+        return None if model is None else np.concatenate(self._map(_baseline_of, ds, test, ds.features, model))
+
+    def matrix_bytes(self, ds, idx:np.ndarray):
+        "The features of rows `idx` (in the partitions' order, as the fingerprint takes them), streamed a partition at a time."
+        if len(idx) > 1 and not (np.diff(idx) > 0).all(): raise QuantmlError("a cluster streams rows in its partitions' order (date, then symbol)")
+        mask = np.zeros(len(ds), bool); mask[idx] = True
+        for part, m in zip(ds.parts, ds.pieces(mask)):
+            if m.any(): yield self.client.submit(_matrix_bytes_of, part, m, ds.features).result()
+
+    def describe(self, ds) -> dict:
+        return dict(distributed=dict(workers=len(_workers(self.client)), date_partitions=len(ds.parts), baseline_rows=min(int(self.baseline_rows), len(ds)),
+                                     early_stopping='every round trained, the curve over all stopping rows, LightGBM\'s rule applied after'))
+
+# %% ../nbs/05_dask.ipynb #6ecd03f3
 def train_model_dask(client,                        # a Dask client (`connect`)
                      data:ParquetPrices,             # the Parquet dataset, visible to the workers
-                     label:LabelSpec=LabelSpec('threshold'),   # the threshold family only: partitions hold whole symbols, not whole dates
+                     label:LabelSpec=LabelSpec(),    # any family: labels are made on date partitions
                      split:SplitSpec=SplitSpec(),
-                     params:dict|None=None,         # LightGBM parameters over DEFAULT_PARAMS
-                     num_boost_round:int=500,
-                     early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS,
-                     cv_folds:int=4,                # walk-forward folds inside the training segment (0: none)
-                     seed:int=0,
-                     baselines:bool=True,
-                     baseline_rows:int=1_000_000,   # most training rows the logistic baseline is fitted on
-                     on_progress=None,
+                     features:str='seed22',          # the feature set
+                     cs_norm:str|None=None,          # per-date feature normalisation, on the date partitions
+                     baseline_rows:int=1_000_000,    # most training rows the linear baseline is fitted on
+                     **kw,                           # the rest of train_model's settings: objective, params, feature_norm, stop_on, cv_folds, trials, seed, ...
                     ) -> TrainedModel:
-    "`train_model` on a Dask cluster: features and labels on the workers, the same purged split, lightgbm.dask, the same metrics."
-    t0 = time.perf_counter()
-    steps = ['dataset', 'cv', 'fit', 'metrics', 'fingerprint']
-    report = lambda s: on_progress(steps.index(s) / len(steps)) if on_progress else None
-    report('dataset')
-    if label.family != 'threshold':
-        raise QuantmlError(f"the {label.family} label compares symbols on each date, and a Dask partition holds whole symbols, not whole dates: "
-                           "train it on one machine, or use the threshold label on the cluster")
-    ws = _workers(client)
-    parts = [client.submit(_dataset_of, path, label, workers=[ws[j % len(ws)]], allow_other_workers=False) for j, path in enumerate(data.paths)]
-    try:
-        dates = np.unique(np.concatenate(client.gather(client.map(_dates_of, parts))))
-        cuts = split_cuts(dates, label.horizon, split)
-        vd = np.unique(np.concatenate(client.gather([client.submit(_valid_dates_of, q, cuts) for q in parts])))   # cut in half, as split_validation does
-        mid = len(vd) // 2
-        cuts.update(skill_start=vd[mid], stop_label_before=vd[max(mid - cuts['embargo'], 0)] if cuts['embargo'] else vd[mid])
-        stats = client.gather([client.submit(_stats_of, p, cuts) for p in parts])
-        boundaries, purged = merge_segment_stats(stats, cuts)
-        fit_params = lgb_params(params, seed, 0)
-        report('cv')
-        cv = []
-        if cv_folds:
-            train_dates = np.unique(np.concatenate(client.gather([client.submit(_train_dates_of, q, cuts) for q in parts])))
-            for fold in fold_cuts(train_dates, cv_folds, cuts['embargo']):
-                b, n_iter = _dask_fit(client, parts, cuts, fold, fit_params, 300, EARLY_STOPPING_ROUNDS)
-                pr = _predictions(client, parts, cuts, fold, b, n_iter)
-                cv.append(fold_score(pr.y.to_numpy(), pr.p.to_numpy(), pr.fwd_ret.to_numpy(), pr.date.to_numpy(), True))
-        report('fit')
-        b, n_iter = _dask_fit(client, parts, cuts, None, fit_params, num_boost_round, early_stopping_rounds)
-        b = _truncated(b, n_iter)
-        report('metrics')
-        pr = _predictions(client, parts, cuts, None, b, n_iter)
-        pr = pr.drop(columns='label_end').assign(stop=(pr.date < cuts['skill_start']) & (pr.label_end < cuts['stop_label_before']))
-        pv, tp = pr[pr.segment == 'valid'], pr[pr.segment == 'test'].drop(columns=['segment', 'stop']).reset_index(drop=True)
-        held = pv[pv.date >= cuts['skill_start']]
-        base, base_rows = _logreg_auc(client, parts, stats, cuts, tp, baseline_rows, label.horizon) if baselines else ({}, 0)
-        ys = client.gather([client.submit(_train_y_of, p, cuts) for p in parts])
-        train_y_rate = sum(a for a, _ in ys) / max(sum(n for _, n in ys), 1)
-        rows = {k: sum(s[k][0] for s in stats) for k in ('train', 'valid', 'test')}
-        stop_dates = pv.date[pv.stop]
-        split_info = {**boundaries, 'valid_stop': (str(pd.Timestamp(stop_dates.min()).date()), str(pd.Timestamp(stop_dates.max()).date())),
-                      'valid_skill': (str(pd.Timestamp(held.date.min()).date()), str(pd.Timestamp(held.date.max()).date())),
-                      'rows': {**rows, 'purged': purged, 'valid_stop': int(pv.stop.sum()), 'valid_skill': int(len(held))}}
-        report('fingerprint')
-        fp = _fingerprint(client, parts, cuts)
-        fp['distributed'] = dict(workers=len(ws), groups=len(parts), symbols_per_group=data.symbols_per_group, baseline_rows=int(base_rows),
-                                 early_stopping='all validation rows, after the full rounds')
-        if on_progress: on_progress(1.0)
-        return model_record(b, n_iter, pv, held, tp, label, 'binary', np.array([train_y_rate]), base, cv, features=list(FEATURES),
-                            split=split_info, params=fit_params, trials=0, data=fp, cs_norm=None, feature_set='seed22',
-                            seconds=time.perf_counter() - t0)
-    finally: client.cancel(parts)                  # the dataset leaves the workers' memory, also after an error
-
-def _truncated(b, n_iter):
-    "The booster cut to its first `n_iter` rounds, as early stopping would have left it."
-    import lightgbm as lgb
-    return lgb.Booster(model_str=b.model_to_string(num_iteration=n_iter))
+    "`train_model` on a Dask cluster: the dataset built on the workers (`build_dataset_dask`) and fitted through `DaskEngine`."
+    ds = build_dataset_dask(client, data, label, features, cs_norm)
+    try: return train_model(ds, split=split, engine=DaskEngine(client, baseline_rows), **kw)
+    finally: client.cancel(ds.parts)                  # the dataset leaves the workers' memory, also after an error
 
 # %% ../nbs/05_dask.ipynb #ee8a697d
 def _window_of(path, as_of, bars) -> pd.DataFrame:
@@ -448,6 +472,20 @@ def _score_group(path, svc, as_of, explain, lookback_days) -> tuple:
     df = svc.score_prices(_window_of(path, as_of, max(lookback_days, HISTORY_BARS)), as_of, explain, lookback_days)
     return df, df.attrs['skipped']
 
+def _raw_rows_of(path, svc, as_of, lookback_days) -> tuple:
+    "A group's last rows with their features not yet normalised within the date (that needs every group), its flags, the symbols it skipped."
+    w, skipped = as_prices(_window_of(path, as_of, max(lookback_days, HISTORY_BARS))), {}
+    return (svc._last_rows(w, skipped, normalise=False) if len(w) else None), svc._window_flags(w), skipped
+
+def _score_together(client, svc, remote, data, as_of, explain, lookback_days) -> pd.DataFrame:
+    "A cs_norm model's signals: each group's raw last rows from the workers, normalised within each date across all groups here, then scored."
+    got = client.gather([client.submit(_raw_rows_of, path, remote, as_of, lookback_days) for path in data.paths])
+    parts = [r for r, _, _ in got if r is not None and len(r[0])]
+    rows = (pd.concat([r[0] for r in parts], ignore_index=True), *(np.concatenate([r[k] for r in parts]) for k in range(1, 5))) if parts else None
+    df = svc._signals(svc._cross_sectional(rows) if rows else None, {k: v for _, f, _ in got for k, v in f.items()}, as_of, explain, lookback_days)
+    df.attrs['skipped'] = {k: v for _, _, sk in got for k, v in sk.items()}
+    return df
+
 def score_universe_dask(client,                   # a Dask client (`connect`)
                         data:ParquetPrices,        # the Parquet dataset, visible to the workers
                         registry=None,            # the model registry (None: $QUANTML_HOME/models; False: the heuristic)
@@ -459,10 +497,11 @@ def score_universe_dask(client,                   # a Dask client (`connect`)
     if svc.model is None:       # the heuristic's gate, judged on the whole dataset's history as on a store's: rows from every group
         svc.heuristic_skill = skill_of_rows(pd.concat(client.gather([client.submit(lambda pth: heuristic_rows(read_group(pth)), path)
                                                                      for path in data.paths]), ignore_index=True))
-    if svc.model is not None and svc.model.cs_norm:
-        raise QuantmlError(f"model {svc.version} normalises its features within each date ({svc.model.cs_norm}), and a Dask partition holds "
-                           "only its own symbols of a date: score it with SignalService.score_universe on one machine")
+    if svc.universe is not None and svc.universe.top_n:
+        raise QuantmlError(f"model {svc.version}'s universe keeps the top {svc.universe.top_n} names by liquidity on each date, which compares every "
+                           "group's symbols: score it with SignalService.score_universe on one machine")
     remote = client.scatter(svc, broadcast=True)
+    if svc.model is not None and svc.model.cs_norm: return _score_together(client, svc, remote, data, as_of, explain, lookback_days)
     got = client.gather([client.submit(_score_group, path, remote, as_of, explain, lookback_days) for path in data.paths])
     frames = [df for df, _ in got if len(df)]
     df = (pd.concat(frames, ignore_index=True).sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)

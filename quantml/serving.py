@@ -157,9 +157,9 @@ class SignalService:
 
 # %% ../nbs/03_signal.ipynb #b0cc504d
 @patch
-def _last_rows(self:SignalService, prices:pd.DataFrame, skipped:dict|None):
+def _last_rows(self:SignalService, prices:pd.DataFrame, skipped:dict|None, normalise:bool=True):
     """(features of each symbol's last bar, symbols, dates, bar counts, why each is outside the model's universe or None).
-    Short symbols raise, or go to `skipped`."""
+    Short symbols raise, or go to `skipped`. `normalise=False` leaves a cs_norm model's features raw (a cluster normalises the groups' rows together)."""
     m = self.model
     fs = m.feature_set if m is not None else 'seed22'                  # the heuristic reads the seed's 22
     feats, warm = compute_feature_set(prices, fs), feature_warmup(fs)
@@ -176,8 +176,15 @@ def _last_rows(self:SignalService, prices:pd.DataFrame, skipped:dict|None):
     outside = np.full(len(last), None, dtype=object)
     if m is not None and self.universe is not None:
         outside = _outside_universe(prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True), self.universe, last)
-    if m is not None and m.cs_norm: X = cs_normalize(X, dates, m.cs_norm, ref=np.array([o is None for o in outside], bool))  # as in training
-    return X, sym[last], dates, counts, outside
+    rows = X, sym[last], dates, counts, outside
+    return self._cross_sectional(rows) if normalise else rows
+
+@patch
+def _cross_sectional(self:SignalService, rows:tuple) -> tuple:
+    "`_last_rows`' rows with the features normalised within each date among the universe's rows, as in training (a cs_norm model)."
+    X, sym, dates, counts, outside = rows
+    if self.model is None or not self.model.cs_norm: return rows
+    return cs_normalize(X, dates, self.model.cs_norm, ref=np.array([o is None for o in outside], bool)), sym, dates, counts, outside
 
 def _outside_universe(ps:pd.DataFrame, spec:UniverseSpec, rows:np.ndarray) -> np.ndarray:
     "Why each of `rows` (of `ps`, sorted by symbol and date) is outside `spec` on its date, in words; None where it is eligible."
@@ -301,23 +308,26 @@ def _notes(self:SignalService, lookback, symbol) -> str|None:
 def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS) -> pd.DataFrame:
     """The signal of each symbol's last bar in `prices` (long OHLCV, at least `HISTORY_BARS` bars a symbol for exact recursive
     indicators), best first, ties by symbol. `score_universe` reads the store and calls this; `quantml.cluster` calls it on each partition."""
-    skipped, cols = {}, list(Signal.__dataclass_fields__)
+    skipped = {}
     prices = as_prices(prices)
     self._heuristic_gate(prices)
-    if prices.empty: df = pd.DataFrame(columns=cols)
-    else:
-        X, sym, dates, counts, outside = self._last_rows(prices, skipped)
-        raw, p, contribs = self._predict(X, explain)
-        rec, why = self._calls(raw, outside)
-        flags = self._window_flags(prices)
-        df = pd.DataFrame(dict(symbol=sym.astype(str), as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'), probability=p,
-                               recommendation=rec, top_signals=[self._explain(X, contribs, r) for r in range(len(X))] if explain else [[]] * len(X),
-                               model_version=self.version, source=self.source, fallback_reason=self.fallback_reason,
-                               warmup_complete=counts >= HISTORY_BARS, bars_used=counts, stale_days=_stale(dates, as_of), note=pd.Series([self._notes(lookback_days, str(x)) for x in sym], dtype=object),
-                               meaning=self.meaning, recommendation_reason=pd.Series(why, dtype=object), data_flags=[flags.get(str(x), []) for x in sym]))
-        df = df.sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)
+    df = self._signals(self._last_rows(prices, skipped), self._window_flags(prices), as_of, explain, lookback_days) if len(prices) else self._signals(None, {}, as_of)
     df.attrs['skipped'] = skipped
     return df
+
+@patch
+def _signals(self:SignalService, rows:tuple|None, flags:dict, as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS) -> pd.DataFrame:
+    "The signals of `_last_rows`' rows (None: no rows), with each symbol's `flags`, best first, ties by symbol."
+    if rows is None: return pd.DataFrame(columns=list(Signal.__dataclass_fields__))
+    X, sym, dates, counts, outside = rows
+    raw, p, contribs = self._predict(X, explain)
+    rec, why = self._calls(raw, outside)
+    df = pd.DataFrame(dict(symbol=sym.astype(str), as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'), probability=p,
+                           recommendation=rec, top_signals=[self._explain(X, contribs, r) for r in range(len(X))] if explain else [[]] * len(X),
+                           model_version=self.version, source=self.source, fallback_reason=self.fallback_reason,
+                           warmup_complete=counts >= HISTORY_BARS, bars_used=counts, stale_days=_stale(dates, as_of), note=pd.Series([self._notes(lookback_days, str(x)) for x in sym], dtype=object),
+                           meaning=self.meaning, recommendation_reason=pd.Series(why, dtype=object), data_flags=[flags.get(str(x), []) for x in sym]))
+    return df.sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)
 
 # %% ../nbs/03_signal.ipynb #a4aa84af
 class _SharedStore:

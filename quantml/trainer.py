@@ -115,7 +115,7 @@ class LocalEngine:
     def matrix_bytes(self, ds:Dataset, idx:np.ndarray):
         "The features of rows `idx`, in that order, as bytes (one piece here; a cluster streams a partition at a time)."
         yield np.ascontiguousarray(ds.X.iloc[idx].to_numpy()).tobytes()
-    def describe(self) -> dict: return {}
+    def describe(self, ds:Dataset) -> dict: return {}     # what the record says about where it was trained: nothing here
 
 # %% ../nbs/01_trainer.ipynb #c1796fb0
 SEARCH_SPACE = dict(num_leaves=(7, 63), learning_rate=(0.01, 0.2), min_data_in_leaf=(50, 1000), feature_fraction=(0.5, 1.0),
@@ -367,7 +367,7 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset (or a cluster'
     report('metrics')
     valid, test = (_frame(ds, m, engine.predict(ds, b, m, n_iter)) for m in (seg.valid, seg.test))
     base = baseline_metrics(ds, seg.train, seg.test, engine) if baselines else {}
-    data_fp = {**data_fingerprint(ds, seg.train, engine), **engine.describe()}
+    data_fp = {**data_fingerprint(ds, seg.train, engine), **engine.describe(ds)}
     if on_progress: on_progress(1.0)
     m = model_record(b, n_iter, valid, valid[held[seg.valid]], test.sort_values(['symbol', 'date'], ignore_index=True), ds.label, obj,
                      ds.y[seg.train], base, cv, features=ds.features, split=_split_info(ds, seg, stop, held), params=fit_params,
