@@ -156,6 +156,7 @@ def _symbol(o, h, l, c, v, out):
                 out[VSTD + w, i] = vsd / (vi + EPS)
                 w += 1
 
+# %% ../nbs/00_features_alpha158.ipynb #aa7c7d45
 @njit(parallel=True, cache=_CACHE)
 def _panel(starts, o, h, l, c, v, out):
     "Fill out (158 x rows) for every symbol; symbol s has rows starts[s]:starts[s+1]."
@@ -203,9 +204,8 @@ def alpha158_reference(bars:pd.DataFrame) -> pd.DataFrame:
         roll = lambda s: s.rolling(N, min_periods=1)
         R[f'ROC{N}'] = c.shift(N) / c; R[f'MA{N}'] = roll(c).mean() / c; R[f'STD{N}'] = roll(c).std() / c
         fits = [fit(c.to_numpy()[max(0, i - N + 1):i + 1]) for i in range(len(c))]
-        R[f'BETA{N}'] = pd.Series([f[0] for f in fits]) / c
+        R[f'BETA{N}'], R[f'RESI{N}'] = pd.Series([f[0] for f in fits]) / c, pd.Series([f[2] for f in fits]) / c
         R[f'RSQR{N}'] = pd.Series([f[1] for f in fits]).mask(np.isclose(roll(c).std(), 0, atol=FLAT))
-        R[f'RESI{N}'] = pd.Series([f[2] for f in fits]) / c
         R[f'MAX{N}'] = roll(h).max() / c; R[f'MIN{N}'] = roll(l).min() / c
         R[f'QTLU{N}'] = roll(c).quantile(0.8) / c; R[f'QTLD{N}'] = roll(c).quantile(0.2) / c
         R[f'RANK{N}'] = roll(c).rank(pct=True)
@@ -213,13 +213,11 @@ def alpha158_reference(bars:pd.DataFrame) -> pd.DataFrame:
         imax = roll(h).apply(lambda x: x.argmax() + 1, raw=True); imin = roll(l).apply(lambda x: x.argmin() + 1, raw=True)
         R[f'IMAX{N}'] = imax / N; R[f'IMIN{N}'] = imin / N; R[f'IMXD{N}'] = (imax - imin) / N
         R[f'CORR{N}'] = corr(c, np.log(v + 1), N); R[f'CORD{N}'] = corr(ret, lvr, N)
-        R[f'CNTP{N}'] = roll((c > c1).astype(float)).mean(); R[f'CNTN{N}'] = roll((c < c1).astype(float)).mean()
-        R[f'CNTD{N}'] = R[f'CNTP{N}'] - R[f'CNTN{N}']
+        R[f'CNTP{N}'], R[f'CNTN{N}'] = roll((c > c1).astype(float)).mean(), roll((c < c1).astype(float)).mean(); R[f'CNTD{N}'] = R[f'CNTP{N}'] - R[f'CNTN{N}']
         for pre, mv in (('', move), ('V', vmove)):
             up, dn, ab = roll(np.maximum(mv, 0)).sum(), roll(np.maximum(-mv, 0)).sum(), roll(mv.abs()).sum() + EPS
             R[f'{pre}SUMP{N}'], R[f'{pre}SUMN{N}'], R[f'{pre}SUMD{N}'] = up / ab, dn / ab, (up - dn) / ab
-        R[f'VMA{N}'] = roll(v).mean() / (v + EPS); R[f'VSTD{N}'] = roll(v).std() / (v + EPS)
-        R[f'WVMA{N}'] = roll(wv).std() / (roll(wv).mean() + EPS)
+        R[f'VMA{N}'], R[f'VSTD{N}'], R[f'WVMA{N}'] = roll(v).mean() / (v + EPS), roll(v).std() / (v + EPS), roll(wv).std() / (roll(wv).mean() + EPS)
     return pd.DataFrame(R)[ALPHA158].set_axis(bars.index)
 
 # %% ../nbs/00_features_alpha158.ipynb #13450010
@@ -319,6 +317,7 @@ def qlib_lightgbm(folder, segments:dict|list, recipe:str='default', seeds:tuple=
         out += [_qlib_fit_predict(gbdt, ds, label, seed, num_threads).assign(window=i) for seed in seeds]
     return pd.concat(out, ignore_index=True)[['symbol', 'date', 'seed', 'window', 'pred', 'label', 'trees']]
 
+# %% ../nbs/00_features_alpha158.ipynb #4c879350
 def _qlib_fit_predict(gbdt, ds, label:pd.Series, seed:int, num_threads:int) -> pd.DataFrame:
     "One seed of Qlib's LGBModel fitted on `ds`'s train and valid segments: its test predictions beside the label."
     import io, contextlib, types

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from datetime import datetime, timezone
 from pydantic import BaseModel, Field
+from fastcore.basics import patch
 from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable, default_of
 from .registry import ModelRegistry, METRICS
 from .store import read_prices, open_db, check_symbols, symbol_spans
@@ -76,6 +77,7 @@ def _now() -> str: return datetime.now(timezone.utc).isoformat(timespec='seconds
 
 class JobCancelled(Exception): "Raised inside a running job whose cancellation was asked for."
 
+# %% ../nbs/91_api.ipynb #bc1fff23
 class Jobs:
     "A single-worker queue of training jobs: bounded, cancellable, and forgetting the oldest finished ones."
     def __init__(self, run, max_queued:int=MAX_QUEUED, keep:int=KEEP_FINISHED):
@@ -115,27 +117,31 @@ class Jobs:
             done = [k for k, j in self.jobs.items() if j['state'] in ('done', 'failed', 'cancelled')]
             for k in done[:max(0, len(done) - self.keep)]: del self.jobs[k]
 
-    def get(self, jid) -> dict:
+# %% ../nbs/91_api.ipynb #9913ddc4
+@patch
+def get(self:Jobs, jid) -> dict:
+    with self.lock:
+        if jid not in self.jobs: raise KeyError(jid)
+        return dict(self.jobs[jid])
+
+@patch
+def _set(self:Jobs, jid, **kw):
+    with self.lock: self.jobs[jid].update(kw)
+
+@patch
+def _work(self:Jobs):
+    while True:
+        jid, req = self.q.get()
         with self.lock:
-            if jid not in self.jobs: raise KeyError(jid)
-            return dict(self.jobs[jid])
-
-    def _set(self, jid, **kw):
-        with self.lock: self.jobs[jid].update(kw)
-
-    def _work(self):
-        while True:
-            jid, req = self.q.get()
-            with self.lock:
-                if self.jobs.get(jid, {}).get('state') != 'queued': continue      # cancelled while it waited
-                self.jobs[jid].update(state='running', started=_now())
-            try:
-                v = self.run(req, self._progress(jid))
-                self._set(jid, state='done', progress=1.0, version=v, finished=_now())
-            except JobCancelled: self._set(jid, state='cancelled', finished=_now())
-            except Exception as e:
-                self._set(jid, state='failed', error=str(e) if isinstance(e, QuantmlError) else f"{type(e).__name__}: {e}", finished=_now())
-            finally: self.cancel_asked.discard(jid); self._prune()
+            if self.jobs.get(jid, {}).get('state') != 'queued': continue      # cancelled while it waited
+            self.jobs[jid].update(state='running', started=_now())
+        try:
+            v = self.run(req, self._progress(jid))
+            self._set(jid, state='done', progress=1.0, version=v, finished=_now())
+        except JobCancelled: self._set(jid, state='cancelled', finished=_now())
+        except Exception as e:
+            self._set(jid, state='failed', error=str(e) if isinstance(e, QuantmlError) else f"{type(e).__name__}: {e}", finished=_now())
+        finally: self.cancel_asked.discard(jid); self._prune()
 
 # %% ../nbs/91_api.ipynb #c3b09fee
 def _train_job(db, reg):
@@ -236,20 +242,23 @@ class SignalCache:
             self.misses += 1
         return key, None
 
-    def _store(self, key, body, files) -> bytes:
-        with self.lock:
-            self.kept[key] = (body, files)
-            while len(self.kept) > self.size: self.kept.popitem(last=False)
-        return body
+# %% ../nbs/91_api.ipynb #92832829
+@patch
+def _store(self:SignalCache, key, body, files) -> bytes:
+    with self.lock:
+        self.kept[key] = (body, files)
+        while len(self.kept) > self.size: self.kept.popitem(last=False)
+    return body
 
-    def warm(self):
-        "With no servable model, judge the heuristic on the store now (a few seconds on a large store), not in the first requests."
-        if not self.db.expanduser().is_file(): return
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')                   # no model is this server's state, said by every signal it gives
-                with SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc: svc._heuristic_gate()
-        except QuantmlError: pass                                 # a busy or broken store: the first request will say so
+@patch
+def warm(self:SignalCache):
+    "With no servable model, judge the heuristic on the store now (a few seconds on a large store), not in the first requests."
+    if not self.db.expanduser().is_file(): return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')                   # no model is this server's state, said by every signal it gives
+            with SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc: svc._heuristic_gate()
+    except QuantmlError: pass                                 # a busy or broken store: the first request will say so
 
 # %% ../nbs/91_api.ipynb #9419702b
 def _errors(*codes) -> dict:

@@ -46,6 +46,7 @@ def cost_estimates(prices:pd.DataFrame, window:int=20) -> pd.DataFrame:
 
 # %% ../nbs/03a_backtest.ipynb #2b68c2c8
 CONSTRUCTIONS = ('topk', 'tranches', 'dropout', 'long_short', 'buffer')
+
 WEIGHTINGS = ('equal', 'inverse_vol')
 
 def _check_predictions(predictions:pd.DataFrame):
@@ -82,6 +83,7 @@ def _dropout(P:pd.DataFrame, k:int, n_drop:int) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(np.array(rows).reshape(len(P), len(cols)), index=P.index, columns=P.columns)
 
+# %% ../nbs/03a_backtest.ipynb #67fa9a9f
 def _buffer(P:pd.DataFrame, k:int, keep:int) -> pd.DataFrame:
     """Holdings (True) per date with a buffer: buy a name when it ranks in the top `k`, hold it while it stays in the top `keep`,
     sell it when it falls below, or has no score that date (no longer eligible)."""
@@ -104,6 +106,66 @@ class BacktestResult:
     trades: int                 # number of position changes (entries and exits of a symbol)
     name: str = 'strategy'
 
+# %% ../nbs/03a_backtest.ipynb #a8acfffe
+def _renamed(old:dict, was:str, now:str, value):
+    "The value of a renamed keyword: the old name still works for one release, with a DeprecationWarning; anything else is an error."
+    extra = set(old) - {was}
+    if extra: raise TypeError(f"unexpected keyword argument {sorted(extra)[0]!r}")
+    if was not in old: return value
+    import warnings
+    warnings.warn(f"{was}= is now {now}= (the old name goes in the next release)", DeprecationWarning, stacklevel=3)
+    return old[was]
+
+def _check_book(k, construction, weighting, hold, quantile, n_drop, keep) -> int:
+    "The book's settings checked, each error naming its setting; returns dropout's `n_drop` with its default filled in."
+    if k < 1: raise QuantmlError(f"k must be at least 1 (got {k})")
+    if construction not in CONSTRUCTIONS: raise QuantmlError(f"construction must be one of {', '.join(CONSTRUCTIONS)} (got {construction!r})")
+    if weighting not in WEIGHTINGS: raise QuantmlError(f"weighting must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
+    if construction == 'tranches' and not (isinstance(hold, (int, np.integer)) and 1 <= hold <= MAX_HORIZON): raise QuantmlError(f"hold must be 1 to {MAX_HORIZON} bars (got {hold})")
+    if construction == 'long_short' and not (0 < quantile <= 0.5): raise QuantmlError(f"quantile must be in (0, 0.5] (got {quantile})")
+    n_drop = max(k // 10, 1) if n_drop is None else n_drop
+    if construction == 'dropout' and not (0 <= n_drop <= k): raise QuantmlError(f"n_drop must be 0 to k={k} (got {n_drop})")
+    if construction == 'buffer' and keep is not None and not (isinstance(keep, (int, np.integer)) and keep >= k):
+        raise QuantmlError(f"keep must be a whole number of names at least k={k} (got {keep!r})")
+    return n_drop
+
+# %% ../nbs/03a_backtest.ipynb #8eaae37e
+def _weights(d, prices, k, min_prob, short, construction, hold, n_drop, keep, quantile, weighting, vol_window) -> pd.DataFrame:
+    "dates x symbols: the book's weight in each name each day, from the predictions `d` (sorted by date, best first)."
+    if construction == 'topk' and weighting == 'equal':
+        n = d.groupby('date').cumcount()
+        size = d.groupby('date')['p'].transform('size')
+        w = np.where((n < k) & (d['p'] >= min_prob), 1.0, 0.0)
+        if short: w = w - np.where((size - n <= k) & (n >= k), 1.0, 0.0)
+        d = d.assign(w=w)
+        cnt_long = d.assign(l=d.w > 0).groupby('date')['l'].transform('sum').clip(lower=1)
+        cnt_short = d.assign(s=d.w < 0).groupby('date')['s'].transform('sum').clip(lower=1)
+        d = d.assign(w=np.where(d.w > 0, 1.0 / cnt_long, np.where(d.w < 0, -1.0 / cnt_short, 0.0)))
+        return d.pivot_table(index='date', columns='symbol', values='w', fill_value=0.0).sort_index()
+    P = d.pivot(index='date', columns='symbol', values='p').sort_index()
+    inv = _inverse_vol(prices, P.index, P.columns, vol_window) if weighting == 'inverse_vol' else None
+    rank = P.rank(axis=1, ascending=False, method='first')          # 1 = best; NaN where not tradeable
+    count = P.notna().sum(axis=1)
+    if construction == 'long_short':
+        nq = np.maximum(np.floor(count * quantile), 1)
+        return _side_weights(rank.le(nq, axis=0), inv) - _side_weights(rank.gt(count - nq, axis=0) & ~rank.le(nq, axis=0), inv)
+    if construction == 'dropout': return _side_weights(_dropout(P, k, n_drop), inv)
+    if construction == 'buffer': return _side_weights(_buffer(P, k, 3 * k if keep is None else keep), inv)
+    W = _side_weights(rank.le(k) & P.ge(min_prob), inv)
+    if construction == 'topk' and short: W = W - _side_weights(rank.gt(count - k, axis=0) & ~rank.le(k), inv)
+    return W.rolling(hold, min_periods=1).sum() / hold if construction == 'tranches' else W
+
+def _extra_costs(W, traded, prices, vol_window, spread, capital, impact_coef):
+    "Each day's half-spread (Corwin-Schultz) and square-root impact costs of the trades `traded`, when asked (else 0)."
+    if not (spread or capital is not None): return 0.0
+    est = cost_estimates(prices, vol_window).reindex(pd.MultiIndex.from_product([W.columns, W.index], names=['symbol', 'date']))
+    per_side = pd.Series(0.0, index=est.index)
+    if spread: per_side = per_side + est['half_spread'].fillna(est['half_spread'].median())
+    if capital is not None:
+        q = traded.T.stack().reindex(est.index).fillna(0.0) * capital
+        per_side = per_side + impact_coef * est['vol'].fillna(est['vol'].median()) * np.sqrt(q / est['dollar_volume'].where(est['dollar_volume'] > 0))
+    return (traded * per_side.unstack('symbol').reindex(index=W.index, columns=W.columns).fillna(0.0)).sum(axis=1)
+
 # %% ../nbs/03a_backtest.ipynb #fbf966df
 def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up to `date` only
              prices:pd.DataFrame,         # long OHLCV of the same symbols (opens are what fills use)
@@ -114,7 +176,7 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
              slippage_bps:float=2.0,      # slippage, basis points per side
              name:str='strategy',
              construction:str='topk',     # topk | tranches | dropout | long_short | buffer
-             horizon:int=5,               # tranches: bars each tranche is held
+             hold:int=5,                  # tranches: bars each tranche is held
              n_drop:int|None=None,        # dropout: most holdings sold a day (None: k // 10, at least 1)
              keep:int|None=None,          # buffer: hold a name while it ranks in the top `keep` (None: 3k)
              quantile:float=0.2,          # long_short: the share of the cross-section on each side
@@ -123,64 +185,22 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
              spread:bool=False,           # also pay each name's half-spread, estimated from highs and lows (Corwin-Schultz)
              capital:float|None=None,     # with a capital (dollars): also pay square-root market impact on each trade
              impact_coef:float=1.0,       # impact = coef x daily volatility x sqrt(dollars traded / average dollar volume)
+             **old,                       # horizon=: the old name of `hold` (one release, with a DeprecationWarning)
             ) -> BacktestResult:
     "A portfolio on the predictions (see CONSTRUCTIONS), filled at next opens, net of costs."
+    hold = _renamed(old, 'horizon', 'hold', hold)
     prices = as_prices(prices)                                         # Close, Date, a date index: what ingest accepts
-    if k < 1: raise QuantmlError(f"k must be at least 1 (got {k})")
-    if construction not in CONSTRUCTIONS: raise QuantmlError(f"construction must be one of {', '.join(CONSTRUCTIONS)} (got {construction!r})")
-    if weighting not in WEIGHTINGS: raise QuantmlError(f"weighting must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
-    if construction == 'tranches' and not (isinstance(horizon, (int, np.integer)) and 1 <= horizon <= MAX_HORIZON): raise QuantmlError(f"horizon must be 1 to {MAX_HORIZON} bars (got {horizon})")
-    if construction == 'long_short' and not (0 < quantile <= 0.5): raise QuantmlError(f"quantile must be in (0, 0.5] (got {quantile})")
-    n_drop = max(k // 10, 1) if n_drop is None else n_drop
-    if construction == 'dropout' and not (0 <= n_drop <= k): raise QuantmlError(f"n_drop must be 0 to k={k} (got {n_drop})")
-    if construction == 'buffer' and keep is not None and not (isinstance(keep, (int, np.integer)) and keep >= k):
-        raise QuantmlError(f"keep must be a whole number of names at least k={k} (got {keep!r})")
+    n_drop = _check_book(k, construction, weighting, hold, quantile, n_drop, keep)
     _check_predictions(predictions)
-    r = open_to_open(prices)
-    d = predictions[['symbol', 'date', 'p']].join(r, on=['symbol', 'date']).dropna(subset=['p', 'fwd_open_ret'])
+    d = predictions[['symbol', 'date', 'p']].join(open_to_open(prices), on=['symbol', 'date']).dropna(subset=['p', 'fwd_open_ret'])
     if d.empty: raise QuantmlError("no prediction has a next-open return: predictions and prices do not overlap")
     d = d.sort_values(['date', 'p'], ascending=[True, False], kind='stable')
-    if construction == 'topk' and weighting == 'equal':
-        n = d.groupby('date').cumcount()
-        size = d.groupby('date')['p'].transform('size')
-        w = np.where((n < k) & (d['p'] >= min_prob), 1.0, 0.0)
-        if short: w = w - np.where((size - n <= k) & (n >= k), 1.0, 0.0)
-        d['w'] = w
-        cnt_long = d.assign(l=d.w > 0).groupby('date')['l'].transform('sum').clip(lower=1)
-        cnt_short = d.assign(s=d.w < 0).groupby('date')['s'].transform('sum').clip(lower=1)
-        d['w'] = np.where(d.w > 0, 1.0 / cnt_long, np.where(d.w < 0, -1.0 / cnt_short, 0.0))
-        W = d.pivot_table(index='date', columns='symbol', values='w', fill_value=0.0).sort_index()
-    else:
-        P = d.pivot(index='date', columns='symbol', values='p').sort_index()
-        inv = _inverse_vol(prices, P.index, P.columns, vol_window) if weighting == 'inverse_vol' else None
-        rank = P.rank(axis=1, ascending=False, method='first')          # 1 = best; NaN where not tradeable
-        count = P.notna().sum(axis=1)
-        if construction == 'long_short':
-            nq = np.maximum(np.floor(count * quantile), 1)
-            W = _side_weights(rank.le(nq, axis=0), inv) - _side_weights(rank.gt(count - nq, axis=0) & ~rank.le(nq, axis=0), inv)
-        elif construction == 'dropout':
-            W = _side_weights(_dropout(P, k, n_drop), inv)
-        elif construction == 'buffer':
-            W = _side_weights(_buffer(P, k, 3 * k if keep is None else keep), inv)
-        else:
-            top = rank.le(k) & P.ge(min_prob)
-            W = _side_weights(top, inv)
-            if construction == 'topk' and short: W = W - _side_weights(rank.gt(count - k, axis=0) & ~rank.le(k), inv)
-            if construction == 'tranches': W = W.rolling(horizon, min_periods=1).sum() / horizon
+    W = _weights(d, prices, k, min_prob, short, construction, hold, n_drop, keep, quantile, weighting, vol_window)
     R = d.pivot_table(index='date', columns='symbol', values='fwd_open_ret').reindex_like(W).fillna(0.0)
     gross = (W * R).sum(axis=1)
     traded = W.diff().abs(); traded.iloc[0] = W.iloc[0].abs()
     turnover = traded.sum(axis=1)
-    cost = turnover * (fee_bps + slippage_bps) / 1e4
-    if spread or capital is not None:
-        est = cost_estimates(prices, vol_window).reindex(pd.MultiIndex.from_product([W.columns, W.index], names=['symbol', 'date']))
-        per_side = pd.Series(0.0, index=est.index)
-        if spread: per_side = per_side + est['half_spread'].fillna(est['half_spread'].median())
-        if capital is not None:
-            q = traded.T.stack().reindex(est.index).fillna(0.0) * capital
-            per_side = per_side + impact_coef * est['vol'].fillna(est['vol'].median()) * np.sqrt(q / est['dollar_volume'].where(est['dollar_volume'] > 0))
-        extra = (traded * per_side.unstack('symbol').reindex(index=W.index, columns=W.columns).fillna(0.0)).sum(axis=1)
-        cost = cost + extra
+    cost = turnover * (fee_bps + slippage_bps) / 1e4 + _extra_costs(W, traded, prices, vol_window, spread, capital, impact_coef)
     trades = int(((W != 0).astype(int).diff().abs().sum().sum()) + (W.iloc[0] != 0).sum())
     return BacktestResult(gross - cost, gross, turnover, W.abs().sum(axis=1), trades, name)
 

@@ -31,6 +31,7 @@ def _print_json(obj):
     print(json.dumps(obj, sort_keys=True, indent=2, default=str))
 
 def _db(args) -> Path: return Path(args.db).expanduser() if args.db else default_db_path()
+
 def _registry(args) -> ModelRegistry: return ModelRegistry(Path(args.registry).expanduser() if args.registry else quantml_home() / 'models')
 
 class _Parser(argparse.ArgumentParser):
@@ -60,6 +61,7 @@ def command(name:str, run, help:str, examples:str, registry:bool=False):
         return options
     return add
 
+# %% ../nbs/90_cli.ipynb #12de7d30
 def _dask_options(c):
     "The options of a command that can run on Dask (train, signal)."
     c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
@@ -177,6 +179,7 @@ def _synth_options(c):
 _REPORT = [('rank_ic', 'baseline_rank_ic', 'linear baseline; 0 = no direction'), ('rank_ic_t', None, 'HAC, lag = horizon'),
            ('rank_icir', None, ''), ('rank_ic_positive', None, 'share of dates with rank IC > 0'),
            ('long_short', None, 'top minus bottom fifth, per horizon'), ('ic', None, ''), ('ic_method', None, '')]
+
 _REPORT_BINARY = [('auc', 'logreg_auc', 'logistic regression AUC'), ('log_loss', 'constant_log_loss', 'constant at the training base rate'),
                   ('accuracy', 'majority_accuracy', 'always the majority class'), ('balanced_accuracy', None, '0.5 for a constant answer'),
                   ('brier', None, ''), ('base_rate', None, 'share of positive labels')]
@@ -203,6 +206,7 @@ def _train_report(m):
     if m.degenerate: lines.append(f"\nWARNING: degenerate model ({m.degenerate}): registered, never promoted or served")
     return '\n'.join(lines)
 
+# %% ../nbs/90_cli.ipynb #8c52196b
 @contextlib.contextmanager
 def _dask_session(args):
     "(client, dataset) for --dask: the --parquet dataset, or for a local cluster the store exported to a temporary folder."
@@ -238,6 +242,7 @@ def _label_options(c):
 def _label(args) -> LabelSpec:
     return LabelSpec(args.label or LabelSpec().family, args.horizon, args.threshold, args.returns)
 
+# %% ../nbs/90_cli.ipynb #e1c40c66
 def cmd_train(args):
     "Train a LightGBM signal on the prices in the database and print its test metrics beside baselines."
     label = _label(args)
@@ -349,6 +354,7 @@ def _print_signals(args, rows, skipped):
         for f in r.get('data_flags') or []: print(f"{r['symbol']}: a bar behind this score is flagged: {f['date']} {f['flag']} ({f['detail']})")
     return EXIT_OK
 
+# %% ../nbs/90_cli.ipynb #937e988c
 @command('signal', cmd_signal, "score symbols with the registry's serving model (or the heuristic, saying why)",
          "examples:\n  quantml signal AAPL MSFT\n  quantml signal AAPL --as-of 2017-06-30 --json\n  quantml signal --all\n  quantml signal --all --dask tcp://10.0.0.5:8786 --parquet /shared/prices", registry=True)
 def _signal_options(c):
@@ -362,12 +368,12 @@ def _signal_options(c):
 # %% ../nbs/90_cli.ipynb #eb148f92
 DEMO_MARKET = dict(n_symbols=60, n_days=1500, seed=0, signal=1.0)
 
+# %% ../nbs/90_cli.ipynb #5cf469a5
 def cmd_demo(args):
     "Run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report."
     from datetime import datetime
     from quantml.pipeline import run_pipeline, write_report
-    db, reg = _db(args), _registry(args)
-    loaded = None
+    db, reg, loaded = _db(args), _registry(args), None
     with ProgressBar('demo') as bar:                        # names each stage: on the bar, or one line each on stderr without a terminal
         if args.prices:
             bar.stage('ingest'); loaded = ingest(args.prices, db)
@@ -403,6 +409,7 @@ def cmd_demo(args):
     print(f"\nreport: {page}")
     return EXIT_OK
 
+# %% ../nbs/90_cli.ipynb #828ee0b3
 @command('demo', cmd_demo, "run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report",
          "examples:\n  quantml demo\n  quantml demo --prices prices.csv.gz --out report/\n  quantml demo --db /tmp/demo.duckdb --registry /tmp/models --json", registry=True)
 def _demo_options(c):
@@ -440,6 +447,7 @@ def cmd_evaluate(args):
     print(f"\n{s['data']['survivorship']}\nreport: {out / 'report.html'}")
     return EXIT_OK
 
+# %% ../nbs/90_cli.ipynb #bed5ebfc
 @command('evaluate', cmd_evaluate, "a rolling walk-forward of a model beside the documented factors, with a portfolio net of costs and a report",
          "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json")
 def _evaluate_options(c):

@@ -18,11 +18,13 @@ from .core import QuantmlError, write_atomic, dumps_json, as_prices, PRICE_COLUM
 from .store import open_db, ingest, SCHEMA_SQL, symbol_spans, copy_symbols_to_parquet
 from .features import compute_features
 from .dataset import (LabelSpec, SplitSpec, Dataset, UniverseSpec, symbol_stage, date_stage, feature_columns, compute_feature_set)
-from .metrics import linear_baseline, baseline_scores, group_rank, per_group_corr
+from .metrics import linear_baseline, group_rank, per_group_corr
+from .metrics import baseline_scores as _scores_of   # DaskEngine.baseline_scores, patched below, takes the module's name
 from .model import TrainedModel
 from .trainer import train_model, RANK_GRADES, EARLY_STOPPING_ROUNDS
 from .serving import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows
 from distributed.diagnostics.plugin import WorkerPlugin
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['MANIFEST', 'ParquetPrices', 'export_parquet', 'open_parquet', 'read_group', 'connect', 'close_client',
@@ -62,6 +64,7 @@ def _source_connection(source):
     if isinstance(source, duckdb.DuckDBPyConnection): return source, False
     return open_db(source, read_only=True), True
 
+# %% ../nbs/05_dask.ipynb #bd9df03b
 def export_parquet(source,                  # a price database path, an open connection, or a long OHLCV DataFrame
                    out:str|Path,            # the dataset folder (replaced if it holds a quantml dataset)
                    symbols_per_group:int=200, # symbols per file: the unit of work on the cluster
@@ -100,6 +103,7 @@ def export_parquet(source,                  # a price database path, an open con
         if mine: con.close()
     return open_parquet(out)
 
+# %% ../nbs/05_dask.ipynb #3cb091a1
 def _swap_in(stage:Path, out:Path):
     "Put the finished `stage` at `out`; an old dataset there is moved aside first and removed last."
     old = None
@@ -179,6 +183,7 @@ class _StdoutToStderr(WorkerPlugin):
     def setup(self, worker):
         sys.stdout.flush(); os.dup2(2, 1)
 
+# %% ../nbs/05_dask.ipynb #d6250701
 def _workers(client) -> list:
     "The workers' addresses, asked of the scheduler (`scheduler_info()` returns a cache that a 2-second background refresh can leave without workers)."
     ws = sorted(client.nthreads())
@@ -260,6 +265,7 @@ def _date_stage_of(label, cs_norm, dtype, cols, *pieces) -> pd.DataFrame:
 def _meta_of(part) -> dict:
     return {k: part[k].to_numpy() if k != 'symbol' else part[k].to_numpy(dtype=object) for k in ('y', 'fwd_ret', 'symbol', 'date', 'label_end')}
 
+# %% ../nbs/05_dask.ipynb #953c7db1
 def build_dataset_dask(client,                       # a Dask client (`connect`)
                        data:ParquetPrices,           # the Parquet dataset, visible to the workers
                        label:LabelSpec=LabelSpec(),  # any family: the date stage sees whole dates
@@ -310,6 +316,7 @@ def _round_scores(b, X:pd.DataFrame) -> np.ndarray:
     leaves = b.predict(X, pred_leaf=True).reshape(-1, table.shape[0])
     return np.cumsum(table[np.arange(table.shape[0]), leaves], axis=1)
 
+# %% ../nbs/05_dask.ipynb #9f9fcdca
 def _stop_curve_of(part, rows, model_str, stop_on:str, chunk:int=20_000) -> tuple:
     """(sum, count) per boosting round over a partition's `rows`: of each date's rank IC (a partition holds whole dates), or of each
     row's binary log loss. Added over the partitions and divided, it is the curve `lgb.early_stopping` watches on one machine."""
@@ -364,7 +371,7 @@ def _columns_of(part, rows, cols) -> np.ndarray: return part.loc[rows, cols].to_
 def _matrix_bytes_of(part, rows, cols) -> bytes: return np.ascontiguousarray(part.loc[rows, cols].to_numpy()).tobytes()
 def _baseline_of(part, rows, cols, model) -> np.ndarray:
     r = part.loc[rows, cols]
-    return baseline_scores(model, r) if len(r) else np.zeros(0)
+    return _scores_of(model, r) if len(r) else np.zeros(0)
 def _normalised_of(part, norm) -> pd.DataFrame:
     "The partition with its features replaced by the fitted normalisation's (float32, as on one machine)."
     return pd.concat([norm.apply(part), part.drop(columns=list(norm.features))], axis=1)
@@ -386,65 +393,74 @@ class DaskEngine:
         "fn(partition, its piece of `mask`, *args) on every partition, gathered in partition order."
         return self.client.gather([self.client.submit(fn, part, m, *args) for part, m in zip(ds.parts, ds.pieces(mask))])
 
-    def fit(self, ds, train, stop, params:dict, num_boost_round:int=500, early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS,
-            stop_on:str='rank_ic', cache=None, key=None) -> tuple:
-        "(booster cut to the rounds kept, rounds kept): trained on the `train` rows to the last round, stopped afterwards on the `stop` rows' curve."
-        import dask.array as da, dask.dataframe as dd, lightgbm.dask as lgbd
-        obj = params['objective']
-        if stop_on not in ('rank_ic', 'log_loss'): raise QuantmlError(f"stop_on must be 'rank_ic' or 'log_loss' (got {stop_on!r})")
-        if stop_on == 'log_loss' and obj != 'binary': raise QuantmlError("stop_on='log_loss' needs a binary label")
-        pieces, offs = ds.pieces(train), np.r_[0, np.cumsum(ds.sizes)]
-        held = [k for k, m in enumerate(pieces) if m.any()]                                 # LightGBM wants no empty partitions
-        if not held: raise QuantmlError("no rows to fit on")
-        sel = [self.client.submit(_fit_rows_of, ds.parts[k], pieces[k], ds.features, obj) for k in held]
-        meta = pd.DataFrame({c: pd.Series([], dtype='float64') for c in ds.features}).assign(y=pd.Series([], dtype='float64'))
-        rows = dd.from_delayed(sel, meta=meta, verify_meta=False)
-        kw = {}
-        if obj == 'lambdarank':                                   # each partition's query groups: its dates' row counts, from the dates here
-            g = [np.unique(ds.date[offs[k]:offs[k + 1]][pieces[k]], return_counts=True)[1] for k in held]
-            kw['group'] = da.concatenate([da.from_array(x, chunks=len(x)) for x in g])
-        est = getattr(lgbd, _ESTIMATORS[obj])(client=self.client, objective=obj, n_estimators=num_boost_round,
-                                                **{k: v for k, v in params.items() if k not in ('num_threads', 'objective')})   # the workers' own threads
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():   # lightgbm.dask prints its port search
-            warnings.filterwarnings('ignore', 'Parameter n_jobs will be ignored')      # and warns that the workers' threads are used
-            est.fit(rows[ds.features], rows['y'], **kw)
-        b = est.booster_
-        if not early_stopping_rounds: return b, int(b.current_iteration())
-        text = self.client.scatter(b.model_to_string(), broadcast=True, hash=False)   # a key of its own (a released twin would take it)
-        got = self._map(_stop_curve_of, ds, stop, text, stop_on)
-        total, count = sum(t for t, _ in got), sum(c for _, c in got)
-        if not count.any(): raise QuantmlError("no validation rows to stop on")
-        with np.errstate(invalid='ignore'): curve = total / count
-        curve = np.where(np.isfinite(curve), curve, -np.inf if stop_on == 'rank_ic' else np.inf)
-        n_iter = best_iteration(-curve if stop_on == 'rank_ic' else curve, early_stopping_rounds)
-        return lgb.Booster(model_str=b.model_to_string(num_iteration=n_iter)), n_iter
+# %% ../nbs/05_dask.ipynb #899003fd
+@patch
+def fit(self:DaskEngine, ds, train, stop, params:dict, num_boost_round:int=500, early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS,
+        stop_on:str='rank_ic', cache=None, key=None) -> tuple:
+    "(booster cut to the rounds kept, rounds kept): trained on the `train` rows to the last round, stopped afterwards on the `stop` rows' curve."
+    import dask.array as da, dask.dataframe as dd, lightgbm.dask as lgbd
+    obj = params['objective']
+    if stop_on not in ('rank_ic', 'log_loss'): raise QuantmlError(f"stop_on must be 'rank_ic' or 'log_loss' (got {stop_on!r})")
+    if stop_on == 'log_loss' and obj != 'binary': raise QuantmlError("stop_on='log_loss' needs a binary label")
+    pieces, offs = ds.pieces(train), np.r_[0, np.cumsum(ds.sizes)]
+    held = [k for k, m in enumerate(pieces) if m.any()]                                 # LightGBM wants no empty partitions
+    if not held: raise QuantmlError("no rows to fit on")
+    sel = [self.client.submit(_fit_rows_of, ds.parts[k], pieces[k], ds.features, obj) for k in held]
+    meta = pd.DataFrame({c: pd.Series([], dtype='float64') for c in ds.features}).assign(y=pd.Series([], dtype='float64'))
+    rows = dd.from_delayed(sel, meta=meta, verify_meta=False)
+    kw = {}
+    if obj == 'lambdarank':                                   # each partition's query groups: its dates' row counts, from the dates here
+        g = [np.unique(ds.date[offs[k]:offs[k + 1]][pieces[k]], return_counts=True)[1] for k in held]
+        kw['group'] = da.concatenate([da.from_array(x, chunks=len(x)) for x in g])
+    est = getattr(lgbd, _ESTIMATORS[obj])(client=self.client, objective=obj, n_estimators=num_boost_round,
+                                            **{k: v for k, v in params.items() if k not in ('num_threads', 'objective')})   # the workers' own threads
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():   # lightgbm.dask prints its port search
+        warnings.filterwarnings('ignore', 'Parameter n_jobs will be ignored')      # and warns that the workers' threads are used
+        est.fit(rows[ds.features], rows['y'], **kw)
+    b = est.booster_
+    if not early_stopping_rounds: return b, int(b.current_iteration())
+    text = self.client.scatter(b.model_to_string(), broadcast=True, hash=False)   # a key of its own (a released twin would take it)
+    got = self._map(_stop_curve_of, ds, stop, text, stop_on)
+    total, count = sum(t for t, _ in got), sum(c for _, c in got)
+    if not count.any(): raise QuantmlError("no validation rows to stop on")
+    with np.errstate(invalid='ignore'): curve = total / count
+    curve = np.where(np.isfinite(curve), curve, -np.inf if stop_on == 'rank_ic' else np.inf)
+    n_iter = best_iteration(-curve if stop_on == 'rank_ic' else curve, early_stopping_rounds)
+    return lgb.Booster(model_str=b.model_to_string(num_iteration=n_iter)), n_iter
 
-    def predict(self, ds, b, rows, n_iter:int) -> np.ndarray:
-        return np.concatenate(self._map(_predict_of, ds, rows, self.client.scatter(b.model_to_string(), broadcast=True, hash=False), n_iter))
+# %% ../nbs/05_dask.ipynb #e339afd5
+@patch
+def predict(self:DaskEngine, ds, b, rows, n_iter:int) -> np.ndarray:
+    return np.concatenate(self._map(_predict_of, ds, rows, self.client.scatter(b.model_to_string(), broadcast=True, hash=False), n_iter))
 
-    def column(self, ds, name:str, rows) -> np.ndarray: return np.concatenate(self._map(_columns_of, ds, rows, [name])).ravel()
+@patch
+def column(self:DaskEngine, ds, name:str, rows) -> np.ndarray: return np.concatenate(self._map(_columns_of, ds, rows, [name])).ravel()
 
-    def normalised(self, ds, norm):
-        return replace(ds, parts=[self.client.submit(_normalised_of, part, norm) for part in ds.parts])
+@patch
+def normalised(self:DaskEngine, ds, norm):
+    return replace(ds, parts=[self.client.submit(_normalised_of, part, norm) for part in ds.parts])
 
-    def baseline_scores(self, ds, train, test) -> np.ndarray|None:
-        "The linear baseline on the training rows (every k-th beyond `baseline_rows`), scored on the workers' test rows."
-        idx = np.flatnonzero(train)
-        sample = np.zeros(len(ds), bool); sample[idx[::max(1, -(-len(idx) // self.baseline_rows))]] = True
-        X = np.concatenate(self._map(_columns_of, ds, sample, ds.features))
-        model = linear_baseline(pd.DataFrame(X, columns=ds.features), ds.y[sample], ds.label.binary)
-        return None if model is None else np.concatenate(self._map(_baseline_of, ds, test, ds.features, model))
+@patch
+def baseline_scores(self:DaskEngine, ds, train, test) -> np.ndarray|None:
+    "The linear baseline on the training rows (every k-th beyond `baseline_rows`), scored on the workers' test rows."
+    idx = np.flatnonzero(train)
+    sample = np.zeros(len(ds), bool); sample[idx[::max(1, -(-len(idx) // self.baseline_rows))]] = True
+    X = np.concatenate(self._map(_columns_of, ds, sample, ds.features))
+    model = linear_baseline(pd.DataFrame(X, columns=ds.features), ds.y[sample], ds.label.binary)
+    return None if model is None else np.concatenate(self._map(_baseline_of, ds, test, ds.features, model))
 
-    def matrix_bytes(self, ds, idx:np.ndarray):
-        "The features of rows `idx` (in the partitions' order, as the fingerprint takes them), streamed a partition at a time."
-        if len(idx) > 1 and not (np.diff(idx) > 0).all(): raise QuantmlError("a cluster streams rows in its partitions' order (date, then symbol)")
-        mask = np.zeros(len(ds), bool); mask[idx] = True
-        for part, m in zip(ds.parts, ds.pieces(mask)):
-            if m.any(): yield self.client.submit(_matrix_bytes_of, part, m, ds.features).result()
+@patch
+def matrix_bytes(self:DaskEngine, ds, idx:np.ndarray):
+    "The features of rows `idx` (in the partitions' order, as the fingerprint takes them), streamed a partition at a time."
+    if len(idx) > 1 and not (np.diff(idx) > 0).all(): raise QuantmlError("a cluster streams rows in its partitions' order (date, then symbol)")
+    mask = np.zeros(len(ds), bool); mask[idx] = True
+    for part, m in zip(ds.parts, ds.pieces(mask)):
+        if m.any(): yield self.client.submit(_matrix_bytes_of, part, m, ds.features).result()
 
-    def describe(self, ds) -> dict:
-        return dict(distributed=dict(workers=len(_workers(self.client)), date_partitions=len(ds.parts), baseline_rows=min(int(self.baseline_rows), len(ds)),
-                                     early_stopping='every round trained, the curve over all stopping rows, LightGBM\'s rule applied after'))
+@patch
+def describe(self:DaskEngine, ds) -> dict:
+    return dict(distributed=dict(workers=len(_workers(self.client)), date_partitions=len(ds.parts), baseline_rows=min(int(self.baseline_rows), len(ds)),
+                                 early_stopping='every round trained, the curve over all stopping rows, LightGBM\'s rule applied after'))
 
 # %% ../nbs/05_dask.ipynb #6ecd03f3
 def train_model_dask(client,                        # a Dask client (`connect`)
@@ -486,6 +502,7 @@ def _score_together(client, svc, remote, data, as_of, explain, lookback_days) ->
     df.attrs['skipped'] = {k: v for _, _, sk in got for k, v in sk.items()}
     return df
 
+# %% ../nbs/05_dask.ipynb #74254c0e
 def score_universe_dask(client,                   # a Dask client (`connect`)
                         data:ParquetPrices,        # the Parquet dataset, visible to the workers
                         registry=None,            # the model registry (None: $QUANTML_HOME/models; False: the heuristic)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 import numpy as np, pandas as pd
 import lightgbm as lgb
+from fastcore.basics import patch
 from .core import QuantmlError
 from .dataset import LabelSpec, label_meaning
 
@@ -76,18 +77,22 @@ class TrainedModel:
     @property
     def meaning(self) -> str: return label_meaning(self.label, self.objective)
 
-    def to_dict(self) -> dict:
-        "Everything but the booster and the prediction arrays, as plain JSON-able values."
-        return dict(features=list(self.features), label=asdict(self.label), meaning=self.meaning, objective=self.objective, cs_norm=self.cs_norm,
-                    feature_set=self.feature_set, split=self.split, params=self.params, bands=self.bands, skill=self.skill,
-                    degenerate=self.degenerate, num_iterations=self.num_iterations, metrics=self.metrics, cv=self.cv, trials=self.trials,
-                    data=self.data, importance=self.importance.to_dict(orient='records'), seconds=round(self.seconds, 3),
-                    feature_norm=self.feature_norm.to_dict() if self.feature_norm else None)
+# %% ../nbs/00c_model.ipynb #e58a5ee0
+@patch
+def to_dict(self:TrainedModel) -> dict:
+    "Everything but the booster and the prediction arrays, as plain JSON-able values."
+    return dict(features=list(self.features), label=asdict(self.label), meaning=self.meaning, objective=self.objective, cs_norm=self.cs_norm,
+                feature_set=self.feature_set, split=self.split, params=self.params, bands=self.bands, skill=self.skill,
+                degenerate=self.degenerate, num_iterations=self.num_iterations, metrics=self.metrics, cv=self.cv, trials=self.trials,
+                data=self.data, importance=self.importance.to_dict(orient='records'), seconds=round(self.seconds, 3),
+                feature_norm=self.feature_norm.to_dict() if self.feature_norm else None)
 
-    def inputs(self, X:pd.DataFrame) -> pd.DataFrame:
-        "What the booster sees for rows of the model's raw features: its features in order, normalised when it was trained so."
-        return self.feature_norm.apply(X) if self.feature_norm else X[self.features]
+@patch
+def inputs(self:TrainedModel, X:pd.DataFrame) -> pd.DataFrame:
+    "What the booster sees for rows of the model's raw features: its features in order, normalised when it was trained so."
+    return self.feature_norm.apply(X) if self.feature_norm else X[self.features]
 
-    def predict(self, X:pd.DataFrame) -> np.ndarray:
-        "The model's output for rows of its (raw) features: a probability for binary labels, a score for `rank`."
-        return self.booster.predict(self.inputs(X), num_iteration=self.num_iterations or None)
+@patch
+def predict(self:TrainedModel, X:pd.DataFrame) -> np.ndarray:
+    "The model's output for rows of its (raw) features: a probability for binary labels, a score for `rank`."
+    return self.booster.predict(self.inputs(X), num_iteration=self.num_iterations or None)

@@ -38,59 +38,76 @@ def _same_rows(raw, ds):
     if (at < 0).any(): raise QuantmlError("the heuristic's features lack some of the dataset's rows")
     return raw.rows(at)
 
-def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None, objective:str|None=None, cs_norm:str|None=None,
-                 features:str='seed22', feature_norm:str|None=None, trials:int=10, n_windows:int=4, k:int|None=None, fee_bps:float=1.0, slippage_bps:float=2.0, num_threads:int=0,
-                 on_progress=None, on_stage=None) -> dict:
-    """Features once, one dataset; train two versions, register, promote the better, score, compare with the heuristic, walk forward, backtest.
-    `on_progress` is told the fraction done, `on_stage` the name of each stage as it starts (features, train v1, tune k/n, ...)."""
+# %% ../nbs/04_integration.ipynb #4cadbd68
+def _pipeline_progress(on_progress, on_stage) -> tuple:
+    "(report(fraction, stage=None), within(lo, hi, name)): the pipeline's progress, and a step's own fractions as the pipeline's and as 'name k/n'."
     def report(f, stage=None):
         if on_progress: on_progress(f)
         if stage and on_stage: on_stage(stage)
-    def within(lo, hi, name):                                               # a step's own fractions, as the pipeline's and as 'name k/n'
+    def within(lo, hi, name):
         last = [None]
         def step(f, n=None):
             report(lo + (hi - lo) * f)
             if n and on_stage and (k := min(n, int(f * n + 1e-9) + 1)) != last[0] and f < 1: last[0] = k; on_stage(f"{name} {k}/{n}")
         return step
-    prices = read_prices(db, symbols)
-    if prices.empty: raise QuantmlError(f"{db}: no prices to run the pipeline on")
-    n_sym = prices.symbol.nunique()
-    k = k or max(1, n_sym // 10)
-    reg = registry if isinstance(registry, ModelRegistry) else ModelRegistry(registry)
-    report(0.02, 'features')
-    feats = compute_feature_set(prices, 'seed22' if features == 'seed22' else 'all')   # the only time they are computed; the heuristic reads the 22
-    ds = build_dataset(prices, label or LabelSpec(), features=feats, feature_set=features, cs_norm=cs_norm)
-    raw = ds if cs_norm is None and features == 'seed22' else _same_rows(build_dataset(prices, ds.label, features=feats, feature_set='seed22'), ds)
-    folds = {}                                                              # the CV folds' binned data, shared by both versions
+    return report, within
+
+def _two_versions(ds, kw:dict, trials:int, report, within) -> tuple:
+    "(the default version, the tuned one) of the same dataset, sharing the CV folds' binned data."
+    folds = {}
     report(0.05, 'train v1')
-    base = train_model(ds, objective=objective, cv_folds=3, num_threads=num_threads, feature_norm=feature_norm, cache=folds,
-                       on_progress=within(0.05, 0.25, 'train v1'))
+    base = train_model(ds, cache=folds, on_progress=within(0.05, 0.25, 'train v1'), **kw)
     tune, t0 = within(0.25, 0.55, 'tune'), TRAIN_STEPS.index('tuning') / len(TRAIN_STEPS)      # train_model's fraction while its trials run
-    tuned = train_model(ds, objective=objective, cv_folds=3, trials=trials, num_threads=num_threads, feature_norm=feature_norm, cache=folds,
+    tuned = train_model(ds, trials=trials, cache=folds, **kw,
                         on_progress=lambda f: tune(min(max((f - t0) * len(TRAIN_STEPS), 0), 1), trials) if trials else report(0.25 + 0.3 * f))
-    report(0.55, 'register and promote')
+    return base, tuned
+
+def _promote_better(reg, base, tuned) -> tuple:
+    "(version, model): both registered, the one with more validation skill that is not degenerate promoted to champion."
     va, vb = reg.save(base), reg.save(tuned)
     fit = [(v, m) for v, m in ((va, base), (vb, tuned)) if m.degenerate is None]
     if not fit: raise QuantmlError(f"both versions ({va}, {vb}) are flagged degenerate: {base.degenerate}; nothing to promote")
     champion_v, champion = max(fit, key=lambda x: _skill_key(x[1]))
     reg.promote(champion_v)
+    return champion_v, champion
+
+# %% ../nbs/04_integration.ipynb #d5288005
+def _pipeline_backtests(wf, raw, prices, champion, kw:dict) -> tuple:
+    "(results, statistics table): the walk-forward model's top k, the heuristic's on the same dates, and the equal-weight universe."
+    h = pd.DataFrame({'symbol': raw.symbol, 'date': raw.date, 'p': heuristic_score(raw.X)})
+    heur = wf[['symbol', 'date']].merge(h, on=['symbol', 'date'], how='left')
+    results = [backtest(wf, prices, name=f"model, top {kw['k']}", **kw), backtest(heur, prices, name=f"heuristic, top {kw['k']}", **kw),
+               equal_weight(prices, wf.date.unique())]
+    return results, pd.DataFrame({r.name: stats(r, trials=max(champion.trials, 1) if i == 0 else 1) for i, r in enumerate(results)})
+
+# %% ../nbs/04_integration.ipynb #1e135241
+def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None, objective:str|None=None, cs_norm:str|None=None,
+                 features:str='seed22', feature_norm:str|None=None, trials:int=10, n_windows:int=4, k:int|None=None, fee_bps:float=1.0, slippage_bps:float=2.0, num_threads:int=0,
+                 on_progress=None, on_stage=None) -> dict:
+    """Features once, one dataset; train two versions, register, promote the better, score, compare with the heuristic, walk forward, backtest.
+    `on_progress` is told the fraction done, `on_stage` the name of each stage as it starts (features, train v1, tune k/n, ...)."""
+    report, within = _pipeline_progress(on_progress, on_stage)
+    prices = read_prices(db, symbols)
+    if prices.empty: raise QuantmlError(f"{db}: no prices to run the pipeline on")
+    k = k or max(1, prices.symbol.nunique() // 10)
+    reg = registry if isinstance(registry, ModelRegistry) else ModelRegistry(registry)
+    report(0.02, 'features')
+    feats = compute_feature_set(prices, 'seed22' if features == 'seed22' else 'all')   # the only time they are computed; the heuristic reads the 22
+    ds = build_dataset(prices, label or LabelSpec(), features=feats, feature_set=features, cs_norm=cs_norm)
+    raw = ds if cs_norm is None and features == 'seed22' else _same_rows(build_dataset(prices, ds.label, features=feats, feature_set='seed22'), ds)
+    base, tuned = _two_versions(ds, dict(objective=objective, cv_folds=3, num_threads=num_threads, feature_norm=feature_norm), trials, report, within)
+    report(0.55, 'register and promote')
+    champion_v, champion = _promote_better(reg, base, tuned)
     test = split_segments(ds).test
     report(0.6, 'score')
     with SignalService(db, reg) as svc:
-        universe = svc.score_universe(symbols, explain=True)
-        vs_heuristic = compare_with_heuristic(svc, ds, test, raw.X[test])
-        gate = svc.gate
+        universe, vs_heuristic, gate = svc.score_universe(symbols, explain=True), compare_with_heuristic(svc, ds, test, raw.X[test]), svc.gate
     report(0.7)
     wf_step = within(0.7, 0.9, 'walk-forward'); wf_step(0, n_windows)       # its progress reports each window's end: name the first's start
     wf = walk_forward_predict(ds, n_windows=n_windows, params=champion.params, objective=champion.objective, num_threads=num_threads,
                               feature_norm=feature_norm, on_progress=lambda f: wf_step(f, n_windows))
     report(0.9, 'backtest')
-    h = pd.DataFrame({'symbol': raw.symbol, 'date': raw.date, 'p': heuristic_score(raw.X)})
-    heur = wf[['symbol', 'date']].merge(h, on=['symbol', 'date'], how='left')
-    kw = dict(k=k, fee_bps=fee_bps, slippage_bps=slippage_bps)
-    results = [backtest(wf, prices, name=f'model, top {k}', **kw), backtest(heur, prices, name=f'heuristic, top {k}', **kw),
-               equal_weight(prices, wf.date.unique())]
-    table = pd.DataFrame({r.name: stats(r, trials=max(champion.trials, 1) if i == 0 else 1) for i, r in enumerate(results)})
+    results, table = _pipeline_backtests(wf, raw, prices, champion, dict(k=k, fee_bps=fee_bps, slippage_bps=slippage_bps))
     report(1.0)
     return dict(prices=prices, dataset=ds, registry=reg, versions=reg.compare('valid_rank_ic'), champion=champion_v, champion_model=champion,
                 skill_gate=gate, universe=universe, vs_heuristic=vs_heuristic, walk_forward=wf,
@@ -102,7 +119,9 @@ _LIMITS = ("What this does not show: the universe is the symbols in the database
            "(today's index members, as the Kaggle S&P file is) flatters any long strategy; prices are not adjusted for "
            "dividends, so returns miss them and spin-offs look like losses; costs are a flat assumption (basis points "
            "per side), not a model of spread, impact or borrow; one path of history is one sample.")
+
 _PCT = ('total_return', 'annual_return', 'annual_vol', 'max_drawdown', 'turnover', 'hit_rate', 'deflated_sharpe')
+
 _INT = ('trades', 'days')
 
 def _fmt_value(k, v) -> str:
@@ -117,6 +136,7 @@ def _stats_html(table:pd.DataFrame) -> str:
                    for k in table.index)
     return '<table><tr><th></th>' + ''.join(f'<th>{html.escape(str(c))}</th>' for c in table.columns) + '</tr>' + rows + '</table>'
 
+# %% ../nbs/04_integration.ipynb #43658a2a
 def _report_pictures(res:dict, out:Path) -> list:
     "The report's PNGs: (file name, caption)."
     import matplotlib.pyplot as plt
@@ -150,6 +170,7 @@ def _report_pictures(res:dict, out:Path) -> list:
             ('rolling.png', 'rolling Sharpe ratio'), ('monthly.png', 'monthly returns and the distribution of daily returns'),
             ('factor.png', 'factor tear sheet of the walk-forward predictions, with their rolling rank IC')]
 
+# %% ../nbs/04_integration.ipynb #7498852a
 def _quantstats_page(model, uni, out:Path, title:str) -> str|None:
     "quantstats' HTML tear sheet of the model's daily returns with the universe as benchmark, where quantstats is installed: its file name, or None."
     try: import quantstats
@@ -181,6 +202,22 @@ def _verdict(res:dict) -> str:
             f"against the {h}-bar forward return was {ic.rank_ic:.4f} (95% interval {ic.ci_low:.4f} to {ic.ci_high:.4f}, "
             f"{max(20, 2 * h)}-date blocks; HAC t {ic.rank_ic_t:.2f}).")
 
+# %% ../nbs/04_integration.ipynb #de426c1d
+def _model_card(res:dict) -> list:
+    "(what, value) rows of the champion's model card: label, objective, features, segments, skill, test metrics, tuning, version."
+    cm = res['champion_model']; m = cm.metrics; s = cm.split
+    binary = (f"; test AUC {m['auc']:.4f} (logistic baseline {m['logreg_auc']:.4f}), log loss {m['log_loss']:.4f} "
+              f"(constant {m['constant_log_loss']:.4f})" if cm.label.binary else '')
+    card = [('label', f"{cm.label.family}, {cm.label.horizon} bars, returns from the {cm.label.returns}: {cm.meaning}"),
+            ('objective', cm.objective), ('features', f"{cm.feature_set} ({len(cm.features)})" + (f"; per-date {cm.cs_norm}" if cm.cs_norm else '')
+                                          + ("; robust z-score fitted on the training segment" if cm.feature_norm else '')),
+            ('segments', f"train {s['train'][0]} .. {s['train'][1]}, validation {s['valid'][0]} .. {s['valid'][1]}, test {s['test'][0]} .. {s['test'][1]}; embargo {s['embargo']} bars"),
+            ('validation skill', f"rank IC {cm.skill['rank_ic']:.4f}, t {cm.skill['t']:.2f} over {cm.skill['dates']} dates: {res['skill_gate'] or 'shown: buy and sell calls allowed'}"),
+            ('test', f"rank IC {m['rank_ic']:.4f} (t {m['rank_ic_t']:.2f}; linear baseline {m['baseline_rank_ic']:.4f}), long-short {m['long_short'] * 100:.2f}% per {cm.label.horizon} bars{binary}"),
+            ('tuning trials', f"{cm.trials:,}"), ('version', f"{res['champion']} (champion)")]
+    return card
+
+# %% ../nbs/04_integration.ipynb #341c16b0
 def write_report(res:dict,                 # what `run_pipeline` returned
                  out:Path,                 # the folder to write into (made if missing)
                  title:str,                # the report's heading
@@ -196,20 +233,11 @@ def write_report(res:dict,                 # what `run_pipeline` returned
     if quantstats and qs_page is None: raise QuantmlError("quantstats=True, but quantstats is not installed: pip install quantstats")
     uni_top = res['universe'].head(10).assign(top=lambda d: d.top_signals.map(lambda t: ', '.join(f"{x['feature']} {x['contribution']:+.3f}" for x in t[:3])))
     fmt = lambda df: df.to_html(float_format=lambda x: f'{x:.4f}', border=0)
-    cm = res['champion_model']; m = cm.metrics; s = cm.split
-    binary = (f"; test AUC {m['auc']:.4f} (logistic baseline {m['logreg_auc']:.4f}), log loss {m['log_loss']:.4f} "
-              f"(constant {m['constant_log_loss']:.4f})" if cm.label.binary else '')
-    card = [('label', f"{cm.label.family}, {cm.label.horizon} bars, returns from the {cm.label.returns}: {cm.meaning}"),
-            ('objective', cm.objective), ('features', f"{cm.feature_set} ({len(cm.features)})" + (f"; per-date {cm.cs_norm}" if cm.cs_norm else '')
-                                          + ("; robust z-score fitted on the training segment" if cm.feature_norm else '')),
-            ('segments', f"train {s['train'][0]} .. {s['train'][1]}, validation {s['valid'][0]} .. {s['valid'][1]}, test {s['test'][0]} .. {s['test'][1]}; embargo {s['embargo']} bars"),
-            ('validation skill', f"rank IC {cm.skill['rank_ic']:.4f}, t {cm.skill['t']:.2f} over {cm.skill['dates']} dates: {res['skill_gate'] or 'shown: buy and sell calls allowed'}"),
-            ('test', f"rank IC {m['rank_ic']:.4f} (t {m['rank_ic_t']:.2f}; linear baseline {m['baseline_rank_ic']:.4f}), long-short {m['long_short'] * 100:.2f}% per {cm.label.horizon} bars{binary}"),
-            ('tuning trials', f"{cm.trials:,}"), ('version', f"{res['champion']} (champion)")]
+    cm = res['champion_model']; m = cm.metrics
     parts = [f"<h1>{html.escape(title)}</h1>", f"<p class='verdict'>{_verdict(res)}</p>",
              f"<p>{res['prices'].symbol.nunique():,} symbols, {res['prices'].date.min().date()} .. {res['prices'].date.max().date()}; portfolio: top {res['k']:,} "
              f"by prediction, next-open fills, {res['costs_bps']:.0f} bps a side; walk-forward predictions over {res['walk_forward'].date.nunique():,} dates.</p>",
-             "<h2>Model card</h2><table>" + ''.join(f'<tr><th>{html.escape(k)}</th><td class="l">{html.escape(v)}</td></tr>' for k, v in card) + '</table>',
+             "<h2>Model card</h2><table>" + ''.join(f'<tr><th>{html.escape(k)}</th><td class="l">{html.escape(v)}</td></tr>' for k, v in _model_card(res)) + '</table>',
              "<h2>Backtest of the walk-forward predictions</h2>", _stats_html(res['backtest']),
              *[f'<figure><img src="{f}" width="800" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>' for f, c in pictures],
              *([f"<p>More statistics of the same daily returns, with the universe as benchmark: <a href='{qs_page}'>quantstats' tear sheet</a>.</p>"] if qs_page else []),

@@ -64,7 +64,9 @@ def model_metadata(m:TrainedModel, model_text:str) -> dict:
 
 # %% ../nbs/02_registry.ipynb #85aa3a3b
 _EMPTY = dict(format=1, next_version=1, versions={}, aliases={})
+
 _VERSION_NAME = re.compile(r'v[1-9][0-9]{0,8}')
+
 _RECORD = {'created': str, 'features': list, 'label': dict, 'metrics': dict, 'split': dict, 'params': dict, 'num_iterations': int,
            'model_sha256': str, 'cv': (list, dict), 'importance': list, 'trials': int, 'data': dict}   # what reading a version relies on
 
@@ -90,6 +92,7 @@ def _index_problem(idx) -> str|None:
         if v not in idx['versions']: return f"alias {a!r} points at {v!r}, which is not a version here"
     return None
 
+# %% ../nbs/02_registry.ipynb #1eedbc93
 class ModelRegistry:
     "A folder of versioned models: registry.json plus v<N>/ with model.txt, metadata.json, valid_pred.npy."
     def __init__(self, root:str|Path): self.root = Path(root).expanduser()

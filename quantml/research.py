@@ -149,6 +149,7 @@ def smooth_predictions(pred:pd.DataFrame,   # symbol, date, p
     s = pd.Series(pred['p'].to_numpy(float)[order]).groupby(pred['symbol'].to_numpy()[order]).transform(lambda x: x.ewm(halflife=halflife).mean())
     out = np.empty(len(pred)); out[order] = s.to_numpy(); return out
 
+# %% ../nbs/03b_research.ipynb #8d04ffb7
 def portfolio_vs_universe(pred:pd.DataFrame,      # symbol, date, p: walk-forward predictions (one row per eligible name and date)
                           prices:pd.DataFrame,     # long OHLCV of the same symbols
                           horizon:int=5,           # the label's horizon: the smoothing half-life (and the tranches' holding)
@@ -167,7 +168,7 @@ def portfolio_vs_universe(pred:pd.DataFrame,      # symbol, date, p: walk-forwar
     book = dict(k=k, construction='buffer', keep=kk)
     model = backtest(sp, px, fee_bps=fee_bps, slippage_bps=slippage_bps, spread=spread, name='model, buffered', **book)
     flat = backtest(sp, px, fee_bps=flat_bps, slippage_bps=0, spread=False, name=f'model, buffered, {flat_bps:g} bps', **book)
-    tranches = backtest(pred[['symbol', 'date', 'p']], px, k=k, construction='tranches', horizon=horizon, fee_bps=fee_bps,
+    tranches = backtest(pred[['symbol', 'date', 'p']], px, k=k, construction='tranches', hold=horizon, fee_bps=fee_bps,
                         slippage_bps=slippage_bps, spread=spread, name='model, top tranches')
     uni = backtest(pred[['symbol', 'date']].assign(p=1.0), px, k=10**9, construction='topk', fee_bps=0, slippage_bps=0, name='equal-weight eligible universe')
     def rel_of(res):
@@ -209,6 +210,23 @@ def _research_pictures(pred:pd.DataFrame, table:pd.DataFrame, best:str, pf:dict|
         pics.append(('research-excess.png', "The portfolio's growth relative to the equal-weight universe of the same names"))
     return pics
 
+# %% ../nbs/03b_research.ipynb #53e9f075
+def _portfolio_html(summary:dict, fmt) -> list:
+    "The report's portfolio section: the buffered book net of costs, its interval, and the other cost model and construction."
+    if 'portfolio' not in summary: return []
+    p = summary['portfolio']
+    parts = ["<h2>Portfolio, net of costs</h2>", f"<p>{html.escape(p['construction'])}.</p>",
+              fmt(pd.Series({k: p[k] for k in ('excess_annual', 'excess_annual_gross', 'information_ratio', 'turnover', 'annual_return', 'universe_annual_return', 'max_drawdown')}).to_frame('value')),
+              f"<p>Information ratio 95% interval (stationary block bootstrap): {p['information_ratio_ci'][0]:.2f} .. {p['information_ratio_ci'][1]:.2f}.</p>"]
+    others = {f"buffered, {p['cost_model']}": p, **({f"buffered, {p['flat_costs']['cost_model']}": p['flat_costs']} if p.get('flat_costs') else {}),
+              **({f"plain top-decile tranches, {p['cost_model']}": p['tranches']} if p.get('tranches') else {})}
+    parts += ["<h3>Under another cost model, and without the buffer</h3>",
+              fmt(pd.DataFrame({n: {'excess a year': q['excess_annual'], 'before costs': q['excess_annual_gross'], 'information ratio': q['information_ratio'],
+                                    'IR 95% low': q['information_ratio_ci'][0], 'IR 95% high': q['information_ratio_ci'][1], 'turnover a day': q['turnover']}
+                                for n, q in others.items()}).T)]
+    return parts
+
+# %% ../nbs/03b_research.ipynb #1937b5d7
 def write_research_report(summary:dict, pred:pd.DataFrame, table:pd.DataFrame, pf:dict|None, out) -> Path:
     "summary.json, report.html with its pictures, and predictions.parquet in `out`; returns the HTML path."
     out = Path(out)
@@ -234,17 +252,7 @@ def write_research_report(summary:dict, pred:pd.DataFrame, table:pd.DataFrame, p
              "<h2>Rank IC on the same dates</h2><p>t: Newey-West (HAC) with lag = horizon; t_nonoverlap: every horizon-th date.</p>", fmt(shown),
              *[f'<figure><img src="{f}" width="900" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>' for f, c in pics],
              "<h2>Rank IC by year</h2>", fmt(years)]
-    if 'portfolio' in summary:
-        p = summary['portfolio']
-        parts += ["<h2>Portfolio, net of costs</h2>", f"<p>{html.escape(p['construction'])}.</p>",
-                  fmt(pd.Series({k: p[k] for k in ('excess_annual', 'excess_annual_gross', 'information_ratio', 'turnover', 'annual_return', 'universe_annual_return', 'max_drawdown')}).to_frame('value')),
-                  f"<p>Information ratio 95% interval (stationary block bootstrap): {p['information_ratio_ci'][0]:.2f} .. {p['information_ratio_ci'][1]:.2f}.</p>"]
-        others = {f"buffered, {p['cost_model']}": p, **({f"buffered, {p['flat_costs']['cost_model']}": p['flat_costs']} if p.get('flat_costs') else {}),
-                  **({f"plain top-decile tranches, {p['cost_model']}": p['tranches']} if p.get('tranches') else {})}
-        parts += ["<h3>Under another cost model, and without the buffer</h3>",
-                  fmt(pd.DataFrame({n: {'excess a year': q['excess_annual'], 'before costs': q['excess_annual_gross'], 'information ratio': q['information_ratio'],
-                                        'IR 95% low': q['information_ratio_ci'][0], 'IR 95% high': q['information_ratio_ci'][1], 'turnover a day': q['turnover']}
-                                    for n, q in others.items()}).T)]
+    parts += _portfolio_html(summary, fmt)
     parts += [f"<h2>Limits</h2><p>{html.escape(SURVIVORSHIP_NOTE)}</p>"]
     page = out / 'report.html'
     page.write_text("<!doctype html><meta charset='utf-8'><title>quantml evaluate</title>"
@@ -288,6 +296,7 @@ def _portfolio_summary(pf:dict) -> dict:
 
 # %% ../nbs/03b_research.ipynb #b7afe917
 EVALUATE_STAGES = ('read prices', 'features and labels', 'walk-forward', 'factor table', 'portfolio', 'report')
+
 SURVIVORSHIP_NOTE = ("Survivorship: a panel that holds only symbols still listed at its end (as ../shared/data's US panel does) has no "
                      "delisted names, so absolute returns, the universe's above all, are biased upwards; rank ICs and the excess over the "
                      "same names are much less affected, but not immune.")
@@ -310,6 +319,41 @@ def _verdict(s:dict) -> str:
                          f"({fl['information_ratio_ci'][0]:.2f} .. {fl['information_ratio_ci'][1]:.2f}).")
     return ' '.join(words)
 
+# %% ../nbs/03b_research.ipynb #8fa092ec
+def _evaluate_stages(on_progress, on_stage) -> tuple:
+    "(report, stage): the fraction done, and each stage's start announced with the share of the job done before it."
+    report = on_progress or (lambda f: None)
+    at_start = dict(zip(EVALUATE_STAGES, (0.0, 0.03, 0.2, 0.85, 0.9, 0.97)))
+    def stage(name):
+        report(at_start[name])
+        if on_stage: on_stage(name)
+    return report, stage
+
+def _research_prices(db, symbols, start, end, spec, out) -> pd.DataFrame:
+    "The prices to evaluate; refused before minutes of features when there are none, too few dates for the first block, or `out` is a file."
+    from quantml.store import read_prices
+    if out is not None and Path(out).exists() and not Path(out).is_dir(): raise QuantmlError(f"out: {out} exists and is not a folder")
+    prices = read_prices(db, symbols=symbols, start=start, end=end)
+    if prices.empty: raise QuantmlError(f"{db}: no prices to evaluate (load some with quantml ingest)")
+    n_dates = prices.date.nunique()
+    if n_dates < spec.first_train + 20:
+        raise QuantmlError(f"too little history for a walk-forward: {n_dates} dates, and the first block needs {spec.first_train} before it "
+                           f"(lower first_train, or use more history)")
+    return prices
+
+def _factors_of(ds, prices) -> tuple:
+    "(the documented factors on the dataset's rows, their per-date percentiles: the linear baseline's inputs)."
+    fac = compute_factors(prices).set_index(['symbol', 'date']).reindex(pd.MultiIndex.from_arrays([ds.symbol, ds.date]))[FACTORS].reset_index(drop=True)
+    return fac, fac.groupby(np.asarray(ds.date)).rank(pct=True)
+
+def _factor_table(ds, wf, fac, horizon) -> tuple:
+    "(the walk-forward's predictions with the factors and their composite beside them, the factor table on the same rows)."
+    at = pd.MultiIndex.from_arrays([ds.symbol, ds.date]).get_indexer(pd.MultiIndex.from_frame(wf.predictions[['symbol', 'date']]))
+    pred = pd.concat([wf.predictions, fac.iloc[at].reset_index(drop=True)], axis=1)
+    pred['composite'] = composite_score(pred, pred.date.to_numpy())
+    return pred, factor_table(pred, ['p', 'p_linear', 'composite', *FACTORS], horizon)
+
+# %% ../nbs/03b_research.ipynb #3c5ddc9b
 def evaluate(db,                                   # database path, or an open connection
              features:str='factors+alpha158',      # feature set of the model
              label:LabelSpec=LabelSpec('rank', horizon=5),
@@ -325,36 +369,19 @@ def evaluate(db,                                   # database path, or an open c
              on_progress=None,                     # called with the fraction of the whole job done
             ) -> dict:                             # the summary (what summary.json holds)
     "The rolling walk-forward of a model beside the documented factors, the linear baseline and the composite, with a portfolio."
-    from quantml.store import read_prices
     objective = objective or ('regression' if label.family == 'rank' else None)
-    report = on_progress or (lambda f: None)
-    at_start = dict(zip(EVALUATE_STAGES, (0.0, 0.03, 0.2, 0.85, 0.9, 0.97)))
-    def stage(name):
-        report(at_start[name])
-        if on_stage: on_stage(name)
+    report, stage = _evaluate_stages(on_progress, on_stage)
     t0 = time.perf_counter()
-    if out is not None:
-        out = Path(out)
-        if out.exists() and not out.is_dir(): raise QuantmlError(f"out: {out} exists and is not a folder")
     stage('read prices')
-    prices = read_prices(db, symbols=symbols, start=start, end=end)
-    if prices.empty: raise QuantmlError(f"{db}: no prices to evaluate (load some with quantml ingest)")
-    n_dates = prices.date.nunique()
-    if n_dates < spec.first_train + 20:                     # said before minutes of features, not after
-        raise QuantmlError(f"too little history for a walk-forward: {n_dates} dates, and the first block needs {spec.first_train} before it "
-                           f"(lower first_train, or use more history)")
+    prices = _research_prices(db, symbols, start, end, spec, out)
     stage('features and labels')
     ds = build_dataset(prices, label, features, cs_norm=cs_norm, universe=universe, dtype=np.float32)   # half the memory of every copy
-    fac = compute_factors(prices).set_index(['symbol', 'date']).reindex(pd.MultiIndex.from_arrays([ds.symbol, ds.date]))[FACTORS].reset_index(drop=True)
-    fac_rank = fac.groupby(np.asarray(ds.date)).rank(pct=True)
+    fac, fac_rank = _factors_of(ds, prices)
     stage('walk-forward')
     wf = rolling_walk_forward(ds, spec, objective, params, baseline_X=fac_rank, seed=seed, num_threads=num_threads,
                               on_progress=lambda f: report(min(0.2 + 0.65 * f, 0.85)))
     stage('factor table')
-    at = pd.MultiIndex.from_arrays([ds.symbol, ds.date]).get_indexer(pd.MultiIndex.from_frame(wf.predictions[['symbol', 'date']]))
-    pred = pd.concat([wf.predictions, fac.iloc[at].reset_index(drop=True)], axis=1)
-    pred['composite'] = composite_score(pred, pred.date.to_numpy())
-    table = factor_table(pred, ['p', 'p_linear', 'composite', *FACTORS], label.horizon)
+    pred, table = _factor_table(ds, wf, fac, label.horizon)
     summary = _summary(prices, ds, wf, table, dict(features=features, n_features=len(ds.features), label=asdict(label), objective=wf.objective,
                                                    cs_norm=cs_norm, params={**RESEARCH_PARAMS, **(params or {})}, walk_forward=asdict(spec)))
     pf = None
@@ -362,10 +389,7 @@ def evaluate(db,                                   # database path, or an open c
         stage('portfolio')
         pf = portfolio_vs_universe(wf.predictions, prices, horizon=label.horizon, n_boot=n_boot, seed=seed)
         summary['portfolio'] = _portfolio_summary(pf)
-    summary['verdict'] = _verdict(summary)
-    summary['seconds'] = round(time.perf_counter() - t0, 1)
-    if out is not None:
-        stage('report')
-        write_research_report(summary, pred, table, pf, out)
+    summary['verdict'], summary['seconds'] = _verdict(summary), round(time.perf_counter() - t0, 1)
+    if out is not None: stage('report'); write_research_report(summary, pred, table, pf, out)
     report(1.0)
     return summary

@@ -186,6 +186,7 @@ def _cross_sectional(self:SignalService, rows:tuple) -> tuple:
     if self.model is None or not self.model.cs_norm: return rows
     return cs_normalize(X, dates, self.model.cs_norm, ref=np.array([o is None for o in outside], bool)), sym, dates, counts, outside
 
+# %% ../nbs/03_signal.ipynb #5769dae4
 def _outside_universe(ps:pd.DataFrame, spec:UniverseSpec, rows:np.ndarray) -> np.ndarray:
     "Why each of `rows` (of `ps`, sorted by symbol and date) is outside `spec` on its date, in words; None where it is eligible."
     ok, out = universe_mask(ps, spec)[rows], np.full(len(rows), None, dtype=object)
@@ -224,6 +225,7 @@ def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
     else: prob = raw
     return raw, prob, contribs
 
+# %% ../nbs/03_signal.ipynb #07d1cfdd
 @patch
 def _recommend(self:SignalService, raw) -> np.ndarray:
     "The bands of these outputs; all `hold` for a model, or a heuristic, without shown skill."
@@ -272,12 +274,14 @@ def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
 def _reason(self:SignalService): return self.gate
 
 _HEURISTIC_SKILL = {}     # (store file, size, mtime, its WAL's) -> the heuristic's skill: a fixed rule on unchanged bars has one answer
+
 _HEURISTIC_LOCK = threading.Lock()   # a server's first requests arrive together: the store is read and judged once, not once each
 
 def _store_key(db) -> tuple:
     path = Path(db).expanduser().resolve()
     return tuple([str(path)] + [x for f in (path, Path(str(path) + '.wal')) for x in ((f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else (0, 0))])
 
+# %% ../nbs/03_signal.ipynb #a05cd80f
 @patch
 def _heuristic_gate(self:SignalService, prices:pd.DataFrame|None=None):
     """With no model, set the gate from the heuristic's skill on the store's whole history (measured once per state of the file),
@@ -315,6 +319,7 @@ def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bo
     df.attrs['skipped'] = skipped
     return df
 
+# %% ../nbs/03_signal.ipynb #b1321b72
 @patch
 def _signals(self:SignalService, rows:tuple|None, flags:dict, as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS) -> pd.DataFrame:
     "The signals of `_last_rows`' rows (None: no rows), with each symbol's `flags`, best first, ties by symbol."
@@ -365,6 +370,7 @@ class _SharedStore:
 
 _SHARED = _SharedStore()
 
+# %% ../nbs/03_signal.ipynb #7e9190e4
 @contextmanager
 def _store(self):
     "The store's connection: the one held, or (a server) a cursor on the process's shared read-only connection."

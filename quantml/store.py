@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
 from pathlib import Path
 import duckdb, numpy as np, pandas as pd
+from fastcore.basics import patch
 from .core import QuantmlError, BusyError, NotFoundError, parse_date, resolve_columns
 from .quality import FLAGS, JUDGED_FLAGS, PRICE_FLAGS_COLUMNS, flags_sql, sql_literal   # the rules, written once for the store, the dataset and the signal
 
@@ -82,6 +83,7 @@ def _fresh(marker:Path, max_age:float=120.0) -> bool:
     try: return time.time() - marker.stat().st_mtime < max_age
     except OSError: return False
 
+# %% ../nbs/001_store.ipynb #069847ab
 def _open_db(db, read_only):
     path = Path(db).expanduser()
     if path.exists() and not path.is_file():
@@ -126,6 +128,7 @@ def writer_waiting(db) -> bool:
 
 # %% ../nbs/001_store.ipynb #87b05175
 def _q(name): return '"' + str(name).replace('"', '""') + '"'
+
 _lit = sql_literal
 
 def _csv_header(path):
@@ -140,6 +143,7 @@ def _csv_header(path):
     except csv.Error: delim = ','
     return next(csv.reader([line], delimiter=delim)), delim
 
+# %% ../nbs/001_store.ipynb #14b962b0
 def _source_relation(src, i, con):
     "(name of the source, SQL relation to select from, its column names and types) for a path or DataFrame."
     if isinstance(src, pd.DataFrame):
@@ -176,6 +180,7 @@ def _parse_date(col, typ, fmt=None, zone=None):
     if fmt: return f"CAST(TRY_STRPTIME({c}, {_lit(fmt)}) AS DATE)"
     return f"coalesce(TRY_CAST({c} AS DATE), CAST(TRY_STRPTIME({c}, '%Y%m%d') AS DATE))"
 
+# %% ../nbs/001_store.ipynb #26633366
 def _zone(src, column):
     "The time zone of a timezone-aware column of a DataFrame or Parquet file, else None."
     try:
@@ -267,25 +272,28 @@ class IngestSummary:
 
     def to_dict(self) -> dict: return asdict(self)
 
-    def __str__(self):
-        n = len(self.sources)
-        lines = [f"read {self.rows_read:,} rows from {n} source{'s' if n != 1 else ''}: "
-                 f"loaded {self.rows_loaded:,} ({self.rows_inserted:,} new, {self.rows_updated:,} changed, "
-                 f"{self.rows_unchanged:,} unchanged), rejected {self.rows_rejected:,}"]
-        if self.strict and self.rows_rejected: lines.append("strict: nothing was loaded because some rows are bad")
-        for r, k in self.reasons.items(): lines.append(f"  {r:<20} {k:>8,}")
-        if self.examples: lines.append("first rejected rows:")
-        for e in self.examples:
-            lines.append(f"  {e['symbol']} {e['date']} (row {e['row_no']} of {Path(str(e['source'])).name}): {e['detail']}")
-        for w, v in self.warnings.items(): lines.append(f"warning: {v['rows']:,} rows {w.replace('_', ' ')}, e.g. {', '.join(v['examples'])}")
-        if self.flags: lines.append("flagged (loaded, but look): " + ', '.join(f"{k} {n:,}" for k, n in self.flags.items()))
-        for e in self.flag_examples: lines.append(f"  {e['symbol']} {e['date']} {e['flag']}: {e['detail']}")
-        for a in self.splits_adjusted:
-            lines.append(f"adjusted {a['symbol']} for a {a['ratio']:g}-for-1 split on {a['date']}: {a['rows_adjusted']:,} earlier bars (prices / {a['ratio']:g}, volume x {a['ratio']:g})")
-        if self.flags.get('suspected_split') and not self.splits_adjusted:
-            lines.append("suspected splits are left as they are; --adjust-splits (adjust_splits=True) back-adjusts the earlier bars")
-        return '\n'.join(lines)
-    __repr__ = __str__
+# %% ../nbs/001_store.ipynb #499b4126
+@patch
+def __str__(self:IngestSummary):
+    n = len(self.sources)
+    lines = [f"read {self.rows_read:,} rows from {n} source{'s' if n != 1 else ''}: "
+             f"loaded {self.rows_loaded:,} ({self.rows_inserted:,} new, {self.rows_updated:,} changed, "
+             f"{self.rows_unchanged:,} unchanged), rejected {self.rows_rejected:,}"]
+    if self.strict and self.rows_rejected: lines.append("strict: nothing was loaded because some rows are bad")
+    for r, k in self.reasons.items(): lines.append(f"  {r:<20} {k:>8,}")
+    if self.examples: lines.append("first rejected rows:")
+    for e in self.examples:
+        lines.append(f"  {e['symbol']} {e['date']} (row {e['row_no']} of {Path(str(e['source'])).name}): {e['detail']}")
+    for w, v in self.warnings.items(): lines.append(f"warning: {v['rows']:,} rows {w.replace('_', ' ')}, e.g. {', '.join(v['examples'])}")
+    if self.flags: lines.append("flagged (loaded, but look): " + ', '.join(f"{k} {n:,}" for k, n in self.flags.items()))
+    for e in self.flag_examples: lines.append(f"  {e['symbol']} {e['date']} {e['flag']}: {e['detail']}")
+    for a in self.splits_adjusted:
+        lines.append(f"adjusted {a['symbol']} for a {a['ratio']:g}-for-1 split on {a['date']}: {a['rows_adjusted']:,} earlier bars (prices / {a['ratio']:g}, volume x {a['ratio']:g})")
+    if self.flags.get('suspected_split') and not self.splits_adjusted:
+        lines.append("suspected splits are left as they are; --adjust-splits (adjust_splits=True) back-adjusts the earlier bars")
+    return '\n'.join(lines)
+
+IngestSummary.__repr__ = IngestSummary.__str__
 
 # %% ../nbs/001_store.ipynb #dba8093b
 class IngestRejected(QuantmlError):
@@ -366,6 +374,7 @@ UNION ALL
 SELECT src, CAST(line AS BIGINT) - 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'malformed_line',
        format('line {{}}: {{}} ({{}})', line, lower(kind), left(msg, 200)), TIMESTAMP {_lit(now)} FROM _qml_bad_lines"""
 
+# %% ../nbs/001_store.ipynb #05b88d5d
 def _insert_sql(any_dups, new_symbols):
     "Insert the valid rows (not duplicated in the load) of symbols new to the store, or upsert those of known symbols."
     dups = " AND NOT EXISTS (SELECT 1 FROM _qml_dups d WHERE d.symbol = r.symbol AND d.date = r.date)" if any_dups else ""
@@ -434,6 +443,7 @@ def ingest(sources,                  # a path, a DataFrame, or a list of them (C
             except duckdb.Error: pass          # temporary tables of a connection that failed go with it
     return s
 
+# %% ../nbs/001_store.ipynb #34963d36
 def _store_failure(db, e) -> str:
     "One line for a load that the database refused: the original cause, and what to do."
     msg = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -457,6 +467,7 @@ def _no_dates_at_all(con, names):
             raise QuantmlError(f"{names[i]}: no date could be read in any of its {n:,} rows (e.g. {ex!r}); nothing was loaded. "
                                f"Accepted: {ACCEPTED_DATES}")
 
+# %% ../nbs/001_store.ipynb #34630c22
 def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_splits=False):
     now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' ')
     rels = [_source_relation(src, i, con) for i, src in enumerate(sources)]

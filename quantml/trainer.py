@@ -307,16 +307,27 @@ def _dataset(data, label, features, cs_norm) -> Dataset:
     if label is not None and label != data.label: raise QuantmlError("label: a Dataset carries its label; build another dataset for another label")
     return data
 
+def _reporter(on_progress):
+    "report(step): on_progress with the fraction of TRAIN_STEPS done when the step starts."
+    return lambda s: on_progress(TRAIN_STEPS.index(s) / len(TRAIN_STEPS)) if on_progress else None
+
+def _engine_for(ds, engine):
+    "The engine to fit with: the one given, else the dataset's own (a cluster's), else this machine's; checked against the dataset."
+    engine = engine or getattr(ds, 'engine', None) or LocalEngine()
+    engine.check(ds)
+    return engine
+
 def _params_and_cv(ds, folds, params, trials, seed, num_threads, obj, stop_on, cache, engine, on_progress) -> tuple:
     "(the fit's parameters, the folds' scores, each tuning trial's objective): tuned on the folds when `trials`, else `params`."
     steps = TRAIN_STEPS
+    _reporter(on_progress)('tuning')
     if trials:
         if not folds: raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")
         best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on, cache=cache, engine=engine,   # each trial moves the fraction within 'tuning'
                            on_progress=(lambda f: on_progress((steps.index('tuning') + f) / len(steps))) if on_progress else None)
         return lgb_params(best, seed, num_threads, obj), study.best_trial.user_attrs['folds'], [t.value for t in study.trials]
     fit_params = lgb_params(params, seed, num_threads, obj)
-    if on_progress: on_progress(steps.index('cv') / len(steps))
+    _reporter(on_progress)('cv')
     return fit_params, cv_scores(ds, folds, fit_params, stop_on=stop_on, cache=cache, engine=engine) if folds else [], []
 
 def _split_info(ds, seg, stop, held) -> dict:
@@ -326,6 +337,21 @@ def _split_info(ds, seg, stop, held) -> dict:
             'rows': dict(train=int(seg.train.sum()), valid=int(seg.valid.sum()), test=int(seg.test.sum()), purged=seg.purged,
                          valid_stop=int(stop.sum()), valid_skill=int(held.sum()))}
 
+# %% ../nbs/01_trainer.ipynb #d02c8725
+def _fit_and_record(ds, engine, seg, embargo, fit_params, fit_kw:dict, baselines:bool, report, **fields) -> TrainedModel:
+    "The fit on the training rows, stopped on validation's first half; its predictions, baseline and fingerprint, recorded with `fields`."
+    report('fit')
+    stop, held = split_validation(ds, seg.valid, embargo)
+    b, n_iter = engine.fit(ds, seg.train, stop, fit_params, **fit_kw)
+    report('metrics')
+    valid, test = (_frame(ds, m, engine.predict(ds, b, m, n_iter)) for m in (seg.valid, seg.test))
+    base = baseline_metrics(ds, seg.train, seg.test, engine) if baselines else {}
+    data_fp = {**data_fingerprint(ds, seg.train, engine), **engine.describe(ds)}
+    return model_record(b, n_iter, valid, valid[held[seg.valid]], test.sort_values(['symbol', 'date'], ignore_index=True), ds.label,
+                        fit_params['objective'], ds.y[seg.train], base, fields.pop('cv'), features=ds.features, split=_split_info(ds, seg, stop, held),
+                        params=fit_params, data=data_fp, cs_norm=ds.cs_norm, feature_set=ds.provenance.get('feature_set', 'seed22'), **fields)
+
+# %% ../nbs/01_trainer.ipynb #81292f9e
 def train_model(data:Dataset|pd.DataFrame,      # a built Dataset (or a cluster's), or long OHLCV prices (a dataset is built from them)
                 label:LabelSpec|None=None,      # with prices: the label (default LabelSpec()); with a Dataset: None
                 split:SplitSpec=SplitSpec(),    # validation and test fractions, embargo
@@ -348,32 +374,19 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset (or a cluster'
                ) -> TrainedModel:
     "Purged chronological split, (tuning), LightGBM with early stopping on the validation rank IC, and test metrics beside baselines."
     _check_counts(trials=trials, cv_folds=cv_folds, num_boost_round=num_boost_round)
-    t0, steps = time.perf_counter(), TRAIN_STEPS
-    report = lambda s: on_progress(steps.index(s) / len(steps)) if on_progress else None
+    t0, report = time.perf_counter(), _reporter(on_progress)
     report('dataset')
     ds = _dataset(data, label, features, cs_norm)
-    engine = engine or getattr(ds, 'engine', None) or LocalEngine()
-    engine.check(ds)
-    obj = check_objective(ds.label, objective)
-    seg = split_segments(ds, split)
+    engine = _engine_for(ds, engine)
+    obj, seg = check_objective(ds.label, objective), split_segments(ds, split)
     ds, norm = _normalised(ds, feature_norm, seg.train, engine)          # fitted on the training rows, before anything sees them
     if norm is not None and cache is not None: cache = cache.setdefault(('feature_norm', feature_norm), {})
     folds = training_folds(ds, seg.train, cv_folds, split.embargo) if cv_folds else []
-    report('tuning')
     fit_params, cv, tuned = _params_and_cv(ds, folds, params, trials, seed, num_threads, obj, stop_on, cache, engine, on_progress)
-    report('fit')
-    stop, held = split_validation(ds, seg.valid, split.embargo)
-    b, n_iter = engine.fit(ds, seg.train, stop, fit_params, num_boost_round, early_stopping_rounds, stop_on)
-    report('metrics')
-    valid, test = (_frame(ds, m, engine.predict(ds, b, m, n_iter)) for m in (seg.valid, seg.test))
-    base = baseline_metrics(ds, seg.train, seg.test, engine) if baselines else {}
-    data_fp = {**data_fingerprint(ds, seg.train, engine), **engine.describe(ds)}
+    m = _fit_and_record(ds, engine, seg, split.embargo, fit_params, dict(num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds,
+                        stop_on=stop_on), baselines, report, cv=cv, trials=int(trials), feature_norm=norm)
     if on_progress: on_progress(1.0)
-    m = model_record(b, n_iter, valid, valid[held[seg.valid]], test.sort_values(['symbol', 'date'], ignore_index=True), ds.label, obj,
-                     ds.y[seg.train], base, cv, features=ds.features, split=_split_info(ds, seg, stop, held), params=fit_params,
-                     trials=int(trials), data=data_fp, cs_norm=ds.cs_norm, feature_norm=norm,
-                     feature_set=ds.provenance.get('feature_set', 'seed22'), seconds=time.perf_counter() - t0)
-    m.cv['tuning_values'] = tuned
+    m.seconds, m.cv['tuning_values'] = time.perf_counter() - t0, tuned
     return m
 
 # %% ../nbs/01_trainer.ipynb #abe8fe58

@@ -34,8 +34,8 @@ def clean(market):
 @pytest.mark.parametrize('c', CONSTRUCTIONS)
 def test_stats_match_empyrical(market, c):
     prices, pred = market
-    r = backtest(pred, prices, construction=c, k=8, horizon=5, n_drop=2, quantile=0.2).returns
-    s = stats(backtest(pred, prices, construction=c, k=8, horizon=5, n_drop=2, quantile=0.2))
+    r = backtest(pred, prices, construction=c, k=8, hold=5, n_drop=2, quantile=0.2).returns
+    s = stats(backtest(pred, prices, construction=c, k=8, hold=5, n_drop=2, quantile=0.2))
     for ours, theirs in ((s['sharpe'], ep.sharpe_ratio(r)), (s['sortino'], ep.sortino_ratio(r)), (s['max_drawdown'], ep.max_drawdown(r)),
                          (s['annual_return'], ep.annual_return(r)), (s['annual_vol'], ep.annual_volatility(r))):
         assert ours == pytest.approx(float(theirs), rel=1e-9), (c, ours, theirs)
