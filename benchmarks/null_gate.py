@@ -26,7 +26,7 @@ SPLIT = SplitSpec()
 
 def both_t(n_symbols, n_days, seed, kind, family, objective, signal=0.5):
     prices = synth_market(n_symbols, n_days, seed=seed, signal=signal if kind == 'planted' else 0.0, volatility_only=kind == 'volatility')
-    ds = build_dataset(prices, LabelSpec(family), features=compute_features(prices))
+    ds = build_dataset(prices, LabelSpec(family), computed=compute_features(prices))
     m = train_model(ds, split=SPLIT, objective=objective, cv_folds=0, num_threads=2, baselines=False)
     seg = split_segments(ds, SPLIT)
     _, held = split_validation(ds, seg.valid)

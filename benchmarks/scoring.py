@@ -39,8 +39,8 @@ def main():
         for s in rng.choice(symbols, a.calls):
             t = time.perf_counter(); svc.score_symbol(str(s)); lat.append((time.perf_counter() - t) * 1000)
         uni, bare = [], []
-        from quantml.features import compute_features, FEATURES
-        X1 = compute_features(read_windows(svc.con, None, HISTORY_BARS, None)).groupby('symbol').tail(1)[FEATURES]
+        from quantml.features import compute_features, SEED22
+        X1 = compute_features(read_windows(svc.con, None, HISTORY_BARS, None)).groupby('symbol').tail(1)[SEED22]
         for _ in range(a.repeat):
             t = time.perf_counter(); df = svc.score_universe(); uni.append(time.perf_counter() - t)
             t = time.perf_counter(); w = read_windows(svc.con, None, HISTORY_BARS, None); booster.predict(X1); bare.append(time.perf_counter() - t)

@@ -7,7 +7,7 @@ _EXPORTS = {
     'core': ['QuantmlError', 'NotFoundError', 'ConflictError', 'BusyError', 'parse_date'],
     'store': ['ingest', 'read_prices', 'list_symbols', 'read_rejected', 'check_store', 'open_db', 'default_db_path', 'quantml_home'],
     'synth': ['synth_market'],
-    'features': ['compute_features', 'compute_indicators', 'FEATURES', 'INDICATORS'],
+    'features': ['compute_features', 'compute_indicators', 'SEED22', 'INDICATORS'],
     'alpha158': ['compute_alpha158', 'ALPHA158'],
     'dataset': ['LabelSpec', 'SplitSpec', 'build_dataset', 'Dataset'],
     'model': ['TrainedModel', 'FeatureNorm'],

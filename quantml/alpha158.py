@@ -15,11 +15,9 @@ from .features import panel_arrays
 _CACHE = __name__ != '__main__'     # cache compiled code in the package, not in a notebook session
 
 # %% auto #0
-__all__ = ['WINDOWS', 'KBAR', 'PRICE', 'ROLLING', 'ALPHA158', 'ALPHA158_WARMUP', 'EPS', 'FLAT', 'ROC', 'MA', 'STD', 'BETA',
-           'RSQR', 'RESI', 'MAX', 'MIN', 'QTLU', 'QTLD', 'RANK', 'RSV', 'IMAX', 'IMIN', 'IMXD', 'CORR', 'CORD', 'CNTP',
-           'CNTN', 'CNTD', 'SUMP', 'SUMN', 'SUMD', 'VMA', 'VSTD', 'WVMA', 'VSUMP', 'VSUMN', 'VSUMD', 'QLIB_FIELDS',
-           'QLIB_LGB_PARAMS', 'compute_alpha158', 'alpha158_reference', 'max_error', 'to_qlib', 'qlib_alpha158',
-           'qlib_tolerance', 'qlib_gap_rows', 'qlib_lightgbm']
+__all__ = ['WINDOWS', 'KBAR', 'PRICE', 'ROLLING', 'ALPHA158', 'ALPHA158_WARMUP', 'EPS', 'FLAT', 'QLIB_FIELDS', 'QLIB_LGB_PARAMS',
+           'compute_alpha158', 'alpha158_reference', 'max_error', 'to_qlib', 'qlib_alpha158', 'qlib_tolerance',
+           'qlib_gap_rows', 'qlib_lightgbm']
 
 # %% ../nbs/00_features_alpha158.ipynb #f496aae2
 WINDOWS = (5, 10, 20, 30, 60)
@@ -33,10 +31,11 @@ ALPHA158_WARMUP = max(WINDOWS) + 1    # bars before every window is full and ROC
 EPS = 1e-12       # Qlib's guard in every denominator that can be zero
 FLAT = 2e-5       # Qlib's Corr and Rsquare are NaN where a window's standard deviation is within this of 0
 
-# the first output row of each rolling family: family f over window w is row _ROW[f] + w
+# the first output row of each rolling family: family f over window w is row _ROW[f] + w, named _AT_f for the kernel
+# (not ROC, MAX, MIN: those are the features' names, and these are row numbers)
 _ROW = {f: len(KBAR) + len(PRICE) + len(WINDOWS) * i for i, f in enumerate(ROLLING)}
-(ROC, MA, STD, BETA, RSQR, RESI, MAX, MIN, QTLU, QTLD, RANK, RSV, IMAX, IMIN, IMXD,
- CORR, CORD, CNTP, CNTN, CNTD, SUMP, SUMN, SUMD, VMA, VSTD, WVMA, VSUMP, VSUMN, VSUMD) = _ROW.values()
+(_AT_ROC, _AT_MA, _AT_STD, _AT_BETA, _AT_RSQR, _AT_RESI, _AT_MAX, _AT_MIN, _AT_QTLU, _AT_QTLD, _AT_RANK, _AT_RSV, _AT_IMAX, _AT_IMIN, _AT_IMXD,
+ _AT_CORR, _AT_CORD, _AT_CNTP, _AT_CNTN, _AT_CNTD, _AT_SUMP, _AT_SUMN, _AT_SUMD, _AT_VMA, _AT_VSTD, _AT_WVMA, _AT_VSUMP, _AT_VSUMN, _AT_VSUMD) = _ROW.values()
 
 # %% ../nbs/00_features_alpha158.ipynb #1839ca4f
 @njit(cache=_CACHE, error_model='numpy')
@@ -118,42 +117,42 @@ def _symbol(o, h, l, c, v, out):
             k = step + 1
             while w < nw and (WINDOWS[w] == k or k == i + 1):
                 N = WINDOWS[w]
-                out[ROC + w, i] = c[i - N] / ci if i >= N else np.nan
+                out[_AT_ROC + w, i] = c[i - N] / ci if i >= N else np.nan
                 mean = s1 / k
-                out[MA + w, i] = (ci + mean) / ci
+                out[_AT_MA + w, i] = (ci + mean) / ci
                 sd = np.sqrt(max((s2 - s1 * mean) / (k - 1), 0.0)) if k > 1 else np.nan
-                out[STD + w, i] = sd / ci
+                out[_AT_STD + w, i] = sd / ci
                 sx, sxx = -k * (k - 1) / 2.0, (k - 1) * k * (2 * k - 1) / 6.0      # x = 0, -1, -2, ... back from bar i
                 den, num = k * sxx - sx * sx, k * sxy - sx * s1
                 slope = num / den
-                out[BETA + w, i] = slope / ci
+                out[_AT_BETA + w, i] = slope / ci
                 r = num / np.sqrt(den * (k * s2 - s1 * s1))
-                out[RSQR + w, i] = r * r if sd > FLAT else np.nan
-                out[RESI + w, i] = -(mean - slope * sx / k) / ci                # the last bar's residual
-                out[MAX + w, i] = hmax / ci; out[MIN + w, i] = lmin / ci
-                out[QTLU + w, i] = _quantile(bufs[w], counts[w], 0.8) / ci
-                out[QTLD + w, i] = _quantile(bufs[w], counts[w], 0.2) / ci
-                out[RANK + w, i] = (nless + (neq + 1) / 2.0) / k                 # percentile, ties averaged
-                out[RSV + w, i] = (ci - lmin) / (hmax - lmin + EPS)
+                out[_AT_RSQR + w, i] = r * r if sd > FLAT else np.nan
+                out[_AT_RESI + w, i] = -(mean - slope * sx / k) / ci                # the last bar's residual
+                out[_AT_MAX + w, i] = hmax / ci; out[_AT_MIN + w, i] = lmin / ci
+                out[_AT_QTLU + w, i] = _quantile(bufs[w], counts[w], 0.8) / ci
+                out[_AT_QTLD + w, i] = _quantile(bufs[w], counts[w], 0.2) / ci
+                out[_AT_RANK + w, i] = (nless + (neq + 1) / 2.0) / k                 # percentile, ties averaged
+                out[_AT_RSV + w, i] = (ci - lmin) / (hmax - lmin + EPS)
                 imax, imin = hpos - (i - k + 1) + 1.0, lpos - (i - k + 1) + 1.0   # 1-based position in the window
-                out[IMAX + w, i] = imax / N; out[IMIN + w, i] = imin / N; out[IMXD + w, i] = (imax - imin) / N
-                out[CORR + w, i] = _corr(k, s1, s2, la, laa, lab)
-                out[CORD + w, i] = _corr(nv, ra, raa, qa, qaa, rqa)
+                out[_AT_IMAX + w, i] = imax / N; out[_AT_IMIN + w, i] = imin / N; out[_AT_IMXD + w, i] = (imax - imin) / N
+                out[_AT_CORR + w, i] = _corr(k, s1, s2, la, laa, lab)
+                out[_AT_CORD + w, i] = _corr(nv, ra, raa, qa, qaa, rqa)
                 a0, b0 = i + 1 - k, i + 1
                 npos, nneg = P[0, b0] - P[0, a0], P[1, b0] - P[1, a0]
-                out[CNTP + w, i] = npos / k; out[CNTN + w, i] = nneg / k; out[CNTD + w, i] = npos / k - nneg / k
+                out[_AT_CNTP + w, i] = npos / k; out[_AT_CNTN + w, i] = nneg / k; out[_AT_CNTD + w, i] = npos / k - nneg / k
                 if nv > 0:
                     su, sn, sa = P[2, b0] - P[2, a0], P[3, b0] - P[3, a0], P[4, b0] - P[4, a0] + EPS
-                    out[SUMP + w, i] = su / sa; out[SUMN + w, i] = sn / sa; out[SUMD + w, i] = (su - sn) / sa
+                    out[_AT_SUMP + w, i] = su / sa; out[_AT_SUMN + w, i] = sn / sa; out[_AT_SUMD + w, i] = (su - sn) / sa
                     su, sn, sa = P[5, b0] - P[5, a0], P[6, b0] - P[6, a0], P[7, b0] - P[7, a0] + EPS
-                    out[VSUMP + w, i] = su / sa; out[VSUMN + w, i] = sn / sa; out[VSUMD + w, i] = (su - sn) / sa
+                    out[_AT_VSUMP + w, i] = su / sa; out[_AT_VSUMN + w, i] = sn / sa; out[_AT_VSUMD + w, i] = (su - sn) / sa
                     wsd = np.sqrt(max((waa - wa * wa / nv) / (nv - 1), 0.0)) if nv > 1 else np.nan
-                    out[WVMA + w, i] = wsd / (wi + wa / nv + EPS)
+                    out[_AT_WVMA + w, i] = wsd / (wi + wa / nv + EPS)
                 else:
-                    for f in (SUMP, SUMN, SUMD, VSUMP, VSUMN, VSUMD, WVMA): out[f + w, i] = np.nan
-                out[VMA + w, i] = (vi + t1 / k) / (vi + EPS)
+                    for f in (_AT_SUMP, _AT_SUMN, _AT_SUMD, _AT_VSUMP, _AT_VSUMN, _AT_VSUMD, _AT_WVMA): out[f + w, i] = np.nan
+                out[_AT_VMA + w, i] = (vi + t1 / k) / (vi + EPS)
                 vsd = np.sqrt(max((t2 - t1 * t1 / k) / (k - 1), 0.0)) if k > 1 else np.nan
-                out[VSTD + w, i] = vsd / (vi + EPS)
+                out[_AT_VSTD + w, i] = vsd / (vi + EPS)
                 w += 1
 
 # %% ../nbs/00_features_alpha158.ipynb #aa7c7d45

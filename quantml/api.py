@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from datetime import datetime, timezone
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, AliasChoices
 from fastcore.basics import patch
 from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable, default_of
 from .registry import ModelRegistry, METRICS
@@ -54,13 +54,13 @@ class TrainRequest(BaseModel):
     cv_folds: int = Field(default_of(train_model, 'cv_folds'), ge=0, le=MAX_CV_FOLDS, description="walk-forward folds inside the training segment (0: none; tuning needs 2 or more)")
 
 # %% ../nbs/91_api.ipynb #945e5d3c
-LOOKBACK = default_of(SignalService.score_symbol, 'lookback_days')   # bars a signal request reads by default: the library's
+LOOKBACK = default_of(SignalService.score_symbol, 'lookback_bars')   # bars a signal request reads by default: the library's
 
 class SignalsRequest(BaseModel):
     "Symbols to score, with the lookback and an optional as-of date."
     model_config = _STRICT
     symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] = Field(..., min_length=1, max_length=1000)
-    lookback_days: int = Field(LOOKBACK, ge=1, le=MAX_LOOKBACK,
+    lookback_bars: int = Field(LOOKBACK, ge=1, le=MAX_LOOKBACK, validation_alias=AliasChoices('lookback_bars', 'lookback_days'),   # the old name, one release
                                description=f"bars to read before the signal's day (at least {HISTORY_BARS} are read)")
     as_of: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$')
 
@@ -216,25 +216,25 @@ class SignalCache:
     def _state(self) -> tuple:
         return (file_id(self.db), file_id(f'{self.db}.wal'), file_id(self.reg.index_path), datetime.now(timezone.utc).date())
 
-    def _score(self, symbol, lookback_days, as_of) -> tuple:
+    def _score(self, symbol, lookback_bars, as_of) -> tuple:
         with self.scoring, SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc:
-            sig = svc.score_symbol(symbol, lookback_days, as_of)
+            sig = svc.score_symbol(symbol, lookback_bars, as_of)
             files = [self.reg.root / svc.version / f for f in ('model.txt', 'valid_pred.npy')] if svc.version else []
         body = json.dumps(jsonable(sig.to_dict()), ensure_ascii=False, allow_nan=False, separators=(',', ':')).encode()
         return body, tuple((f, file_id(f)) for f in files)
 
-    def get(self, symbol:str, lookback_days:int=60, as_of=None) -> bytes:
+    def get(self, symbol:str, lookback_bars:int=60, as_of=None) -> bytes:
         "The signal's JSON: kept, or scored now (in the calling thread) and kept."
-        key, hit = self._lookup(symbol, lookback_days, as_of)
-        return hit if hit is not None else self._store(key, *self._score(symbol, lookback_days, as_of))
+        key, hit = self._lookup(symbol, lookback_bars, as_of)
+        return hit if hit is not None else self._store(key, *self._score(symbol, lookback_bars, as_of))
 
-    async def aget(self, symbol:str, lookback_days:int=60, as_of=None) -> bytes:
+    async def aget(self, symbol:str, lookback_bars:int=60, as_of=None) -> bytes:
         "`get` for a server's event loop: a hit answers at once, a miss is scored on a worker thread."
-        key, hit = self._lookup(symbol, lookback_days, as_of)
-        return hit if hit is not None else self._store(key, *await run_in_threadpool(self._score, symbol, lookback_days, as_of))
+        key, hit = self._lookup(symbol, lookback_bars, as_of)
+        return hit if hit is not None else self._store(key, *await run_in_threadpool(self._score, symbol, lookback_bars, as_of))
 
-    def _lookup(self, symbol, lookback_days, as_of):
-        key = (self._state(), symbol, lookback_days, as_of)
+    def _lookup(self, symbol, lookback_bars, as_of):
+        key = (self._state(), symbol, lookback_bars, as_of)
         with self.lock:
             got = self.kept.get(key)
             if got is not None and all(file_id(f) == fid for f, fid in got[1]):
@@ -352,15 +352,17 @@ def _model_routes(app:FastAPI, reg:ModelRegistry, auth):
 def _signal_routes(app:FastAPI, served:SignalCache):
     "One symbol's signal (GET, cached) and several at once (POST)."
     @app.get('/api/v1/ml/signals/{symbol}', responses=_errors(400, 404, 503))
-    async def signal(symbol: Annotated[str, PathParam(pattern=_SYMBOL)], lookback_days: Annotated[int, Query(ge=1, le=MAX_LOOKBACK)] = LOOKBACK,
-                     as_of: Annotated[str | None, Query(pattern=r'^\d{4}-\d{2}-\d{2}$')] = None):
+    async def signal(symbol: Annotated[str, PathParam(pattern=_SYMBOL)], lookback_bars: Annotated[int, Query(ge=1, le=MAX_LOOKBACK)] = LOOKBACK,
+                     as_of: Annotated[str | None, Query(pattern=r'^\d{4}-\d{2}-\d{2}$')] = None,
+                     lookback_days: Annotated[int | None, Query(ge=1, le=MAX_LOOKBACK, deprecated=True, description="the old name of lookback_bars")] = None):
         "One symbol's signal (kept while the store, the model and the day are unchanged: see SignalCache)."
-        return Response(await served.aget(symbol, lookback_days, _date(as_of)), media_type='application/json')
+        bars = lookback_bars if lookback_days is None else lookback_days
+        return Response(await served.aget(symbol, bars, _date(as_of)), media_type='application/json')
 
     @app.post('/api/v1/ml/signals', responses=_errors(400, 404, 413, 503))
     async def signals(req: SignalsRequest):
         as_of = _date(req.as_of)
-        return Response(b'[' + b','.join([await served.aget(s, req.lookback_days, as_of) for s in req.symbols]) + b']', media_type='application/json')
+        return Response(b'[' + b','.join([await served.aget(s, req.lookback_bars, as_of) for s in req.symbols]) + b']', media_type='application/json')
 
 # %% ../nbs/91_api.ipynb #1d3aa1c9
 def create_app(db, registry, token:str|None=None, access_log:bool=False) -> FastAPI:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 import numpy as np, pandas as pd
-from .core import QuantmlError, as_prices
+from .core import QuantmlError, as_prices, renamed
 from .dataset import forward_return, MAX_HORIZON
 from .metrics import group_rank, per_group_corr, signal_quality
 
@@ -107,15 +107,6 @@ class BacktestResult:
     name: str = 'strategy'
 
 # %% ../nbs/03a_backtest.ipynb #a8acfffe
-def _renamed(old:dict, was:str, now:str, value):
-    "The value of a renamed keyword: the old name still works for one release, with a DeprecationWarning; anything else is an error."
-    extra = set(old) - {was}
-    if extra: raise TypeError(f"unexpected keyword argument {sorted(extra)[0]!r}")
-    if was not in old: return value
-    import warnings
-    warnings.warn(f"{was}= is now {now}= (the old name goes in the next release)", DeprecationWarning, stacklevel=3)
-    return old[was]
-
 def _check_book(k, construction, weighting, hold, quantile, n_drop, keep) -> int:
     "The book's settings checked, each error naming its setting; returns dropout's `n_drop` with its default filled in."
     if k < 1: raise QuantmlError(f"k must be at least 1 (got {k})")
@@ -188,7 +179,7 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
              **old,                       # horizon=: the old name of `hold` (one release, with a DeprecationWarning)
             ) -> BacktestResult:
     "A portfolio on the predictions (see CONSTRUCTIONS), filled at next opens, net of costs."
-    hold = _renamed(old, 'horizon', 'hold', hold)
+    hold = renamed(old, 'horizon', 'hold', hold)
     prices = as_prices(prices)                                         # Close, Date, a date index: what ingest accepts
     n_drop = _check_book(k, construction, weighting, hold, quantile, n_drop, keep)
     _check_predictions(predictions)

@@ -361,7 +361,7 @@ def _signal_options(c):
     c.add_argument('symbols', nargs='*', metavar='SYMBOL')
     c.add_argument('--all', action='store_true', help="score every symbol in the store")
     c.add_argument('--as-of', help="score with bars up to this date only (YYYY-MM-DD)")
-    c.add_argument('--lookback', type=_number(int, 1, MAX_LOOKBACK), default=default_of(SignalService.score_symbol, 'lookback_days'),
+    c.add_argument('--lookback', type=_number(int, 1, MAX_LOOKBACK), default=default_of(SignalService.score_symbol, 'lookback_bars'),
                    help=f"bars to read (at least {HISTORY_BARS} are read; default %(default)s)")
     _dask_options(c)
 

@@ -484,21 +484,21 @@ def _window_of(path, as_of, bars) -> pd.DataFrame:
     if as_of is not None: w = w[w['date'] <= pd.Timestamp(as_of)]
     return w.groupby('symbol', sort=False).tail(bars).reset_index(drop=True)
 
-def _score_group(path, svc, as_of, explain, lookback_days) -> tuple:
-    df = svc.score_prices(_window_of(path, as_of, max(lookback_days, HISTORY_BARS)), as_of, explain, lookback_days)
+def _score_group(path, svc, as_of, explain, lookback_bars) -> tuple:
+    df = svc.score_prices(_window_of(path, as_of, max(lookback_bars, HISTORY_BARS)), as_of, explain, lookback_bars)
     return df, df.attrs['skipped']
 
-def _raw_rows_of(path, svc, as_of, lookback_days) -> tuple:
+def _raw_rows_of(path, svc, as_of, lookback_bars) -> tuple:
     "A group's last rows with their features not yet normalised within the date (that needs every group), its flags, the symbols it skipped."
-    w, skipped = as_prices(_window_of(path, as_of, max(lookback_days, HISTORY_BARS))), {}
+    w, skipped = as_prices(_window_of(path, as_of, max(lookback_bars, HISTORY_BARS))), {}
     return (svc._last_rows(w, skipped, normalise=False) if len(w) else None), svc._window_flags(w), skipped
 
-def _score_together(client, svc, remote, data, as_of, explain, lookback_days) -> pd.DataFrame:
+def _score_together(client, svc, remote, data, as_of, explain, lookback_bars) -> pd.DataFrame:
     "A cs_norm model's signals: each group's raw last rows from the workers, normalised within each date across all groups here, then scored."
-    got = client.gather([client.submit(_raw_rows_of, path, remote, as_of, lookback_days) for path in data.paths])
+    got = client.gather([client.submit(_raw_rows_of, path, remote, as_of, lookback_bars) for path in data.paths])
     parts = [r for r, _, _ in got if r is not None and len(r[0])]
     rows = (pd.concat([r[0] for r in parts], ignore_index=True), *(np.concatenate([r[k] for r in parts]) for k in range(1, 5))) if parts else None
-    df = svc._signals(svc._cross_sectional(rows) if rows else None, {k: v for _, f, _ in got for k, v in f.items()}, as_of, explain, lookback_days)
+    df = svc._signals(svc._cross_sectional(rows) if rows else None, {k: v for _, f, _ in got for k, v in f.items()}, as_of, explain, lookback_bars)
     df.attrs['skipped'] = {k: v for _, _, sk in got for k, v in sk.items()}
     return df
 
@@ -507,7 +507,7 @@ def score_universe_dask(client,                   # a Dask client (`connect`)
                         data:ParquetPrices,        # the Parquet dataset, visible to the workers
                         registry=None,            # the model registry (None: $QUANTML_HOME/models; False: the heuristic)
                         model:str|None=None,      # version or alias (None: the serving version)
-                        as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS, top_k:int=5,
+                        as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS, top_k:int=5,
                        ) -> pd.DataFrame:
     "Every symbol's signal as of its latest bar (or `as_of`), scored group by group on the workers, best first."
     svc = SignalService(None, registry, model, top_k)
@@ -518,8 +518,8 @@ def score_universe_dask(client,                   # a Dask client (`connect`)
         raise QuantmlError(f"model {svc.version}'s universe keeps the top {svc.universe.top_n} names by liquidity on each date, which compares every "
                            "group's symbols: score it with SignalService.score_universe on one machine")
     remote = client.scatter(svc, broadcast=True)
-    if svc.model is not None and svc.model.cs_norm: return _score_together(client, svc, remote, data, as_of, explain, lookback_days)
-    got = client.gather([client.submit(_score_group, path, remote, as_of, explain, lookback_days) for path in data.paths])
+    if svc.model is not None and svc.model.cs_norm: return _score_together(client, svc, remote, data, as_of, explain, lookback_bars)
+    got = client.gather([client.submit(_score_group, path, remote, as_of, explain, lookback_bars) for path in data.paths])
     frames = [df for df, _ in got if len(df)]
     df = (pd.concat(frames, ignore_index=True).sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)
           if frames else got[0][0])

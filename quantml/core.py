@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['PRICE_COLUMNS', 'COLUMN_SPELLINGS', 'QuantmlError', 'ConflictError', 'NotFoundError', 'BusyError', 'parse_date',
            'scratch_dir', 'jsonable', 'dumps_json', 'fsync_dir', 'write_atomic', 'file_id', 'param_docs', 'full_doc',
-           'default_of', 'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
+           'default_of', 'renamed', 'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
 
 # %% ../nbs/000_core.ipynb #2fbc4b2e
 class QuantmlError(Exception):
@@ -167,6 +167,16 @@ def default_of(owner, name:str):
     if p is None or p.default is inspect.Parameter.empty:
         raise QuantmlError(f"{getattr(owner, '__qualname__', owner)} has no parameter {name!r} with a default")
     return p.default
+
+# %% ../nbs/000_core.ipynb #cec799fb
+def renamed(old:dict, was:str, now:str, value, stacklevel:int=3):
+    "The value of a renamed keyword argument (`old`: the call's **kwargs): the old name still works for one release, with a DeprecationWarning; anything else is an error."
+    extra = set(old) - {was}
+    if extra: raise TypeError(f"unexpected keyword argument {sorted(extra)[0]!r}")
+    if was not in old: return value
+    import warnings
+    warnings.warn(f"{was}= is now {now}= (the old name goes in the next release)", DeprecationWarning, stacklevel=stacklevel)   # 3: the caller of the function that was called
+    return old[was]
 
 # %% ../nbs/000_core.ipynb #fd51339d
 PRICE_COLUMNS = ['symbol', 'date', 'open', 'high', 'low', 'close', 'volume']   # a long price frame, as every function reads it

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib, math
 from dataclasses import dataclass, field, asdict, replace
 import numpy as np, pandas as pd
-from .core import QuantmlError, as_prices
+from .core import QuantmlError, as_prices, renamed
 from .quality import flag_prices, flat_bars, JUDGED_FLAGS
-from .features import compute_features, FEATURES
+from .features import compute_features, SEED22
 from .alpha158 import compute_alpha158, ALPHA158, ALPHA158_WARMUP
 from .factors import compute_factors, FACTORS, FACTOR_WARMUP
 
@@ -156,7 +156,7 @@ def _cs_against(X:pd.DataFrame, date:np.ndarray, method:str, ref:np.ndarray) -> 
 # %% ../nbs/00a_dataset.ipynb #5ad7c0d8
 FEATURE_WARMUP = 50                                   # bars before the seed's 22 are all defined
 FEATURE_SETS = ('seed22', 'alpha158', 'all', 'factors', 'factors+alpha158')
-_SET_COLUMNS = {'seed22': FEATURES, 'alpha158': ALPHA158, 'all': FEATURES + ALPHA158, 'factors': FACTORS, 'factors+alpha158': FACTORS + ALPHA158}
+_SET_COLUMNS = {'seed22': SEED22, 'alpha158': ALPHA158, 'all': SEED22 + ALPHA158, 'factors': FACTORS, 'factors+alpha158': FACTORS + ALPHA158}
 _SET_WARMUP = {'seed22': FEATURE_WARMUP, 'alpha158': ALPHA158_WARMUP, 'all': max(FEATURE_WARMUP, ALPHA158_WARMUP),
                'factors': FACTOR_WARMUP, 'factors+alpha158': max(FACTOR_WARMUP, ALPHA158_WARMUP)}
 
@@ -180,7 +180,7 @@ def compute_feature_set(prices:pd.DataFrame, # long OHLCV
     "The features of a named set, computed from the prices."
     parts = {'seed22': ['seed22'], 'alpha158': ['alpha158'], 'all': ['seed22', 'alpha158'], 'factors': ['factors'],
              'factors+alpha158': ['factors', 'alpha158']}[_known_set(name)]
-    make = {'seed22': (compute_features, FEATURES), 'alpha158': (compute_alpha158, ALPHA158), 'factors': (compute_factors, FACTORS)}
+    make = {'seed22': (compute_features, SEED22), 'alpha158': (compute_alpha158, ALPHA158), 'factors': (compute_factors, FACTORS)}
     frames = [make[k][0](prices) for k in parts]
     return pd.concat([frames[0]] + [f[make[k][1]] for k, f in zip(parts[1:], frames[1:])], axis=1)
 
@@ -228,9 +228,9 @@ def prices_fingerprint(prices:pd.DataFrame) -> str:
 
 def _check_features(feats, p):
     if not isinstance(feats, pd.DataFrame) or len(feats) != len(p) or not {'symbol', 'date'} <= set(feats.columns):
-        raise QuantmlError("features must be a feature set's name or the frame compute_feature_set returned for these same prices")
+        raise QuantmlError("computed must be the frame compute_feature_set returned for these same prices")
     if not (np.array_equal(feats['symbol'].to_numpy(), p['symbol'].to_numpy()) and np.array_equal(feats['date'].to_numpy(), p['date'].to_numpy())):
-        raise QuantmlError("the features given are for other (symbol, date) rows than these prices: compute them from the same prices")
+        raise QuantmlError("computed: the features given are for other (symbol, date) rows than these prices: compute them from the same prices")
 
 # %% ../nbs/00a_dataset.ipynb #8989e897
 @dataclass(frozen=True)
@@ -342,26 +342,37 @@ def date_stage(X:pd.DataFrame, fwd_ret:np.ndarray, date:np.ndarray, label:LabelS
     return keep, X, make_label(fwd_ret, date, label)
 
 
+# %% ../nbs/00a_dataset.ipynb #0b1f8b5c
+def _feature_args(features, computed, old:dict) -> tuple:
+    "(set name or None, computed frame or None) from build_dataset's arguments, the old spellings (a frame as `features`, `feature_set=`) warned about."
+    import warnings
+    if isinstance(features, pd.DataFrame):
+        warnings.warn("build_dataset(features=<frame>) is now computed=<frame>; `features` names the set", DeprecationWarning, stacklevel=3)
+        features, computed = None, features
+    return renamed(old, 'feature_set', 'features', features, stacklevel=4), computed
+
 # %% ../nbs/00a_dataset.ipynb #806a1b49
 def build_dataset(prices:pd.DataFrame,               # long OHLCV
                   label:LabelSpec=LabelSpec(),        # label family, horizon, return convention
-                  features:str|pd.DataFrame='seed22', # a feature set's name, or compute_feature_set(prices, ...) already computed
+                  features:str|None=None,             # the feature set's name (None: seed22, or with `computed` the largest set it holds)
                   cs_norm:str|None=None,              # per-date feature normalisation: None, 'rank' or 'zscore'
-                  feature_set:str|None=None,          # with a frame: which of its sets to use (None: the largest it holds)
                   drop_flagged:bool=True,             # leave out rows near a split, jump or glitch, and rows over flat bars (counted)
                   symbol:str|None=None,               # the symbol of one symbol's bars without a symbol column
                   universe:UniverseSpec|None=None,    # keep only rows whose symbol is eligible on the date (point in time)
                   dtype=None,                         # of X: None keeps the features' own; np.float32 halves a panel's memory
+                  computed:pd.DataFrame|None=None,    # compute_feature_set(prices, ...) already computed, to build several datasets from
+                  **old,                              # features=<frame>, feature_set=: the old spellings, for one release
                  ) -> Dataset:
     "Features, forward returns, labels and label intervals of a long OHLCV frame: the symbol stage, then the date stage."
+    features, computed = _feature_args(features, computed, old)
     prices = as_prices(prices, symbol)                               # Close, Date, a date index: what ingest accepts
     p = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
-    if isinstance(features, str):
-        name = _known_set(features)
+    if computed is None:
+        name = _known_set(features or 'seed22')
         feats = compute_feature_set(p, name)                        # sorted by symbol, date; checks the input
     else:
-        _check_features(features, p); feats = features
-        name = _known_set(feature_set) if feature_set is not None else feature_set_of(feats)
+        _check_features(computed, p); feats = computed
+        name = _known_set(features) if features is not None else feature_set_of(feats)
         missing = [c for c in _SET_COLUMNS[name] if c not in feats.columns]
         if missing: raise QuantmlError(f"the features given lack {len(missing)} column(s) of the {name} set ({', '.join(missing[:5])}...)")
     sym, dates = feats['symbol'].to_numpy(), feats['date'].to_numpy()

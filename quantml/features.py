@@ -11,7 +11,7 @@ from numba import njit, prange
 from .core import QuantmlError, as_prices
 
 # %% auto #0
-__all__ = ['INDICATORS', 'WARMUP', 'FEATURES', 'panel_arrays', 'compute_indicators', 'compute_features', 'talib_indicators',
+__all__ = ['INDICATORS', 'WARMUP', 'SEED22', 'panel_arrays', 'compute_indicators', 'compute_features', 'talib_indicators',
            'max_talib_error']
 
 # %% ../nbs/00_features.ipynb #df6cc2d2
@@ -143,7 +143,7 @@ def _symbol_indicators(h, l, c, v, out, features):
     if features: _to_features(c, v, out)
 
 # %% ../nbs/00_features.ipynb #039e34db
-FEATURES = ['rsi', 'macd_rel', 'macd_signal_rel', 'macd_hist_rel', 'bb_upper_rel', 'bb_middle_rel', 'bb_lower_rel',
+SEED22 = ['rsi', 'macd_rel', 'macd_signal_rel', 'macd_hist_rel', 'bb_upper_rel', 'bb_middle_rel', 'bb_lower_rel',
             'bb_width', 'bb_position', 'sma_5_rel', 'sma_10_rel', 'sma_20_rel', 'sma_50_rel', 'ema_12_rel', 'ema_26_rel',
             'volume_sma_rel', 'volume_ratio', 'obv_flow_20', 'price_change_1d', 'price_change_5d', 'price_change_20d', 'hl_range']
 
@@ -159,6 +159,14 @@ def _to_features(c, v, out):
         for r in _RELATIVE_TO_CLOSE: out[r, i] = _div(out[r, i], c[i]) - 1.0
         out[_OBV, i] = _div(out[_OBV, i] - out[_OBV, i - 20], 20.0 * out[_VOLUME_SMA, i]) if i >= 20 else np.nan
         out[_VOLUME_SMA, i] = _div(out[_VOLUME_SMA, i], out[_VOLUME_SMA, i - 20]) - 1.0 if i >= 20 else np.nan
+
+# %% ../nbs/00_features.ipynb #3338aa2f
+def __getattr__(name):
+    "FEATURES, the old name of SEED22, for one release with a DeprecationWarning at the code that asked for it."
+    if name != 'FEATURES': raise AttributeError(f"module 'quantml.features' has no attribute {name!r}")
+    import warnings
+    warnings.warn("quantml.features.FEATURES is now SEED22 (the seed's 22 features); the old name goes in the next release", DeprecationWarning, stacklevel=2)
+    return SEED22
 
 # %% ../nbs/00_features.ipynb #8737f6cb
 @njit(parallel=True, cache=_CACHE)
@@ -208,7 +216,7 @@ def _compute(prices, features, symbol=None):
     codes, names, dates, starts, (h, l, c, v), order = panel_arrays(prices)
     out = np.empty((22, len(c)))
     if len(c): _panel(starts, h, l, c, v, out, features)
-    frame = pd.DataFrame(out.T, columns=FEATURES if features else INDICATORS, copy=False)
+    frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
     symbols = prices['symbol'].array                      # the caller's strings, not copied when already in order
     frame.insert(0, 'date', dates)
     frame.insert(0, 'symbol', symbols if order is None else symbols.take(order))
@@ -223,7 +231,7 @@ def compute_indicators(prices:pd.DataFrame, # long OHLCV: symbol, date, high, lo
 # %% ../nbs/00_features.ipynb #009701c4
 def compute_features(prices:pd.DataFrame,   # long OHLCV, as for `compute_indicators`
                      symbol:str|None=None,   # the symbol of one symbol's bars without a symbol column
-                    ) -> pd.DataFrame:       # symbol, date and the 22 scale-free `FEATURES`, sorted by symbol then date
+                    ) -> pd.DataFrame:       # symbol, date and the 22 scale-free `SEED22`, sorted by symbol then date
     "The model's matrix: the 22 indicators with the level ones made scale-free."
     return _compute(prices, True, symbol)
 

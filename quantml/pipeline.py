@@ -93,8 +93,8 @@ def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None
     reg = registry if isinstance(registry, ModelRegistry) else ModelRegistry(registry)
     report(0.02, 'features')
     feats = compute_feature_set(prices, 'seed22' if features == 'seed22' else 'all')   # the only time they are computed; the heuristic reads the 22
-    ds = build_dataset(prices, label or LabelSpec(), features=feats, feature_set=features, cs_norm=cs_norm)
-    raw = ds if cs_norm is None and features == 'seed22' else _same_rows(build_dataset(prices, ds.label, features=feats, feature_set='seed22'), ds)
+    ds = build_dataset(prices, label or LabelSpec(), features, cs_norm=cs_norm, computed=feats)
+    raw = ds if cs_norm is None and features == 'seed22' else _same_rows(build_dataset(prices, ds.label, 'seed22', computed=feats), ds)
     base, tuned = _two_versions(ds, dict(objective=objective, cv_folds=3, num_threads=num_threads, feature_norm=feature_norm), trials, report, within)
     report(0.55, 'register and promote')
     champion_v, champion = _promote_better(reg, base, tuned)

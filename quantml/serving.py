@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import QuantmlError, as_prices
-from .features import FEATURES, compute_features
+from .core import QuantmlError, as_prices, renamed
+from .features import SEED22, compute_features
 from .store import open_db, read_windows, read_prices, writer_waiting, quantml_home
 from .quality import flag_prices, may_be_flagged
 from .registry import ModelRegistry
@@ -51,7 +51,7 @@ HEURISTIC_EDGES = [0.2, 0.4, 0.6, 0.8]
 HEURISTIC_MEANING = "the fallback heuristic's score (0 sell .. 1 buy) from RSI, MACD, Bollinger position and 20-day momentum; a rule of thumb, not a probability"
 
 def heuristic_terms(f:pd.DataFrame) -> pd.DataFrame:
-    "The heuristic's four terms for rows of FEATURES (NaN where a feature is undefined)."
+    "The heuristic's four terms for rows of SEED22 (NaN where a feature is undefined)."
     return pd.DataFrame({'rsi': np.clip((50 - f['rsi']) / 30, -1, 1), 'macd_hist_rel': np.tanh(f['macd_hist_rel'] / 0.005),
                          'bb_position': np.clip((0.5 - f['bb_position']) * 2, -1, 1), 'price_change_20d': np.tanh(f['price_change_20d'] / 0.10)},
                         index=f.index)
@@ -108,7 +108,7 @@ class Signal:
     warmup_complete: bool         # at least HISTORY_BARS bars were available
     bars_used: int
     stale_days: int               # calendar days from the last bar to the reference date (as_of, or today)
-    note: str|None = None         # e.g. that more bars were read than lookback_days
+    note: str|None = None         # e.g. that more bars were read than lookback_bars
     meaning: str|None = None      # what `probability` means, from the model's label spec
     recommendation_reason: str|None = None  # why a model's recommendation is `hold` whatever its probability (no shown skill)
     data_flags: list = field(default_factory=list)  # the store's flags on the bars behind this score (its feature window): date, flag, detail
@@ -172,7 +172,7 @@ def _last_rows(self:SignalService, prices:pd.DataFrame, skipped:dict|None, norma
             raise QuantmlError('too little history to score ' + ', '.join(f"{sym[i]} ({n} bars up to the date; need {warm} for {fs})" for i, n in zip(last[short], counts[short])))
         skipped.update({str(sym[i]): int(n) for i, n in zip(last[short], counts[short])})
         last, counts = last[~short], counts[~short]
-    X, dates = feats.iloc[last][m.features if m is not None else FEATURES].reset_index(drop=True), feats['date'].to_numpy()[last]
+    X, dates = feats.iloc[last][m.features if m is not None else SEED22].reset_index(drop=True), feats['date'].to_numpy()[last]
     outside = np.full(len(last), None, dtype=object)
     if m is not None and self.universe is not None:
         outside = _outside_universe(prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True), self.universe, last)
@@ -209,8 +209,8 @@ def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
     "(model outputs on the bands' scale, probabilities as `meaning` says, per-feature contributions or None)."
     if self.model is None:
         terms = heuristic_terms(X).fillna(0.0)
-        contribs = np.zeros((len(X), len(FEATURES)))
-        for name in terms.columns: contribs[:, FEATURES.index(name)] = 0.5 * terms[name].to_numpy() / 4
+        contribs = np.zeros((len(X), len(SEED22)))
+        for name in terms.columns: contribs[:, SEED22.index(name)] = 0.5 * terms[name].to_numpy() / 4
         s = heuristic_score(X)
         return s, s, contribs if explain else None
     m, it = self.model, self.model.num_iterations or None
@@ -252,7 +252,7 @@ def _stale(dates, as_of) -> np.ndarray:
     return ((ref - pd.DatetimeIndex(dates).normalize()).days).to_numpy()
 
 def _note(lookback):
-    return f"read {HISTORY_BARS} bars, more than lookback_days={lookback}, so the recursive indicators match the full history" if lookback < HISTORY_BARS else None
+    return f"read {HISTORY_BARS} bars, more than lookback_bars={lookback}, so the recursive indicators match the full history" if lookback < HISTORY_BARS else None
 
 # %% ../nbs/03_signal.ipynb #5f6ab8dd
 @patch
@@ -309,19 +309,19 @@ def _notes(self:SignalService, lookback, symbol) -> str|None:
     return '; '.join(n for n in (_note(lookback), outside) if n) or None
 
 @patch
-def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS) -> pd.DataFrame:
+def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS, **old) -> pd.DataFrame:
     """The signal of each symbol's last bar in `prices` (long OHLCV, at least `HISTORY_BARS` bars a symbol for exact recursive
     indicators), best first, ties by symbol. `score_universe` reads the store and calls this; `quantml.cluster` calls it on each partition."""
-    skipped = {}
+    lookback_bars, skipped = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars), {}
     prices = as_prices(prices)
     self._heuristic_gate(prices)
-    df = self._signals(self._last_rows(prices, skipped), self._window_flags(prices), as_of, explain, lookback_days) if len(prices) else self._signals(None, {}, as_of)
+    df = self._signals(self._last_rows(prices, skipped), self._window_flags(prices), as_of, explain, lookback_bars) if len(prices) else self._signals(None, {}, as_of)
     df.attrs['skipped'] = skipped
     return df
 
 # %% ../nbs/03_signal.ipynb #b1321b72
 @patch
-def _signals(self:SignalService, rows:tuple|None, flags:dict, as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS) -> pd.DataFrame:
+def _signals(self:SignalService, rows:tuple|None, flags:dict, as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS) -> pd.DataFrame:
     "The signals of `_last_rows`' rows (None: no rows), with each symbol's `flags`, best first, ties by symbol."
     if rows is None: return pd.DataFrame(columns=list(Signal.__dataclass_fields__))
     X, sym, dates, counts, outside = rows
@@ -330,7 +330,7 @@ def _signals(self:SignalService, rows:tuple|None, flags:dict, as_of=None, explai
     df = pd.DataFrame(dict(symbol=sym.astype(str), as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'), probability=p,
                            recommendation=rec, top_signals=[self._explain(X, contribs, r) for r in range(len(X))] if explain else [[]] * len(X),
                            model_version=self.version, source=self.source, fallback_reason=self.fallback_reason,
-                           warmup_complete=counts >= HISTORY_BARS, bars_used=counts, stale_days=_stale(dates, as_of), note=pd.Series([self._notes(lookback_days, str(x)) for x in sym], dtype=object),
+                           warmup_complete=counts >= HISTORY_BARS, bars_used=counts, stale_days=_stale(dates, as_of), note=pd.Series([self._notes(lookback_bars, str(x)) for x in sym], dtype=object),
                            meaning=self.meaning, recommendation_reason=pd.Series(why, dtype=object), data_flags=[flags.get(str(x), []) for x in sym]))
     return df.sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)
 
@@ -380,13 +380,14 @@ def _store(self):
 
 # %% ../nbs/03_signal.ipynb #59940442
 @patch
-def score_symbol(self:SignalService, symbol:str, lookback_days:int=60, as_of=None) -> Signal:
-    "One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it."
-    if isinstance(lookback_days, bool) or not isinstance(lookback_days, (int, np.integer)) or not 1 <= lookback_days <= MAX_LOOKBACK:
-        raise QuantmlError(f"lookback_days must be a whole number of bars from 1 to {MAX_LOOKBACK:,} (got {lookback_days!r})")
-    bars = max(lookback_days, HISTORY_BARS)
+def score_symbol(self:SignalService, symbol:str, lookback_bars:int=60, as_of=None, **old) -> Signal:
+    "One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it. (`lookback_days=`: the old name.)"
+    lookback_bars = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars)
+    if isinstance(lookback_bars, bool) or not isinstance(lookback_bars, (int, np.integer)) or not 1 <= lookback_bars <= MAX_LOOKBACK:
+        raise QuantmlError(f"lookback_bars must be a whole number of bars from 1 to {MAX_LOOKBACK:,} (got {lookback_bars!r})")
+    bars = max(lookback_bars, HISTORY_BARS)
     if self.model is not None and (self.model.cs_norm or (self.universe is not None and self.universe.top_n)):     # needs the date's names
-        return self._score_in_cross_section(symbol, bars, as_of, lookback_days)
+        return self._score_in_cross_section(symbol, bars, as_of, lookback_bars)
     with _store(self) as con:
         bars_read = read_windows(con, [symbol], bars, as_of)
     self._heuristic_gate()
@@ -396,10 +397,10 @@ def score_symbol(self:SignalService, symbol:str, lookback_days:int=60, as_of=Non
     rec, why = self._calls(raw, outside)
     return Signal(str(sym[0]), str(pd.Timestamp(dates[0]).date()), float(p[0]), str(rec[0]), self._explain(X, contribs, 0),
                   self.version, self.source, self.fallback_reason, bool(counts[0] >= HISTORY_BARS), int(counts[0]),
-                  int(_stale(dates, as_of)[0]), self._notes(lookback_days, str(sym[0])), self.meaning, why[0], flags)
+                  int(_stale(dates, as_of)[0]), self._notes(lookback_bars, str(sym[0])), self.meaning, why[0], flags)
 
 @patch
-def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_days) -> Signal:
+def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_bars) -> Signal:
     "A model trained on per-date normalised features needs the date's cross-section: score the universe, keep the symbol."
     with _store(self) as con:
         read_windows(con, [symbol], 1, as_of)                                        # an unknown symbol is an error that names it
@@ -412,18 +413,19 @@ def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_da
     rec, why = self._calls(raw, outside)
     return Signal(symbol, str(pd.Timestamp(dates[r]).date()), float(p[r]), str(rec[r]), self._explain(X, contribs, r),
                   self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
-                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_days, symbol), self.meaning, why[r],
+                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_bars, symbol), self.meaning, why[r],
                   flags)
 
 # %% ../nbs/03_signal.ipynb #9d3fa1de
 @patch
-def score_universe(self:SignalService, symbols:list|None=None, as_of=None, explain:bool=False, lookback_days:int=HISTORY_BARS) -> pd.DataFrame:
+def score_universe(self:SignalService, symbols:list|None=None, as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS, **old) -> pd.DataFrame:
     """Every symbol's (or `symbols`') signal as of the latest bar (or `as_of`), best first: one read, one prediction call.
     `explain` adds each row's top features (LightGBM's contributions, a slower call). Symbols with fewer bars than the
     feature warm-up are left out and listed in `.attrs['skipped']`."""
+    lookback_bars = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars)
     with _store(self) as con:
-        prices = read_windows(con, symbols, max(lookback_days, HISTORY_BARS), as_of)
-    return self.score_prices(prices, as_of, explain, lookback_days)
+        prices = read_windows(con, symbols, max(lookback_bars, HISTORY_BARS), as_of)
+    return self.score_prices(prices, as_of, explain, lookback_bars)
 
 # %% ../nbs/03_signal.ipynb #a3050445
 @patch
@@ -439,7 +441,7 @@ def compare_with_heuristic(svc:SignalService, ds, rows:np.ndarray, features:pd.D
     if svc.model is None: raise QuantmlError(f"no model to compare with the heuristic ({svc.fallback_reason})")
     raw_X = ds.X[rows] if features is None else features
     if features is None and ds.cs_norm: raise QuantmlError("the dataset's features are normalised per date: pass the raw features of the same rows")
-    if not set(FEATURES) <= set(raw_X.columns): raise QuantmlError("the heuristic reads the seed's 22 features: pass them for the same rows (compute_features)")
+    if not set(SEED22) <= set(raw_X.columns): raise QuantmlError("the heuristic reads the seed's 22 features: pass them for the same rows (compute_features)")
     raw, p, _ = svc._predict(ds.X[rows][svc.model.features], False)
     h = heuristic_score(raw_X)
     date, r, hz = ds.date[rows], ds.fwd_ret[rows], ds.label.horizon

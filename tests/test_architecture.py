@@ -45,13 +45,13 @@ def test_the_faces_offer_the_library_defaults(tmp_path):
     from quantml.dataset import LabelSpec, SplitSpec
     from quantml.serving import SignalService
     lib = {n: p.default for n, p in inspect.signature(train_model).parameters.items()}
-    label, lookback = LabelSpec(), inspect.signature(SignalService.score_symbol).parameters['lookback_days'].default
+    label, lookback = LabelSpec(), inspect.signature(SignalService.score_symbol).parameters['lookback_bars'].default
     want = dict(cv_folds=lib['cv_folds'], trials=lib['trials'], features=lib['features'], horizon=label.horizon, threshold=label.threshold,
                 returns=label.returns)
     api = {k: f.default for k, f in TrainRequest.model_fields.items()}
     assert {k: api[k] for k in want} == want
     assert (api['num_boost_round'], api['label'], api['test_size']) == (lib['num_boost_round'], label.family, SplitSpec().test_frac)
-    assert SignalsRequest.model_fields['lookback_days'].default == lookback
+    assert SignalsRequest.model_fields['lookback_bars'].default == lookback
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
     cli = {a.dest: a.default for a in sub['train']._actions}
     assert {k: cli[k] for k in want} == want
@@ -65,7 +65,7 @@ def test_the_faces_offer_the_library_defaults(tmp_path):
     for cmd in ('train', 'signal'): assert {a.dest: a.default for a in sub[cmd]._actions}['workers'] == inspect.signature(connect).parameters['n_workers'].default
     from quantml.api import create_app
     get = create_app(tmp_path / 'none.duckdb', tmp_path / 'models').openapi()['paths']['/api/v1/ml/signals/{symbol}']['get']
-    assert next(q for q in get['parameters'] if q['name'] == 'lookback_days')['schema']['default'] == lookback
+    assert next(q for q in get['parameters'] if q['name'] == 'lookback_bars')['schema']['default'] == lookback
 
 def test_no_module_shadows_the_standard_library_or_a_dependency():
     "Run from inside quantml/, a module named like `signal` or `dask` is what `import signal` finds; none is, and the old paths still work."

@@ -54,7 +54,7 @@ def test_unknown_symbols_and_short_history(world):
         with pytest.raises(QuantmlError, match='too little history to score SYN002'): svc.score_symbol('SYN002', as_of=market.date.unique()[10])
         s = svc.score_symbol('SYN002', as_of=market.date.unique()[99])
         assert (s.bars_used, s.warmup_complete) == (100, False)
-        s = svc.score_symbol('SYN002', lookback_days=400)
+        s = svc.score_symbol('SYN002', lookback_bars=400)
         assert (s.bars_used, s.warmup_complete, s.note) == (400, True, None)
 
 def test_point_in_time(world, tmp_path):

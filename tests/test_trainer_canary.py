@@ -24,7 +24,7 @@ def _market(kind):
 def _model(kind, family, objective):
     prices, feats, models = _market(kind)
     if (family, objective) not in models:
-        models[family, objective] = train_model(build_dataset(prices, LabelSpec(family), features=feats), objective=objective,
+        models[family, objective] = train_model(build_dataset(prices, LabelSpec(family), computed=feats), objective=objective,
                                                 cv_folds=0, num_threads=2)
     return models[family, objective]
 
