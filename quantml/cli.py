@@ -20,9 +20,9 @@ from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_
 from .synth import synth_market
 
 # %% auto #0
-__all__ = ['EXIT_OK', 'EXIT_ERROR', 'EXIT_USAGE', 'EXIT_REJECTED', 'COMMANDS', 'DEMO_MARKET', 'command', 'cmd_ingest',
-           'cmd_check', 'cmd_export', 'cmd_synth', 'cmd_train', 'cmd_models', 'cmd_signal', 'cmd_demo', 'cmd_evaluate',
-           'cmd_serve', 'build_parser', 'main']
+__all__ = ['EXIT_OK', 'EXIT_ERROR', 'EXIT_USAGE', 'EXIT_REJECTED', 'COMMANDS', 'DEMO_MARKET', 'command', 'build_parser', 'main',
+           'cmd_synth', 'cmd_ingest', 'cmd_check', 'cmd_export', 'cmd_train', 'cmd_evaluate', 'cmd_models',
+           'cmd_signal', 'cmd_demo', 'cmd_serve']
 
 # %% ../nbs/90_cli.ipynb #44675bd5
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
@@ -71,6 +71,65 @@ def _dask_options(c):
 def _groups_option(c):
     "Symbols per Parquet file (ingest --parquet-out, export): export_parquet's default, which a test holds equal (quantml.cluster loads Dask, so not imported here)."
     c.add_argument('--symbols-per-group', type=_number(int, 1, 1_000_000), default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
+
+def _table(rows, cols):
+    df = pd.DataFrame(rows, columns=cols)
+    return df.to_string(index=False, float_format=lambda x: f'{x:.4f}') if len(df) else '(none)'
+
+# %% ../nbs/90_cli.ipynb #4d5741f3
+def build_parser() -> argparse.ArgumentParser:
+    "The `quantml` parser: its global options, then each command of `COMMANDS` with the options its own cell declares."
+    p = _Parser(prog='quantml', description="Honest machine-learning trading signals on daily OHLCV in DuckDB.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="exit codes: 0 done, 1 error in the input or environment, 2 usage, 3 strict ingest refused")
+    from quantml import __version__
+    p.add_argument('--version', action='version', version=f'quantml {__version__}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
+    for name, d in COMMANDS.items():
+        c = sub.add_parser(name, help=d['help'], description=d['help'], epilog=d['examples'], formatter_class=argparse.RawDescriptionHelpFormatter)
+        c.add_argument('--db', help="DuckDB price database (default: $QUANTML_HOME/quantml.duckdb)")
+        c.add_argument('--json', action='store_true', help="print one JSON object instead of the report")
+        if d['registry']: c.add_argument('--registry', help="model registry folder (default: $QUANTML_HOME/models)")
+        d['options'](c)
+        c.set_defaults(fn=d['run'])
+    return p
+
+# %% ../nbs/90_cli.ipynb #0fab05c8
+def main(argv:list|None=None) -> int:
+    "The `quantml` command: parse, run, and turn a `QuantmlError` into one line on stderr and exit code 1."
+    args = build_parser().parse_args(argv)
+    try: return args.fn(args)
+    except QuantmlError as e:
+        print(f"quantml: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+# %% ../nbs/90_cli.ipynb #ba4c63a2
+def _synth_into(db, n_symbols, n_days, seed, signal, volatility_only=False):
+    "Build the synthetic market and load it through the same validated ingest as real files."
+    frame = synth_market(n_symbols, n_days, seed=seed, signal=signal, volatility_only=volatility_only)
+    return frame, ingest(frame, db)
+
+def cmd_synth(args):
+    "Write a synthetic market into the price store."
+    frame, s = _synth_into(_db(args), args.symbols, args.days, args.seed, args.signal, args.volatility_only)
+    out = dict(synthetic=True, symbols=args.symbols, days=args.days, seed=args.seed, signal=args.signal, volatility_only=args.volatility_only,
+               first_date=str(frame.date.min().date()), last_date=str(frame.date.max().date()), db=str(_db(args)),
+               ingest=s.to_dict())
+    if args.json: _print_json(out)
+    else:
+        print(f"synthetic market (not real prices): {args.symbols} symbols x {args.days:,} business days, "
+              f"{out['first_date']} .. {out['last_date']}, seed {args.seed}, signal {args.signal}" + (', volatility only' if args.volatility_only else ''))
+        print(s)
+    return EXIT_OK
+
+@command('synth', cmd_synth, "write a deterministic synthetic market into the store",
+         "examples:\n  quantml synth --symbols 60 --days 1500 --seed 0 --signal 0     # a pure random walk\n  quantml synth --signal 1 --db synth.duckdb --json")
+def _synth_options(c):
+    c.add_argument('--symbols', type=_number(int, 1), default=60, help="number of symbols (default 60)")
+    c.add_argument('--days', type=_number(int, 2), default=1500, help="business days (default 1500)")
+    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
+    c.add_argument('--signal', type=_number(float), default=0.0, help="planted signal strength, 0 = pure random walk (default 0)")
+    c.add_argument('--volatility-only', action='store_true', help="no drift and no signal: volatility widely spread across symbols and strongly clustered")
 
 # %% ../nbs/90_cli.ipynb #d4f4a665
 def cmd_ingest(args):
@@ -146,34 +205,6 @@ def cmd_export(args):
 def _export_options(c):
     c.add_argument('out', metavar='DIR')
     _groups_option(c)
-
-# %% ../nbs/90_cli.ipynb #ba4c63a2
-def _synth_into(db, n_symbols, n_days, seed, signal, volatility_only=False):
-    "Build the synthetic market and load it through the same validated ingest as real files."
-    frame = synth_market(n_symbols, n_days, seed=seed, signal=signal, volatility_only=volatility_only)
-    return frame, ingest(frame, db)
-
-def cmd_synth(args):
-    "Write a synthetic market into the price store."
-    frame, s = _synth_into(_db(args), args.symbols, args.days, args.seed, args.signal, args.volatility_only)
-    out = dict(synthetic=True, symbols=args.symbols, days=args.days, seed=args.seed, signal=args.signal, volatility_only=args.volatility_only,
-               first_date=str(frame.date.min().date()), last_date=str(frame.date.max().date()), db=str(_db(args)),
-               ingest=s.to_dict())
-    if args.json: _print_json(out)
-    else:
-        print(f"synthetic market (not real prices): {args.symbols} symbols x {args.days:,} business days, "
-              f"{out['first_date']} .. {out['last_date']}, seed {args.seed}, signal {args.signal}" + (', volatility only' if args.volatility_only else ''))
-        print(s)
-    return EXIT_OK
-
-@command('synth', cmd_synth, "write a deterministic synthetic market into the store",
-         "examples:\n  quantml synth --symbols 60 --days 1500 --seed 0 --signal 0     # a pure random walk\n  quantml synth --signal 1 --db synth.duckdb --json")
-def _synth_options(c):
-    c.add_argument('--symbols', type=_number(int, 1), default=60, help="number of symbols (default 60)")
-    c.add_argument('--days', type=_number(int, 2), default=1500, help="business days (default 1500)")
-    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
-    c.add_argument('--signal', type=_number(float), default=0.0, help="planted signal strength, 0 = pure random walk (default 0)")
-    c.add_argument('--volatility-only', action='store_true', help="no drift and no signal: volatility widely spread across symbols and strongly clustered")
 
 # %% ../nbs/90_cli.ipynb #61bed86c
 _REPORT = [('rank_ic', 'baseline_rank_ic', 'linear baseline; 0 = no direction'), ('rank_ic_t', None, 'HAC, lag = horizon'),
@@ -276,11 +307,63 @@ def _train_options(c):
     c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
     _dask_options(c)
 
-# %% ../nbs/90_cli.ipynb #b98eea5c
-def _table(rows, cols):
-    df = pd.DataFrame(rows, columns=cols)
-    return df.to_string(index=False, float_format=lambda x: f'{x:.4f}') if len(df) else '(none)'
+# %% ../nbs/90_cli.ipynb #9db0eee4
+def _universe(args) -> UniverseSpec|None:
+    "The universe the options name: the research default, none, or the default with the thresholds given."
+    if args.universe == 'none':
+        if any(v is not None for v in (args.min_price, args.min_dollar_volume, args.top_n)):
+            raise QuantmlError("--universe none keeps every symbol: drop --min-price, --min-dollar-volume and --top-n, or drop --universe none")
+        return None
+    d = RESEARCH_UNIVERSE
+    return UniverseSpec(d.min_price if args.min_price is None else args.min_price,
+                        d.min_dollar_volume if args.min_dollar_volume is None else args.min_dollar_volume, args.top_n, d.window)
 
+def cmd_evaluate(args):
+    "The rolling walk-forward of a model beside the documented factors, with a portfolio and a report."
+    from quantml.research import evaluate, WalkForwardSpec
+    out = Path(args.out).expanduser() if args.out else quantml_home() / 'reports' / f"evaluate-{time.strftime('%Y%m%d-%H%M%S')}"
+    spec = WalkForwardSpec(retrain_every=args.retrain_every, window=args.window, first_train=args.first_train,
+                           stop_dates=min(252, args.first_train // 2, (args.window or args.first_train) // 2))
+    label = LabelSpec(args.label, args.horizon, returns=args.returns)
+    with ProgressBar('evaluate') as bar:
+        s = evaluate(_db(args), features=args.features, label=label, objective=args.objective, universe=_universe(args), spec=spec,
+                     out=out, symbols=args.symbols, start=args.start, end=args.end, seed=args.seed, on_stage=bar.stage, on_progress=bar)
+    if args.json: _print_json({**s, 'out': str(out)}); return EXIT_OK
+    rows = [('model', s['walk_forward']), ('linear baseline', s['linear_baseline']), ('composite of five', s['composite'])] + \
+           [(f['name'], f) for f in s['factors']]
+    print(s['verdict'] + '\n')
+    print(_table([(n, r['rank_ic'], r['t'], r['t_nonoverlap'], r['dates']) for n, r in rows], ['', 'rank_ic', 'HAC t', 'non-overlapping t', 'dates']))
+    print(f"\n{s['data']['survivorship']}\nreport: {out / 'report.html'}")
+    return EXIT_OK
+
+# %% ../nbs/90_cli.ipynb #bed5ebfc
+@command('evaluate', cmd_evaluate, "a rolling walk-forward of a model beside the documented factors, with a portfolio net of costs and a report",
+         "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json")
+def _evaluate_options(c):
+    from quantml.research import evaluate, WalkForwardSpec          # its defaults are the research job's own
+    lab, wf = default_of(evaluate, 'label'), WalkForwardSpec()
+    c.add_argument('--features', choices=FEATURE_SETS, default=default_of(evaluate, 'features'), help="feature set of the model, ranked per "
+                   "date (default %(default)s; factors+alpha158 is the documented factors beside Qlib's Alpha158)")
+    c.add_argument('--label', choices=FAMILIES, default=lab.family, help="label family (default %(default)s; rank: the date's percentile of the forward return)")
+    c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=lab.horizon, help="label horizon in bars (default %(default)s)")
+    c.add_argument('--returns', choices=RETURNS, default=lab.returns, help="forward return: open = next open to the open h bars later; close = close to close (default %(default)s)")
+    c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}), default=None,
+                   help="LightGBM objective (default: regression for rank, binary otherwise)")
+    u = RESEARCH_UNIVERSE
+    c.add_argument('--universe', choices=['research', 'none'], default='research', help=f"research (default): close >= ${u.min_price:g} and trailing "
+                   f"{u.window}-bar median dollar volume >= ${u.min_dollar_volume:,.0f} on each date; none: every symbol")
+    c.add_argument('--min-price', type=_number(float, 0), help=f"universe: the least close (default {u.min_price:g})")
+    c.add_argument('--min-dollar-volume', type=_number(float, 0), help=f"universe: the least trailing {u.window}-bar median close x volume (default {u.min_dollar_volume:,.0f})")
+    c.add_argument('--top-n', type=_number(int, 10, 1_000_000), help="universe: only the N names with the largest trailing dollar volume each date")
+    c.add_argument('--retrain-every', type=_number(int, 5, 100_000), default=wf.retrain_every, help="dates in each predicted block; a model is trained per block (default %(default)s)")
+    c.add_argument('--window', type=_number(int, 60, 100_000), help="train on the last N dates before each block (default: all of them)")
+    c.add_argument('--first-train', type=_number(int, 60, 100_000), default=wf.first_train, help="dates before the first predicted block (default %(default)s)")
+    c.add_argument('--symbols', nargs='+', help="symbols to evaluate on (default: all)")
+    c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
+    c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/evaluate-<time>)")
+    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
+
+# %% ../nbs/90_cli.ipynb #b98eea5c
 def cmd_models(args):
     "Inspect and manage the model registry."
     reg, a, out = _registry(args), args.action, None
@@ -418,62 +501,6 @@ def _demo_options(c):
     c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=5, help="Optuna trials for the tuned version (default 5)")
     _label_options(c)
 
-# %% ../nbs/90_cli.ipynb #9db0eee4
-def _universe(args) -> UniverseSpec|None:
-    "The universe the options name: the research default, none, or the default with the thresholds given."
-    if args.universe == 'none':
-        if any(v is not None for v in (args.min_price, args.min_dollar_volume, args.top_n)):
-            raise QuantmlError("--universe none keeps every symbol: drop --min-price, --min-dollar-volume and --top-n, or drop --universe none")
-        return None
-    d = RESEARCH_UNIVERSE
-    return UniverseSpec(d.min_price if args.min_price is None else args.min_price,
-                        d.min_dollar_volume if args.min_dollar_volume is None else args.min_dollar_volume, args.top_n, d.window)
-
-def cmd_evaluate(args):
-    "The rolling walk-forward of a model beside the documented factors, with a portfolio and a report."
-    from quantml.research import evaluate, WalkForwardSpec
-    out = Path(args.out).expanduser() if args.out else quantml_home() / 'reports' / f"evaluate-{time.strftime('%Y%m%d-%H%M%S')}"
-    spec = WalkForwardSpec(retrain_every=args.retrain_every, window=args.window, first_train=args.first_train,
-                           stop_dates=min(252, args.first_train // 2, (args.window or args.first_train) // 2))
-    label = LabelSpec(args.label, args.horizon, returns=args.returns)
-    with ProgressBar('evaluate') as bar:
-        s = evaluate(_db(args), features=args.features, label=label, objective=args.objective, universe=_universe(args), spec=spec,
-                     out=out, symbols=args.symbols, start=args.start, end=args.end, seed=args.seed, on_stage=bar.stage, on_progress=bar)
-    if args.json: _print_json({**s, 'out': str(out)}); return EXIT_OK
-    rows = [('model', s['walk_forward']), ('linear baseline', s['linear_baseline']), ('composite of five', s['composite'])] + \
-           [(f['name'], f) for f in s['factors']]
-    print(s['verdict'] + '\n')
-    print(_table([(n, r['rank_ic'], r['t'], r['t_nonoverlap'], r['dates']) for n, r in rows], ['', 'rank_ic', 'HAC t', 'non-overlapping t', 'dates']))
-    print(f"\n{s['data']['survivorship']}\nreport: {out / 'report.html'}")
-    return EXIT_OK
-
-# %% ../nbs/90_cli.ipynb #bed5ebfc
-@command('evaluate', cmd_evaluate, "a rolling walk-forward of a model beside the documented factors, with a portfolio net of costs and a report",
-         "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json")
-def _evaluate_options(c):
-    from quantml.research import evaluate, WalkForwardSpec          # its defaults are the research job's own
-    lab, wf = default_of(evaluate, 'label'), WalkForwardSpec()
-    c.add_argument('--features', choices=FEATURE_SETS, default=default_of(evaluate, 'features'), help="feature set of the model, ranked per "
-                   "date (default %(default)s; factors+alpha158 is the documented factors beside Qlib's Alpha158)")
-    c.add_argument('--label', choices=FAMILIES, default=lab.family, help="label family (default %(default)s; rank: the date's percentile of the forward return)")
-    c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=lab.horizon, help="label horizon in bars (default %(default)s)")
-    c.add_argument('--returns', choices=RETURNS, default=lab.returns, help="forward return: open = next open to the open h bars later; close = close to close (default %(default)s)")
-    c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}), default=None,
-                   help="LightGBM objective (default: regression for rank, binary otherwise)")
-    u = RESEARCH_UNIVERSE
-    c.add_argument('--universe', choices=['research', 'none'], default='research', help=f"research (default): close >= ${u.min_price:g} and trailing "
-                   f"{u.window}-bar median dollar volume >= ${u.min_dollar_volume:,.0f} on each date; none: every symbol")
-    c.add_argument('--min-price', type=_number(float, 0), help=f"universe: the least close (default {u.min_price:g})")
-    c.add_argument('--min-dollar-volume', type=_number(float, 0), help=f"universe: the least trailing {u.window}-bar median close x volume (default {u.min_dollar_volume:,.0f})")
-    c.add_argument('--top-n', type=_number(int, 10, 1_000_000), help="universe: only the N names with the largest trailing dollar volume each date")
-    c.add_argument('--retrain-every', type=_number(int, 5, 100_000), default=wf.retrain_every, help="dates in each predicted block; a model is trained per block (default %(default)s)")
-    c.add_argument('--window', type=_number(int, 60, 100_000), help="train on the last N dates before each block (default: all of them)")
-    c.add_argument('--first-train', type=_number(int, 60, 100_000), default=wf.first_train, help="dates before the first predicted block (default %(default)s)")
-    c.add_argument('--symbols', nargs='+', help="symbols to evaluate on (default: all)")
-    c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
-    c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/evaluate-<time>)")
-    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
-
 # %% ../nbs/90_cli.ipynb #6fe697d1
 def cmd_serve(args):
     "Run the REST API (docs at /docs)."
@@ -497,30 +524,3 @@ def cmd_serve(args):
 def _serve_options(c):
     c.add_argument('--host', default='127.0.0.1', help="address to bind (default 127.0.0.1: this machine only)")
     c.add_argument('--port', type=_number(int, 1, 65535), default=8500, help="port (default 8500)")
-
-# %% ../nbs/90_cli.ipynb #4d5741f3
-def build_parser() -> argparse.ArgumentParser:
-    "The `quantml` parser: its global options, then each command of `COMMANDS` with the options its own cell declares."
-    p = _Parser(prog='quantml', description="Honest machine-learning trading signals on daily OHLCV in DuckDB.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="exit codes: 0 done, 1 error in the input or environment, 2 usage, 3 strict ingest refused")
-    from quantml import __version__
-    p.add_argument('--version', action='version', version=f'quantml {__version__}')
-    sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    for name, d in COMMANDS.items():
-        c = sub.add_parser(name, help=d['help'], description=d['help'], epilog=d['examples'], formatter_class=argparse.RawDescriptionHelpFormatter)
-        c.add_argument('--db', help="DuckDB price database (default: $QUANTML_HOME/quantml.duckdb)")
-        c.add_argument('--json', action='store_true', help="print one JSON object instead of the report")
-        if d['registry']: c.add_argument('--registry', help="model registry folder (default: $QUANTML_HOME/models)")
-        d['options'](c)
-        c.set_defaults(fn=d['run'])
-    return p
-
-# %% ../nbs/90_cli.ipynb #0fab05c8
-def main(argv:list|None=None) -> int:
-    "The `quantml` command: parse, run, and turn a `QuantmlError` into one line on stderr and exit code 1."
-    args = build_parser().parse_args(argv)
-    try: return args.fn(args)
-    except QuantmlError as e:
-        print(f"quantml: error: {e}", file=sys.stderr)
-        return EXIT_ERROR

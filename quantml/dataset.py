@@ -46,9 +46,9 @@ def forward_return(prices:pd.DataFrame,  # long OHLCV with symbol, date, open, c
     "The forward return of every (symbol, date) and the date its interval ends."
     if returns not in RETURNS: raise QuantmlError(f"returns must be one of {', '.join(RETURNS)} (got {returns!r})")
     prices = as_prices(prices, require=('symbol', 'date', 'open', 'close'))
-    p = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
-    sym, dates = p['symbol'].to_numpy(), p['date'].to_numpy()
-    fwd, end, has, _ = _forward(sym, p['open'].to_numpy(float), p['close'].to_numpy(float), horizon, returns)
+    bars = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
+    sym, dates = bars['symbol'].to_numpy(), bars['date'].to_numpy()
+    fwd, end, has, _ = _forward(sym, bars['open'].to_numpy(float), bars['close'].to_numpy(float), horizon, returns)
     return pd.DataFrame({'symbol': sym, 'date': dates, 'fwd_ret': fwd,
                          'label_end': np.where(has, dates[end], np.datetime64('NaT'))})
 
@@ -219,17 +219,17 @@ class Dataset:
 # %% ../nbs/00a_dataset.ipynb #9577d561
 def prices_fingerprint(prices:pd.DataFrame) -> str:
     "SHA-256 of the prices (symbols, dates, OHLCV) in symbol, date order: two datasets built from the same bars share it."
-    p = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
-    codes, names = pd.factorize(p['symbol'].to_numpy(), sort=True)
+    bars = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
+    codes, names = pd.factorize(bars['symbol'].to_numpy(), sort=True)
     h = hashlib.sha256('\x00'.join(map(str, names)).encode())
-    h.update(codes.astype(np.int64).tobytes()); h.update(p['date'].to_numpy().astype('datetime64[D]').astype(np.int64).tobytes())
-    for c in ('open', 'high', 'low', 'close', 'volume'): h.update(np.ascontiguousarray(p[c].to_numpy(float)).tobytes())
+    h.update(codes.astype(np.int64).tobytes()); h.update(bars['date'].to_numpy().astype('datetime64[D]').astype(np.int64).tobytes())
+    for c in ('open', 'high', 'low', 'close', 'volume'): h.update(np.ascontiguousarray(bars[c].to_numpy(float)).tobytes())
     return h.hexdigest()
 
-def _check_features(feats, p):
-    if not isinstance(feats, pd.DataFrame) or len(feats) != len(p) or not {'symbol', 'date'} <= set(feats.columns):
+def _check_features(feats, bars):
+    if not isinstance(feats, pd.DataFrame) or len(feats) != len(bars) or not {'symbol', 'date'} <= set(feats.columns):
         raise QuantmlError("computed must be the frame compute_feature_set returned for these same prices")
-    if not (np.array_equal(feats['symbol'].to_numpy(), p['symbol'].to_numpy()) and np.array_equal(feats['date'].to_numpy(), p['date'].to_numpy())):
+    if not (np.array_equal(feats['symbol'].to_numpy(), bars['symbol'].to_numpy()) and np.array_equal(feats['date'].to_numpy(), bars['date'].to_numpy())):
         raise QuantmlError("computed: the features given are for other (symbol, date) rows than these prices: compute them from the same prices")
 
 # %% ../nbs/00a_dataset.ipynb #8989e897
@@ -291,19 +291,19 @@ def _cross_section(date, keep, label):
 
 LEFT_OUT_FLAGS = JUDGED_FLAGS      # the flags that make a price doubtful (quality): a split, a jump, a glitch
 
-def _near_flags(p:pd.DataFrame, warm:int, horizon:int, lead:int) -> tuple:
+def _near_flags(bars:pd.DataFrame, warm:int, horizon:int, lead:int) -> tuple:
     "(rows whose feature window or label interval holds a split, jump or glitch; rows whose feature window holds a flat bar)."
-    n, sym = len(p), p['symbol'].to_numpy()
+    n, sym = len(bars), bars['symbol'].to_numpy()
     starts = np.r_[0, np.flatnonzero(sym[1:] != sym[:-1]) + 1, n]
     first, last = np.repeat(starts[:-1], np.diff(starts)), np.repeat(starts[1:] - 1, np.diff(starts))
     i, bad = np.arange(n), np.zeros(n, bool)
-    fl = flag_prices(p)
+    fl = flag_prices(bars)
     fl = fl[fl.flag.isin(LEFT_OUT_FLAGS)]
     if len(fl):
-        at = pd.MultiIndex.from_arrays([p['symbol'], pd.to_datetime(p['date']).astype('datetime64[ns]')]).get_indexer(
+        at = pd.MultiIndex.from_arrays([bars['symbol'], pd.to_datetime(bars['date']).astype('datetime64[ns]')]).get_indexer(
              pd.MultiIndex.from_arrays([fl.symbol, fl.date.astype('datetime64[ns]')]))
         bad[at[at >= 0]] = True
-    flat = flat_bars(p)
+    flat = flat_bars(bars)
     def any_in(mark, lo, hi):                                             # a marked bar among bars lo..hi of the row's own symbol
         c = np.r_[0, np.cumsum(mark)]
         return c[np.maximum(hi, lo - 1) + 1] - c[lo] > 0
@@ -311,7 +311,7 @@ def _near_flags(p:pd.DataFrame, warm:int, horizon:int, lead:int) -> tuple:
     return near, any_in(flat, np.maximum(i - warm + 1, first), i)
 
 # %% ../nbs/00a_dataset.ipynb #3dbdb6e0
-def symbol_stage(p:pd.DataFrame,           # long OHLCV sorted by symbol then date
+def symbol_stage(bars:pd.DataFrame,           # long OHLCV sorted by symbol then date
                  feats:pd.DataFrame,       # its features (compute_feature_set), row for row
                  name:str,                 # the feature set's name: its warm-up
                  label:LabelSpec,
@@ -320,14 +320,14 @@ def symbol_stage(p:pd.DataFrame,           # long OHLCV sorted by symbol then da
     """The rules that read one symbol's own bars: a full warm-up, a future, no doubtful price near, inside the universe.
     Any partition of the prices that holds whole symbols gives the same rows (except `top_n`, which compares symbols on a date)."""
     warm, sym = _SET_WARMUP[name], feats['symbol'].to_numpy()
-    fwd, end, has, pos = _forward(sym, p['open'].to_numpy(float), p['close'].to_numpy(float), label.horizon, label.returns)
+    fwd, end, has, pos = _forward(sym, bars['open'].to_numpy(float), bars['close'].to_numpy(float), label.horizon, label.returns)
     keep, left_out = has & (pos >= warm - 1) & np.isfinite(fwd), {}
     if drop_flagged:
-        near, flat = _near_flags(p, warm, label.horizon, 1 if label.returns == 'open' else 0)
+        near, flat = _near_flags(bars, warm, label.horizon, 1 if label.returns == 'open' else 0)
         left_out = {'near_split_jump_or_glitch': int((keep & near).sum()), 'over_flat_bars': int((keep & flat & ~near).sum())}
         keep &= ~(near | flat)
     if universe is not None and not universe.empty:
-        elig = universe_mask(p, universe)
+        elig = universe_mask(bars, universe)
         left_out['outside_universe'] = int((keep & ~elig).sum())
         keep &= elig
     return keep, fwd, end, left_out
@@ -366,24 +366,24 @@ def build_dataset(prices:pd.DataFrame,               # long OHLCV
     "Features, forward returns, labels and label intervals of a long OHLCV frame: the symbol stage, then the date stage."
     features, computed = _feature_args(features, computed, old)
     prices = as_prices(prices, symbol)                               # Close, Date, a date index: what ingest accepts
-    p = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
+    bars = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
     if computed is None:
         name = _known_set(features or 'seed22')
-        feats = compute_feature_set(p, name)                        # sorted by symbol, date; checks the input
+        feats = compute_feature_set(bars, name)                        # sorted by symbol, date; checks the input
     else:
-        _check_features(computed, p); feats = computed
+        _check_features(computed, bars); feats = computed
         name = _known_set(features) if features is not None else feature_set_of(feats)
         missing = [c for c in _SET_COLUMNS[name] if c not in feats.columns]
         if missing: raise QuantmlError(f"the features given lack {len(missing)} column(s) of the {name} set ({', '.join(missing[:5])}...)")
     sym, dates = feats['symbol'].to_numpy(), feats['date'].to_numpy()
-    keep, fwd, end, left_out = symbol_stage(p, feats, name, label, drop_flagged, universe)
+    keep, fwd, end, left_out = symbol_stage(bars, feats, name, label, drop_flagged, universe)
     idx = np.flatnonzero(keep)
     if not len(idx): raise QuantmlError(f"no row has both a full feature warm-up ({_SET_WARMUP[name]} bars for {name}) and a {label.horizon}-bar future: use more history")
     X = feats.loc[idx, _SET_COLUMNS[name]].reset_index(drop=True)
     del feats                                                        # a panel's features are gigabytes: gone before the ranks are made
     kept, X, y = date_stage(X, fwd[idx], dates[idx], label, cs_norm, dtype)
     idx = idx[kept]
-    prov = dict(feature_set=name, label=asdict(label), cs_norm=cs_norm, prices_sha256=prices_fingerprint(p), rows=int(len(idx)), left_out=left_out,
+    prov = dict(feature_set=name, label=asdict(label), cs_norm=cs_norm, prices_sha256=prices_fingerprint(bars), rows=int(len(idx)), left_out=left_out,
                 universe=asdict(universe) if universe is not None and not universe.empty else None,
                 symbols=int(pd.unique(sym[idx]).size), first_date=str(pd.Timestamp(dates[idx].min()).date()),
                 last_date=str(pd.Timestamp(dates[idx].max()).date()))
@@ -452,13 +452,13 @@ def merge_segment_stats(stats:list, cuts:dict) -> tuple:
     "(boundaries, purged) from the `segment_stats` of each partition (`stats`); an error when a segment has fewer than 50 rows."
     b, rows = {}, {}
     for k in ('train', 'valid', 'test'):
-        rows[k] = sum(p[k][0] for p in stats)
-        firsts, lasts = [p[k][1] for p in stats if p[k][0]], [p[k][2] for p in stats if p[k][0]]
+        rows[k] = sum(st[k][0] for st in stats)
+        firsts, lasts = [st[k][1] for st in stats if st[k][0]], [st[k][2] for st in stats if st[k][0]]
         b[k] = (str(pd.Timestamp(min(firsts)).date()), str(pd.Timestamp(max(lasts)).date())) if rows[k] else (None, None)
     b.update({k: cuts[k] for k in ('horizon', 'embargo', 'valid_frac', 'test_frac')})
     for k in ('train', 'valid', 'test'):
         if rows[k] < 50: raise QuantmlError(f"the {k} segment has only {rows[k]} rows after purging; use more history")
-    return b, sum(p['purged'] for p in stats)
+    return b, sum(st['purged'] for st in stats)
 
 # %% ../nbs/00a_dataset.ipynb #32fdaf8e
 @dataclass
