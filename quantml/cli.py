@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse, contextlib, json, math, os, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
-from .core import QuantmlError, ProgressBar, parse_date, dumps_json, default_of
+from .core import QuantmlError, ProgressBar, parse_date, dumps_json, default_of, doc_of
 from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store
 from .quality import FLAGS
 from .registry import ModelRegistry, metric_direction, check_version
@@ -76,6 +76,12 @@ def _table(rows, cols):
     df = pd.DataFrame(rows, columns=cols)
     return df.to_string(index=False, float_format=lambda x: f'{x:.4f}') if len(df) else '(none)'
 
+def _option(c, flag:str, owner, name:str|None=None, default=None, **kw):
+    "An option whose default and help are a library parameter's (its signature and its comment), so the face keeps no copy of either."
+    name = name or flag.lstrip('-').replace('-', '_')
+    d = default_of(owner, name) if default is None else default
+    c.add_argument(flag, default=d, help=doc_of(owner, name).replace('%', '%%') + ' (default %(default)s)', **kw)
+
 # %% ../nbs/90_cli.ipynb #4d5741f3
 def build_parser() -> argparse.ArgumentParser:
     "The `quantml` parser: its global options, then each command of `COMMANDS` with the options its own cell declares."
@@ -127,8 +133,8 @@ def cmd_synth(args):
 def _synth_options(c):
     c.add_argument('--symbols', type=_number(int, 1), default=60, help="number of symbols (default 60)")
     c.add_argument('--days', type=_number(int, 2), default=1500, help="business days (default 1500)")
-    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
-    c.add_argument('--signal', type=_number(float), default=0.0, help="planted signal strength, 0 = pure random walk (default 0)")
+    _option(c, '--seed', synth_market, type=_SEED)
+    _option(c, '--signal', synth_market, type=_number(float))
     c.add_argument('--volatility-only', action='store_true', help="no drift and no signal: volatility widely spread across symbols and strongly clustered")
 
 # %% ../nbs/90_cli.ipynb #d4f4a665
@@ -258,10 +264,9 @@ def _label_options(c):
     d = LabelSpec()
     c.add_argument('--label', choices=FAMILIES, help=f"label family (default {d.family}): threshold = return above --threshold; "
                    "excess = beats the date's median; rank = the date's percentile")
-    c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=d.horizon, help=f"label horizon in bars (default {d.horizon})")
-    c.add_argument('--threshold', type=_number(float), default=d.threshold, help=f"threshold label: forward return above this (default {d.threshold})")
-    c.add_argument('--returns', choices=RETURNS, default=d.returns, help="forward return: open = next open to the open h bars later (what a trade "
-                   "earns, default); close = close to close (the seed's)")
+    _option(c, '--horizon', LabelSpec, type=_number(int, 1, MAX_HORIZON))
+    _option(c, '--threshold', LabelSpec, type=_number(float))
+    _option(c, '--returns', LabelSpec, choices=RETURNS)
     c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}),
                    help=f"LightGBM objective (default: {', '.join(f'{k} {v[0]}' for k, v in OBJECTIVES.items())})")
     c.add_argument('--cs-norm', choices=CS_NORMS, help="normalise each feature within its date: rank or robust z-score (default: none)")
@@ -302,9 +307,9 @@ def _train_options(c):
     c.add_argument('--symbols', nargs='+', help="symbols to train on (default: all)")
     c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
     _label_options(c)
-    c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=default_of(train_model, 'trials'), help="Optuna tuning trials on walk-forward CV (default %(default)s; 0: no tuning)")
-    c.add_argument('--cv-folds', type=_number(int, 0, MAX_CV_FOLDS), default=default_of(train_model, 'cv_folds'), help="walk-forward folds inside the training segment (default %(default)s)")
-    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
+    _option(c, '--trials', train_model, type=_number(int, 0, MAX_TRIALS))
+    _option(c, '--cv-folds', train_model, type=_number(int, 0, MAX_CV_FOLDS))
+    _option(c, '--seed', train_model, type=_SEED)
     _dask_options(c)
 
 # %% ../nbs/90_cli.ipynb #9db0eee4
@@ -341,12 +346,12 @@ def cmd_evaluate(args):
          "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json")
 def _evaluate_options(c):
     from quantml.research import evaluate, WalkForwardSpec          # its defaults are the research job's own
-    lab, wf = default_of(evaluate, 'label'), WalkForwardSpec()
+    lab = default_of(evaluate, 'label')
     c.add_argument('--features', choices=FEATURE_SETS, default=default_of(evaluate, 'features'), help="feature set of the model, ranked per "
                    "date (default %(default)s; factors+alpha158 is the documented factors beside Qlib's Alpha158)")
     c.add_argument('--label', choices=FAMILIES, default=lab.family, help="label family (default %(default)s; rank: the date's percentile of the forward return)")
-    c.add_argument('--horizon', type=_number(int, 1, MAX_HORIZON), default=lab.horizon, help="label horizon in bars (default %(default)s)")
-    c.add_argument('--returns', choices=RETURNS, default=lab.returns, help="forward return: open = next open to the open h bars later; close = close to close (default %(default)s)")
+    _option(c, '--horizon', LabelSpec, default=lab.horizon, type=_number(int, 1, MAX_HORIZON))
+    _option(c, '--returns', LabelSpec, default=lab.returns, choices=RETURNS)
     c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}), default=None,
                    help="LightGBM objective (default: regression for rank, binary otherwise)")
     u = RESEARCH_UNIVERSE
@@ -355,13 +360,13 @@ def _evaluate_options(c):
     c.add_argument('--min-price', type=_number(float, 0), help=f"universe: the least close (default {u.min_price:g})")
     c.add_argument('--min-dollar-volume', type=_number(float, 0), help=f"universe: the least trailing {u.window}-bar median close x volume (default {u.min_dollar_volume:,.0f})")
     c.add_argument('--top-n', type=_number(int, 10, 1_000_000), help="universe: only the N names with the largest trailing dollar volume each date")
-    c.add_argument('--retrain-every', type=_number(int, 5, 100_000), default=wf.retrain_every, help="dates in each predicted block; a model is trained per block (default %(default)s)")
-    c.add_argument('--window', type=_number(int, 60, 100_000), help="train on the last N dates before each block (default: all of them)")
-    c.add_argument('--first-train', type=_number(int, 60, 100_000), default=wf.first_train, help="dates before the first predicted block (default %(default)s)")
+    _option(c, '--retrain-every', WalkForwardSpec, type=_number(int, 5, 100_000))
+    _option(c, '--window', WalkForwardSpec, type=_number(int, 60, 100_000))
+    _option(c, '--first-train', WalkForwardSpec, type=_number(int, 60, 100_000))
     c.add_argument('--symbols', nargs='+', help="symbols to evaluate on (default: all)")
     c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
     c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/evaluate-<time>)")
-    c.add_argument('--seed', type=_SEED, default=0, help="random seed (default 0)")
+    c.add_argument('--seed', type=_SEED, default=default_of(evaluate, 'seed'), help="seed of the models and of the bootstrap (default %(default)s)")
 
 # %% ../nbs/90_cli.ipynb #b98eea5c
 def cmd_models(args):

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['PRICE_COLUMNS', 'COLUMN_SPELLINGS', 'QuantmlError', 'ConflictError', 'NotFoundError', 'BusyError', 'parse_date',
            'scratch_dir', 'jsonable', 'dumps_json', 'fsync_dir', 'write_atomic', 'file_id', 'param_docs', 'full_doc',
-           'default_of', 'renamed', 'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
+           'default_of', 'doc_of', 'renamed', 'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
 
 # %% ../nbs/000_core.ipynb #2fbc4b2e
 class QuantmlError(Exception):
@@ -167,6 +167,13 @@ def default_of(owner, name:str):
     if p is None or p.default is inspect.Parameter.empty:
         raise QuantmlError(f"{getattr(owner, '__qualname__', owner)} has no parameter {name!r} with a default")
     return p.default
+
+def doc_of(owner, name:str) -> str:
+    "The comment documenting parameter `name` of `owner` (its docment): what a face's help says instead of a copy."
+    from fastcore.docments import docments
+    doc = docments(owner).get(name)
+    if not doc: raise QuantmlError(f"{getattr(owner, '__qualname__', owner)} has no documented parameter {name!r}")
+    return doc
 
 # %% ../nbs/000_core.ipynb #cec799fb
 def renamed(old:dict, was:str, now:str, value, stacklevel:int=3):

@@ -24,7 +24,7 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['RECOMMENDATIONS', 'HEURISTIC_EDGES', 'HEURISTIC_MEANING', 'HEURISTIC_HORIZON', 'HISTORY_BARS', 'MAX_LOOKBACK',
            'recommend', 'skill_gate', 'heuristic_terms', 'heuristic_score', 'heuristic_rows', 'skill_of_rows',
-           'heuristic_skill', 'Signal', 'SignalService', 'compare_with_heuristic']
+           'heuristic_skill', 'Signal', 'SignalService', 'score_percentile', 'compare_with_heuristic']
 
 # %% ../nbs/03_signal.ipynb #98a1efc7
 RECOMMENDATIONS = ['strong_sell', 'sell', 'hold', 'buy', 'strong_buy']
@@ -204,6 +204,16 @@ def _outside_universe(ps:pd.DataFrame, spec:UniverseSpec, rows:np.ndarray) -> np
         else: out[j] = f"outside_universe: not among the top {spec.top_n} names by {w}-bar median dollar volume on {day}"
     return out
 
+def score_percentile(valid_sorted:np.ndarray, raw:np.ndarray) -> np.ndarray:
+    """Where each ranking score falls among the model's sorted validation scores, as a mid-rank within a tolerance of 1e-9 of
+    their scale. A model of few trees gives many validation scores that tie, and the same score computed two ways (predict, or the
+    sum of TreeSHAP's contributions) can differ in the last bit: without the tolerance that bit moved it across a whole tied block."""
+    n = len(valid_sorted)
+    if not n: return np.zeros(len(raw))
+    tol = 1e-9 * max(1.0, float(np.abs(valid_sorted).max()))
+    lo, hi = np.searchsorted(valid_sorted, raw - tol, side='left'), np.searchsorted(valid_sorted, raw + tol, side='right')
+    return (lo + hi) / (2 * n)
+
 @patch
 def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
     "(model outputs on the bands' scale, probabilities as `meaning` says, per-feature contributions or None)."
@@ -221,7 +231,7 @@ def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
         raw, contribs = contrib.sum(axis=1), contrib[:, :-1]
         if m.objective == 'binary': raw = 1 / (1 + np.exp(-raw))
     if m.objective == 'regression': prob = np.clip(raw, 0.0, 1.0)
-    elif m.objective == 'lambdarank': prob = np.searchsorted(self._valid_sorted, raw, side='right') / max(len(self._valid_sorted), 1)
+    elif m.objective == 'lambdarank': prob = score_percentile(self._valid_sorted, raw)
     else: prob = raw
     return raw, prob, contribs
 

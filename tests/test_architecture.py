@@ -2,7 +2,7 @@
 
 The model type lives in `quantml.model`; the trainer fits and returns one. Before, the registry imported `TrainedModel`
 from the trainer, so every signal request's process loaded the fitting module and whatever it imports."""
-import ast, subprocess, sys
+import ast, inspect, subprocess, sys
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / 'quantml'
@@ -90,3 +90,17 @@ def test_old_import_paths_warn_where_a_user_sees_it(tmp_path):
         assert f"old_paths.py:{line}: DeprecationWarning: {old} is now {new}" in r.stderr, r.stderr
     r = subprocess.run([sys.executable, '-c', 'import quantml.store as s; s.no_such_name'], capture_output=True, text=True)
     assert "has no attribute 'no_such_name'" in r.stderr
+
+def test_command_line_help_is_the_library_s_own_comment():
+    "An option that is a library parameter reads its help and default from the parameter (a copied help text drifts from the code)."
+    from fastcore.docments import docments
+    from quantml.cli import build_parser
+    from quantml.trainer import train_model
+    from quantml.research import WalkForwardSpec
+    from quantml.dataset import LabelSpec
+    sub = build_parser()._subparsers._group_actions[0].choices
+    for cmd, flag, owner, name in (('train', '--cv-folds', train_model, 'cv_folds'), ('train', '--seed', train_model, 'seed'),
+                                   ('train', '--returns', LabelSpec, 'returns'), ('evaluate', '--first-train', WalkForwardSpec, 'first_train')):
+        act = sub[cmd]._option_string_actions[flag]
+        assert act.help.startswith(docments(owner)[name].replace('%', '%%')), (flag, act.help)
+        assert act.default == inspect.signature(owner).parameters[name].default, flag

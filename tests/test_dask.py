@@ -97,16 +97,18 @@ def test_cli_trains_and_scores_on_a_local_cluster(tmp_path):
     db = ['--db', str(tmp_path / 'm.duckdb')]
     run = lambda *a: subprocess.run([QUANTML, *a, *db, '--registry', str(tmp_path / 'models')], capture_output=True, text=True, timeout=900)
     assert subprocess.run([QUANTML, 'synth', '--symbols', '40', '--days', '900', '--seed', '3', '--signal', '1', *db]).returncode == 0
-    r = run('train', '--dask', 'local', '--cv-folds', '2', '--json')
+    r = run('train', '--dask', 'local', '--cv-folds', '2', '--cs-norm', 'rank', '--json')
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out['version'] == 'v1' and out['data']['distributed']['workers'] == 2 and out['cv']['k'] == 2
-    assert out['label']['family'] == 'rank' and out['objective'] == 'lambdarank'   # the library's default, built on date partitions
+    assert out['label']['family'] == 'rank' and out['objective'] == 'lambdarank' and out['cs_norm'] == 'rank'   # per-date work on date partitions
     assert out['metrics']['rank_ic'] > 0.05                             # the planted signal, found on the cluster
     r = run('signal', '--all', '--dask', 'local', '--json')
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert len(rows) == 40 and {x['model_version'] for x in rows} == {'v1'}
+    one = {x['symbol']: x['probability'] for x in json.loads(run('signal', '--all', '--json').stdout)}   # the cs_norm model on one machine
+    assert {x['symbol']: x['probability'] for x in rows} == one       # the same signals (one machine's --all also explains: the same scores)
     r = run('train', '--dask', 'tcp://127.0.0.1:9', '--parquet', str(tmp_path))
     assert r.returncode == 1 and 'not a quantml Parquet dataset' in r.stderr and 'Traceback' not in r.stderr
 
