@@ -248,7 +248,7 @@ def compare(self:ModelRegistry, metric:str='valid_rank_ic') -> pd.DataFrame:
     df = pd.DataFrame([{'version': v, metric: m['metrics'].get(metric), 'created': m['created'],
                         **{k: x for k, x in _describe(v, m).items() if k != metric}} for v, m in idx['versions'].items()])
     if df.empty: return df
-    df[metric] = df[metric].astype(float)
+    df[metric] = pd.to_numeric(df[metric], errors='coerce')      # a damaged value (text where a number belongs) is missing, not a crash
     return df.sort_values(metric, ascending=not higher, na_position='last', kind='stable').reset_index(drop=True)
 
 # %% ../nbs/02_registry.ipynb #3616b5ec
@@ -290,6 +290,17 @@ class RegisteredModel:
     model: TrainedModel
     meta: dict
 
+# %% ../nbs/02_registry.ipynb #69422a22
+def _metadata_problems(path:Path) -> list:
+    "What is wrong with a version's metadata.json, in words: missing, unreadable, not JSON, not an object, or without a field reading relies on."
+    try: meta = json.loads(path.read_text())
+    except FileNotFoundError: return [f"{path.name} is missing"]
+    except OSError as e: return [f"{path.name} cannot be read ({e.strerror})"]
+    except (json.JSONDecodeError, UnicodeDecodeError): return [f"{path.name} is not JSON"]
+    if not isinstance(meta, dict): return [f"{path.name} holds a {type(meta).__name__}, not a record"]
+    bad = [k for k, t in _RECORD.items() if not isinstance(meta.get(k), t)]
+    return [f"{path.name} lacks or has a wrong type for {', '.join(bad)}"] if bad else []
+
 # %% ../nbs/02_registry.ipynb #8c91891a
 @patch
 def _check(self:ModelRegistry, v:str, meta:dict, probe:bool=True) -> tuple:
@@ -303,16 +314,17 @@ def _check(self:ModelRegistry, v:str, meta:dict, probe:bool=True) -> tuple:
     else:
         try: text = raw.decode()
         except UnicodeDecodeError: problems.append(f"{v}: model file is not text")
-    for f in ('metadata.json',):
-        if not (d / f).is_file(): problems.append(f"{v}: {f} is missing")
+    problems += [f"{v}: {m}" for m in _metadata_problems(d / 'metadata.json')]
     vp = _valid_pred_problem(d / 'valid_pred.npy')
     if vp: problems.append(f"{v}: {vp}")
     if text is not None and probe:
         key = (str((d / 'model.txt').resolve()), got)
         if key not in _PROBED: _PROBED[key] = probe_model(d / 'model.txt', len(meta.get('features', [])))
         pred, why = _PROBED[key]
-        want = (meta.get('probe') or {}).get('prediction')
+        want = (meta.get('probe') or {}).get('prediction') if isinstance(meta.get('probe'), dict) else meta.get('probe')
         if why: problems.append(f"{v}: {why}")
+        elif want is not None and (isinstance(want, bool) or not isinstance(want, (int, float))):
+            problems.append(f"{v}: the recorded probe prediction is not a number (the record is damaged)")
         elif want is not None and not abs(pred - want) <= 1e-9 * max(1.0, abs(want)):
             problems.append(f"{v}: LightGBM {lgb.__version__} predicts {pred!r} for the probe row where the model predicted {want!r} when saved")
     fs = meta.get('feature_set', 'seed22')
