@@ -151,6 +151,7 @@ def _train_job(db, reg):
                         objective=req.objective, cs_norm=req.cs_norm, features=req.features, feature_norm=req.feature_norm,
                         num_boost_round=req.num_boost_round,
                         trials=req.trials, cv_folds=req.cv_folds, on_progress=on_progress)
+        on_progress(1.0)          # the last stage boundary: a cancellation asked while the model was finished registers nothing
         return reg.save(m)
     return run
 

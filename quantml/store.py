@@ -84,10 +84,22 @@ def _fresh(marker:Path, max_age:float=120.0) -> bool:
     except OSError: return False
 
 # %% ../nbs/001_store.ipynb #069847ab
+def _not_duckdb(path:Path) -> bool:
+    "A file that is there, not empty, and lacks DuckDB's header ('DUCK' at byte 8): DuckDB would open it and keep nothing."
+    try:
+        with open(path, 'rb') as f: head = f.read(12)
+    except OSError: return False
+    return len(head) > 0 and head[8:12] != b'DUCK'
+
 def _open_db(db, read_only):
     path = Path(db).expanduser()
     if path.exists() and not path.is_file():
         raise QuantmlError(f"{path}: {'a directory' if path.is_dir() else 'not a regular file'}, not a database; give a file path (--db)")
+    if str(db).strip() == ':memory:':
+        raise QuantmlError("--db :memory: is a database that is gone when this process ends, so nothing would be kept: give a file path")
+    if _not_duckdb(path):
+        raise QuantmlError(f"{path}: not a DuckDB database (a DuckDB file starts with its own header; is this a price file?): "
+                           "give the path of the price database, or a new file name (--db)")
     if read_only and not path.exists():
         raise QuantmlError(f"{path}: no price database here; load prices first (`quantml ingest` or `quantml synth`)")
     try:
