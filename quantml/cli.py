@@ -10,7 +10,7 @@ import argparse, contextlib, json, math, os, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
 from .core import QuantmlError, ProgressBar, parse_date, dumps_json, default_of, doc_of
-from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store
+from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store, VERDICTS
 from .quality import FLAGS
 from .registry import ModelRegistry, metric_direction, check_version
 from .serving import SignalService, skill_gate, MAX_LOOKBACK, HISTORY_BARS
@@ -180,7 +180,7 @@ def cmd_check(args):
     "The store's health report: per symbol, coverage, gaps, flags and a verdict."
     h = check_store(_db(args), stale_after=args.stale_after)
     if args.json:
-        _print_json(dict(symbols=len(h), verdicts=h.verdict.value_counts().to_dict(), flags={f: int(h[f].sum()) for f in FLAGS},
+        _print_json(dict(symbols=len(h), verdicts=h.verdict.value_counts().to_dict(), rule=VERDICTS, flags={f: int(h[f].sum()) for f in FLAGS},
                          per_symbol=h.assign(first_date=h.first_date.dt.strftime('%Y-%m-%d'), last_date=h.last_date.dt.strftime('%Y-%m-%d')).to_dict('records')))
         return EXIT_OK
     print(f"{_db(args)}: {len(h):,} symbols, {h.first_date.min():%Y-%m-%d} .. {h.last_date.max():%Y-%m-%d}; "
@@ -190,9 +190,10 @@ def cmd_check(args):
     cols = ['symbol', 'first_date', 'last_date', 'rows', 'gaps', *FLAGS, 'verdict', 'worst']
     if len(shown): print(shown[cols].assign(first_date=shown.first_date.dt.strftime('%Y-%m-%d'), last_date=shown.last_date.dt.strftime('%Y-%m-%d'))
                          .to_string(index=False))
+    print(f"verdicts: {VERDICTS}")
     return EXIT_OK
 
-@command('check', cmd_check, "the store's health report: per symbol, dates, rows, gaps, flags and a verdict (clean, flagged, stale)",
+@command('check', cmd_check, "the store's health report: per symbol, dates, rows, gaps, flags and a verdict. " + VERDICTS,
          "examples:\n  quantml check\n  quantml check --all --db research.duckdb\n  quantml check --json")
 def _check_options(c):
     c.add_argument('--all', action='store_true', help="list every symbol, not only those flagged or stale")

@@ -17,10 +17,10 @@ from .core import QuantmlError, BusyError, NotFoundError, parse_date, resolve_co
 from .quality import FLAGS, JUDGED_FLAGS, PRICE_FLAGS_COLUMNS, flags_sql, sql_literal   # the rules, written once for the store, the dataset and the signal
 
 # %% auto #0
-__all__ = ['SCHEMA_SQL', 'ACCEPTED_DATES', 'PRICE_RANGE', 'VOLUME_MAX', 'CHECKS', 'quantml_home', 'default_db_path', 'open_db',
-           'writer_waiting', 'IngestSummary', 'IngestRejected', 'flag_symbols', 'adjust_suspected_splits', 'ingest',
-           'check_symbols', 'read_prices', 'read_windows', 'symbol_spans', 'copy_symbols_to_parquet', 'list_symbols',
-           'read_rejected', 'check_store']
+__all__ = ['SCHEMA_SQL', 'ACCEPTED_DATES', 'PRICE_RANGE', 'VOLUME_MAX', 'CHECKS', 'VERDICTS', 'quantml_home', 'default_db_path',
+           'open_db', 'writer_waiting', 'IngestSummary', 'IngestRejected', 'flag_symbols', 'adjust_suspected_splits',
+           'ingest', 'check_symbols', 'read_prices', 'read_windows', 'symbol_spans', 'copy_symbols_to_parquet',
+           'list_symbols', 'read_rejected', 'check_store']
 
 # %% ../nbs/001_store.ipynb #6348ba0c
 def quantml_home() -> Path:
@@ -616,6 +616,9 @@ def read_rejected(db, source:str|None=None) -> pd.DataFrame:
                               ORDER BY source, row_no""", [source, source]).df()
 
 # %% ../nbs/001_store.ipynb #07c49f19
+VERDICTS = ("flagged: a suspected split, glitch or jump (prices in doubt); noted: flat bars or zero volume only (prices kept, bars that say "
+            "little); clean: no flag of any kind; stale (beside any of these): the last bar is more than stale_after store dates old")
+
 def check_store(db,                  # database path, or an open connection
                 worst:int=3,         # how many of each symbol's flags to name
                 stale_after:int=5,   # a symbol whose last bar is more than this many store dates old is stale
@@ -640,5 +643,7 @@ def check_store(db,                  # database path, or an open connection
     stale_before = pd.Timestamp(cal[-1]) if len(cal) > stale_after else None
     flagged = cov[list(JUDGED_FLAGS)].sum(axis=1) > 0
     stale = cov.last_date < stale_before if stale_before is not None else pd.Series(False, index=cov.index)
-    cov['verdict'] = np.where(flagged & stale, 'flagged, stale', np.where(flagged, 'flagged', np.where(stale, 'stale', 'clean')))
+    noted = cov[[f for f in FLAGS if f not in JUDGED_FLAGS]].sum(axis=1) > 0
+    base = np.where(flagged, 'flagged', np.where(noted, 'noted', 'clean'))
+    cov['verdict'] = np.where(stale, np.where(base == 'clean', 'stale', np.char.add(base.astype(str), ', stale')), base)
     return cov
