@@ -457,12 +457,26 @@ def _signal_options(c):
 # %% ../nbs/90_cli.ipynb #eb148f92
 DEMO_MARKET = dict(n_symbols=60, n_days=1500, seed=0, signal=1.0)
 
+def _demo_guard(db:Path, reg:ModelRegistry):
+    "Refuse to put the synthetic market, or models trained on it, where a user's own prices or models are."
+    syn = set()
+    if db.exists():
+        have = list_symbols(db)
+        own, syn = have.symbol[~have.synthetic], set(have.symbol[have.synthetic])
+        if len(own): raise QuantmlError(f"{db} holds your own prices ({len(own):,} symbols, e.g. {own.iloc[0]}): the demo would add a synthetic "
+                                        "market beside them and promote a model trained on it. Give the demo a store and a registry of its own: "
+                                        "quantml demo --db demo.duckdb --registry demo-models (or --prices FILE to run it on prices)")
+    theirs = [v for v, m in reg._read()['versions'].items() if not set((m.get('data') or {}).get('symbols') or ()) <= syn]
+    if theirs: raise QuantmlError(f"{reg.root} holds models trained on other data ({', '.join(theirs[:3])}): the demo would register a model trained "
+                                  "on a synthetic market there and promote it. Give it a registry of its own: --registry demo-models")
+
 # %% ../nbs/90_cli.ipynb #5cf469a5
 def cmd_demo(args):
     "Run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report."
     from datetime import datetime
     from quantml.pipeline import run_pipeline, write_report
     db, reg, loaded = _db(args), _registry(args), None
+    if not args.prices: _demo_guard(db, reg)
     with ProgressBar('demo') as bar:                        # names each stage: on the bar, or one line each on stderr without a terminal
         if args.prices:
             bar.stage('ingest'); loaded = ingest(args.prices, db)
