@@ -220,7 +220,9 @@ class SignalCache:
     def _score(self, symbol, lookback_bars, as_of) -> tuple:
         with self.scoring, SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc:
             sig = svc.score_symbol(symbol, lookback_bars, as_of)
-            files = [self.reg.root / svc.version / f for f in ('model.txt', 'valid_pred.npy')] if svc.version else []
+            try: served = svc.version or self.reg.serving_version()    # a fallback from a damaged model depends on its files too
+            except QuantmlError: served = None                           # no model at all: the index's state covers it
+            files = [self.reg.root / served / f for f in ('model.txt', 'valid_pred.npy', 'metadata.json')] if served else []
         body = json.dumps(jsonable(sig.to_dict()), ensure_ascii=False, allow_nan=False, separators=(',', ':')).encode()
         return body, tuple((f, file_id(f)) for f in files)
 
