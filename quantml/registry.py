@@ -106,7 +106,9 @@ class ModelRegistry:
         "Exclusive inter-process lock for writers."
         try: self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise QuantmlError(f"{self.root}: cannot be a model registry folder ({e.strerror})") from None
-        with open(self.root / '.lock', 'a+') as f:
+        try: f = open(self.root / '.lock', 'a+')
+        except OSError as e: raise QuantmlError(f"{self.root}: the registry cannot be written ({e.strerror}); nothing was changed") from None
+        with f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try: yield
             finally: fcntl.flock(f, fcntl.LOCK_UN)
@@ -168,22 +170,31 @@ def save(self:ModelRegistry, m:TrainedModel) -> str:
         n = max([idx['next_version']] + [k + 1 for k in on_disk])
         v = f'v{n}'
         stage = self.root / f'.tmp-{v}-{uuid.uuid4().hex}'
-        stage.mkdir()
-        write_atomic(stage / 'model.txt', text.encode())
-        pred, why = probe_model(stage / 'model.txt', len(m.features))
-        mine = float(m.booster.predict(np.zeros((1, len(m.features))), num_iteration=m.num_iterations or None)[0])
-        if why or not abs(pred - mine) <= 1e-9 * max(1.0, abs(mine)):
+        try:
+            meta = self._stage_version(stage, m, text, meta, v)
+            os.rename(stage, self.root / v); fsync_dir(self.root)
+            try: self._write_index({**idx, 'versions': {**idx['versions'], v: {**meta, 'version': v}}, 'next_version': n + 1})
+            except BaseException: shutil.rmtree(self.root / v, ignore_errors=True); raise      # no folder the index does not list
+        except OSError as e:
             shutil.rmtree(stage, ignore_errors=True)
-            raise QuantmlError(f"not registered: the saved model does not read back in a separate process ({why or f'{pred!r} against {mine!r}'})")
-        meta = {**meta, 'probe': dict(input='zeros', prediction=pred)}
-        _PROBED[(str((self.root / v / 'model.txt').resolve()), meta['model_sha256'])] = (pred, None)
-        write_atomic(stage / 'metadata.json', dumps_json({**meta, 'version': v}).encode())
-        with open(stage / 'valid_pred.npy', 'wb') as f: np.save(f, np.asarray(m.valid_pred, dtype=np.float64), allow_pickle=False)
-        os.rename(stage, self.root / v); fsync_dir(self.root)
-        idx['versions'][v] = {**meta, 'version': v}
-        idx['next_version'] = n + 1
-        self._write_index(idx)
+            raise QuantmlError(f"not registered: writing {v} to {self.root} failed ({e.strerror}); nothing was kept") from None
+        except BaseException: shutil.rmtree(stage, ignore_errors=True); raise
     return v
+
+@patch
+def _stage_version(self:ModelRegistry, stage:Path, m:TrainedModel, text:str, meta:dict, v:str) -> dict:
+    "Write a version's files into `stage`, the model read back in another process first; returns the record with its probe."
+    stage.mkdir()
+    write_atomic(stage / 'model.txt', text.encode())
+    pred, why = probe_model(stage / 'model.txt', len(m.features))
+    mine = float(m.booster.predict(np.zeros((1, len(m.features))), num_iteration=m.num_iterations or None)[0])
+    if why or not abs(pred - mine) <= 1e-9 * max(1.0, abs(mine)):
+        raise QuantmlError(f"not registered: the saved model does not read back in a separate process ({why or f'{pred!r} against {mine!r}'})")
+    meta = {**meta, 'probe': dict(input='zeros', prediction=pred)}
+    _PROBED[(str((self.root / v / 'model.txt').resolve()), meta['model_sha256'])] = (pred, None)
+    write_atomic(stage / 'metadata.json', dumps_json({**meta, 'version': v}).encode())
+    with open(stage / 'valid_pred.npy', 'wb') as f: np.save(f, np.asarray(m.valid_pred, dtype=np.float64), allow_pickle=False)
+    return meta
 
 # %% ../nbs/02_registry.ipynb #87e767bc
 _HIGHER = {'auc', 'logreg_auc', 'valid_auc', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'precision_weighted',
