@@ -6,7 +6,7 @@ Docs: https://quantml.github.io/quantml/store.html.md"""
 
 # %% ../nbs/001_store.ipynb #b7d58128
 from __future__ import annotations
-import csv, gzip, os, random, re, time
+import csv, glob, gzip, os, random, re, time, uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
@@ -60,12 +60,12 @@ def open_db(db:str|Path,          # path of the DuckDB file
            ) -> duckdb.DuckDBPyConnection:
     "Open the price database at `db`; a writable open creates the file and the tables if needed; waits up to `wait` s for another process."
     path = Path(db).expanduser()
-    marker = path.with_name(path.name + '.writer-waiting')
+    marker = path.with_name(f'{path.name}.writer-waiting.{os.getpid()}-{uuid.uuid4().hex[:8]}')   # this writer's own: others may wait too
     deadline, told, asked = time.monotonic() + wait, False, False
     try:
         while True:
             if read_only and wait > 0:                                  # a reader that can wait lets a waiting writer in first
-                while _fresh(marker) and time.monotonic() < deadline: time.sleep(0.01)
+                while _any_waiting(path) and time.monotonic() < deadline: time.sleep(0.01)
             try: return _open_db(db, read_only)
             except BusyError as e:
                 left = deadline - time.monotonic()
@@ -82,6 +82,10 @@ def _fresh(marker:Path, max_age:float=120.0) -> bool:
     "A writer's request to pause that is not left over from a writer that died."
     try: return time.time() - marker.stat().st_mtime < max_age
     except OSError: return False
+
+def _any_waiting(path:Path) -> bool:
+    "Whether some writer waits for the database at `path`: each leaves a marker of its own beside it, and removes only its own."
+    return any(_fresh(m) for m in path.parent.glob(glob.escape(path.name) + '.writer-waiting*'))
 
 # %% ../nbs/001_store.ipynb #069847ab
 def _not_duckdb(path:Path) -> bool:
@@ -135,8 +139,7 @@ def _using(db, read_only=False, wait:float=0.0, on_wait=None):
 # %% ../nbs/001_store.ipynb #13ca8c36
 def writer_waiting(db) -> bool:
     "True while a writer waits for `db` (its marker is there and not left over from a writer that died)."
-    p = Path(db).expanduser()
-    return _fresh(p.with_name(p.name + '.writer-waiting'))
+    return _any_waiting(Path(db).expanduser())
 
 # %% ../nbs/001_store.ipynb #87b05175
 def _q(name): return '"' + str(name).replace('"', '""') + '"'
