@@ -6,10 +6,10 @@ Docs: https://quantml.github.io/quantml/api.html.md"""
 
 # %% auto #0
 __all__ = ['LOOKBACK', 'MAX_QUEUED', 'KEEP_FINISHED', 'MAX_BODY', 'READ_WAIT', 'MAX_WORK', 'TrainRequest', 'SignalsRequest',
-           'PromoteRequest', 'JobCancelled', 'Jobs', 'SignalCache', 'create_app']
+           'PromoteRequest', 'JobCancelled', 'Jobs', 'SignalCache', 'public_detail', 'create_app']
 
 # %% ../nbs/91_api.ipynb #22da71f8
-import collections, json, os, queue, sys, threading, time, uuid, warnings
+import collections, json, os, queue, re, sys, threading, time, uuid, warnings
 from pathlib import Path
 from typing import Annotated, Literal
 from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Header, Depends
@@ -275,6 +275,11 @@ def _errors(*codes) -> dict:
 
 _STATUS = [(NotFoundError, 404), (ConflictError, 409), (BusyError, 503)]      # a QuantmlError's status by its type; any other is 400
 
+_SERVER_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s:'\"(),/]+/)+([^\s:'\"(),/]*)")
+def public_detail(msg:str) -> str:
+    "An error's words for a client: the server's folders cut from every path (its file name kept) and no process ids."
+    return _SERVER_PATH.sub(lambda m: m.group(1) or 'a server folder', re.sub(r'\s*\(pid \d+\)', '', msg))
+
 def _error_handlers(app:FastAPI):
     "Every error as JSON with its status: 422 naming the fields, a QuantmlError by its type (_STATUS), a 405 listing every method of the path."
     @app.exception_handler(RequestValidationError)
@@ -296,7 +301,7 @@ def _error_handlers(app:FastAPI):
     def _user_error(request, exc):
         "A QuantmlError's status by its type: not found 404, conflict 409, busy 503 with Retry-After, any other 400."
         status = next((c for t, c in _STATUS if isinstance(exc, t)), 400)
-        return JSONResponse(status_code=status, content=dict(detail=str(exc)), headers={'Retry-After': '5'} if status == 503 else None)
+        return JSONResponse(status_code=status, content=dict(detail=public_detail(str(exc))), headers={'Retry-After': '5'} if status == 503 else None)
 
 # %% ../nbs/91_api.ipynb #247db4ad
 def _job_routes(app:FastAPI, db, jobs:Jobs, auth):
