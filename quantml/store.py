@@ -7,6 +7,7 @@ Docs: https://quantml.github.io/quantml/store.html.md"""
 # %% ../nbs/001_store.ipynb #b7d58128
 from __future__ import annotations
 import csv, glob, gzip, os, random, re, time, uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
@@ -298,7 +299,8 @@ def __str__(self:IngestSummary):
     for r, k in self.reasons.items(): lines.append(f"  {r:<20} {k:>8,}")
     if self.examples: lines.append("first rejected rows:")
     for e in self.examples:
-        lines.append(f"  {e['symbol']} {e['date']} (row {e['row_no']} of {Path(str(e['source'])).name}): {e['detail']}")
+        where, who = (f"row {e['row_no']} of " if e['row_no'] is not None else ''), ' '.join(str(x) for x in (e['symbol'], e['date']) if x is not None)
+        lines.append(f"  {who + ' ' if who else ''}({where}{Path(str(e['source'])).name}): {e['detail']}")
     for w, v in self.warnings.items(): lines.append(f"warning: {v['rows']:,} rows {w.replace('_', ' ')}, e.g. {', '.join(v['examples'])}")
     if self.flags: lines.append("flagged (loaded, but look): " + ', '.join(f"{k} {n:,}" for k, n in self.flags.items()))
     for e in self.flag_examples: lines.append(f"  {e['symbol']} {e['date']} {e['flag']}: {e['detail']}")
@@ -387,7 +389,29 @@ FROM (SELECT r.*, r.rowid - f.first_rowid + 1 AS k, d.n AS dup_n FROM _qml_rows 
       WHERE NOT r.valid OR d.n IS NOT NULL) x
 UNION ALL
 SELECT src, CAST(line AS BIGINT) - 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'malformed_line',
-       format('line {{}}: {{}} ({{}})', line, lower(kind), left(msg, 200)), TIMESTAMP {_lit(now)} FROM _qml_bad_lines"""
+       CASE WHEN line IS NULL THEN msg ELSE format('line {{}}: {{}} ({{}})', line, lower(kind), left(msg, 200)) END, TIMESTAMP {_lit(now)}
+FROM _qml_bad_lines"""
+
+def _lines_in(path:Path, blank_too:bool=True) -> int:
+    "Lines of a (gzipped) text file, the header's included: every line, or only those with something on them."
+    opener = gzip.open if str(path).lower().endswith('.gz') else open
+    with opener(path, 'rb') as f:
+        if not blank_too: return sum(1 for line in f if line.strip())
+        n, last = 0, b'\n'
+        for chunk in iter(lambda: f.read(1 << 24), b''): n += chunk.count(b'\n'); last = chunk[-1:]
+        return n + (last != b'\n')
+
+def _count_unread_lines(con, sources, lines:dict):
+    """Lines of a CSV file that its reader neither read nor rejected (one longer than the reader's buffer disappears without a
+    trace), added to the rejected lines, so the load's counts account for every line of the file."""
+    for i, n_lines in lines.items():
+        seen = 1 + con.execute(f"SELECT (SELECT count(*) FROM _qml_rows WHERE src = {i}) + (SELECT count(*) FROM _qml_bad_lines WHERE src = {i})").fetchone()[0]
+        path = Path(sources[i]).expanduser()
+        if n_lines <= seen: continue                                        # the usual case: one fast pass
+        missing = _lines_in(path, blank_too=False) - seen                   # blank lines are not data
+        msg = "a line the reader could not take (longer than its buffer, or cut short); its number is not known"
+        for _ in range(max(missing, 0)):
+            con.execute("INSERT INTO _qml_bad_lines VALUES (?, NULL, 'unread', ?, NULL)", [i, msg])
 
 # %% ../nbs/001_store.ipynb #05b88d5d
 def _insert_sql(any_dups, new_symbols):
@@ -489,10 +513,14 @@ def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_sp
     names = [r[0] for r in rels]
     selects = [_source_select(i, rel, cols, types, symbol, adj_close, name, date_format, src)
                for i, ((name, rel, cols, types), src) in enumerate(zip(rels, sources))]
-    try: con.execute(f"CREATE TEMP TABLE _qml_rows AS SELECT *, {_VALID} AS valid FROM ({' UNION ALL '.join(selects)})")
-    except duckdb.Error as e:
-        raise QuantmlError(f"cannot read {', '.join(names)}: {str(e).splitlines()[0]}; nothing was loaded") from None
-    con.execute(_bad_lines_sql([i for i, r in enumerate(rels) if r[1].startswith('read_csv(')]))
+    csv_sources = [i for i, r in enumerate(rels) if r[1].startswith('read_csv(')]
+    with ThreadPoolExecutor(1) as pool:                                   # the files' lines counted while DuckDB reads them
+        lines = {i: pool.submit(_lines_in, Path(sources[i]).expanduser()) for i in csv_sources}
+        try: con.execute(f"CREATE TEMP TABLE _qml_rows AS SELECT *, {_VALID} AS valid FROM ({' UNION ALL '.join(selects)})")
+        except duckdb.Error as e:
+            raise QuantmlError(f"cannot read {', '.join(names)}: {str(e).splitlines()[0]}; nothing was loaded") from None
+        con.execute(_bad_lines_sql(csv_sources))
+        _count_unread_lines(con, sources, {i: f.result() for i, f in lines.items()})
     _no_dates_at_all(con, names)
     con.execute(_DUPS_SQL)
     con.execute(_reject_sql(now))

@@ -44,6 +44,7 @@ CASES = [
     ('unterminated quote', _w(GOOD + 'AAA,"2024-01-09,1,2,1,1,5\n'), ('loads', {'malformed_line'})),
     ('a Latin-1 byte', _w((GOOD + "A\xe9A,2024-01-09,1,2,1,1,5\n").encode('latin-1'), mode='b'), ('loads', {'malformed_line'})),
     ('a 30 MB field', _w(GOOD + "AAA,2024-01-09,1,2,1,1," + "9" * (30 << 20) + "\n"), ('loads', {'malformed_line'})),
+    ("a 50 MB field, past the reader's buffer (it used to vanish)", _w(GOOD + "AAA,2024-01-09,1,2,1,1," + "9" * (50 << 20) + "\n"), ('loads', {'malformed_line'})),
     ('whitespace-only line', _w(GOOD + "   \n" + ROW.format(9)), ('loads', {'malformed_line'})),
     # files that cannot be read at all: one line, nothing loaded
     ('truncated gzip', _gz(LONG, cut=6000), ('fails', 'Unexpected end of GZIP stream')),
