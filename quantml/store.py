@@ -283,6 +283,7 @@ class IngestSummary:
     flags: dict = field(default_factory=dict)
     flag_examples: list = field(default_factory=list)
     splits_adjusted: list = field(default_factory=list)
+    splits_reapplied: list = field(default_factory=list)   # recorded adjustments applied again to a re-load of unadjusted prices
     strict: bool = False
     committed: bool = False
 
@@ -304,6 +305,9 @@ def __str__(self:IngestSummary):
     for w, v in self.warnings.items(): lines.append(f"warning: {v['rows']:,} rows {w.replace('_', ' ')}, e.g. {', '.join(v['examples'])}")
     if self.flags: lines.append("flagged (loaded, but look): " + ', '.join(f"{k} {n:,}" for k, n in self.flags.items()))
     for e in self.flag_examples: lines.append(f"  {e['symbol']} {e['date']} {e['flag']}: {e['detail']}")
+    for a in self.splits_reapplied:
+        lines.append(f"{a['symbol']}: these prices are not adjusted for its {a['ratio']:g}-for-1 split on {a['date']}, which the store records as "
+                     f"adjusted: the adjustment was applied to their {a['rows']:,} earlier bars, as before (--undo is not needed)")
     for a in self.splits_adjusted:
         lines.append(f"adjusted {a['symbol']} for a {a['ratio']:g}-for-1 split on {a['date']}: {a['rows_adjusted']:,} earlier bars (prices / {a['ratio']:g}, volume x {a['ratio']:g})")
     if self.flags.get('suspected_split') and not self.splits_adjusted:
@@ -356,6 +360,26 @@ def adjust_suspected_splits(con, symbols_table:str, source:str, now:str) -> list
         con.execute("INSERT INTO split_adjustments VALUES (?, ?, ?, ?, ?, ?)", [sym, day, ratio, n, source, now])
         done.append(dict(symbol=sym, date=str(day), ratio=ratio, rows_adjusted=n))
     if done: flag_symbols(con, symbols_table, source, now)
+    return done
+
+def _reapply_adjustments(con) -> list:
+    """Recorded split adjustments applied again to the incoming rows of a load that brings the unadjusted prices back: per symbol and
+    split, when most of its incoming earlier bars that the store holds are the stored (adjusted) price times the recorded ratios since
+    (within 1%), all its incoming earlier bars are divided by them. Prices that already match the store, or match neither, are left as they are."""
+    todo = con.execute("""
+        WITH a AS (SELECT symbol, date, ratio FROM split_adjustments WHERE symbol IN (SELECT DISTINCT symbol FROM _qml_rows WHERE valid)),
+        f AS (SELECT r.symbol, r.date, exp(sum(ln(a.ratio))) AS factor, min(a.date) AS split_date FROM _qml_rows r JOIN a
+              ON a.symbol = r.symbol AND r.date < a.date WHERE r.valid GROUP BY r.symbol, r.date),
+        v AS (SELECT f.symbol, f.split_date, f.factor, avg(CASE WHEN abs(r.close / (d.close * f.factor) - 1) < 0.01 THEN 1.0 ELSE 0.0 END) AS raw_share
+              FROM f JOIN _qml_rows r ON r.symbol = f.symbol AND r.date = f.date AND r.valid JOIN daily_prices d ON d.symbol = f.symbol AND d.date = f.date
+              GROUP BY f.symbol, f.split_date, f.factor)
+        SELECT symbol, split_date, factor FROM v WHERE raw_share > 0.5 ORDER BY symbol, split_date""").fetchall()
+    done = []
+    for sym, day, factor in todo:
+        n = con.execute("""UPDATE _qml_rows SET open = open / $3, high = high / $3, low = low / $3, close = close / $3, volume = volume * $3
+                           WHERE valid AND symbol = $1 AND date < $2 AND date >= coalesce((SELECT max(date) FROM split_adjustments
+                                 WHERE symbol = $1 AND date < $2), DATE '0001-01-01')""", [sym, day, factor]).fetchone()[0]
+        done.append(dict(symbol=sym, date=str(day), ratio=float(factor), rows=int(n)))
     return done
 
 # %% ../nbs/001_store.ipynb #b1a55c0e
@@ -526,6 +550,7 @@ def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_sp
     con.execute(_reject_sql(now))
     s = _summarise(con, names, strict)
     if not (strict and s.rows_rejected):
+        s.splits_reapplied = _reapply_adjustments(con)
         before = con.execute("SELECT count(*) FROM daily_prices").fetchone()[0]
         any_dups = con.execute("SELECT count(*) FROM _qml_dups").fetchone()[0] > 0
         con.execute("""CREATE TEMP TABLE _qml_new_symbols AS SELECT DISTINCT symbol FROM _qml_rows WHERE valid
