@@ -11,13 +11,16 @@ from datetime import datetime, timezone
 import duckdb, numpy as np, pandas as pd
 
 # %% auto #0
-__all__ = ['SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS',
-           'PRICE_FLAGS_COLUMNS', 'sql_literal', 'flags_sql', 'flag_prices', 'flat_bars', 'may_be_flagged']
+__all__ = ['SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'SPLIT_OPEN_EXACT', 'SPLIT_CLOSE_LOOSE', 'SPLIT_VOLUME_NEWS', 'GLITCH_MOVE',
+           'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS', 'PRICE_FLAGS_COLUMNS', 'sql_literal', 'flags_sql',
+           'flag_prices', 'flat_bars', 'may_be_flagged']
 
 # %% ../nbs/000a_quality.ipynb #fcc8312f
 SPLIT_RATIOS = {'2:1': 2.0, '3:2': 1.5, '3:1': 3.0, '4:1': 4.0, '5:1': 5.0, '10:1': 10.0,
                 '1:2': 0.5, '2:3': 2 / 3, '1:3': 1 / 3, '1:4': 0.25, '1:5': 0.2, '1:10': 0.1}   # previous close / close
-SPLIT_TOLERANCE = 0.05        # the close's ratio, and the open's, within 5% of the split's
+SPLIT_TOLERANCE = 0.05        # the close's ratio, and the open's, within 5% of the split's ...
+SPLIT_OPEN_EXACT, SPLIT_CLOSE_LOOSE = 0.01, 0.15   # ... or the open's within 1% and the close's within 15% (the stock moved on the day)
+SPLIT_VOLUME_NEWS = 4.0       # volume above 4x what the split explains (the ratio, or 1 for a reverse split) is news, not a split
 GLITCH_MOVE, GLITCH_BACK = 0.25, 0.05
 JUMP_MOVE = 0.5
 FLAGS = ('suspected_split', 'glitch', 'suspect_jump', 'flat_bar', 'zero_volume')
@@ -35,6 +38,7 @@ def flags_sql(symbols_table:str, source:str, now:str) -> str:
     "SQL inserting the flags of every symbol in `symbols_table`, computed over its stored history."
     ratios = ', '.join(f"({sql_literal(k)}, {v!r})" for k, v in SPLIT_RATIOS.items())
     tol, g, back, jump = math.log1p(SPLIT_TOLERANCE), math.log1p(GLITCH_MOVE), math.log1p(GLITCH_BACK), math.log1p(JUMP_MOVE)
+    exact, loose = math.log1p(SPLIT_OPEN_EXACT), math.log1p(SPLIT_CLOSE_LOOSE)
     return f"""
 INSERT INTO price_flags
 WITH b AS (SELECT symbol, date, open, high, low, close, volume, lag(close) OVER w AS pc, lag(close, 2) OVER w AS pc2, lead(close) OVER w AS nc,
@@ -45,20 +49,33 @@ c AS MATERIALIZED (SELECT * FROM b WHERE abs(ln(close / pc)) > {g} OR abs(ln(pc 
 m2 AS (SELECT *, ln(pc / close) AS gc, ln(pc / open) AS go,
               coalesce(abs(ln(close / pc)) > {g} AND abs(ln(nc / pc)) < {back}, false) AS glitch,
               coalesce(abs(ln(pc / pc2)) > {g} AND abs(ln(close / pc2)) < {back}, false) AS after_glitch FROM c),
-big AS (SELECT * FROM m2 WHERE abs(gc) > {min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - tol} AND NOT glitch AND NOT after_glitch
+big AS (SELECT * FROM m2 WHERE abs(gc) > {min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - loose} AND NOT glitch AND NOT after_glitch
                               AND NOT after_placeholder),      -- a flat bar with no volume is a placeholder, not a price: no split from it
-sp AS (SELECT big.*, r.name, r.ratio,
-              (SELECT avg(v.volume) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30) AS av
-       FROM big JOIN (VALUES {ratios}) r(name, ratio) ON abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go - ln(r.ratio)) <= {tol}),
+sp0 AS (SELECT big.*, r.name, r.ratio, abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go - ln(r.ratio)) <= {tol} AS both_near,
+               (SELECT avg(CAST(v.volume AS DOUBLE)) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30) AS av,
+               CAST(big.volume AS DOUBLE) / nullif((SELECT avg(CAST(v.volume AS DOUBLE)) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30), 0) AS vr
+        FROM big JOIN (VALUES {ratios}) r(name, ratio) ON (abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go - ln(r.ratio)) <= {tol})
+                                                       OR (abs(big.go - ln(r.ratio)) <= {exact} AND abs(big.gc - ln(r.ratio)) <= {loose})),
+sp1 AS (SELECT *, CASE WHEN av IS NULL OR av = 0 OR volume = 0 THEN 'unknown'
+                       WHEN vr > {SPLIT_VOLUME_NEWS}::DOUBLE * greatest(ratio, 1.0) THEN 'news'     -- a spike no share count explains
+                       WHEN (ratio > 1 AND vr >= 1.3 AND vr <= {SPLIT_VOLUME_NEWS}::DOUBLE * ratio)
+                         OR (ratio < 1 AND vr <= 2 * ratio) THEN 'agrees' ELSE 'silent' END AS vol FROM sp0),
+sp AS (SELECT *, CASE WHEN both_near AND vol = 'agrees' THEN 'high' WHEN both_near THEN 'medium' ELSE 'low' END AS confidence
+       FROM sp1 WHERE vol <> 'news'),
 f AS (
   SELECT symbol, date, 'suspected_split' AS flag, ratio AS value,
-         format('{{}} split? close {{}} -> {{}} (x{{:.3f}}), open {{}}; {{}}', name, pc, close, pc / close, open,
+         format('{{}} split? close {{}} -> {{}} (x{{:.3f}}), open {{}} (x{{:.3f}}); {{}}; confidence {{}}: {{}}', name, pc, close, pc / close, open, pc / open,
                 CASE WHEN av IS NULL THEN 'no bar in the 30 days before to compare its volume with'
                      WHEN av = 0 THEN 'no volume in the 30 days before to compare its volume with'
-                     WHEN volume = 0 THEN 'volume 0 on the day, which does not confirm it'
-                     ELSE format('volume x{{:.1f}} its mean over the 30 days before, {{}}', volume / av,
-                                 CASE WHEN sign(ln(volume / av)) = sign(ln(ratio)) AND abs(ln(volume / av)) >= 0.5 * abs(ln(ratio))
-                                      THEN 'which confirms it' ELSE 'which does not confirm it' END) END) AS detail FROM sp
+                     WHEN volume = 0 THEN 'volume 0 on the day'
+                     WHEN vol = 'agrees' THEN format('volume x{{:.1f}} its mean over the 30 days before, as a {{}} split changes the share count', vr, name)
+                     ELSE format('volume x{{:.1f}} its mean over the 30 days before, which a {{}} split does not explain (the volumes may be adjusted already)',
+                                 vr, name) END,
+                confidence,
+                CASE WHEN confidence = 'high' THEN 'the open and the close moved by the ratio and the volume agrees'
+                     WHEN both_near THEN 'the open and the close moved by the ratio; the volume does not tell'
+                     ELSE 'the open gapped by the ratio exactly, but the close moved on the day: not confirmed, so --adjust-splits leaves it' END)
+         AS detail FROM sp
   UNION ALL
   SELECT symbol, date, 'glitch', close / pc, format('close {{}} -> {{}} -> {{}}: one bar off by {{:+.0f}}%, back the next', pc, close, nc, (close / pc - 1) * 100) FROM m2 WHERE glitch
   UNION ALL

@@ -350,8 +350,9 @@ def _flag_summary(con, limit:int=5):
 
 # %% ../nbs/001_store.ipynb #57c8ebf2
 def adjust_suspected_splits(con, symbols_table:str, source:str, now:str) -> list:
-    "Back-adjust every suspected split of the symbols in `symbols_table`: earlier prices / ratio, volume x ratio; record and re-flag."
+    "Back-adjust every confirmed (high or medium confidence) suspected split of the symbols in `symbols_table`: earlier prices / ratio, volume x ratio; record and re-flag."
     splits = con.execute(f"""SELECT symbol, date, value FROM price_flags WHERE flag = 'suspected_split'
+                             AND (detail LIKE '%confidence high:%' OR detail LIKE '%confidence medium:%')   -- confirmed: never a low one
                              AND symbol IN (SELECT symbol FROM {symbols_table}) ORDER BY symbol, date""").fetchall()
     done = []
     for sym, day, ratio in splits:
