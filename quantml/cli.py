@@ -10,7 +10,7 @@ import argparse, contextlib, json, math, os, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
 from .core import QuantmlError, ProgressBar, parse_date, dumps_json, default_of, doc_of
-from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store, VERDICTS
+from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store, VERDICTS, apply_splits, undo_adjustment
 from .quality import FLAGS
 from .registry import ModelRegistry, metric_direction, check_version
 from .serving import SignalService, skill_gate, MAX_LOOKBACK, HISTORY_BARS
@@ -139,20 +139,35 @@ def _synth_options(c):
 
 # %% ../nbs/90_cli.ipynb #d4f4a665
 def cmd_ingest(args):
-    "Load CSV / Parquet files into the price store, with validation."
-    try: s = ingest(args.paths, _db(args), strict=args.strict, symbol=args.symbol, adj_close=args.adj_close, date_format=args.date_format,
-                    adjust_splits=args.adjust_splits, wait=args.wait, on_wait=lambda m: print(f"quantml: {m}", file=sys.stderr, flush=True))
-    except IngestRejected as e:
-        if args.json: _print_json(e.summary.to_dict())
-        else: print(e.summary)
-        print(f"quantml: {e}", file=sys.stderr)
-        return EXIT_REJECTED
-    out, text = s.to_dict(), str(s)
+    "Load CSV / Parquet files into the price store, with validation; apply a corporate-actions file; undo a recorded adjustment."
+    if args.undo_adjustment: return _undo(args)
+    if not args.paths and not args.splits: raise QuantmlError("give files to load, --splits FILE, or --undo-adjustment SYMBOL DATE")
+    out, text = {}, ''
+    if args.paths:
+        try: s = ingest(args.paths, _db(args), strict=args.strict, symbol=args.symbol, adj_close=args.adj_close, date_format=args.date_format,
+                        adjust_splits=args.adjust_splits, wait=args.wait, on_wait=lambda m: print(f"quantml: {m}", file=sys.stderr, flush=True))
+        except IngestRejected as e:
+            if args.json: _print_json(e.summary.to_dict())
+            else: print(e.summary)
+            print(f"quantml: {e}", file=sys.stderr)
+            return EXIT_REJECTED
+        out, text = s.to_dict(), str(s)
+    if args.splits:
+        out['splits_applied'] = apply_splits(_db(args), args.splits, source=Path(args.splits).name)
+        text = '\n'.join([text] * bool(text) + [f"{a['symbol']}: {a['ratio']:g}-for-1 split on {a['date']} " + (f"applied to {a['rows_adjusted']:,} earlier bars"
+                          if a['rows_adjusted'] else "already recorded, not applied again") for a in out['splits_applied']])
     if args.parquet_out:
         out['parquet'], more = _export(args, args.parquet_out)
         text += '\n' + more
     if args.json: _print_json(out)
     else: print(text)
+    return EXIT_OK
+
+def _undo(args):
+    "Undo one recorded split adjustment (--undo-adjustment SYMBOL DATE)."
+    r = undo_adjustment(_db(args), *args.undo_adjustment)
+    if args.json: _print_json(r)
+    else: print(f"{r['symbol']}: the {r['ratio']:g}-for-1 adjustment of {r['date']} undone; {r['rows_restored']:,} earlier bars restored")
     return EXIT_OK
 
 def _export(args, folder) -> tuple:
@@ -163,14 +178,16 @@ def _export(args, folder) -> tuple:
             f"exported {_db(args)} to {d.root}: {len(d.groups)} Parquet files of up to {d.symbols_per_group} symbols, {d.n_symbols:,} symbols, {d.rows:,} rows")
 
 @command('ingest', cmd_ingest, "load CSV (also gzipped) or Parquet files of daily OHLCV, validating every row",
-         "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json")
+         "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest raw.csv --splits vendor_splits.csv\n  quantml ingest --undo-adjustment AAPL 2020-08-31\n  quantml ingest prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json")
 def _ingest_options(c):
-    c.add_argument('paths', nargs='+', metavar='PATH')
+    c.add_argument('paths', nargs='*', metavar='PATH')
     c.add_argument('--strict', action='store_true', help="load nothing if any row is bad (exit code 3)")
     c.add_argument('--symbol', help="symbol for files that have no symbol column")
     c.add_argument('--adj-close', action='store_true', help="use the adjusted close, scaling open, high and low with it")
     c.add_argument('--date-format', metavar='FMT', help="strptime format of dates that are neither ISO nor YYYYMMDD, e.g. '%%m/%%d/%%Y'")
-    c.add_argument('--adjust-splits', action='store_true', help="back-adjust the bars before each suspected split (prices divided, volume multiplied)")
+    c.add_argument('--adjust-splits', action='store_true', help="back-adjust the bars before each confirmed suspected split (high or medium confidence; prices divided, volume multiplied)")
+    c.add_argument('--splits', metavar='FILE', help="a corporate-actions CSV (symbol, date, ratio: 2 for 2-for-1): applied exactly, each recorded, none twice")
+    c.add_argument('--undo-adjustment', nargs=2, metavar=('SYMBOL', 'DATE'), help="undo one recorded split adjustment: its earlier bars restored")
     c.add_argument('--wait', type=_number(float, 0, 86400), default=60.0, metavar='SECONDS', help="wait this long while another process (a server's reads) holds the database (default 60)")
     c.add_argument('--parquet-out', metavar='DIR', help="then write the store as a partitioned Parquet dataset for Dask")
     _groups_option(c)

@@ -20,8 +20,8 @@ from .quality import FLAGS, JUDGED_FLAGS, PRICE_FLAGS_COLUMNS, flags_sql, sql_li
 # %% auto #0
 __all__ = ['SCHEMA_SQL', 'ACCEPTED_DATES', 'PRICE_RANGE', 'VOLUME_MAX', 'CHECKS', 'VERDICTS', 'quantml_home', 'default_db_path',
            'open_db', 'writer_waiting', 'IngestSummary', 'IngestRejected', 'flag_symbols', 'adjust_suspected_splits',
-           'ingest', 'check_symbols', 'read_prices', 'read_windows', 'symbol_spans', 'copy_symbols_to_parquet',
-           'list_symbols', 'read_rejected', 'check_store']
+           'apply_splits', 'undo_adjustment', 'ingest', 'check_symbols', 'read_prices', 'read_windows', 'symbol_spans',
+           'copy_symbols_to_parquet', 'list_symbols', 'read_rejected', 'check_store']
 
 # %% ../nbs/001_store.ipynb #6348ba0c
 def quantml_home() -> Path:
@@ -382,6 +382,72 @@ def _reapply_adjustments(con) -> list:
                                  WHERE symbol = $1 AND date < $2), DATE '0001-01-01')""", [sym, day, factor]).fetchone()[0]
         done.append(dict(symbol=sym, date=str(day), ratio=float(factor), rows=int(n)))
     return done
+
+# %% ../nbs/001_store.ipynb #3a4cd822
+def _read_splits(splits) -> pd.DataFrame:
+    "A corporate-actions table (a DataFrame, or a CSV path) as symbol, date, ratio rows, each checked and named when wrong."
+    if not isinstance(splits, pd.DataFrame):
+        path = Path(splits).expanduser()
+        if not path.is_file(): raise QuantmlError(f"{path}: no such splits file")
+        try: splits = pd.read_csv(path)
+        except (ValueError, UnicodeDecodeError) as e: raise QuantmlError(f"{path.name}: not a CSV of splits ({e})") from None
+    cols = {str(c).strip().lower(): c for c in splits.columns}
+    missing = [c for c in ('symbol', 'date', 'ratio') if c not in cols]
+    if missing: raise QuantmlError(f"the splits table needs columns symbol, date, ratio (missing: {', '.join(missing)})")
+    out = pd.DataFrame({'symbol': splits[cols['symbol']].astype(str).str.strip(), 'date': pd.to_datetime(splits[cols['date']], errors='coerce'),
+                        'ratio': pd.to_numeric(splits[cols['ratio']], errors='coerce')})
+    bad = out[out.date.isna() | ~np.isfinite(out.ratio) | (out.ratio <= 0) | (out.ratio == 1)]
+    if len(bad): raise QuantmlError(f"splits row {int(bad.index[0]) + 1}: a date and a ratio (new shares per old, not 1) are needed")
+    return out
+
+def apply_splits(db,                 # database path, or an open writable connection
+                 splits,             # a table of symbol, date, ratio (2 for a 2-for-1 split, 0.1 for 1-for-10), or a CSV path
+                 source:str='splits',
+                ) -> list:           # one dict a split: symbol, date, ratio, rows_adjusted (0 when already recorded)
+    "Apply an authoritative corporate-actions table exactly: each split's earlier bars divided by its ratio, volume multiplied, recorded."
+    table = _read_splits(splits)
+    now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' ')
+    with _using(db) as con:
+        known = set(r[0] for r in con.execute("SELECT DISTINCT symbol FROM daily_prices").fetchall())
+        unknown = sorted(set(table.symbol) - known)
+        if unknown: raise QuantmlError(f"splits for symbols the store does not have: {', '.join(unknown[:5])}; nothing was adjusted")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            done = []
+            for r in table.itertuples():
+                day = r.date.date()
+                if con.execute("SELECT count(*) FROM split_adjustments WHERE symbol = ? AND date = ? AND abs(ratio / ? - 1) < 1e-9",
+                               [r.symbol, day, r.ratio]).fetchone()[0]:
+                    done.append(dict(symbol=r.symbol, date=str(day), ratio=float(r.ratio), rows_adjusted=0)); continue   # already applied
+                n = con.execute("""UPDATE daily_prices SET open = open / $3, high = high / $3, low = low / $3, close = close / $3,
+                                   volume = volume * $3 WHERE symbol = $1 AND date < $2""", [r.symbol, day, r.ratio]).fetchone()[0]
+                con.execute("INSERT INTO split_adjustments VALUES (?, ?, ?, ?, ?, ?)", [r.symbol, day, float(r.ratio), n, source, now])
+                done.append(dict(symbol=r.symbol, date=str(day), ratio=float(r.ratio), rows_adjusted=int(n)))
+            con.execute("CREATE OR REPLACE TEMP TABLE _qml_split_symbols AS SELECT DISTINCT symbol FROM (VALUES " +
+                        ', '.join(f"({sql_literal(s)})" for s in sorted(set(table.symbol))) + ") t(symbol)")
+            flag_symbols(con, '_qml_split_symbols', source, now)
+            con.execute("COMMIT")
+        except BaseException: con.execute("ROLLBACK"); raise
+    return done
+
+def undo_adjustment(db, symbol:str, date) -> dict:
+    "Undo one recorded split adjustment: the earlier bars multiplied back by its ratio, volume divided, the record removed, the symbol re-flagged."
+    day = pd.Timestamp(parse_date(date, 'date')).date()
+    now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' ')
+    with _using(db) as con:
+        rec = con.execute("SELECT ratio FROM split_adjustments WHERE symbol = ? AND date = ?", [symbol, day]).fetchall()
+        if not rec: raise NotFoundError(f"no recorded split adjustment of {symbol} on {day} (see the split_adjustments table)")
+        ratio = rec[0][0]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            n = con.execute("""UPDATE daily_prices SET open = open * $3, high = high * $3, low = low * $3, close = close * $3, volume = volume / $3
+                               WHERE symbol = $1 AND date < $2""", [symbol, day, ratio]).fetchone()[0]
+            con.execute("DELETE FROM split_adjustments WHERE symbol = ? AND date = ?", [symbol, day])
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _qml_split_symbols AS SELECT {sql_literal(symbol)} AS symbol")
+            flag_symbols(con, '_qml_split_symbols', 'undo', now)
+            con.execute("COMMIT")
+        except BaseException: con.execute("ROLLBACK"); raise
+    return dict(symbol=symbol, date=str(day), ratio=float(ratio), rows_restored=int(n))
 
 # %% ../nbs/001_store.ipynb #b1a55c0e
 _DUPS_SQL = """
