@@ -349,6 +349,19 @@ def _flag_summary(con, limit:int=5):
     return counts, [dict(symbol=a, date=b, flag=c, detail=d) for a, b, c, d in ex]
 
 # %% ../nbs/001_store.ipynb #57c8ebf2
+def _back_adjust(con, table:str, symbol:str, before, factor:float, since=None) -> int:
+    """A split's back-adjustment, written once: the prices of `symbol`'s bars in `table` dated before `before` (and on or after
+    `since`) divided by `factor`, their volume multiplied by it (1 / factor undoes it). Returns the rows changed."""
+    extra = (" AND date >= $4" if since is not None else "") + (" AND valid" if table == '_qml_rows' else "")
+    return con.execute(f"""UPDATE {table} SET open = open / $3, high = high / $3, low = low / $3, close = close / $3, volume = volume * $3
+                           WHERE symbol = $1 AND date < $2{extra}""", [symbol, before, factor] + ([since] if since is not None else [])).fetchone()[0]
+
+def _record_split(con, symbol:str, day, ratio:float, source:str, now:str) -> int:
+    "Back-adjust the stored bars before a split and record it in split_adjustments with the rows it changed."
+    n = _back_adjust(con, 'daily_prices', symbol, day, ratio)
+    con.execute("INSERT INTO split_adjustments VALUES (?, ?, ?, ?, ?, ?)", [symbol, day, float(ratio), n, source, now])
+    return int(n)
+
 def adjust_suspected_splits(con, symbols_table:str, source:str, now:str) -> list:
     "Back-adjust every confirmed (high or medium confidence) suspected split of the symbols in `symbols_table`: earlier prices / ratio, volume x ratio; record and re-flag."
     splits = con.execute(f"""SELECT symbol, date, value FROM price_flags WHERE flag = 'suspected_split'
@@ -356,10 +369,7 @@ def adjust_suspected_splits(con, symbols_table:str, source:str, now:str) -> list
                              AND symbol IN (SELECT symbol FROM {symbols_table}) ORDER BY symbol, date""").fetchall()
     done = []
     for sym, day, ratio in splits:
-        n = con.execute("""UPDATE daily_prices SET open = open / $3, high = high / $3, low = low / $3, close = close / $3, volume = volume * $3
-                           WHERE symbol = $1 AND date < $2""", [sym, day, ratio]).fetchone()[0]
-        con.execute("INSERT INTO split_adjustments VALUES (?, ?, ?, ?, ?, ?)", [sym, day, ratio, n, source, now])
-        done.append(dict(symbol=sym, date=str(day), ratio=ratio, rows_adjusted=n))
+        done.append(dict(symbol=sym, date=str(day), ratio=ratio, rows_adjusted=_record_split(con, sym, day, ratio, source, now)))
     if done: flag_symbols(con, symbols_table, source, now)
     return done
 
@@ -377,9 +387,8 @@ def _reapply_adjustments(con) -> list:
         SELECT symbol, split_date, factor FROM v WHERE raw_share > 0.5 ORDER BY symbol, split_date""").fetchall()
     done = []
     for sym, day, factor in todo:
-        n = con.execute("""UPDATE _qml_rows SET open = open / $3, high = high / $3, low = low / $3, close = close / $3, volume = volume * $3
-                           WHERE valid AND symbol = $1 AND date < $2 AND date >= coalesce((SELECT max(date) FROM split_adjustments
-                                 WHERE symbol = $1 AND date < $2), DATE '0001-01-01')""", [sym, day, factor]).fetchone()[0]
+        since = con.execute("SELECT max(date) FROM split_adjustments WHERE symbol = ? AND date < ?", [sym, day]).fetchone()[0]   # the segment's start
+        n = _back_adjust(con, '_qml_rows', sym, day, factor, since)
         done.append(dict(symbol=sym, date=str(day), ratio=float(factor), rows=int(n)))
     return done
 
@@ -419,10 +428,7 @@ def apply_splits(db,                 # database path, or an open writable connec
                 if con.execute("SELECT count(*) FROM split_adjustments WHERE symbol = ? AND date = ? AND abs(ratio / ? - 1) < 1e-9",
                                [r.symbol, day, r.ratio]).fetchone()[0]:
                     done.append(dict(symbol=r.symbol, date=str(day), ratio=float(r.ratio), rows_adjusted=0)); continue   # already applied
-                n = con.execute("""UPDATE daily_prices SET open = open / $3, high = high / $3, low = low / $3, close = close / $3,
-                                   volume = volume * $3 WHERE symbol = $1 AND date < $2""", [r.symbol, day, r.ratio]).fetchone()[0]
-                con.execute("INSERT INTO split_adjustments VALUES (?, ?, ?, ?, ?, ?)", [r.symbol, day, float(r.ratio), n, source, now])
-                done.append(dict(symbol=r.symbol, date=str(day), ratio=float(r.ratio), rows_adjusted=int(n)))
+                done.append(dict(symbol=r.symbol, date=str(day), ratio=float(r.ratio), rows_adjusted=_record_split(con, r.symbol, day, r.ratio, source, now)))
             con.execute("CREATE OR REPLACE TEMP TABLE _qml_split_symbols AS SELECT DISTINCT symbol FROM (VALUES " +
                         ', '.join(f"({sql_literal(s)})" for s in sorted(set(table.symbol))) + ") t(symbol)")
             flag_symbols(con, '_qml_split_symbols', source, now)
@@ -440,8 +446,7 @@ def undo_adjustment(db, symbol:str, date) -> dict:
         ratio = rec[0][0]
         con.execute("BEGIN TRANSACTION")
         try:
-            n = con.execute("""UPDATE daily_prices SET open = open * $3, high = high * $3, low = low * $3, close = close * $3, volume = volume / $3
-                               WHERE symbol = $1 AND date < $2""", [symbol, day, ratio]).fetchone()[0]
+            n = _back_adjust(con, 'daily_prices', symbol, day, 1 / ratio)
             con.execute("DELETE FROM split_adjustments WHERE symbol = ? AND date = ?", [symbol, day])
             con.execute(f"CREATE OR REPLACE TEMP TABLE _qml_split_symbols AS SELECT {sql_literal(symbol)} AS symbol")
             flag_symbols(con, '_qml_split_symbols', 'undo', now)
