@@ -480,7 +480,7 @@ def _demo_guard(db:Path, reg:ModelRegistry):
     if db.exists():
         have = list_symbols(db)
         own, syn = have.symbol[~have.synthetic], set(have.symbol[have.synthetic])
-        if len(own): raise QuantmlError(f"{db} holds your own prices ({len(own):,} symbols, e.g. {own.iloc[0]}): the demo would add a synthetic "
+        if len(own): raise QuantmlError(f"{db} holds your own prices ({len(own):,} symbol{'s' * (len(own) != 1)}, e.g. {own.iloc[0]}): the demo would add a synthetic "
                                         "market beside them and promote a model trained on it. Give the demo a store and a registry of its own: "
                                         "quantml demo --db demo.duckdb --registry demo-models (or --prices FILE to run it on prices)")
     theirs = [v for v, m in reg._read()['versions'].items() if not set((m.get('data') or {}).get('symbols') or ()) <= syn]
