@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 import duckdb, numpy as np, pandas as pd
 
 # %% auto #0
-__all__ = ['SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'SPLIT_OPEN_EXACT', 'SPLIT_CLOSE_LOOSE', 'SPLIT_VOLUME_NEWS', 'GLITCH_MOVE',
-           'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS', 'PRICE_FLAGS_COLUMNS', 'sql_literal', 'flags_sql',
-           'flag_prices', 'flat_bars', 'may_be_flagged']
+__all__ = ['SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'SPLIT_OPEN_EXACT', 'SPLIT_CLOSE_LOOSE', 'SPLIT_VOLUME_NEWS', 'SPLIT_RANGE_NEWS',
+           'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS', 'PRICE_FLAGS_COLUMNS', 'sql_literal',
+           'flags_sql', 'flag_prices', 'flat_bars', 'may_be_flagged']
 
 # %% ../nbs/000a_quality.ipynb #fcc8312f
 SPLIT_RATIOS = {'2:1': 2.0, '3:2': 1.5, '3:1': 3.0, '4:1': 4.0, '5:1': 5.0, '10:1': 10.0,
@@ -21,6 +21,7 @@ SPLIT_RATIOS = {'2:1': 2.0, '3:2': 1.5, '3:1': 3.0, '4:1': 4.0, '5:1': 5.0, '10:
 SPLIT_TOLERANCE = 0.05        # the close's ratio, and the open's, within 5% of the split's ...
 SPLIT_OPEN_EXACT, SPLIT_CLOSE_LOOSE = 0.01, 0.15   # ... or the open's within 1% and the close's within 15% (the stock moved on the day)
 SPLIT_VOLUME_NEWS = 4.0       # volume above 4x what the split explains (the ratio, or 1 for a reverse split) is news, not a split
+SPLIT_RANGE_NEWS = (4.0, 0.10)  # a day's range (high/low) above 4x its mean over the 30 days before and above 10%: news traded through the day
 GLITCH_MOVE, GLITCH_BACK = 0.25, 0.05
 JUMP_MOVE = 0.5
 FLAGS = ('suspected_split', 'glitch', 'suspect_jump', 'flat_bar', 'zero_volume')
@@ -50,18 +51,24 @@ m2 AS (SELECT *, ln(pc / close) AS gc, ln(pc / open) AS go,
               coalesce(abs(ln(close / pc)) > {g} AND abs(ln(nc / pc)) < {back}, false) AS glitch,
               coalesce(abs(ln(pc / pc2)) > {g} AND abs(ln(close / pc2)) < {back}, false) AS after_glitch FROM c),
 big AS (SELECT * FROM m2 WHERE abs(gc) > {min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - loose} AND NOT glitch AND NOT after_glitch
-                              AND NOT after_placeholder),      -- a flat bar with no volume is a placeholder, not a price: no split from it
+                              AND NOT after_placeholder      -- a flat bar with no volume is a placeholder, not a price: no split from it ...
+                              AND NOT (volume = 0 AND open = high AND high = low AND low = close)                    -- ... nor to it
+                              AND NOT coalesce(abs(ln(nc / pc)) < abs(ln(nc / close)), false)),   -- a split is not undone the next bar
 sp0 AS (SELECT big.*, r.name, r.ratio, abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go - ln(r.ratio)) <= {tol} AS both_near,
                (SELECT avg(CAST(v.volume AS DOUBLE)) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30) AS av,
-               CAST(big.volume AS DOUBLE) / nullif((SELECT avg(CAST(v.volume AS DOUBLE)) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30), 0) AS vr
+               CAST(big.volume AS DOUBLE) / nullif((SELECT avg(CAST(v.volume AS DOUBLE)) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30), 0) AS vr,
+               ln(big.high / big.low) / nullif((SELECT avg(ln(v.high / v.low)) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30), 0) AS rr,
+               (SELECT max(abs(ln(v.close / v.pc))) FROM b v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30) AS mx
         FROM big JOIN (VALUES {ratios}) r(name, ratio) ON (abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go - ln(r.ratio)) <= {tol})
                                                        OR (abs(big.go - ln(r.ratio)) <= {exact} AND abs(big.gc - ln(r.ratio)) <= {loose})),
 sp1 AS (SELECT *, CASE WHEN av IS NULL OR av = 0 OR volume = 0 THEN 'unknown'
                        WHEN vr > {SPLIT_VOLUME_NEWS}::DOUBLE * greatest(ratio, 1.0) THEN 'news'     -- a spike no share count explains
                        WHEN (ratio > 1 AND vr >= 1.3 AND vr <= {SPLIT_VOLUME_NEWS}::DOUBLE * ratio)
                          OR (ratio < 1 AND vr <= 2 * ratio) THEN 'agrees' ELSE 'silent' END AS vol FROM sp0),
-sp AS (SELECT *, CASE WHEN both_near AND vol = 'agrees' THEN 'high' WHEN both_near THEN 'medium' ELSE 'low' END AS confidence
-       FROM sp1 WHERE vol <> 'news'),
+sp2 AS (SELECT *, coalesce(abs(gc) <= mx, false) AS ordinary,                                 -- it moved as much on a day of the 30 before
+                  coalesce(rr > {SPLIT_RANGE_NEWS[0]}::DOUBLE AND ln(high / low) > {math.log1p(SPLIT_RANGE_NEWS[1])}, false) AS busy FROM sp1),
+sp AS (SELECT *, CASE WHEN ordinary OR busy OR NOT both_near THEN 'low' WHEN vol = 'agrees' THEN 'high' ELSE 'medium' END AS confidence
+       FROM sp2 WHERE vol <> 'news'),
 f AS (
   SELECT symbol, date, 'suspected_split' AS flag, ratio AS value,
          format('{{}} split? close {{}} -> {{}} (x{{:.3f}}), open {{}} (x{{:.3f}}); {{}}; confidence {{}}: {{}}', name, pc, close, pc / close, open, pc / open,
@@ -72,7 +79,10 @@ f AS (
                      ELSE format('volume x{{:.1f}} its mean over the 30 days before, which a {{}} split does not explain (the volumes may be adjusted already)',
                                  vr, name) END,
                 confidence,
-                CASE WHEN confidence = 'high' THEN 'the open and the close moved by the ratio and the volume agrees'
+                CASE WHEN ordinary THEN format('it moved x{{:.2f}} from one close to the next on a day of the 30 before, so a move this size is not out of its way: not confirmed, so --adjust-splits leaves it',
+                                               exp(mx))
+                     WHEN busy THEN format('the day''s range (high/low) was x{{:.1f}} its mean over the 30 days before: news trades through the day, a split only changes the units; not confirmed, so --adjust-splits leaves it', rr)
+                     WHEN confidence = 'high' THEN 'the open and the close moved by the ratio and the volume agrees'
                      WHEN both_near THEN 'the open and the close moved by the ratio; the volume does not tell'
                      ELSE 'the open gapped by the ratio exactly, but the close moved on the day: not confirmed, so --adjust-splits leaves it' END)
          AS detail FROM sp

@@ -152,3 +152,14 @@ def test_us_panel_loads_as_it_is(us_panel):
         ice = dict(con.sql("SELECT flag, CAST(date AS VARCHAR) FROM price_flags WHERE symbol = 'ICE' AND date <= DATE '2005-11-16'").fetchall())
     # ICE's first bar is a flat placeholder with no volume before a +51% first trading day: a jump, not a 2:3 split
     assert ice == {'flat_bar': '2005-11-15', 'zero_volume': '2005-11-15', 'suspect_jump': '2005-11-16'}, ice
+
+def test_us_panel_has_no_split_to_act_on(us_panel):
+    "The panel is adjusted, so every suspected split in it is false: none may be high or medium, which --adjust-splits would act on."
+    import duckdb
+    with duckdb.connect(str(us_panel[0]), read_only=True) as con:
+        splits = con.sql("SELECT symbol, CAST(date AS VARCHAR), detail FROM price_flags WHERE flag = 'suspected_split'").fetchall()
+    conf = {(s, d): detail.split('confidence ')[1].split(':')[0] for s, d, detail in splits}
+    assert set(conf.values()) <= {'low'}, conf
+    assert 'news trades through the day' in dict(((s, d), t) for s, d, t in splits)[('TAHO', '2017-07-06')]
+    assert 'not out of its way' in dict(((s, d), t) for s, d, t in splits)[('LVS', '2008-11-06')]
+    assert ('RRD', '2010-04-26') not in conf          # a flat placeholder with no volume, then back: no split
