@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from numba import njit, prange
 from .core import QuantmlError, as_prices
-from .features import panel_arrays
+from .features import panel_arrays, FEW_SYMBOLS
 
 _CACHE = __name__ != '__main__'     # cache compiled code in the package, not in a notebook session
 
@@ -163,6 +163,13 @@ def _panel(starts, o, h, l, c, v, out):
         a, b = starts[s], starts[s + 1]
         _symbol(o[a:b], h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b])
 
+@njit(cache=_CACHE)
+def _panel_serial(starts, o, h, l, c, v, out):
+    "`_panel` on the calling thread, for a few symbols (a signal request): no thread pool to wake."
+    for s in range(len(starts) - 1):
+        a, b = starts[s], starts[s + 1]
+        _symbol(o[a:b], h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b])
+
 # %% ../nbs/00_features_alpha158.ipynb #94445cd0
 def compute_alpha158(prices:pd.DataFrame, # long OHLCV: symbol, date, open, high, low, close, volume
                      symbol:str|None=None, # the symbol of one symbol's bars without a symbol column
@@ -171,7 +178,7 @@ def compute_alpha158(prices:pd.DataFrame, # long OHLCV: symbol, date, open, high
     prices = as_prices(prices, symbol)
     codes, names, dates, starts, (o, h, l, c, v), order = panel_arrays(prices, ('open', 'high', 'low', 'close', 'volume'))
     out = np.empty((len(ALPHA158), len(c)), np.float32)
-    if len(c): _panel(starts, o, h, l, c, v, out)
+    if len(c): (_panel_serial if len(starts) <= FEW_SYMBOLS + 1 else _panel)(starts, o, h, l, c, v, out)
     frame = pd.DataFrame(out.T, columns=ALPHA158, copy=False)
     symbols = prices['symbol'].array
     frame.insert(0, 'date', dates)

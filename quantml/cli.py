@@ -307,12 +307,14 @@ def cmd_train(args):
             raise QuantmlError("--dask trains on the whole Parquet dataset: --symbols, --start and --end select from the store, on one machine")
         from quantml.cluster import train_model_dask
         with _dask_session(args) as (client, data), ProgressBar('training on dask') as bar:
-            m = train_model_dask(client, data, label, SplitSpec(), on_progress=bar, **settings)
+            m = train_model_dask(client, data, label, SplitSpec(), on_progress=bar, on_stage=bar.stage, **settings)
     else:
-        prices = read_prices(_db(args), args.symbols, args.start, args.end)
-        if prices.empty: raise QuantmlError(f"{_db(args)}: no prices in the selection")
-        with ProgressBar('training') as bar:
-            m = train_model(prices, label, SplitSpec(), on_progress=bar, **settings)
+        with ProgressBar('training') as bar:            # the stages a server's training job publishes: read prices, TRAIN_STEPS, register
+            bar.stage('read prices')
+            prices = read_prices(_db(args), args.symbols, args.start, args.end)
+            if prices.empty: raise QuantmlError(f"{_db(args)}: no prices in the selection")
+            m = train_model(prices, label, SplitSpec(), on_progress=bar, on_stage=bar.stage, **settings)
+            bar.stage('register')
     reg = _registry(args)
     version = reg.save(m)
     if args.json: _print_json({**m.to_dict(), 'version': version, 'registry': str(reg.root)})
@@ -343,10 +345,9 @@ def _universe(args) -> UniverseSpec|None:
 
 def cmd_evaluate(args):
     "The rolling walk-forward of a model beside the documented factors, with a portfolio and a report."
-    from quantml.research import evaluate, WalkForwardSpec
+    from quantml.research import evaluate, walk_forward_spec
     out = Path(args.out).expanduser() if args.out else quantml_home() / 'reports' / f"evaluate-{time.strftime('%Y%m%d-%H%M%S')}"
-    spec = WalkForwardSpec(retrain_every=args.retrain_every, window=args.window, first_train=args.first_train,
-                           stop_dates=min(252, args.first_train // 2, (args.window or args.first_train) // 2))
+    spec = walk_forward_spec(args.retrain_every, args.window, args.first_train)
     label = LabelSpec(args.label, args.horizon, returns=args.returns)
     with ProgressBar('evaluate') as bar:
         s = evaluate(_db(args), features=args.features, label=label, objective=args.objective, universe=_universe(args), spec=spec,

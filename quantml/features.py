@@ -11,8 +11,8 @@ from numba import njit, prange
 from .core import QuantmlError, as_prices
 
 # %% auto #0
-__all__ = ['INDICATORS', 'WARMUP', 'SEED22', 'panel_arrays', 'compute_indicators', 'compute_features', 'talib_indicators',
-           'max_talib_error']
+__all__ = ['INDICATORS', 'WARMUP', 'SEED22', 'FEW_SYMBOLS', 'panel_arrays', 'compute_indicators', 'compute_features',
+           'talib_indicators', 'max_talib_error']
 
 # %% ../nbs/00_features.ipynb #df6cc2d2
 _CACHE = __name__ != '__main__'     # cache compiled code in the package, not in a notebook session
@@ -176,6 +176,15 @@ def _panel(starts, h, l, c, v, out, features):
         a, b = starts[s], starts[s + 1]
         _symbol_indicators(h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b], features)
 
+@njit(cache=_CACHE)
+def _panel_serial(starts, h, l, c, v, out, features):
+    "`_panel` on the calling thread: for a few symbols (a signal request), waking the thread pool costs more than the work."
+    for s in range(len(starts) - 1):
+        a, b = starts[s], starts[s + 1]
+        _symbol_indicators(h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b], features)
+
+FEW_SYMBOLS = 16          # up to this many symbols, the kernels run on the calling thread
+
 # %% ../nbs/00_features.ipynb #e1288791
 _FIELDS = ('high', 'low', 'close', 'volume')
 
@@ -215,7 +224,7 @@ def _compute(prices, features, symbol=None):
     prices = as_prices(prices, symbol, require=('symbol', 'date', *_FIELDS))   # Close, Date, a date index: what ingest accepts
     codes, names, dates, starts, (h, l, c, v), order = panel_arrays(prices)
     out = np.empty((22, len(c)))
-    if len(c): _panel(starts, h, l, c, v, out, features)
+    if len(c): (_panel_serial if len(starts) <= FEW_SYMBOLS + 1 else _panel)(starts, h, l, c, v, out, features)
     frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
     symbols = prices['symbol'].array                      # the caller's strings, not copied when already in order
     frame.insert(0, 'date', dates)

@@ -19,8 +19,9 @@ from .backtest import backtest, relative_stats, stats
 
 # %% auto #0
 __all__ = ['RESEARCH_PARAMS', 'RESEARCH_ROUNDS', 'STOP_PATIENCE', 'COMPOSITE', 'EVALUATE_STAGES', 'SURVIVORSHIP_NOTE',
-           'WalkForwardSpec', 'walk_forward_blocks', 'WalkForward', 'rolling_walk_forward', 'composite_score',
-           'factor_table', 'smooth_predictions', 'portfolio_vs_universe', 'write_research_report', 'evaluate']
+           'WalkForwardSpec', 'walk_forward_spec', 'walk_forward_blocks', 'WalkForward', 'rolling_walk_forward',
+           'composite_score', 'factor_table', 'smooth_predictions', 'portfolio_vs_universe', 'write_research_report',
+           'evaluate']
 
 # %% ../nbs/03b_research.ipynb #4b49e08b
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class WalkForwardSpec:
         if self.embargo is not None: whole('embargo', 0, MAX_HORIZON)
         if self.stop_dates >= min(self.first_train, self.window or self.first_train):
             raise QuantmlError(f"walk-forward stop_dates ({self.stop_dates}) must be fewer than first_train and window")
+
+# %% ../nbs/03b_research.ipynb #939bb297
+def walk_forward_spec(retrain_every:int=252, window:int|None=None, first_train:int=504) -> WalkForwardSpec:
+    "A WalkForwardSpec whose stopping tail fits its windows: min(252, first_train // 2, (window or first_train) // 2) dates."
+    return WalkForwardSpec(retrain_every=retrain_every, window=window, first_train=first_train,
+                           stop_dates=min(252, first_train // 2, (window or first_train) // 2))
 
 # %% ../nbs/03b_research.ipynb #98437e9a
 def walk_forward_blocks(dates:np.ndarray,          # the sorted unique dates of the dataset

@@ -23,8 +23,9 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['RECOMMENDATIONS', 'HEURISTIC_EDGES', 'HEURISTIC_MEANING', 'HEURISTIC_HORIZON', 'HISTORY_BARS', 'MAX_LOOKBACK',
-           'recommend', 'skill_gate', 'heuristic_terms', 'heuristic_score', 'heuristic_rows', 'skill_of_rows',
-           'heuristic_skill', 'Signal', 'SignalService', 'score_percentile', 'compare_with_heuristic']
+           'FEW_ROWS', 'recommend', 'skill_gate', 'heuristic_terms', 'heuristic_score', 'heuristic_rows',
+           'skill_of_rows', 'heuristic_skill', 'Signal', 'SignalService', 'score_percentile', 'ScoredUniverse',
+           'compare_with_heuristic']
 
 # %% ../nbs/03_signal.ipynb #98a1efc7
 RECOMMENDATIONS = ['strong_sell', 'sell', 'hold', 'buy', 'strong_buy']
@@ -93,6 +94,7 @@ def heuristic_skill(prices:pd.DataFrame,               # long OHLCV: a store's w
 # %% ../nbs/03_signal.ipynb #09ea09f3
 HISTORY_BARS = 250
 MAX_LOOKBACK = 10_000       # bars a caller may ask to read: forty years of daily bars (the CLI and the API use this bound)
+FEW_ROWS = 64               # up to this many rows, LightGBM predicts on the calling thread (a request's row; a universe takes OpenMP's threads)
 
 @dataclass
 class Signal:
@@ -225,9 +227,10 @@ def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
         return s, s, contribs if explain else None
     m, it = self.model, self.model.num_iterations or None
     Xm = m.inputs(X)                                     # normalised by the model's fitted normalisation, when it has one
-    if not explain: raw, contribs = m.booster.predict(Xm, num_iteration=it), None
+    few = {'num_threads': 1} if len(Xm) <= FEW_ROWS else {}   # a request's row: waking OpenMP's threads costs more than the trees
+    if not explain: raw, contribs = m.booster.predict(Xm, num_iteration=it, **few), None
     else:
-        contrib = m.booster.predict(Xm, pred_contrib=True, num_iteration=it)
+        contrib = m.booster.predict(Xm, pred_contrib=True, num_iteration=it, **few)
         raw, contribs = contrib.sum(axis=1), contrib[:, :-1]
         if m.objective == 'binary': raw = 1 / (1 + np.exp(-raw))
     if m.objective == 'regression': prob = np.clip(raw, 0.0, 1.0)
@@ -390,24 +393,36 @@ def _store(self):
 
 # %% ../nbs/03_signal.ipynb #59940442
 @patch
+def _signal_at(self:SignalService, rows:tuple, r:int, flags:list, as_of, lookback_bars) -> Signal:
+    "The Signal of row `r` of `_last_rows`' rows, explained: the prediction, the gate and the universe's calls, its flags and notes."
+    X, sym, dates, counts, outside = rows
+    Xr = X.iloc[[r]]
+    raw, p, contribs = self._predict(Xr, True)
+    rec, why = self._calls(raw, outside[[r]])
+    return Signal(str(sym[r]), str(pd.Timestamp(dates[r]).date()), float(p[0]), str(rec[0]), self._explain(Xr, contribs, 0),
+                  self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
+                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_bars, str(sym[r])), self.meaning, why[0], flags)
+
+def _check_lookback(lookback_bars):
+    if isinstance(lookback_bars, bool) or not isinstance(lookback_bars, (int, np.integer)) or not 1 <= lookback_bars <= MAX_LOOKBACK:
+        raise QuantmlError(f"lookback_bars must be a whole number of bars from 1 to {MAX_LOOKBACK:,} (got {lookback_bars!r})")
+
+@patch
+def _needs_cross_section(self:SignalService) -> bool:
+    "A model whose features or universe depend on the date's other names: per-date normalisation, or a top-N universe."
+    return self.model is not None and bool(self.model.cs_norm or (self.universe is not None and self.universe.top_n))
+
+@patch
 def score_symbol(self:SignalService, symbol:str, lookback_bars:int=60, as_of=None, **old) -> Signal:
     "One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it. (`lookback_days=`: the old name.)"
     lookback_bars = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars)
-    if isinstance(lookback_bars, bool) or not isinstance(lookback_bars, (int, np.integer)) or not 1 <= lookback_bars <= MAX_LOOKBACK:
-        raise QuantmlError(f"lookback_bars must be a whole number of bars from 1 to {MAX_LOOKBACK:,} (got {lookback_bars!r})")
+    _check_lookback(lookback_bars)
     bars = max(lookback_bars, HISTORY_BARS)
-    if self.model is not None and (self.model.cs_norm or (self.universe is not None and self.universe.top_n)):     # needs the date's names
-        return self._score_in_cross_section(symbol, bars, as_of, lookback_bars)
+    if self._needs_cross_section(): return self._score_in_cross_section(symbol, bars, as_of, lookback_bars)
     with _store(self) as con:
         bars_read = read_windows(con, [symbol], bars, as_of)
     self._heuristic_gate()
-    flags = self._window_flags(bars_read).get(str(symbol), [])
-    X, sym, dates, counts, outside = self._last_rows(bars_read, None)
-    raw, p, contribs = self._predict(X, True)
-    rec, why = self._calls(raw, outside)
-    return Signal(str(sym[0]), str(pd.Timestamp(dates[0]).date()), float(p[0]), str(rec[0]), self._explain(X, contribs, 0),
-                  self.version, self.source, self.fallback_reason, bool(counts[0] >= HISTORY_BARS), int(counts[0]),
-                  int(_stale(dates, as_of)[0]), self._notes(lookback_bars, str(sym[0])), self.meaning, why[0], flags)
+    return self._signal_at(self._last_rows(bars_read, None), 0, self._window_flags(bars_read).get(str(symbol), []), as_of, lookback_bars)
 
 @patch
 def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_bars) -> Signal:
@@ -415,16 +430,9 @@ def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_ba
     with _store(self) as con:
         read_windows(con, [symbol], 1, as_of)                                        # an unknown symbol is an error that names it
         universe, own = read_windows(con, None, bars, as_of), read_windows(con, [symbol], bars, as_of)
-    flags = self._window_flags(own).get(symbol, [])
-    X, sym, dates, counts, outside = self._last_rows(universe, {})
-    if symbol not in set(sym): self._last_rows(own, None)                              # too short: the error says so
-    r = int(np.flatnonzero(sym == symbol)[0])
-    raw, p, contribs = self._predict(X, True)
-    rec, why = self._calls(raw, outside)
-    return Signal(symbol, str(pd.Timestamp(dates[r]).date()), float(p[r]), str(rec[r]), self._explain(X, contribs, r),
-                  self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
-                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_bars, symbol), self.meaning, why[r],
-                  flags)
+    rows = self._last_rows(universe, {})
+    if symbol not in set(rows[1]): self._last_rows(own, None)                          # too short: the error says so
+    return self._signal_at(rows, int(np.flatnonzero(rows[1] == symbol)[0]), self._window_flags(own).get(symbol, []), as_of, lookback_bars)
 
 # %% ../nbs/03_signal.ipynb #9d3fa1de
 @patch
@@ -443,6 +451,30 @@ def top_symbols(self:SignalService, n:int=10, as_of=None) -> pd.DataFrame:
     "The `n` highest-scoring symbols of the universe, with their explanations."
     top = self.score_universe(as_of=as_of).head(n)
     return self.score_universe(list(top.symbol), as_of=as_of, explain=True) if len(top) else top
+
+# %% ../nbs/03_signal.ipynb #dd3fd243
+class ScoredUniverse:
+    "Every symbol's features, flags and universe as of the latest bar, computed at once; `signal` completes one symbol's Signal."
+    def __init__(self, svc:SignalService):
+        self.svc = svc
+        with _store(svc) as con: prices = read_windows(con, None, HISTORY_BARS, None)
+        svc._heuristic_gate()
+        self.short = {}
+        self.rows = svc._last_rows(prices, self.short)
+        self.flags = svc._window_flags(prices)
+        self.at = {str(s): i for i, s in enumerate(self.rows[1])}
+        self.feature_set = svc.model.feature_set if svc.model is not None else 'seed22'
+
+    def __len__(self): return len(self.at)
+
+    def signal(self, symbol:str, lookback_bars:int=60) -> Signal:
+        "The symbol's Signal, as `score_symbol(symbol, lookback_bars)` gives it; KeyError when the store does not have it."
+        _check_lookback(lookback_bars)
+        if lookback_bars > HISTORY_BARS: raise QuantmlError(f"a scored universe read {HISTORY_BARS} bars: ask score_symbol for {lookback_bars}")
+        if symbol in self.short:
+            raise QuantmlError(f"too little history to score {symbol} ({self.short[symbol]} bars up to the date; "
+                               f"need {feature_warmup(self.feature_set)} for {self.feature_set})")
+        return self.svc._signal_at(self.rows, self.at[symbol], self.flags.get(symbol, []), None, lookback_bars)
 
 # %% ../nbs/03_signal.ipynb #165c60bb
 def compare_with_heuristic(svc:SignalService, ds, rows:np.ndarray, features:pd.DataFrame|None=None) -> dict:

@@ -188,12 +188,17 @@ def skill_of(valid:pd.DataFrame, horizon:int) -> dict:
                 t_nonoverlap=q['rank_ic_t_nonoverlap'], dates=q['ic_dates'], lags=max(horizon, 1), method=q['ic_method'], segment='second half of validation')
 
 # %% ../nbs/01_trainer.ipynb #3b9141ac
-def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str) -> str|None:
-    "Why a model is degenerate, from its validation predictions (`valid`: p, y), or None."
+def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str,
+                      rounds:int|None=None,     # the trees the model kept (early stopping's best round), if known
+                     ) -> str|None:
+    "Why a model is degenerate, from its validation predictions (`valid`: p, y) and the trees it kept, or None."
     p, y = valid.p.to_numpy(float), valid.y.to_numpy()
     if len(np.unique(p)) < 2: return f"constant predictions: {len(np.unique(p))} distinct value on the validation segment"
     lo, hi = np.quantile(p, [0.01, 0.99])
     if hi - lo < 1e-6: return f"near-constant predictions: 98% of validation predictions lie within {hi - lo:.1e}"
+    if rounds is not None and rounds < 2:
+        return (f"one tree: early stopping kept only the first round, as no later round scored better on validation; its predictions are one "
+                f"shrunken step from a constant ({len(np.unique(p))} distinct values, 98% within {lo:.4g} .. {hi:.4g})")
     if objective == 'binary':
         ll, base = float(skm.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), constant_log_loss(y, float(np.mean(train_y)))
         if ll >= base: return f"no better than a constant: validation log loss {ll:.5f} >= {base:.5f} of always predicting the training base rate"
@@ -295,7 +300,7 @@ def model_record(b:lgb.Booster, n_iter:int,
     pv = valid.p.to_numpy()
     return TrainedModel(booster=b, num_iterations=n_iter, label=label, objective=objective, metrics=metrics, importance=imp, cv=cvd,
                         valid_pred=pv, test_predictions=test, bands=band_edges(pv), skill=skill_of(held, label.horizon),
-                        degenerate=degenerate_reason(valid, train_y, objective), **fields)
+                        degenerate=degenerate_reason(valid, train_y, objective, n_iter), **fields)
 
 # %% ../nbs/01_trainer.ipynb #ffd32c6f
 def _frame(ds, mask, p):
@@ -310,6 +315,16 @@ def _dataset(data, label, features, cs_norm) -> Dataset:
 def _reporter(on_progress):
     "report(step): on_progress with the fraction of TRAIN_STEPS done when the step starts."
     return lambda s: on_progress(TRAIN_STEPS.index(s) / len(TRAIN_STEPS)) if on_progress else None
+
+def _staged(on_progress, on_stage):
+    "on_progress that also tells `on_stage` each step of TRAIN_STEPS, in order, as the fraction done reaches its start (step i at i / 5)."
+    if on_stage is None: return on_progress
+    told = [-1]
+    def report(f):
+        i = min(int(f * len(TRAIN_STEPS) + 1e-9), len(TRAIN_STEPS) - 1)
+        while told[0] < i: told[0] += 1; on_stage(TRAIN_STEPS[told[0]])
+        if on_progress: on_progress(f)
+    return report
 
 def _engine_for(ds, engine):
     "The engine to fit with: the one given, else the dataset's own (a cluster's), else this machine's; checked against the dataset."
@@ -369,11 +384,13 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset (or a cluster'
                 feature_norm:str|None=None,     # 'robust': a robust z-score fitted on the training segment, saved with the model
                 features:str='seed22',          # with prices: the feature set (seed22 | alpha158 | all)
                 on_progress=None,               # called with the fraction done
+                on_stage=None,                  # called with each step's name (TRAIN_STEPS: dataset, tuning, cv, fit, metrics) as it starts
                 cache:dict|None=None,           # binned fold data to share with other models of the same dataset and folds
                 engine=None,                    # what holds the matrix and calls LightGBM (None: the dataset's own, LocalEngine here)
                ) -> TrainedModel:
     "Purged chronological split, (tuning), LightGBM with early stopping on the validation rank IC, and test metrics beside baselines."
     _check_counts(trials=trials, cv_folds=cv_folds, num_boost_round=num_boost_round)
+    on_progress = _staged(on_progress, on_stage)
     t0, report = time.perf_counter(), _reporter(on_progress)
     report('dataset')
     ds = _dataset(data, label, features, cs_norm)

@@ -40,7 +40,7 @@ def test_train_poll_score_delete(server):
     assert httpx.post(server + '/api/v1/ml/train', json={}, timeout=10).status_code == 401
     r = httpx.post(server + '/api/v1/ml/train', json={'num_boost_round': 40, 'horizon': 5}, headers=auth, timeout=10)
     assert r.status_code == 202
-    jid = r.json()['job_id']
+    jid = r.json()['id']
     for _ in range(600):
         j = httpx.get(f'{server}/api/v1/ml/jobs/{jid}', timeout=10).json()
         if j['state'] in ('done', 'failed'): break
@@ -58,7 +58,7 @@ def test_train_poll_score_delete(server):
 
 def test_one_training_job_at_a_time(server):
     auth = {'Authorization': 'Bearer t0ken'}
-    ids = [httpx.post(server + '/api/v1/ml/train', json={'num_boost_round': 30, 'threshold': th}, headers=auth, timeout=10).json()['job_id'] for th in (0.01, 0.03)]
+    ids = [httpx.post(server + '/api/v1/ml/train', json={'num_boost_round': 30, 'threshold': th}, headers=auth, timeout=10).json()['id'] for th in (0.01, 0.03)]
     assert httpx.get(f'{server}/api/v1/ml/jobs/{ids[1]}', timeout=10).json()['state'] == 'queued'      # waits for the first
     done = {}
     for _ in range(600):
@@ -68,6 +68,40 @@ def test_one_training_job_at_a_time(server):
     assert [done[i]['state'] for i in ids] == ['done', 'done']
     assert int(done[ids[0]]['version'][1:]) < int(done[ids[1]]['version'][1:])                          # in order
     assert done[ids[0]]['finished'] <= done[ids[1]]['started']
+
+def test_two_clients_follow_a_job_and_one_leaves(server):
+    "A training job's events to an SSE client and a WebSocket client at once, over the real server: every stage in order, both ending"
+    " with the final state; a third client that hangs up after one event changes nothing for the job."
+    import threading
+    from websockets.sync.client import connect
+    auth = {'Authorization': 'Bearer t0ken'}
+    job = httpx.post(server + '/api/v1/ml/train', json={'num_boost_round': 30, 'cv_folds': 2, 'trials': 1}, headers=auth, timeout=10).json()
+    got = {}
+    def sse():
+        out, buf = [], ''
+        with httpx.stream('GET', f"{server}/api/v1/ml/jobs/{job['id']}/events", timeout=120) as r:
+            for chunk in r.iter_text():
+                buf += chunk
+                while '\n\n' in buf:
+                    msg, buf = buf.split('\n\n', 1)
+                    data = [l[6:] for l in msg.split('\n') if l.startswith('data: ')]
+                    if data: out.append(json.loads(data[0]))
+        got['sse'] = out
+    def ws():
+        with connect(server.replace('http', 'ws') + f"/api/v1/ml/jobs/{job['id']}/ws", open_timeout=30) as c:
+            got['ws'] = [json.loads(m) for m in c]                 # iterating ends at the server's normal close
+    def leaver():
+        with httpx.stream('GET', f"{server}/api/v1/ml/jobs/{job['id']}/events", timeout=120) as r: next(r.iter_text())
+    threads = [threading.Thread(target=f) for f in (sse, ws, leaver)]
+    for t in threads: t.start()
+    for t in threads: t.join(300)
+    assert got['sse'] == got['ws'] and [e['seq'] for e in got['sse']] == list(range(1, len(got['sse']) + 1))
+    stages = [e['stage'] for e in got['sse'] if e['type'] == 'stage']
+    assert stages == ['read prices', 'dataset', 'tuning', 'cv', 'fit', 'metrics', 'register'], stages
+    last = got['sse'][-1]
+    assert (last['type'], last['state']) == ('done', 'done') and last['version'], last
+    assert httpx.get(f"{server}/api/v1/ml/jobs/{job['id']}", timeout=10).json()['version'] == last['version']
+    assert job['id'] in [j['id'] for j in httpx.get(server + '/api/v1/ml/jobs', timeout=10).json()]
 
 def test_fuzz_from_the_openapi_schema_finds_no_5xx(server):
     """schemathesis against the live server, bounded: every endpoint, valid and invalid generated inputs. No server error, every status
@@ -95,11 +129,12 @@ def test_fuzz_from_the_openapi_schema_finds_no_5xx(server):
             try: check()
             except Unsatisfiable:                                    # nothing to make invalid: the operation takes no input
                 assert mode == GenerationMode.NEGATIVE and op.path in ('/health', '/api/v1/ml/models'), op.path
-    assert ops == 11 and len(calls) > 200, (ops, len(calls))             # every endpoint, really called, both ways
+    assert ops == 14 and len(calls) > 200, (ops, len(calls))             # every endpoint, really called, both ways
     assert sum(c >= 400 for m, c in calls if m == 'negative') > 50        # invalid input was really sent, and refused
     assert not failures, failures[:10]
     spec, sent = httpx.get(server + '/openapi.json').json(), 0               # and, for every number a body declares, a boolean is refused
-    where = {'TrainRequest': ('/api/v1/ml/train', {}), 'SignalsRequest': ('/api/v1/ml/signals', {'symbols': ['SYN001']})}
+    where = {'TrainRequest': ('/api/v1/ml/train', {}), 'EvaluateRequest': ('/api/v1/ml/evaluate', {}),
+             'SignalsRequest': ('/api/v1/ml/signals', {'symbols': ['SYN001']})}
     for name, model in spec['components']['schemas'].items():
         for field, sch in model.get('properties', {}).items():
             if not {sch.get('type')} | {a.get('type') for a in sch.get('anyOf', [])} & {'number', 'integer'}: continue
