@@ -1,6 +1,6 @@
 """Serving speed: a real `quantml serve` on loopback, single-symbol signal requests from concurrent clients.
 
-The S&P panel is ingested, two 200-tree models (the default label, and the excess label with per-date rank normalisation) are
+The S&P panel is ingested, two 200-tree models (the default rank label, plain and with per-date rank normalisation) are
 trained and registered, the first promoted; the server is started as `quantml serve` in its own process. `--clients`
 concurrent clients (asyncio, one keep-alive connection each) send GET /api/v1/ml/signals/{symbol}, in one run:
 
@@ -81,7 +81,7 @@ def main():
     prices = read_prices(db)
     fixed = dict(cv_folds=0, baselines=False, num_boost_round=200, early_stopping_rounds=None, num_threads=2)
     v1 = reg.save(train_model(prices, **fixed))
-    v2 = reg.save(train_model(prices, LabelSpec('excess'), cs_norm='rank', **fixed))
+    v2 = reg.save(train_model(prices, LabelSpec('rank'), cs_norm='rank', **fixed))
     reg.promote(v1)
     counts = prices.groupby('symbol').size()
     symbols = sorted(counts.index[counts >= 250])                  # a symbol with less history is a 400 ("too little history"), not load
@@ -101,13 +101,14 @@ def main():
         asyncio.run(_load(port, every_once))                                                     # the server's first state, scored
         subprocess.run([quantml, 'ingest', str(path), '--db', str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         cold_ingest = asyncio.run(_load(port, every_once))                                       # at once: every symbol, all misses
-        httpx.post(f'{url}/api/v1/ml/models/{v2}/promote', timeout=30).raise_for_status()
+        r = httpx.post(f'{url}/api/v1/ml/models/{v2}/promote', timeout=30)
+        if r.status_code != 200: sys.exit(f"promoting {v2} failed: {r.status_code} {r.text}")
         cold_promote = asyncio.run(_load(port, every_once))
         warm = asyncio.run(_load(port, plan))                                                    # random symbols again: hits
         during, ing = _during_ingest(port, plan, quantml, path, db)
     finally:
         proc.terminate(); proc.wait(timeout=30)
-    print(f"S&P panel, {len(symbols)} symbols, 200-tree models ({v1}: rank label; {v2}: excess label, per-date rank normalisation); "
+    print(f"S&P panel, {len(symbols)} symbols, 200-tree models ({v1}: rank label; {v2}: rank label, per-date rank normalisation); "
           f"{a.clients} concurrent clients, each on one keep-alive connection")
     print(_line('cold after an ingest (every symbol)', cold_ingest, warm))
     print(_line(f'cold after promoting {v2} (every symbol)', cold_promote, warm))

@@ -7,7 +7,8 @@ Docs: https://quantml.github.io/quantml/api.html.md"""
 # %% auto #0
 __all__ = ['LOOKBACK', 'MAX_QUEUED', 'KEEP_FINISHED', 'JOB_KINDS', 'JOB_STATES', 'FINAL_STATES', 'MAX_BODY', 'READ_WAIT',
            'MAX_WORK', 'HEARTBEAT', 'TrainRequest', 'SignalsRequest', 'PromoteRequest', 'JobCancelled', 'Job',
-           'JobEvent', 'Jobs', 'EvaluateRequest', 'SignalCache', 'public_detail', 'create_app']
+           'JobEvent', 'Jobs', 'EvaluateRequest', 'SignalCache', 'Health', 'ModelSummary', 'ModelList', 'ComparedModel',
+           'ModelRecord', 'Promoted', 'Deleted', 'public_detail', 'create_app']
 
 # %% ../nbs/91_api.ipynb #22da71f8
 import asyncio, collections, json, os, queue, re, sys, threading, time, uuid, warnings
@@ -20,12 +21,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from datetime import datetime, timezone
-from pydantic import BaseModel, Field, AliasChoices
+from pydantic import BaseModel, Field, AliasChoices, ConfigDict
 from fastcore.basics import patch
 from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable, default_of
 from .registry import ModelRegistry, METRICS
 from .store import read_prices, open_db, check_symbols, symbol_spans, writer_waiting
-from .serving import SignalService, ScoredUniverse, MAX_LOOKBACK, HISTORY_BARS
+from .serving import SignalService, ScoredUniverse, Signal, MAX_LOOKBACK, HISTORY_BARS
 from .trainer import train_model, OBJECTIVES, MAX_TRIALS, MAX_CV_FOLDS, MAX_BOOST_ROUNDS
 from .model import FEATURE_NORMS
 from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON, RESEARCH_UNIVERSE
@@ -311,7 +312,7 @@ class SignalCache:
             with self.scoring, SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc:
                 got = svc.score_symbol(symbol, lookback_bars, as_of), self._files(svc)
         sig, files = got
-        return json.dumps(jsonable(sig.to_dict()), ensure_ascii=False, allow_nan=False, separators=(',', ':')).encode(), files
+        return _body(sig), files
 
     def get(self, symbol:str, lookback_bars:int=60, as_of=None) -> bytes:
         "The signal's JSON: kept, or scored now (in the calling thread) and kept."
@@ -351,7 +352,7 @@ def warm(self:SignalCache):
     except QuantmlError: pass                                 # a busy or broken store: the first request will say so
 
 @patch
-def _universe_for(self:SignalCache, state, wait:float=READ_WAIT):
+def _universe_for(self:SignalCache, state, wait:float=READ_WAIT, fill_now:bool=False, quiet:bool=True):
     "(the ScoredUniverse of this state, its model files): the one built, or built now while other misses wait; None where it cannot be."
     with self.universe_lock:
         u, at, files = self.universe
@@ -365,7 +366,32 @@ def _universe_for(self:SignalCache, state, wait:float=READ_WAIT):
             if wait: self.universe = (None, state, ())             # not tried again for this state; the watcher's try (no wait) leaves no mark
             return None, ()
         self.universe, self.builds = (u, state, files), self.builds + 1
+        if fill_now: self._fill(u, state, files, quiet=False)
+        else: threading.Thread(target=self._fill, args=(u, state, files, quiet), daemon=True, name='quantml-fill').start()
         return u, files
+
+@patch
+def _fill(self:SignalCache, u, state, files, quiet:bool=True):
+    """Then, in the background: every symbol's explanation by TreeSHAP, and its default answer kept, so later requests are hits.
+    `quiet` (a server answering meanwhile): one core, 16 rows a call, the GIL given up between symbols, so requests come first."""
+    try:
+        u.explain_all(num_threads=1, chunk=16) if quiet else u.explain_all()
+        for s in list(u.at):
+            if self.universe[0] is not u: return                    # a newer state took over: its own fill runs
+            key = (state, s, LOOKBACK, None)
+            with self.lock:
+                if key in self.kept: continue                       # a request got there first
+            self._store(key, _body(u.signal(s, LOOKBACK)), files)
+            if quiet: time.sleep(0)                                 # the GIL to the requests between symbols
+    except Exception: pass                                          # a request completes its own symbol meanwhile
+
+def _body(sig) -> bytes: return json.dumps(jsonable(sig.to_dict()), ensure_ascii=False, allow_nan=False, separators=(',', ':')).encode()
+
+@patch
+def refresh(self:SignalCache):
+    "Build the universe of the state now, and its answers (after a promotion through this server, say): the next requests are hits."
+    try: self._universe_for(self._state(), fill_now=True)
+    except QuantmlError: pass
 
 @patch
 def _from_universe(self:SignalCache, symbol, lookback_bars, state) -> tuple|None:
@@ -375,17 +401,45 @@ def _from_universe(self:SignalCache, symbol, lookback_bars, state) -> tuple|None
     return u.signal(symbol, lookback_bars), files
 
 @patch
-def watch(self:SignalCache, every:float=0.25):
+def watch(self:SignalCache, every:float=0.05):
     "In a daemon thread: build the universe of each new state (an ingest, a promotion, a new day) as soon as it is seen, never waiting for the store."
     def loop(sleep=time.sleep, main=threading.main_thread()):
         while main.is_alive():                                      # ends with the interpreter, quietly
             sleep(every)
             try:
                 state = self._state()
-                if state != self.universe[1] and self.db.expanduser().is_file() and not writer_waiting(self.db): self._universe_for(state, wait=0.0)
+                if state != self.universe[1] and self.db.expanduser().is_file() and not writer_waiting(self.db):
+                    self._universe_for(state, wait=0.0, quiet=False)          # no request asked yet: fill at full speed
             except Exception: pass                                  # a watcher must never die: a request scores alone meanwhile
     threading.Thread(target=loop, daemon=True, name='quantml-universe').start()
     return self
+
+# %% ../nbs/91_api.ipynb #50b68a3f
+class _Open(BaseModel): model_config = ConfigDict(extra='allow')
+
+class Health(BaseModel):
+    status: Literal['ok']; db: bool = Field(description="the price database exists"); models: bool = Field(description="the registry has an index")
+
+class ModelSummary(_Open):
+    "One version in the registry's list (GET /api/v1/ml/models)."
+    version: str; created: str | None = None; family: str | None = None; objective: str | None = None; horizon: int | None = None
+    threshold: float | None = None; cs_norm: str | None = None; valid_rank_ic: float | None = None; degenerate: bool = False
+    rank_ic: float | None = None; auc: float | None = None; aliases: list[str] = []
+
+class ModelList(BaseModel):
+    models: list[ModelSummary]; total: int; latest_version: str | None; aliases: dict[str, str]
+
+class ComparedModel(_Open):
+    "One version's row of a comparison: its metric under the metric's own name, and what it was trained as."
+    version: str; created: str | None = None; family: str | None = None; objective: str | None = None; degenerate: bool = False
+
+class ModelRecord(_Open):
+    "A version's whole record (metadata.json): label, features, parameters, split, metrics beside baselines, skill, bands, provenance."
+    version: str; created: str | None = None; objective: str | None = None; features: list[str] = []; metrics: dict = {}; skill: dict = {}
+    degenerate: str | None = None
+
+class Promoted(BaseModel): alias: str; version: str
+class Deleted(BaseModel): deleted: str; aliases_dropped: list[str]
 
 # %% ../nbs/91_api.ipynb #9419702b
 def _errors(*codes) -> dict:
@@ -519,30 +573,35 @@ def _job_routes(app:FastAPI, db, jobs:Jobs, auth):
 # %% ../nbs/91_api.ipynb #60d8c1f9
 def _no(version): raise NotFoundError(f"no model version {version} (the registry is empty)")
 
-def _model_routes(app:FastAPI, reg:ModelRegistry, auth):
+def _model_routes(app:FastAPI, reg:ModelRegistry, auth, served=None):
     "The registry's list, comparison, record, deletion and promotion, as the command line's `quantml models` gives them."
     V = Annotated[str, PathParam(pattern=_VERSION, description="a version name, v1, v2, ...")]
 
-    @app.get('/api/v1/ml/models', responses=_errors(400))
+    @app.get('/api/v1/ml/models', response_model=ModelList, responses=_errors(400))
     def models(): return jsonable(reg.list_versions()) if reg.index_path.exists() else dict(models=[], total=0, latest_version=None, aliases={})
 
-    @app.get('/api/v1/ml/models/compare/{metric}', responses=_errors(400))
+    @app.get('/api/v1/ml/models/compare/{metric}', response_model=list[ComparedModel], responses=_errors(400))
     def compare(metric: Literal[tuple(METRICS)]): return jsonable(reg.compare(metric).to_dict(orient='records')) if reg.index_path.exists() else []
 
-    @app.get('/api/v1/ml/models/{version}', responses=_errors(400, 404))
+    @app.get('/api/v1/ml/models/{version}', response_model=ModelRecord, responses=_errors(400, 404))
     def show(version: V): return jsonable(reg.show(version)) if reg.index_path.exists() else _no(version)
 
-    @app.delete('/api/v1/ml/models/{version}', dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 409))
+    @app.delete('/api/v1/ml/models/{version}', response_model=Deleted, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 409))
     def delete(version: V, force: bool = Query(False, description="delete even a version an alias points to")):
         return reg.delete(version, force=force) if reg.index_path.exists() else _no(version)
 
-    @app.post('/api/v1/ml/models/{version}/promote', dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413))
-    def promote(version: V, req: PromoteRequest | None = None): return reg.promote(version, (req or PromoteRequest()).alias) if reg.index_path.exists() else _no(version)
+    @app.post('/api/v1/ml/models/{version}/promote', response_model=Promoted, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413))
+    def promote(version: V, req: PromoteRequest | None = None):
+        "Point an alias (champion by default) at a version; the server then scores the universe with it before answering."
+        if not reg.index_path.exists(): _no(version)
+        out = reg.promote(version, (req or PromoteRequest()).alias)
+        if served is not None: served.refresh()
+        return out
 
 # %% ../nbs/91_api.ipynb #09534b80
 def _signal_routes(app:FastAPI, served:SignalCache):
     "One symbol's signal (GET, cached) and several at once (POST)."
-    @app.get('/api/v1/ml/signals/{symbol}', responses=_errors(400, 404, 503))
+    @app.get('/api/v1/ml/signals/{symbol}', response_model=Signal, responses=_errors(400, 404, 503))
     async def signal(symbol: Annotated[str, PathParam(pattern=_SYMBOL)], lookback_bars: Annotated[int, Query(ge=1, le=MAX_LOOKBACK)] = LOOKBACK,
                      as_of: Annotated[str | None, Query(pattern=r'^\d{4}-\d{2}-\d{2}$')] = None,
                      lookback_days: Annotated[int | None, Query(ge=1, le=MAX_LOOKBACK, deprecated=True, description="the old name of lookback_bars")] = None):
@@ -550,7 +609,7 @@ def _signal_routes(app:FastAPI, served:SignalCache):
         bars = lookback_bars if lookback_days is None else lookback_days
         return Response(await served.aget(symbol, bars, _date(as_of)), media_type='application/json')
 
-    @app.post('/api/v1/ml/signals', responses=_errors(400, 404, 413, 503))
+    @app.post('/api/v1/ml/signals', response_model=list[Signal], responses=_errors(400, 404, 413, 503))
     async def signals(req: SignalsRequest):
         as_of = _date(req.as_of)
         return Response(b'[' + b','.join([await served.aget(s, req.lookback_bars, as_of) for s in req.symbols]) + b']', media_type='application/json')
@@ -572,11 +631,11 @@ def create_app(db, registry, token:str|None=None, access_log:bool=False) -> Fast
         "Every route that changes state depends on this: with a token set, a request without it is a 401."
         if token and authorization != f'Bearer {token}': raise HTTPException(401, 'this request changes state: send Authorization: Bearer <QUANTML_API_TOKEN>')
 
-    @app.get('/health')
+    @app.get('/health', response_model=Health)
     def health(): return dict(status='ok', db=Path(db).exists(), models=reg.index_path.exists())
 
     _job_routes(app, db, jobs, auth)
-    _model_routes(app, reg, auth)
+    _model_routes(app, reg, auth, served)
     _signal_routes(app, served)
     app.state.jobs, app.state.signals = jobs, served
     return app

@@ -12,8 +12,8 @@ import duckdb, numpy as np, pandas as pd
 
 # %% auto #0
 __all__ = ['SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'SPLIT_OPEN_EXACT', 'SPLIT_CLOSE_LOOSE', 'SPLIT_VOLUME_NEWS', 'SPLIT_RANGE_NEWS',
-           'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS', 'PRICE_FLAGS_COLUMNS', 'sql_literal',
-           'flags_sql', 'flag_prices', 'flat_bars', 'may_be_flagged']
+           'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE', 'FLAGS', 'JUDGED_FLAGS', 'PRICE_FLAGS_COLUMNS', 'SPLIT_FLOOR',
+           'sql_literal', 'flags_sql', 'flag_prices', 'flat_bars', 'may_be_flagged']
 
 # %% ../nbs/000a_quality.ipynb #fcc8312f
 SPLIT_RATIOS = {'2:1': 2.0, '3:2': 1.5, '3:1': 3.0, '4:1': 4.0, '5:1': 5.0, '10:1': 10.0,
@@ -133,9 +133,16 @@ def flat_bars(prices:pd.DataFrame) -> np.ndarray:
     "Per row: open = high = low = close (no trading; a placeholder bar)."
     return ((prices['open'] == prices['high']) & (prices['high'] == prices['low']) & (prices['low'] == prices['close'])).to_numpy()
 
+SPLIT_FLOOR = min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - math.log1p(SPLIT_CLOSE_LOOSE)   # the least move (log) a split is judged at
+
 def may_be_flagged(prices:pd.DataFrame) -> np.ndarray:
-    "Per row of a frame sorted by symbol then date: could any flag rule flag this bar? (A superset of the flagged bars; cheap.)"
-    c, sym = prices['close'].to_numpy(float), prices['symbol'].to_numpy()
+    """Per row of a frame sorted by symbol then date: could any flag rule flag this bar? (A superset of the flagged bars; cheap.)
+    A close that moved from the previous one by more than a split's least move (a jump's is larger), or by more than a glitch's
+    and back within GLITCH_BACK the next bar; a flat bar; no volume."""
+    c, codes = prices['close'].to_numpy(float), pd.factorize(prices['symbol'])[0]
+    same = codes[1:] == codes[:-1]
     with np.errstate(divide='ignore', invalid='ignore'):
-        moved = np.r_[False, (np.abs(np.log(c[1:] / c[:-1])) > np.log1p(GLITCH_MOVE)) & (sym[1:] == sym[:-1])]
+        m = np.abs(np.log(c[1:] / c[:-1]))                                     # the move into bar i + 1
+        back = np.r_[np.abs(np.log(c[2:] / c[:-2])) < math.log1p(GLITCH_BACK), False] & np.r_[same[1:], False]
+    moved = np.r_[False, same & ((m > SPLIT_FLOOR) | ((m > math.log1p(GLITCH_MOVE)) & back))]
     return moved | flat_bars(prices) | (prices['volume'] == 0).to_numpy()

@@ -165,20 +165,20 @@ def _last_rows(self:SignalService, prices:pd.DataFrame, skipped:dict|None, norma
     m = self.model
     fs = m.feature_set if m is not None else 'seed22'                  # the heuristic reads the seed's 22
     feats, warm = compute_feature_set(prices, fs), feature_warmup(fs)
-    sym = feats['symbol'].to_numpy()
-    last = np.r_[np.flatnonzero(sym[1:] != sym[:-1]), len(sym) - 1]
-    counts = np.diff(np.r_[-1, last])
+    codes = pd.factorize(feats['symbol'])[0]                             # sorted by symbol: each symbol's rows are a run of one code
+    last = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
+    counts, sym = np.diff(np.r_[-1, last]), feats['symbol'].iloc[last].to_numpy(dtype=object)   # strings of the last rows only
     short = counts < warm
     if short.any():
         if skipped is None:
-            raise QuantmlError('too little history to score ' + ', '.join(f"{sym[i]} ({n} bars up to the date; need {warm} for {fs})" for i, n in zip(last[short], counts[short])))
-        skipped.update({str(sym[i]): int(n) for i, n in zip(last[short], counts[short])})
-        last, counts = last[~short], counts[~short]
+            raise QuantmlError('too little history to score ' + ', '.join(f"{s} ({n} bars up to the date; need {warm} for {fs})" for s, n in zip(sym[short], counts[short])))
+        skipped.update({str(s): int(n) for s, n in zip(sym[short], counts[short])})
+        last, counts, sym = last[~short], counts[~short], sym[~short]
     X, dates = feats.iloc[last][m.features if m is not None else SEED22].reset_index(drop=True), feats['date'].to_numpy()[last]
     outside = np.full(len(last), None, dtype=object)
     if m is not None and self.universe is not None:
         outside = _outside_universe(prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True), self.universe, last)
-    rows = X, sym[last], dates, counts, outside
+    rows = X, sym, dates, counts, outside
     return self._cross_sectional(rows) if normalise else rows
 
 @patch
@@ -217,8 +217,8 @@ def score_percentile(valid_sorted:np.ndarray, raw:np.ndarray) -> np.ndarray:
     return (lo + hi) / (2 * n)
 
 @patch
-def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
-    "(model outputs on the bands' scale, probabilities as `meaning` says, per-feature contributions or None)."
+def _predict(self:SignalService, X:pd.DataFrame, explain:bool, num_threads:int|None=None):
+    "(model outputs on the bands' scale, probabilities as `meaning` says, per-feature contributions or None); LightGBM's threads as given."
     if self.model is None:
         terms = heuristic_terms(X).fillna(0.0)
         contribs = np.zeros((len(X), len(SEED22)))
@@ -227,7 +227,7 @@ def _predict(self:SignalService, X:pd.DataFrame, explain:bool):
         return s, s, contribs if explain else None
     m, it = self.model, self.model.num_iterations or None
     Xm = m.inputs(X)                                     # normalised by the model's fitted normalisation, when it has one
-    few = {'num_threads': 1} if len(Xm) <= FEW_ROWS else {}   # a request's row: waking OpenMP's threads costs more than the trees
+    few = {'num_threads': 1} if len(Xm) <= FEW_ROWS else {} if num_threads is None else {'num_threads': num_threads}   # a request's row: waking OpenMP's threads costs more than the trees
     if not explain: raw, contribs = m.booster.predict(Xm, num_iteration=it, **few), None
     else:
         contrib = m.booster.predict(Xm, pred_contrib=True, num_iteration=it, **few)
@@ -260,6 +260,11 @@ def _explain(self:SignalService, X, contribs, r) -> list:
     return [dict(feature=str(X.columns[j]), value=None if np.isnan(X.iat[r, j]) else float(X.iat[r, j]), contribution=float(contribs[r, j]))
             for j in order if contribs[r, j] != 0]
 
+def _coded(prices:pd.DataFrame) -> pd.DataFrame:
+    "Many symbols' bars with the symbol column categorical: hashed once, where the features, the flags and the last rows would each hash it again."
+    if len(prices) <= HISTORY_BARS or isinstance(prices['symbol'].dtype, pd.CategoricalDtype): return prices
+    return prices.assign(symbol=prices['symbol'].astype('category'))
+
 def _stale(dates, as_of) -> np.ndarray:
     ref = pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(datetime.now(timezone.utc).date())
     return ((ref - pd.DatetimeIndex(dates).normalize()).days).to_numpy()
@@ -274,11 +279,13 @@ def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
     judged with the bar before them and never with a bar after the last (a glitch is only known the next day: no look-ahead)."""
     if prices.empty: return {}
     warm = feature_warmup(self.model.feature_set if self.model is not None else 'seed22')
-    tail = prices.groupby('symbol', sort=False).tail(warm + 1)              # the window and the bar before it, for the first bar's move
-    could = np.unique(tail['symbol'].to_numpy()[may_be_flagged(tail)])       # symbols with a bar some rule could flag: the rest have none
+    codes = pd.factorize(prices['symbol'])[0]
+    ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
+    window = np.repeat(ends, np.diff(np.r_[-1, ends])) - np.arange(len(codes)) <= warm     # each symbol's last warm bars and the one before
+    could = np.unique(codes[may_be_flagged(prices) & window])               # symbols with a bar some rule could flag: the rest have none
     if not len(could): return {}
-    tail = tail[tail['symbol'].isin(could)]
-    f = flag_prices(tail)
+    tail = prices[window & np.isin(codes, could)]
+    f = flag_prices(tail.assign(symbol=tail['symbol'].astype(str)))
     start = tail[tail.groupby('symbol', sort=False).cumcount(ascending=False) < warm].groupby('symbol').date.min()
     f = f[f.date >= f.symbol.map(start)]                                        # the bar before the window only gave context
     return {s: [dict(date=str(pd.Timestamp(d).date()), flag=fl, detail=de) for d, fl, de in zip(g.date, g.flag, g.detail)] for s, g in f.groupby('symbol')}
@@ -326,7 +333,7 @@ def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bo
     """The signal of each symbol's last bar in `prices` (long OHLCV, at least `HISTORY_BARS` bars a symbol for exact recursive
     indicators), best first, ties by symbol. `score_universe` reads the store and calls this; `quantml.cluster` calls it on each partition."""
     lookback_bars, skipped = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars), {}
-    prices = as_prices(prices)
+    prices = _coded(as_prices(prices))
     self._heuristic_gate(prices)
     df = self._signals(self._last_rows(prices, skipped), self._window_flags(prices), as_of, explain, lookback_bars) if len(prices) else self._signals(None, {}, as_of)
     df.attrs['skipped'] = skipped
@@ -393,11 +400,12 @@ def _store(self):
 
 # %% ../nbs/03_signal.ipynb #59940442
 @patch
-def _signal_at(self:SignalService, rows:tuple, r:int, flags:list, as_of, lookback_bars) -> Signal:
+def _signal_at(self:SignalService, rows:tuple, r:int, flags:list, as_of, lookback_bars,
+               scored:tuple|None=None) -> Signal:         # `_predict(X, True)` of every row, when done already
     "The Signal of row `r` of `_last_rows`' rows, explained: the prediction, the gate and the universe's calls, its flags and notes."
     X, sym, dates, counts, outside = rows
     Xr = X.iloc[[r]]
-    raw, p, contribs = self._predict(Xr, True)
+    raw, p, contribs = self._predict(Xr, True) if scored is None else (x[[r]] for x in scored)
     rec, why = self._calls(raw, outside[[r]])
     return Signal(str(sym[r]), str(pd.Timestamp(dates[r]).date()), float(p[0]), str(rec[0]), self._explain(Xr, contribs, 0),
                   self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
@@ -457,15 +465,25 @@ class ScoredUniverse:
     "Every symbol's features, flags and universe as of the latest bar, computed at once; `signal` completes one symbol's Signal."
     def __init__(self, svc:SignalService):
         self.svc = svc
-        with _store(svc) as con: prices = read_windows(con, None, HISTORY_BARS, None)
+        with _store(svc) as con: prices = _coded(read_windows(con, None, HISTORY_BARS, None))
         svc._heuristic_gate()
         self.short = {}
         self.rows = svc._last_rows(prices, self.short)
         self.flags = svc._window_flags(prices)
         self.at = {str(s): i for i, s in enumerate(self.rows[1])}
         self.feature_set = svc.model.feature_set if svc.model is not None else 'seed22'
+        self.scored = None
 
     def __len__(self): return len(self.at)
+
+    def explain_all(self, num_threads:int|None=None, chunk:int|None=None):
+        """Every row's prediction and explanation by TreeSHAP (each row's own, as alone): `signal` then only assembles. `chunk` rows a call:
+        LightGBM holds a booster's lock for a whole call, so a server explains in chunks and its requests' rows get in between."""
+        X, step = self.rows[0], chunk or max(len(self.rows[0]), 1)
+        parts = [self.svc._predict(X.iloc[i:i + step], True, num_threads) for i in range(0, len(X), step)]
+        self.scored = tuple(np.concatenate([p[k] for p in parts]) for k in range(3)) if parts else None
+        return self
+        return self
 
     def signal(self, symbol:str, lookback_bars:int=60) -> Signal:
         "The symbol's Signal, as `score_symbol(symbol, lookback_bars)` gives it; KeyError when the store does not have it."
@@ -474,7 +492,7 @@ class ScoredUniverse:
         if symbol in self.short:
             raise QuantmlError(f"too little history to score {symbol} ({self.short[symbol]} bars up to the date; "
                                f"need {feature_warmup(self.feature_set)} for {self.feature_set})")
-        return self.svc._signal_at(self.rows, self.at[symbol], self.flags.get(symbol, []), None, lookback_bars)
+        return self.svc._signal_at(self.rows, self.at[symbol], self.flags.get(symbol, []), None, lookback_bars, self.scored)
 
 # %% ../nbs/03_signal.ipynb #165c60bb
 def compare_with_heuristic(svc:SignalService, ds, rows:np.ndarray, features:pd.DataFrame|None=None) -> dict:
