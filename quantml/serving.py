@@ -151,7 +151,7 @@ class SignalService:
         if self.con is not None: self.con.close()
     def __getstate__(self):                          # a copy sent to another process scores frames, not the store:
         self._heuristic_gate()                       # it carries the store's verdict on the heuristic with it
-        return {**self.__dict__, 'con': None, 'db': None}
+        return {**self.__dict__, 'con': None, 'db': None, '_universe': None, '_asked_on': None}
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
     @property
@@ -422,9 +422,28 @@ def _needs_cross_section(self:SignalService) -> bool:
 
 @patch
 def score_symbol(self:SignalService, symbol:str, lookback_bars:int=60, as_of=None, **old) -> Signal:
-    "One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it. (`lookback_days=`: the old name.)"
+    """One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it. (`lookback_days=`: the old name.)
+    From the second symbol asked on the same state of the store, the latest signals come from the store's `ScoredUniverse`, built once."""
     lookback_bars = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars)
     _check_lookback(lookback_bars)
+    u = self._universe_if_looping() if as_of is None and lookback_bars <= HISTORY_BARS else None
+    if u is not None and (symbol in u.at or symbol in u.short): return u.signal(symbol, lookback_bars)
+    return self._score_alone(symbol, lookback_bars, as_of)
+
+@patch
+def _universe_if_looping(self:SignalService):
+    "The store's ScoredUniverse once a second symbol is asked on the same state of its file (a loop over symbols); None before, or with no store."
+    if self.db is None: return None
+    key = _store_key(self.db)
+    held = getattr(self, '_universe', None)
+    if held is not None and held[0] == key: return held[1]
+    if getattr(self, '_asked_on', None) != key: self._asked_on = key; return None      # the first ask on this state: one read is cheaper
+    self._universe = (key, ScoredUniverse(self))
+    return self._universe[1]
+
+@patch
+def _score_alone(self:SignalService, symbol:str, lookback_bars:int, as_of) -> Signal:
+    "`score_symbol` from the symbol's own bars (and, for a model that needs it, the date's cross-section)."
     bars = max(lookback_bars, HISTORY_BARS)
     if self._needs_cross_section(): return self._score_in_cross_section(symbol, bars, as_of, lookback_bars)
     with _store(self) as con:
