@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Header, Depends, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.security import HTTPBearer, HTTPAuthorizationCredentials
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from datetime import datetime, timezone
-from pydantic import BaseModel, Field, AliasChoices, ConfigDict
+from pydantic import BaseModel, Field, AliasChoices, ConfigDict, field_validator, ValidationInfo
 from fastcore.basics import patch
 from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable, default_of
 from .registry import ModelRegistry, METRICS
@@ -38,9 +39,17 @@ _VERSION = r'^v[1-9][0-9]{0,8}$'
 
 _STRICT = dict(extra='forbid', allow_inf_nan=False, strict=True)  # unknown fields, NaN, Infinity, 1e400, true for a number, "5" for 5: 422
 
+def _fits_label(objective, info:ValidationInfo):
+    "An objective the label can be fitted with, refused here (a 422 naming `objective`) rather than in the job later."
+    label = info.data.get('label')
+    if objective is not None and label in OBJECTIVES and objective not in OBJECTIVES[label]:
+        raise ValueError(f"objective {objective!r} does not fit the {label} label: use {' or '.join(OBJECTIVES[label])}")
+    return objective
+
 class TrainRequest(BaseModel):
     "What the seed's POST /train took, plus the label horizon and tuning trials."
-    model_config = _STRICT
+    model_config = ConfigDict(**_STRICT, json_schema_extra={'examples': [{'label': 'excess', 'horizon': 5, 'num_boost_round': 200, 'cv_folds': 4},
+                                                                         {'symbols': ['SYN001', 'SYN002', 'SYN003'], 'label': 'threshold', 'threshold': 0.02}]})
     symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] | None = Field(None, min_length=1, max_length=1000, description="symbols to train on; all when omitted")
     last_days: int | None = Field(None, ge=100, le=20000, description="train on the last this many trading days of the chosen symbols")
     test_size: float = Field(default_of(SplitSpec, 'test_frac'), gt=0.05, lt=0.5, description="share of the dates held out for the test segment")
@@ -55,6 +64,7 @@ class TrainRequest(BaseModel):
     horizon: int = Field(default_of(LabelSpec, 'horizon'), ge=1, le=MAX_HORIZON, description="label horizon in bars")
     trials: int = Field(default_of(train_model, 'trials'), ge=0, le=MAX_TRIALS, description="Optuna trials (0: no tuning)")
     cv_folds: int = Field(default_of(train_model, 'cv_folds'), ge=0, le=MAX_CV_FOLDS, description="walk-forward folds inside the training segment (0: none; tuning needs 2 or more)")
+    _objective_fits = field_validator('objective')(_fits_label)
 
 # %% ../nbs/91_api.ipynb #945e5d3c
 LOOKBACK = default_of(SignalService.score_symbol, 'lookback_bars')   # bars a signal request reads by default: the library's
@@ -230,7 +240,7 @@ _EV, _WF = default_of(evaluate, 'label'), WalkForwardSpec()
 
 class EvaluateRequest(BaseModel):
     "What `quantml evaluate` takes: a rolling walk-forward of a model beside the documented factors, with a portfolio."
-    model_config = _STRICT
+    model_config = ConfigDict(**_STRICT, json_schema_extra={'examples': [{'features': 'seed22', 'universe': 'none', 'first_train': 300}]})
     features: Literal[FEATURE_SETS] = Field(default_of(evaluate, 'features'), description="feature set of the model, ranked per date")
     label: Literal[FAMILIES] = Field(_EV.family, description="label family (rank: the date's percentile of the forward return)")
     horizon: int = Field(_EV.horizon, ge=1, le=MAX_HORIZON, description="label horizon in bars")
@@ -243,6 +253,7 @@ class EvaluateRequest(BaseModel):
     symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] | None = Field(None, min_length=1, max_length=5000, description="symbols to evaluate on; all when omitted")
     start: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$', description="first date"); end: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$', description="last date")
     seed: int = Field(default_of(evaluate, 'seed'), ge=0, le=2**31 - 1, description="seed of the models and of the bootstrap")
+    _objective_fits = field_validator('objective')(_fits_label)
 
 def _evaluate_job(db):
     "An evaluation job: `research.evaluate` on the store, its stages reported, its summary the job's result."
@@ -500,7 +511,7 @@ def _sse(e) -> str: return ': keep-alive\n\n' if e is None else f"id: {e['seq']}
 
 def _job_streams(app:FastAPI, jobs:Jobs):
     "A job's events as Server-Sent Events and as WebSocket messages (JobEvent), from the first to the final state."
-    @app.get('/api/v1/ml/jobs/{job_id}/events', response_class=StreamingResponse, responses={
+    @app.get('/api/v1/ml/jobs/{job_id}/events', tags=['jobs'], response_class=StreamingResponse, responses={
         200: dict(description="the job's events (JobEvent) as Server-Sent Events: `id` the event's number, `event` its type, `data` the JobEvent; "
                               "the stream ends after the final state", content={'text/event-stream': {}}), **_errors(404)})
     async def job_events(job_id: _JOB_ID, last_event_id: Annotated[str | None, Header(description="resume after this event (sent by a reconnecting EventSource)")] = None):
@@ -538,7 +549,7 @@ def _job_routes(app:FastAPI, db, jobs:Jobs, auth):
             return len(set(symbols)) if symbols else len(symbol_spans(con))
         finally: con.close()
 
-    @app.post('/api/v1/ml/train', status_code=202, response_model=Job, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413, 429, 503))
+    @app.post('/api/v1/ml/train', tags=['jobs'], status_code=202, response_model=Job, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413, 429, 503))
     def train(req: TrainRequest):
         "Queue a training job; follow it at /jobs/{id} (or its /events, /ws). Refused now, not in the job later: unknown symbols, and more than MAX_WORK rounds x (trials + 1) x symbols."
         n = symbols_known(req.symbols)
@@ -549,21 +560,21 @@ def _job_routes(app:FastAPI, db, jobs:Jobs, auth):
                                                f"over the limit of {MAX_WORK:,} for one job: fewer rounds, trials or symbols")])
         return jobs.submit(req, 'train')
 
-    @app.post('/api/v1/ml/evaluate', status_code=202, response_model=Job, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413, 429, 503))
+    @app.post('/api/v1/ml/evaluate', tags=['jobs'], status_code=202, response_model=Job, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413, 429, 503))
     def evaluate_job(req: EvaluateRequest):
         "Queue an evaluation job (what `quantml evaluate` runs); its summary is the job's `result` when done."
         symbols_known(req.symbols)
         return jobs.submit(req, 'evaluate')
 
-    @app.get('/api/v1/ml/jobs', response_model=list[Job])
+    @app.get('/api/v1/ml/jobs', tags=['jobs'], response_model=list[Job])
     def job_list(): "Every job remembered (the last KEEP_FINISHED finished ones, and all waiting or running), the newest first."; return jobs.recent()
 
-    @app.get('/api/v1/ml/jobs/{job_id}', response_model=Job, responses=_errors(404))
+    @app.get('/api/v1/ml/jobs/{job_id}', tags=['jobs'], response_model=Job, responses=_errors(404))
     def job(job_id: _JOB_ID):
         try: return jobs.get(job_id)
         except KeyError: raise NotFoundError(f"no job {job_id}") from None
 
-    @app.delete('/api/v1/ml/jobs/{job_id}', response_model=Job, dependencies=[Depends(auth)], responses=_errors(401, 404, 409))
+    @app.delete('/api/v1/ml/jobs/{job_id}', tags=['jobs'], response_model=Job, dependencies=[Depends(auth)], responses=_errors(401, 404, 409))
     def cancel(job_id: _JOB_ID):
         "Cancel a queued job, or a running one at its next progress step or stage: it registers nothing and ends `cancelled`."
         try: return jobs.cancel(job_id)
@@ -577,20 +588,20 @@ def _model_routes(app:FastAPI, reg:ModelRegistry, auth, served=None):
     "The registry's list, comparison, record, deletion and promotion, as the command line's `quantml models` gives them."
     V = Annotated[str, PathParam(pattern=_VERSION, description="a version name, v1, v2, ...")]
 
-    @app.get('/api/v1/ml/models', response_model=ModelList, responses=_errors(400))
+    @app.get('/api/v1/ml/models', tags=['models'], response_model=ModelList, responses=_errors(400))
     def models(): return jsonable(reg.list_versions()) if reg.index_path.exists() else dict(models=[], total=0, latest_version=None, aliases={})
 
-    @app.get('/api/v1/ml/models/compare/{metric}', response_model=list[ComparedModel], responses=_errors(400))
+    @app.get('/api/v1/ml/models/compare/{metric}', tags=['models'], response_model=list[ComparedModel], responses=_errors(400))
     def compare(metric: Literal[tuple(METRICS)]): return jsonable(reg.compare(metric).to_dict(orient='records')) if reg.index_path.exists() else []
 
-    @app.get('/api/v1/ml/models/{version}', response_model=ModelRecord, responses=_errors(400, 404))
+    @app.get('/api/v1/ml/models/{version}', tags=['models'], response_model=ModelRecord, responses=_errors(400, 404))
     def show(version: V): return jsonable(reg.show(version)) if reg.index_path.exists() else _no(version)
 
-    @app.delete('/api/v1/ml/models/{version}', response_model=Deleted, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 409))
+    @app.delete('/api/v1/ml/models/{version}', tags=['models'], response_model=Deleted, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 409))
     def delete(version: V, force: bool = Query(False, description="delete even a version an alias points to")):
         return reg.delete(version, force=force) if reg.index_path.exists() else _no(version)
 
-    @app.post('/api/v1/ml/models/{version}/promote', response_model=Promoted, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413))
+    @app.post('/api/v1/ml/models/{version}/promote', tags=['models'], response_model=Promoted, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413))
     def promote(version: V, req: PromoteRequest | None = None):
         "Point an alias (champion by default) at a version; the server then scores the universe with it before answering."
         if not reg.index_path.exists(): _no(version)
@@ -601,7 +612,7 @@ def _model_routes(app:FastAPI, reg:ModelRegistry, auth, served=None):
 # %% ../nbs/91_api.ipynb #09534b80
 def _signal_routes(app:FastAPI, served:SignalCache):
     "One symbol's signal (GET, cached) and several at once (POST)."
-    @app.get('/api/v1/ml/signals/{symbol}', response_model=Signal, responses=_errors(400, 404, 503))
+    @app.get('/api/v1/ml/signals/{symbol}', tags=['signals'], response_model=Signal, responses=_errors(400, 404, 503))
     async def signal(symbol: Annotated[str, PathParam(pattern=_SYMBOL)], lookback_bars: Annotated[int, Query(ge=1, le=MAX_LOOKBACK)] = LOOKBACK,
                      as_of: Annotated[str | None, Query(pattern=r'^\d{4}-\d{2}-\d{2}$')] = None,
                      lookback_days: Annotated[int | None, Query(ge=1, le=MAX_LOOKBACK, deprecated=True, description="the old name of lookback_bars")] = None):
@@ -609,12 +620,14 @@ def _signal_routes(app:FastAPI, served:SignalCache):
         bars = lookback_bars if lookback_days is None else lookback_days
         return Response(await served.aget(symbol, bars, _date(as_of)), media_type='application/json')
 
-    @app.post('/api/v1/ml/signals', response_model=list[Signal], responses=_errors(400, 404, 413, 503))
+    @app.post('/api/v1/ml/signals', tags=['signals'], response_model=list[Signal], responses=_errors(400, 404, 413, 503))
     async def signals(req: SignalsRequest):
         as_of = _date(req.as_of)
         return Response(b'[' + b','.join([await served.aget(s, req.lookback_bars, as_of) for s in req.symbols]) + b']', media_type='application/json')
 
 # %% ../nbs/91_api.ipynb #1d3aa1c9
+_BEARER = HTTPBearer(auto_error=False, description="QUANTML_API_TOKEN, when the server was started with one: needed by every route that changes state")
+
 def create_app(db, registry, token:str|None=None, access_log:bool=False) -> FastAPI:
     "The quantml API over a price database and a model registry; `access_log` prints one line a request (method, path, status, ms) to stderr."
     app = FastAPI(title='quantml', description="Honest machine-learning trading signals: train, register, compare and serve LightGBM signals.", version='1',
@@ -627,11 +640,12 @@ def create_app(db, registry, token:str|None=None, access_log:bool=False) -> Fast
     served.warm(); served.watch()
     token = token if token is not None else os.environ.get('QUANTML_API_TOKEN') or None
 
-    def auth(authorization: str | None = Header(None)):
+    def auth(cred: HTTPAuthorizationCredentials | None = Depends(_BEARER)):
         "Every route that changes state depends on this: with a token set, a request without it is a 401."
-        if token and authorization != f'Bearer {token}': raise HTTPException(401, 'this request changes state: send Authorization: Bearer <QUANTML_API_TOKEN>')
+        if token and (cred is None or cred.credentials != token):
+            raise HTTPException(401, 'this request changes state: send Authorization: Bearer <QUANTML_API_TOKEN>', headers={'WWW-Authenticate': 'Bearer'})
 
-    @app.get('/health', response_model=Health)
+    @app.get('/health', tags=['health'], response_model=Health)
     def health(): return dict(status='ok', db=Path(db).exists(), models=reg.index_path.exists())
 
     _job_routes(app, db, jobs, auth)
