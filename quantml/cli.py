@@ -6,7 +6,7 @@ Docs: https://quantml.github.io/quantml/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #afcd33b1
 from __future__ import annotations
-import argparse, contextlib, json, math, os, sys, tempfile, time
+import argparse, contextlib, json, math, os, sys, tempfile, time, warnings
 from pathlib import Path
 import pandas as pd
 from .core import QuantmlError, ProgressBar, parse_date, dumps_json, default_of, doc_of
@@ -101,13 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/90_cli.ipynb #0fab05c8
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    "A warning as one plain line on stderr: what it says, not the file and line of the code that raised it."
+    print(f"quantml: warning: {' '.join(str(message).split()) or category.__name__}", file=sys.stderr)
+
 def main(argv:list|None=None) -> int:
-    "The `quantml` command: parse, run, and turn a `QuantmlError` into one line on stderr and exit code 1."
+    "The `quantml` command: parse, run, and turn a `QuantmlError` into one line on stderr and exit code 1; warnings one line each."
     args = build_parser().parse_args(argv)
-    try: return args.fn(args)
-    except QuantmlError as e:
-        print(f"quantml: error: {e}", file=sys.stderr)
-        return EXIT_ERROR
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_line
+        try: return args.fn(args)
+        except QuantmlError as e:
+            print(f"quantml: error: {e}", file=sys.stderr)
+            return EXIT_ERROR
 
 # %% ../nbs/90_cli.ipynb #ba4c63a2
 def _synth_into(db, n_symbols, n_days, seed, signal, volatility_only=False):

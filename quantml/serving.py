@@ -269,9 +269,6 @@ def _stale(dates, as_of) -> np.ndarray:
     ref = pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(datetime.now(timezone.utc).date())
     return ((ref - pd.DatetimeIndex(dates).normalize()).days).to_numpy()
 
-def _note(lookback):
-    return f"read {HISTORY_BARS} bars, more than lookback_bars={lookback}, so the recursive indicators match the full history" if lookback < HISTORY_BARS else None
-
 # %% ../nbs/03_signal.ipynb #5f6ab8dd
 @patch
 def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
@@ -319,14 +316,14 @@ def _heuristic_gate(self:SignalService, prices:pd.DataFrame|None=None):
 
 @patch
 def _notes(self:SignalService, lookback, symbol) -> str|None:
-    "The signal's notes: more bars read than asked for; a symbol the model never saw in training."
+    "The signal's note, only where it says something to act on: a symbol the model never saw in training. (Reading more bars than `lookback` is the rule, not news.)"
     m = self.model
     if m is not None and getattr(self, '_trained_on', (None,))[0] is not m:      # a set per model, not per call: a universe asks 500 times
         self._trained_on = (m, frozenset((m.data or {}).get('symbols') or ()))
     trained_on = self._trained_on[1] if m is not None else None
     outside = (f"{symbol} was not among the {len(trained_on):,} symbols {self.version} was trained on: its score is an extrapolation"
                if trained_on and symbol not in trained_on else None)
-    return '; '.join(n for n in (_note(lookback), outside) if n) or None
+    return outside
 
 @patch
 def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS, **old) -> pd.DataFrame:
