@@ -426,9 +426,12 @@ def watch(self:SignalCache, every:float=0.05):
     return self
 
 # %% ../nbs/91_api.ipynb #50b68a3f
-class _Open(BaseModel): model_config = ConfigDict(extra='allow')
+class _Open(BaseModel):
+    "A record that keeps every field it has, beyond those declared."
+    model_config = ConfigDict(extra='allow')
 
 class Health(BaseModel):
+    "GET /health: the server answers, and whether its store and registry are there."
     status: Literal['ok']; db: bool = Field(description="the price database exists"); models: bool = Field(description="the registry has an index")
 
 class ModelSummary(_Open):
@@ -438,6 +441,7 @@ class ModelSummary(_Open):
     rank_ic: float | None = None; auc: float | None = None; aliases: list[str] = []
 
 class ModelList(BaseModel):
+    "The registry's versions, how many, the latest, and where each alias points."
     models: list[ModelSummary]; total: int; latest_version: str | None; aliases: dict[str, str]
 
 class ComparedModel(_Open):
@@ -449,8 +453,13 @@ class ModelRecord(_Open):
     version: str; created: str | None = None; objective: str | None = None; features: list[str] = []; metrics: dict = {}; skill: dict = {}
     degenerate: str | None = None
 
-class Promoted(BaseModel): alias: str; version: str
-class Deleted(BaseModel): deleted: str; aliases_dropped: list[str]
+class Promoted(BaseModel):
+    "The alias and the version it now points at."
+    alias: str; version: str
+
+class Deleted(BaseModel):
+    "The version removed, and the aliases that pointed at it (only with force)."
+    deleted: str; aliases_dropped: list[str]
 
 # %% ../nbs/91_api.ipynb #9419702b
 def _errors(*codes) -> dict:
