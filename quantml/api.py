@@ -143,18 +143,21 @@ class Jobs:
             else: raise ConflictError(f"job {jid} has already {j['state'] if j['state'] != 'done' else 'finished'}: nothing to cancel")
         return self.get(jid)
 
-    def _reporters(self, jid) -> tuple:
-        "(on_progress, on_stage) for a running job: each checks for a cancellation first (a stage boundary is a place to stop)."
-        def check():
-            if jid in self.cancel_asked: raise JobCancelled()
-        def on_progress(f): check(); self._set(jid, 'progress', progress=round(float(f), 3))
-        def on_stage(name): check(); self._set(jid, 'stage', stage=str(name))
-        return on_progress, on_stage
+# %% ../nbs/91_api.ipynb #c805b8e8
+@patch
+def _reporters(self:Jobs, jid) -> tuple:
+    "(on_progress, on_stage) for a running job: each checks for a cancellation first (a stage boundary is a place to stop)."
+    def check():
+        if jid in self.cancel_asked: raise JobCancelled()
+    def on_progress(f): check(); self._set(jid, 'progress', progress=round(float(f), 3))
+    def on_stage(name): check(); self._set(jid, 'stage', stage=str(name))
+    return on_progress, on_stage
 
-    def _prune(self):
-        with self.lock:
-            done = [k for k, j in self.jobs.items() if j['state'] in FINAL_STATES]
-            for k in done[:max(0, len(done) - self.keep)]: del self.jobs[k], self.events[k]
+@patch
+def _prune(self:Jobs):
+    with self.lock:
+        done = [k for k, j in self.jobs.items() if j['state'] in FINAL_STATES]
+        for k in done[:max(0, len(done) - self.keep)]: del self.jobs[k], self.events[k]
 
 # %% ../nbs/91_api.ipynb #9913ddc4
 @patch
@@ -188,6 +191,7 @@ def events_after(self:Jobs, jid, seq:int=0) -> tuple:
         if jid not in self.jobs: raise KeyError(jid)
         return [dict(e) for e in self.events[jid][seq:]], self.jobs[jid]['state'] in FINAL_STATES
 
+# %% ../nbs/91_api.ipynb #e1329e29
 @patch
 def _work(self:Jobs):
     while True:
@@ -335,14 +339,16 @@ class SignalCache:
         key, hit = self._lookup(symbol, lookback_bars, as_of)
         return hit if hit is not None else self._store(key, *await run_in_threadpool(self._score, symbol, lookback_bars, as_of, key[0]))
 
-    def _lookup(self, symbol, lookback_bars, as_of):
-        key = (self._state(), symbol, lookback_bars, as_of)
-        with self.lock:
-            got = self.kept.get(key)
-            if got is not None and all(file_id(f) == fid for f, fid in got[1]):
-                self.kept.move_to_end(key); self.hits += 1; return key, got[0]
-            self.misses += 1
-        return key, None
+# %% ../nbs/91_api.ipynb #3b3eda88
+@patch
+def _lookup(self:SignalCache, symbol, lookback_bars, as_of):
+    key = (self._state(), symbol, lookback_bars, as_of)
+    with self.lock:
+        got = self.kept.get(key)
+        if got is not None and all(file_id(f) == fid for f, fid in got[1]):
+            self.kept.move_to_end(key); self.hits += 1; return key, got[0]
+        self.misses += 1
+    return key, None
 
 # %% ../nbs/91_api.ipynb #92832829
 @patch
@@ -381,6 +387,7 @@ def _universe_for(self:SignalCache, state, wait:float=READ_WAIT, fill_now:bool=F
         else: threading.Thread(target=self._fill, args=(u, state, files, quiet), daemon=True, name='quantml-fill').start()
         return u, files
 
+# %% ../nbs/91_api.ipynb #7de6e580
 @patch
 def _fill(self:SignalCache, u, state, files, quiet:bool=True):
     """Then, in the background: every symbol's explanation by TreeSHAP, and its default answer kept, so later requests are hits.
@@ -411,6 +418,7 @@ def _from_universe(self:SignalCache, symbol, lookback_bars, state) -> tuple|None
     if u is None or symbol not in u.at and symbol not in u.short: return None
     return u.signal(symbol, lookback_bars), files
 
+# %% ../nbs/91_api.ipynb #a65dff1e
 @patch
 def watch(self:SignalCache, every:float=0.05):
     "In a daemon thread: build the universe of each new state (an ingest, a promotion, a new day) as soon as it is seen, never waiting for the store."
@@ -518,6 +526,7 @@ async def _follow(jobs:Jobs, jid:str, after:int=0):
 
 def _sse(e) -> str: return ': keep-alive\n\n' if e is None else f"id: {e['seq']}\nevent: {e['type']}\ndata: {json.dumps(e, separators=(',', ':'))}\n\n"
 
+# %% ../nbs/91_api.ipynb #ca3367e1
 def _job_streams(app:FastAPI, jobs:Jobs):
     "A job's events as Server-Sent Events and as WebSocket messages (JobEvent), from the first to the final state."
     @app.get('/api/v1/ml/jobs/{job_id}/events', tags=['jobs'], response_class=StreamingResponse, responses={
@@ -547,21 +556,24 @@ def _job_streams(app:FastAPI, jobs:Jobs):
 # %% ../nbs/91_api.ipynb #247db4ad
 _JOB_ID = Annotated[str, PathParam(pattern=r'^[0-9a-f]{12}$', description="a job's id, 12 hex digits")]
 
+# %% ../nbs/91_api.ipynb #32dc820a
+def _symbols_known(db, symbols) -> int:
+    "How many symbols a job would read; refused now when the store or one of them is not there."
+    if not Path(db).exists(): raise QuantmlError(f"no price database at {db}")
+    con = open_db(db, read_only=True, wait=READ_WAIT)
+    try:
+        if symbols: check_symbols(con, symbols)
+        return len(set(symbols)) if symbols else len(symbol_spans(con))
+    finally: con.close()
+
+# %% ../nbs/91_api.ipynb #39ebd048
 def _job_routes(app:FastAPI, db, jobs:Jobs, auth):
     "POST /train and /evaluate (checked now, run in the background), GET /jobs, GET and DELETE /jobs/{id}, and each job's event streams."
-    def symbols_known(symbols) -> int:
-        "How many symbols a job would read; refused now when the store or one of them is not there."
-        if not Path(db).exists(): raise QuantmlError(f"no price database at {db}")
-        con = open_db(db, read_only=True, wait=READ_WAIT)
-        try:
-            if symbols: check_symbols(con, symbols)
-            return len(set(symbols)) if symbols else len(symbol_spans(con))
-        finally: con.close()
 
     @app.post('/api/v1/ml/train', tags=['jobs'], status_code=202, response_model=Job, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413, 429, 503))
     def train(req: TrainRequest):
         "Queue a training job; follow it at /jobs/{id} (or its /events, /ws). Refused now, not in the job later: unknown symbols, and more than MAX_WORK rounds x (trials + 1) x symbols."
-        n = symbols_known(req.symbols)
+        n = _symbols_known(db, req.symbols)
         work = req.num_boost_round * (req.trials + 1) * n
         if work > MAX_WORK:
             raise HTTPException(422, [dict(loc=['body', 'num_boost_round'], type='too_much_work',
@@ -572,7 +584,7 @@ def _job_routes(app:FastAPI, db, jobs:Jobs, auth):
     @app.post('/api/v1/ml/evaluate', tags=['jobs'], status_code=202, response_model=Job, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413, 429, 503))
     def evaluate_job(req: EvaluateRequest):
         "Queue an evaluation job (what `quantml evaluate` runs); its summary is the job's `result` when done."
-        symbols_known(req.symbols)
+        _symbols_known(db, req.symbols)
         return jobs.submit(req, 'evaluate')
 
     @app.get('/api/v1/ml/jobs', tags=['jobs'], response_model=list[Job])

@@ -183,6 +183,7 @@ def _export(args, folder) -> tuple:
     return (dict(path=str(d.root), groups=len(d.groups), symbols=d.n_symbols, rows=d.rows, symbols_per_group=d.symbols_per_group),
             f"exported {_db(args)} to {d.root}: {len(d.groups)} Parquet files of up to {d.symbols_per_group} symbols, {d.n_symbols:,} symbols, {d.rows:,} rows")
 
+# %% ../nbs/90_cli.ipynb #640046ed
 @command('ingest', cmd_ingest, "load CSV (also gzipped) or Parquet files of daily OHLCV, validating every row",
          "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest raw.csv --splits vendor_splits.csv\n  quantml ingest --undo-adjustment AAPL 2020-08-31\n  quantml ingest prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json")
 def _ingest_options(c):

@@ -216,6 +216,7 @@ def score_percentile(valid_sorted:np.ndarray, raw:np.ndarray) -> np.ndarray:
     lo, hi = np.searchsorted(valid_sorted, raw - tol, side='left'), np.searchsorted(valid_sorted, raw + tol, side='right')
     return (lo + hi) / (2 * n)
 
+# %% ../nbs/03_signal.ipynb #56e54a16
 @patch
 def _predict(self:SignalService, X:pd.DataFrame, explain:bool, num_threads:int|None=None):
     "(model outputs on the bands' scale, probabilities as `meaning` says, per-feature contributions or None); LightGBM's threads as given."
@@ -427,6 +428,7 @@ def score_symbol(self:SignalService, symbol:str, lookback_bars:int=60, as_of=Non
     if u is not None and (symbol in u.at or symbol in u.short): return u.signal(symbol, lookback_bars)
     return self._score_alone(symbol, lookback_bars, as_of)
 
+# %% ../nbs/03_signal.ipynb #0ce37222
 @patch
 def _universe_if_looping(self:SignalService):
     "The store's ScoredUniverse once a second symbol is asked on the same state of its file (a loop over symbols); None before, or with no store."

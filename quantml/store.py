@@ -129,6 +129,7 @@ def _open_db(db, read_only):
     except QuantmlError: con.close(); raise
     return con
 
+# %% ../nbs/001_store.ipynb #ff8e52a7
 @contextmanager
 def _using(db, read_only=False, wait:float=0.0, on_wait=None):
     "An open connection for `db` (a path, or a connection that the caller keeps)."
@@ -373,6 +374,7 @@ def adjust_suspected_splits(con, symbols_table:str, source:str, now:str) -> list
     if done: flag_symbols(con, symbols_table, source, now)
     return done
 
+# %% ../nbs/001_store.ipynb #9cc43921
 def _reapply_adjustments(con) -> list:
     """Recorded split adjustments applied again to the incoming rows of a load that brings the unadjusted prices back: per symbol and
     split, when most of its incoming earlier bars that the store holds are the stored (adjusted) price times the recorded ratios since
@@ -409,6 +411,7 @@ def _read_splits(splits) -> pd.DataFrame:
     if len(bad): raise QuantmlError(f"splits row {int(bad.index[0]) + 1}: a date and a ratio (new shares per old, not 1) are needed")
     return out
 
+# %% ../nbs/001_store.ipynb #3fb65aab
 def apply_splits(db,                 # database path, or an open writable connection
                  splits,             # a table of symbol, date, ratio (2 for a 2-for-1 split, 0.1 for 1-for-10), or a CSV path
                  source:str='splits',
@@ -436,6 +439,7 @@ def apply_splits(db,                 # database path, or an open writable connec
         except BaseException: con.execute("ROLLBACK"); raise
     return done
 
+# %% ../nbs/001_store.ipynb #daa01868
 def undo_adjustment(db, symbol:str, date) -> dict:
     "Undo one recorded split adjustment: the earlier bars multiplied back by its ratio, volume divided, the record removed, the symbol re-flagged."
     day = pd.Timestamp(parse_date(date, 'date')).date()
@@ -488,6 +492,7 @@ SELECT src, CAST(line AS BIGINT) - 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 
        CASE WHEN line IS NULL THEN msg ELSE format('line {{}}: {{}} ({{}})', line, lower(kind), left(msg, 200)) END, TIMESTAMP {_lit(now)}
 FROM _qml_bad_lines"""
 
+# %% ../nbs/001_store.ipynb #fb90eb1f
 def _lines_in(path:Path, blank_too:bool=True) -> int:
     "Lines of a (gzipped) text file, the header's included: every line, or only those with something on them."
     opener = gzip.open if str(path).lower().endswith('.gz') else open

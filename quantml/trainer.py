@@ -332,6 +332,7 @@ def _engine_for(ds, engine):
     engine.check(ds)
     return engine
 
+# %% ../nbs/01_trainer.ipynb #908e2bc7
 def _params_and_cv(ds, folds, params, trials, seed, num_threads, obj, stop_on, cache, engine, on_progress) -> tuple:
     "(the fit's parameters, the folds' scores, each tuning trial's objective): tuned on the folds when `trials`, else `params`."
     steps = TRAIN_STEPS
