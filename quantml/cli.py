@@ -441,20 +441,26 @@ def cmd_signal(args):
         from quantml.cluster import score_universe_dask
         with _dask_session(args) as (client, data):
             uni = score_universe_dask(client, data, _registry(args), as_of=args.as_of)
-        rows, skipped = uni.to_dict(orient='records'), uni.attrs['skipped']
+        rows, skipped = uni.to_dict(orient='records'), {s: f"too little history ({n} bars)" for s, n in uni.attrs['skipped'].items()}
     else: rows, skipped = _signal_rows(args)
     return _print_signals(args, rows, skipped)
 
 def _signal_rows(args):
+    "(signals, symbol -> why it was not scored): every symbol asked for is one or the other; all of them failing is the first one's error."
     with SignalService(_db(args), _registry(args)) as svc:
-        skipped = {}
         if args.all:
-            uni = svc.score_universe(as_of=args.as_of, explain=True); rows, skipped = uni.to_dict(orient='records'), uni.attrs['skipped']
-        else: rows = [svc.score_symbol(s, args.lookback, as_of=args.as_of).to_dict() for s in args.symbols]
-    return rows, skipped
+            uni = svc.score_universe(as_of=args.as_of, explain=True)
+            return uni.to_dict(orient='records'), {s: f"too little history ({n} bars)" for s, n in uni.attrs['skipped'].items()}
+        rows, why, first = [], {}, None
+        for s in args.symbols:
+            try: rows.append(svc.score_symbol(s, args.lookback, as_of=args.as_of).to_dict())
+            except QuantmlError as e: why[s], first = str(e), first or e
+    if not rows and first is not None: raise first
+    return rows, why
 
 def _print_signals(args, rows, skipped):
-    if args.json: _print_json(rows if args.all or len(rows) > 1 else rows[0]); return EXIT_OK
+    if args.json:                                            # one shape whatever the count: the signals, and every symbol not scored with why
+        _print_json(dict(signals=rows, not_scored=[dict(symbol=s, reason=r) for s, r in skipped.items()])); return EXIT_OK
     src = rows[0]['source'] if rows else 'ml'
     print(f"source: {src}" + (f" (model {rows[0]['model_version']})" if src == 'ml' else f" (fallback: {rows[0]['fallback_reason']})"))
     if rows: print(f"probability: {rows[0]['meaning']}")
@@ -463,7 +469,7 @@ def _print_signals(args, rows, skipped):
                   stale_days=r['stale_days'], warmup='ok' if r['warmup_complete'] else 'short',
                   top=', '.join(f"{t['feature']} {t['contribution']:+.3f}" for t in r['top_signals'][:3])) for r in rows]
     print(_table(table, ['symbol', 'as_of', 'probability', 'recommendation', 'stale_days', 'warmup', 'top']))
-    if skipped: print(f"not scored, too little history: {', '.join(f'{s} ({n} bars)' for s, n in skipped.items())}")
+    for s, r in skipped.items(): print(f"not scored: {s}: {r}")
     for r in rows:
         for f in r.get('data_flags') or []: print(f"{r['symbol']}: a bar behind this score is flagged: {f['date']} {f['flag']} ({f['detail']})")
     return EXIT_OK

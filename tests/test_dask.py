@@ -105,9 +105,9 @@ def test_cli_trains_and_scores_on_a_local_cluster(tmp_path):
     assert out['metrics']['rank_ic'] > 0.05                             # the planted signal, found on the cluster
     r = run('signal', '--all', '--dask', 'local', '--json')
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    rows = json.loads(r.stdout)['signals']
     assert len(rows) == 40 and {x['model_version'] for x in rows} == {'v1'}
-    one = {x['symbol']: x['probability'] for x in json.loads(run('signal', '--all', '--json').stdout)}   # the cs_norm model on one machine
+    one = {x['symbol']: x['probability'] for x in json.loads(run('signal', '--all', '--json').stdout)['signals']}   # the cs_norm model on one machine
     assert {x['symbol']: x['probability'] for x in rows} == one       # the same signals (one machine's --all also explains: the same scores)
     r = run('train', '--dask', 'tcp://127.0.0.1:9', '--parquet', str(tmp_path))
     assert r.returncode == 1 and 'not a quantml Parquet dataset' in r.stderr and 'Traceback' not in r.stderr
@@ -144,7 +144,7 @@ def test_cli_on_a_running_scheduler(tmp_path):
         assert out['data']['distributed']['workers'] == 2 and out['data']['distributed']['date_partitions'] == 4 and out['data']['n_symbols'] == 31
         r = run('signal', '--all', '--json')
         assert r.returncode == 0, r.stderr
-        rows = json.loads(r.stdout)
+        rows = json.loads(r.stdout)['signals']
         assert len(rows) == 31 and {x['model_version'] for x in rows} == {out['version']}
         with SignalService(tmp_path / 'm.duckdb', tmp_path / 'models') as svc:       # the same signals as the store's service
             one = svc.score_universe().set_index('symbol').probability
