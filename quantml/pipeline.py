@@ -189,13 +189,16 @@ def _verdict(res:dict) -> str:
     model, _, uni = res['results']
     rel = res['relative']
     lo, hi = rel['information_ratio_ci']
-    beat = rel['excess_annual_return'] > 0
+    m_ann, u_ann = stats(model)['annual_return'], stats(uni)['annual_return']     # compound (geometric) annual returns, both
+    beat = round(m_ann * 1000) > round(u_ann * 1000)                               # as the two numbers printed say
     sure = lo > 0 if beat else hi < 0
     h = res['dataset'].label.horizon
     ic = res['tearsheet']['rank_ic'].loc[h]
-    return (f"After costs ({res['costs_bps']:.0f} bps a side), {html.escape(model.name)} earned {_fmt_value('annual_return', stats(model)['annual_return'])} a year "
-            f"against {_fmt_value('annual_return', stats(uni)['annual_return'])} for holding the equal-weight universe: an excess of "
-            f"{rel['excess_annual_return'] * 100:+.1f}% a year, information ratio {rel['information_ratio']:.2f} (95% interval {lo:.2f} to {hi:.2f}, "
+    return (f"After costs ({res['costs_bps']:.0f} bps a side), {html.escape(model.name)} earned {_fmt_value('annual_return', m_ann)} a year "
+            f"against {_fmt_value('annual_return', u_ann)} for holding the equal-weight universe (compound annual returns): "
+            f"{abs(round(m_ann * 1000) - round(u_ann * 1000)) / 10:.1f} points a year {'more' if beat else 'less or the same'}. "
+            f"Its daily excess returns (mean {rel['excess_annual_return'] * 100:+.1f}% a year, arithmetic) have an information ratio of "
+            f"{rel['information_ratio']:.2f} (95% interval {lo:.2f} to {hi:.2f}, "
             f"stationary bootstrap, {rel['block']:.0f}-day blocks). It {'beat' if beat else 'did not beat'} holding the universe"
             + (', and the interval excludes 0.' if sure else ', and the interval contains 0: the difference is not distinguishable from luck.')
             + f" Its own Sharpe ratio was {rel['sharpe']:.2f} (95% interval {rel['sharpe_ci'][0]:.2f} to {rel['sharpe_ci'][1]:.2f}). The predictions' mean rank IC "
