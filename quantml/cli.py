@@ -6,7 +6,7 @@ Docs: https://quantml.github.io/quantml/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #afcd33b1
 from __future__ import annotations
-import argparse, contextlib, json, math, os, sys, tempfile, time, warnings
+import argparse, contextlib, glob, json, math, os, sys, tempfile, time, warnings
 from pathlib import Path
 import pandas as pd
 from .core import QuantmlError, ProgressBar, parse_date, dumps_json, default_of, doc_of
@@ -144,13 +144,24 @@ def _synth_options(c):
     c.add_argument('--volatility-only', action='store_true', help="no drift and no signal: volatility widely spread across symbols and strongly clustered")
 
 # %% ../nbs/90_cli.ipynb #d4f4a665
+def _expand(paths:list) -> list:
+    "Files as given, a pattern (a quoted glob: 'prices/*.csv') as the files it matches, sorted; a pattern that matches nothing is an error."
+    out = []
+    for p in paths:
+        if any(ch in str(p) for ch in '*?[') and not Path(p).expanduser().exists():
+            hits = sorted(glob.glob(str(Path(p).expanduser())))
+            if not hits: raise QuantmlError(f"{p}: no file matches")
+            out += hits
+        else: out.append(p)
+    return out
+
 def cmd_ingest(args):
     "Load CSV / Parquet files into the price store, with validation; apply a corporate-actions file; undo a recorded adjustment."
     if args.undo_adjustment: return _undo(args)
     if not args.paths and not args.splits: raise QuantmlError("give files to load, --splits FILE, or --undo-adjustment SYMBOL DATE")
     out, text = {}, ''
     if args.paths:
-        try: s = ingest(args.paths, _db(args), strict=args.strict, symbol=args.symbol, adj_close=args.adj_close, date_format=args.date_format,
+        try: s = ingest(_expand(args.paths), _db(args), strict=args.strict, symbol=args.symbol, adj_close=args.adj_close, date_format=args.date_format,
                         adjust_splits=args.adjust_splits, wait=args.wait, on_wait=lambda m: print(f"quantml: {m}", file=sys.stderr, flush=True))
         except IngestRejected as e:
             if args.json: _print_json(e.summary.to_dict())
@@ -510,9 +521,11 @@ def cmd_demo(args):
     if not args.prices: _demo_guard(db, reg)
     with ProgressBar('demo') as bar:                        # names each stage: on the bar, or one line each on stderr without a terminal
         if args.prices:
-            bar.stage('ingest'); loaded = ingest(args.prices, db)
+            files = _expand(args.prices)
+            bar.stage('ingest'); loaded = ingest(files, db)
             have = list_symbols(db)
-            symbols, label = have.symbol[~have.synthetic].tolist(), f"prices from {Path(args.prices).name}"
+            symbols = have.symbol[~have.synthetic].tolist()
+            label = f"prices from {Path(files[0]).name}" if len(files) == 1 else f"prices from {len(files)} files"
         else:
             if not (db.exists() and list_symbols(db).synthetic.any()): bar.stage('ingest'); _, loaded = _synth_into(db, **DEMO_MARKET)
             have = list_symbols(db)
@@ -547,7 +560,7 @@ def cmd_demo(args):
 @command('demo', cmd_demo, "run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report",
          "examples:\n  quantml demo\n  quantml demo --prices prices.csv.gz --out report/\n  quantml demo --db /tmp/demo.duckdb --registry /tmp/models --json", registry=True)
 def _demo_options(c):
-    c.add_argument('--prices', help="ingest this file and run on its symbols instead of the synthetic market")
+    c.add_argument('--prices', nargs='+', metavar='FILE', help="ingest these files (or quoted globs: 'dir/*.csv') and run on their symbols instead of the synthetic market")
     c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/demo-<time>)")
     c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=5, help="Optuna trials for the tuned version (default 5)")
     _label_options(c)

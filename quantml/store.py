@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import duckdb, numpy as np, pandas as pd
 from fastcore.basics import patch
-from .core import QuantmlError, BusyError, NotFoundError, parse_date, resolve_columns
+from .core import QuantmlError, BusyError, NotFoundError, parse_date, resolve_columns, COLUMN_SPELLINGS, _norm
 from .quality import FLAGS, JUDGED_FLAGS, PRICE_FLAGS_COLUMNS, flags_sql, sql_literal   # the rules, written once for the store, the dataset and the signal
 
 # %% auto #0
@@ -160,10 +160,39 @@ def _csv_header(path):
     except csv.Error: delim = ','
     return next(csv.reader([line], delimiter=delim)), delim
 
+# %% ../nbs/001_store.ipynb #d713b6b7
+def _two_level_long(df:pd.DataFrame, source:str) -> pd.DataFrame:
+    "yfinance's wide frame (columns: price field x ticker) as long rows: date, symbol and the fields."
+    known = {s for v in COLUMN_SPELLINGS.values() for s in v}
+    level = next((k for k in range(2) if not {_norm(x) for x in df.columns.get_level_values(k)} <= known), None)
+    if level is None: raise QuantmlError(f"{source}: two header rows, and neither holds ticker names")
+    long = df.stack(level=level, future_stack=True)
+    long.index = long.index.set_names(['date', 'symbol'])
+    return long.reset_index().rename(columns=str)
+
+def _yfinance_csv(path:Path):
+    "A CSV written by yfinance (lines Price,... / Ticker,... / Date,,,) as long rows; None for any other file."
+    opener = gzip.open if path.name.lower().endswith('.gz') else open
+    try:
+        with opener(path, 'rt', encoding='utf-8-sig', errors='replace') as f: first = [f.readline() for _ in range(3)]
+    except OSError: return None
+    if [l.split(',')[0].strip().lower() for l in first] != ['price', 'ticker', 'date']: return None
+    df = pd.read_csv(path, header=[0, 1], index_col=0, skiprows=[2], dtype=str)
+    out = _two_level_long(df, str(path))
+    out.attrs.update(source=str(path.resolve()), read_as='yfinance')
+    return out
+
+def _name_symbol(src) -> str|None:
+    "The symbol a file's name gives (SPY.csv, spy.csv.gz: SPY), for a file with no symbol column; None for a frame."
+    if isinstance(src, pd.DataFrame): return None
+    stem = re.sub(r'\.(csv|txt|tsv|parquet|pq)(\.gz)?$', '', Path(src).name, flags=re.I)
+    return stem.upper() or None
+
 # %% ../nbs/001_store.ipynb #14b962b0
 def _source_relation(src, i, con):
     "(name of the source, SQL relation to select from, its column names and types) for a path or DataFrame."
     if isinstance(src, pd.DataFrame):
+        if isinstance(src.columns, pd.MultiIndex) and src.columns.nlevels == 2: src = _two_level_long(src, src.attrs.get('source', f'dataframe#{i}'))
         df = src.reset_index() if any(n is not None for n in src.index.names) else src
         con.register(f'_qml_src{i}', df)
         rel, name = f'_qml_src{i}', src.attrs.get('source', f'dataframe#{i}')
@@ -285,6 +314,7 @@ class IngestSummary:
     flag_examples: list = field(default_factory=list)
     splits_adjusted: list = field(default_factory=list)
     splits_reapplied: list = field(default_factory=list)   # recorded adjustments applied again to a re-load of unadjusted prices
+    notes: list = field(default_factory=list)               # how the sources were read: a symbol from a file name, a column left unused
     strict: bool = False
     committed: bool = False
 
@@ -298,6 +328,7 @@ def __str__(self:IngestSummary):
              f"loaded {self.rows_loaded:,} ({self.rows_inserted:,} new, {self.rows_updated:,} changed, "
              f"{self.rows_unchanged:,} unchanged), rejected {self.rows_rejected:,}"]
     if self.strict and self.rows_rejected: lines.append("strict: nothing was loaded because some rows are bad")
+    lines += [f"note: {n}" for n in self.notes]
     for r, k in self.reasons.items(): lines.append(f"  {r:<20} {k:>8,}")
     if self.examples: lines.append("first rejected rows:")
     for e in self.examples:
@@ -607,13 +638,38 @@ def _no_dates_at_all(con, names):
             raise QuantmlError(f"{names[i]}: no date could be read in any of its {n:,} rows (e.g. {ex!r}); nothing was loaded. "
                                f"Accepted: {ACCEPTED_DATES}")
 
+# %% ../nbs/001_store.ipynb #1ff5b4e0
+def _as_read(src):
+    "A yfinance CSV as its long rows; any other source as it is."
+    if isinstance(src, (str, Path)) and re.search(r'\.(csv|txt)(\.gz)?$', str(src), re.I) and Path(src).expanduser().is_file():
+        got = _yfinance_csv(Path(src).expanduser())
+        if got is not None: return got
+    return src
+
+def _source_symbols(rels, sources, symbol, adj_close) -> tuple:
+    "(each source's symbol: the one given, None where it has a symbol column, else its file name's; notes saying which and what was left unused)."
+    out, named, unused, notes = [], [], [], []
+    for (name, rel, cols, types), src in zip(rels, sources):
+        has = any(_norm(c) in COLUMN_SPELLINGS['symbol'] for c in cols)
+        sym = symbol if symbol is not None else None if has else _name_symbol(src)
+        if symbol is None and not has and sym is not None: named.append(f"{Path(name).name} -> {sym}")
+        if isinstance(src, pd.DataFrame) and src.attrs.get('read_as') == 'yfinance':
+            notes.append(f"{Path(name).name}: read as yfinance writes it (Price, Ticker and Date header rows): {src['symbol'].nunique()} tickers")
+        if not adj_close and any(_norm(c) in COLUMN_SPELLINGS['adj_close'] for c in cols): unused.append(Path(name).name)
+        out.append(sym)
+    if named: notes.append(f"no symbol column, so the symbol is the file name's: {', '.join(named)}")
+    if unused: notes.append(f"Adj Close not used in {', '.join(unused)}: prices are the close as given (--adj-close uses the adjusted close)")
+    return out, notes
+
 # %% ../nbs/001_store.ipynb #34630c22
 def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_splits=False):
     now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' ')
+    sources = [_as_read(s) for s in sources]
     rels = [_source_relation(src, i, con) for i, src in enumerate(sources)]
     names = [r[0] for r in rels]
-    selects = [_source_select(i, rel, cols, types, symbol, adj_close, name, date_format, src)
-               for i, ((name, rel, cols, types), src) in enumerate(zip(rels, sources))]
+    symbols, notes = _source_symbols(rels, sources, symbol, adj_close)
+    selects = [_source_select(i, rel, cols, types, sym, adj_close, name, date_format, src)
+               for i, ((name, rel, cols, types), src, sym) in enumerate(zip(rels, sources, symbols))]
     csv_sources = [i for i, r in enumerate(rels) if r[1].startswith('read_csv(')]
     with ThreadPoolExecutor(1) as pool:                                   # the files' lines counted while DuckDB reads them
         lines = {i: pool.submit(_lines_in, Path(sources[i]).expanduser()) for i in csv_sources}
@@ -626,6 +682,7 @@ def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_sp
     con.execute(_DUPS_SQL)
     con.execute(_reject_sql(now))
     s = _summarise(con, names, strict)
+    s.notes = notes
     if not (strict and s.rows_rejected):
         s.splits_reapplied = _reapply_adjustments(con)
         before = con.execute("SELECT count(*) FROM daily_prices").fetchone()[0]

@@ -196,9 +196,9 @@ def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str,
     if len(np.unique(p)) < 2: return f"constant predictions: {len(np.unique(p))} distinct value on the validation segment"
     lo, hi = np.quantile(p, [0.01, 0.99])
     if hi - lo < 1e-6: return f"near-constant predictions: 98% of validation predictions lie within {hi - lo:.1e}"
-    if rounds is not None and rounds < 2:
-        return (f"one tree: early stopping kept only the first round, as no later round scored better on validation; its predictions are one "
-                f"shrunken step from a constant ({len(np.unique(p))} distinct values, 98% within {lo:.4g} .. {hi:.4g})")
+    if rounds is not None and rounds < 2 and objective in ('binary', 'regression'):     # a ranker's output is served as its percentile: it still ranks
+        return (f"one tree: early stopping kept only the first round, as no later round scored better on validation; its outputs, served as they "
+                f"are, are one shrunken step from a constant ({len(np.unique(p))} distinct values, 98% within {lo:.4g} .. {hi:.4g})")
     if objective == 'binary':
         ll, base = float(skm.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), constant_log_loss(y, float(np.mean(train_y)))
         if ll >= base: return f"no better than a constant: validation log loss {ll:.5f} >= {base:.5f} of always predicting the training base rate"
