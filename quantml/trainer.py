@@ -19,10 +19,10 @@ from .model import FEATURE_NORMS, FeatureNorm, TrainedModel     # what fitting r
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS', 'SEARCH_SPACE', 'BAND_QUANTILES',
-           'TRAIN_STEPS', 'MAX_TRIALS', 'MAX_CV_FOLDS', 'MAX_BOOST_ROUNDS', 'check_objective', 'lgb_params', 'RankIC',
-           'fit_booster', 'LocalEngine', 'fold_score', 'cv_scores', 'tune', 'band_edges', 'skill_of',
-           'degenerate_reason', 'evaluate', 'baseline_metrics', 'data_fingerprint', 'model_record', 'train_model',
-           'walk_forward_predict', 'leaky_auc']
+           'ONE_TREE_MIN_T', 'TRAIN_STEPS', 'MAX_TRIALS', 'MAX_CV_FOLDS', 'MAX_BOOST_ROUNDS', 'check_objective',
+           'lgb_params', 'RankIC', 'fit_booster', 'LocalEngine', 'fold_score', 'cv_scores', 'tune', 'band_edges',
+           'skill_of', 'degenerate_reason', 'evaluate', 'baseline_metrics', 'data_fingerprint', 'model_record',
+           'train_model', 'walk_forward_predict', 'leaky_auc']
 
 # %% ../nbs/01_trainer.ipynb #28df7d99
 OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
@@ -181,6 +181,8 @@ def band_edges(valid_pred:np.ndarray, quantiles=BAND_QUANTILES) -> list:
     return [float(q) for q in np.quantile(np.asarray(valid_pred, float), quantiles)]
 
 # %% ../nbs/01_trainer.ipynb #f024b64d
+ONE_TREE_MIN_T = 2.0      # a one-tree model (binary or regression) must show this much held-out skill not to be degenerate: the skill gate's default
+
 def skill_of(valid:pd.DataFrame, horizon:int) -> dict:
     "Directional skill on the validation rows (`valid`: p, fwd_ret, date): rank IC, its HAC t (lag = horizon), dates, method."
     q = signal_quality(valid.p.to_numpy(), valid.fwd_ret.to_numpy(), valid.date.to_numpy(), horizon)
@@ -190,15 +192,17 @@ def skill_of(valid:pd.DataFrame, horizon:int) -> dict:
 # %% ../nbs/01_trainer.ipynb #3b9141ac
 def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str,
                       rounds:int|None=None,     # the trees the model kept (early stopping's best round), if known
+                      skill_t:float|None=None,  # the t of its held-out rank IC (`skill_of`), if known
                      ) -> str|None:
     "Why a model is degenerate, from its validation predictions (`valid`: p, y) and the trees it kept, or None."
     p, y = valid.p.to_numpy(float), valid.y.to_numpy()
     if len(np.unique(p)) < 2: return f"constant predictions: {len(np.unique(p))} distinct value on the validation segment"
     lo, hi = np.quantile(p, [0.01, 0.99])
     if hi - lo < 1e-6: return f"near-constant predictions: 98% of validation predictions lie within {hi - lo:.1e}"
-    if rounds is not None and rounds < 2 and objective in ('binary', 'regression'):     # a ranker's output is served as its percentile: it still ranks
-        return (f"one tree: early stopping kept only the first round, as no later round scored better on validation; its outputs, served as they "
-                f"are, are one shrunken step from a constant ({len(np.unique(p))} distinct values, 98% within {lo:.4g} .. {hi:.4g})")
+    if rounds is not None and rounds < 2 and objective in ('binary', 'regression') and not (skill_t is not None and skill_t >= ONE_TREE_MIN_T):
+        return (f"one tree and no shown skill: early stopping kept only the first round, its outputs (served as they are) are one shrunken step "
+                f"from a constant ({len(np.unique(p))} distinct values, 98% within {lo:.4g} .. {hi:.4g}), and its held-out rank IC has t "
+                f"{'unknown' if skill_t is None else f'{skill_t:.2f}'}, under {ONE_TREE_MIN_T:g}")
     if objective == 'binary':
         ll, base = float(skm.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), constant_log_loss(y, float(np.mean(train_y)))
         if ll >= base: return f"no better than a constant: validation log loss {ll:.5f} >= {base:.5f} of always predicting the training base rate"
@@ -297,10 +301,10 @@ def model_record(b:lgb.Booster, n_iter:int,
                  **fields) -> TrainedModel:      # the rest of the record, by name (features, split, params, data, ...)
     "The TrainedModel of a fitted booster, its metrics, skill, bands and degenerate flag computed from its predictions: one way for every engine."
     metrics, imp, cvd = evaluate(b, held, test, label, baseline, cv, float(np.mean(train_y)) if label.binary else None)
-    pv = valid.p.to_numpy()
+    pv, skill = valid.p.to_numpy(), skill_of(held, label.horizon)
     return TrainedModel(booster=b, num_iterations=n_iter, label=label, objective=objective, metrics=metrics, importance=imp, cv=cvd,
-                        valid_pred=pv, test_predictions=test, bands=band_edges(pv), skill=skill_of(held, label.horizon),
-                        degenerate=degenerate_reason(valid, train_y, objective, n_iter), **fields)
+                        valid_pred=pv, test_predictions=test, bands=band_edges(pv), skill=skill,
+                        degenerate=degenerate_reason(valid, train_y, objective, n_iter, skill['t']), **fields)
 
 # %% ../nbs/01_trainer.ipynb #ffd32c6f
 def _frame(ds, mask, p):
