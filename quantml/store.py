@@ -432,7 +432,7 @@ def _read_splits(splits) -> pd.DataFrame:
         path = Path(splits).expanduser()
         if not path.is_file(): raise QuantmlError(f"{path}: no such splits file")
         try: splits = pd.read_csv(path)
-        except (ValueError, UnicodeDecodeError) as e: raise QuantmlError(f"{path.name}: not a CSV of splits ({e})") from None
+        except (ValueError, UnicodeDecodeError) as e: raise QuantmlError(f"{path.name}: not a CSV of splits ({' '.join(str(e).split())})") from None
     cols = {str(c).strip().lower(): c for c in splits.columns}
     missing = [c for c in ('symbol', 'date', 'ratio') if c not in cols]
     if missing: raise QuantmlError(f"the splits table needs columns symbol, date, ratio (missing: {', '.join(missing)})")
