@@ -588,7 +588,9 @@ def _job_routes(app:FastAPI, db, jobs:Jobs, auth):
         return jobs.submit(req, 'evaluate')
 
     @app.get('/api/v1/ml/jobs', tags=['jobs'], response_model=list[Job])
-    def job_list(): "Every job remembered (the last KEEP_FINISHED finished ones, and all waiting or running), the newest first."; return jobs.recent()
+    def job_list():
+        "Every job remembered (the last KEEP_FINISHED finished ones, and all waiting or running), the newest first."
+        return jobs.recent()
 
     @app.get('/api/v1/ml/jobs/{job_id}', tags=['jobs'], response_model=Job, responses=_errors(404))
     def job(job_id: _JOB_ID):

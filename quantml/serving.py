@@ -228,7 +228,8 @@ def _predict(self:SignalService, X:pd.DataFrame, explain:bool, num_threads:int|N
         return s, s, contribs if explain else None
     m, it = self.model, self.model.num_iterations or None
     Xm = m.inputs(X)                                     # normalised by the model's fitted normalisation, when it has one
-    few = {'num_threads': 1} if len(Xm) <= FEW_ROWS else {} if num_threads is None else {'num_threads': num_threads}   # a request's row: waking OpenMP's threads costs more than the trees
+    threads = 1 if len(Xm) <= FEW_ROWS else num_threads          # a request's row: waking OpenMP's threads costs more than the trees
+    few = {} if threads is None else {'num_threads': threads}
     if not explain: raw, contribs = m.booster.predict(Xm, num_iteration=it, **few), None
     else:
         contrib = m.booster.predict(Xm, pred_contrib=True, num_iteration=it, **few)
