@@ -52,3 +52,13 @@ def test_fields_of_dataclasses_and_request_models_are_listed():
     assert '<td><code>horizon</code></td><td><code>int</code></td><td><code>5</code></td><td>label horizon in bars (≥ 1, ≤ 250)</td>' in body
     method = bd.reference_markdown('ModelRegistry.promote', 'registry', 'x')
     assert 'ModelRegistry.promote(' in method and '<code>self</code>' not in method
+
+def test_search_snippets_have_no_notebook_chrome():
+    "The search shows a page's text: no prompts or copy-button text, each code cell once (mkdocs-jupyter indexes its source twice)."
+    raw = ("<p>The store:</p> In\xa0[\xa0]: Copied! <pre>list_symbols(db)\nx = a &lt; b\n</pre> list_symbols(db) x = a &lt; b "
+           "Out[\xa0]: symbol first_date <pre>read 2,000 rows\n</pre> <p>then</p> In\xa0[3]: Copied! <pre>f(1)\n</pre> f(1)")
+    clean = bd.clean_search_text(raw)
+    assert clean == ("<p>The store:</p> <pre>list_symbols(db)\nx = a &lt; b\n</pre> symbol first_date <pre>read 2,000 rows\n</pre> "
+                     "<p>then</p> <pre>f(1)\n</pre> ")
+    kept = "<pre>x = 1\n</pre> x equals one, and the code's copy is not there"
+    assert bd.clean_search_text(kept) == kept

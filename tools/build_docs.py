@@ -2,11 +2,13 @@
 
     python tools/build_docs.py [--check-browser]
 
-1. `nbdev-proc-nbs` processes nbs/ into _proc/ exactly as it does for Quarto (hidden cells dropped, directives
-   applied, show_doc API reference added). nbdev's own Quarto configuration (nbs/_quarto.yml, ...) is untouched, so
+1. nbdev's `proc_nbs` processes nbs/ into _proc/ exactly as it does for Quarto (hidden cells dropped, directives
+   applied, show_doc API reference added); called directly, since the `nbdev-proc-nbs` command first tries to install
+   Quarto with sudo. nbdev's own Quarto configuration (nbs/_quarto.yml, ...) is untouched, so
    `nbdev-docs` still builds the standard site where Quarto is installed.
 2. mkdocs (material theme, search, mkdocs-jupyter with the stored outputs) renders _proc/ into _site/: the home page
-   from index.ipynb, then one page per notebook in their order.
+   from index.ipynb, then one page per notebook in their order. The search index loses the notebook's prompts, the copy
+   button's "Copied!" and the second copy of each code cell.
    nbdev's show_doc cells become reference sections: signature, docstring, then a table of the parameters (or fields).
 3. Checks: every notebook has a page; no internal link is broken. With --check-browser, headless Chromium (driven over
    the DevTools protocol) opens pages from a loopback server: they draw (screenshots in _site_shots/), no code is cut off,
@@ -129,6 +131,33 @@ _CSS = """.jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
 .jp-RenderedMarkdown pre, .jp-MarkdownOutput pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
 .jp-RenderedMarkdown table code { overflow-wrap: anywhere; }
 """
+
+_PROMPT = re.compile(r'(?:In|Out)\xa0?\[[\xa0\d ]*\]:\s*(?:Copied!\s*)?')
+_PRE = re.compile(r'<pre>(.*?)</pre>\s*', re.S)
+
+def clean_search_text(text: str) -> str:
+    """A page's text as the search shows it, without the notebook's chrome: no `In [ ]:`/`Out[ ]:` prompts, no copy button's
+    "Copied!", and each code cell once (mkdocs-jupyter gives the search its source twice: highlighted, then as plain text)."""
+    import html
+    text = _PROMPT.sub('', text)
+    out, at = [], 0
+    for m in _PRE.finditer(text):
+        out.append(text[at:m.end()]); at = m.end()
+        words = html.unescape(m.group(1)).split()
+        for esc in (lambda w: html.escape(w, quote=False), lambda w: w):    # the plain copy, escaped as the page is or not
+            copy = re.compile(r'\s*'.join(re.escape(esc(w)) for w in words) + r'\s*') if words else None
+            hit = copy and copy.match(text, at)
+            if hit: at = hit.end(); break
+    return ''.join(out) + text[at:]
+
+def clean_search_index(site: Path) -> int:
+    "Rewrite the site's search index with `clean_search_text`; the number of pages changed."
+    p = site / 'search' / 'search_index.json'
+    idx = json.loads(p.read_text()); n = 0
+    for d in idx['docs']:
+        t = clean_search_text(d['text']); n += t != d['text']; d['text'] = t
+    p.write_text(json.dumps(idx))
+    return n
 
 def write_config(proc: Path, site: Path) -> Path:
     nav = [{('Home' if p.name == 'index.ipynb' else _title(p)): p.name} for p in notebooks()]
@@ -288,11 +317,14 @@ def main(argv):
     t = time.time()
     proc, site = ROOT / '_proc', ROOT / '_site'
     if proc.exists(): shutil.rmtree(proc)          # nbdev skips notebooks older than their _proc copy, which tidy() has already rewritten
-    subprocess.run([str(BIN / 'nbdev-proc-nbs')], check=True)
+    # nbdev's own processing of the notebooks, as `nbdev-proc-nbs` does it but without its first step, which tries to
+    # install Quarto with sudo (this build needs no Quarto; CI fails on any output that says otherwise)
+    subprocess.run([str(BIN / 'python'), '-c', 'from nbdev.serve import proc_nbs; proc_nbs()'], check=True)
     tidy(proc)
     if site.exists(): shutil.rmtree(site)
     cfg = write_config(proc, site)
     subprocess.run([str(BIN / 'mkdocs'), 'build', '-q', '-f', str(cfg)], check=True)
+    clean_search_index(site)
     n = check_site(site)
     print(f"docs: {len(notebooks())} notebooks -> {n} pages in {site} ({time.time() - t:.0f} s); no broken internal links")
     if a.check_browser: check_browser(site, ROOT / '_site_shots')
