@@ -15,8 +15,9 @@ from .metrics import group_rank, per_group_corr, signal_quality
 
 # %% auto #0
 __all__ = ['CONSTRUCTIONS', 'WEIGHTINGS', 'open_to_open', 'cost_estimates', 'BacktestResult', 'backtest', 'deflated_sharpe_ratio',
-           'deflated_sharpe', 'stats', 'equal_weight', 'block_bootstrap_ci', 'relative_stats', 'to_alphalens',
-           'costs_table', 'factor_tearsheet', 'plot_tearsheet', 'plot_report']
+           'deflated_sharpe', 'stats', 'equal_weight', 'block_bootstrap_ci', 'relative_stats', 'risk_stats',
+           'drawdown_table', 'calendar_returns', 'rolling_risk', 'to_alphalens', 'costs_table', 'factor_tearsheet',
+           'plot_tearsheet', 'plot_report']
 
 # %% ../nbs/03a_backtest.ipynb #03888c39
 def open_to_open(prices:pd.DataFrame) -> pd.Series:
@@ -272,6 +273,62 @@ def relative_stats(res:BacktestResult, universe:BacktestResult, periods:int=252,
     return dict(excess_annual_return=float(ex.mean() * periods), tracking_error=float(te), information_ratio=float(_sharpe(ex, periods)),
                 information_ratio_ci=ir_ci, sharpe=float(_sharpe(r, periods)), sharpe_ci=sh_ci, beta=beta,
                 alpha=float((r.mean() - beta * u.mean()) * periods), days_beaten=float(np.mean(r > u)), days=int(len(both)), block=block)
+
+# %% ../nbs/03a_backtest.ipynb #b7959be3
+def _checked_returns(returns, need:int, what:str) -> pd.Series:
+    r = pd.Series(returns, dtype=float).dropna()
+    if not isinstance(r.index, pd.DatetimeIndex): raise QuantmlError(f"{what} needs daily returns indexed by date (got a {type(r.index).__name__})")
+    if len(r) < need: raise QuantmlError(f"{what} needs at least {need} daily returns (got {len(r)})")
+    return r.sort_index()
+
+def _compound(r:pd.Series, by) -> pd.Series: return (1 + r).groupby(by).prod() - 1
+
+def risk_stats(returns:pd.Series,          # daily returns indexed by date (a `BacktestResult`'s `returns`)
+               confidence:float=0.95,      # the VaR's and CVaR's level: the worst 1 - confidence of days
+              ) -> dict:
+    "Value at risk and CVaR (historical, normal, Cornish-Fisher), skew, excess kurtosis, best and worst day, month and year."
+    from statistics import NormalDist
+    if not 0.5 < confidence < 1: raise QuantmlError(f"confidence must be between 0.5 and 1, e.g. 0.95 (got {confidence!r})")
+    r, a = _checked_returns(returns, 20, 'risk_stats'), 1 - confidence
+    mu, sd, s, k, z = r.mean(), r.std(ddof=1), r.skew(), r.kurt(), NormalDist().inv_cdf(a)
+    z_cf = z + (z ** 2 - 1) * s / 6 + (z ** 3 - 3 * z) * k / 24 - (2 * z ** 3 - 5 * z) * s ** 2 / 36
+    q, month, year = r.quantile(a), _compound(r, [r.index.year, r.index.month]), _compound(r, r.index.year)
+    return {k: float(v) for k, v in dict(
+        var_historical=q, cvar_historical=r[r <= q].mean(), var_normal=mu + z * sd, cvar_normal=mu - sd * NormalDist().pdf(z) / a,
+        var_cornish_fisher=mu + z_cf * sd, skew=s, excess_kurtosis=k, best_day=r.max(), worst_day=r.min(),
+        best_month=month.max(), worst_month=month.min(), best_year=year.max(), worst_year=year.min()).items()}
+
+# %% ../nbs/03a_backtest.ipynb #7e81a9f3
+def drawdown_table(returns:pd.Series,      # daily returns indexed by date
+                   n:int=5,                # the deepest n drawdowns
+                  ) -> pd.DataFrame:
+    "The `n` deepest drawdowns, deepest first: start, trough, recovery (NaT while under water), depth, days (trading days under water)."
+    r = _checked_returns(returns, 1, 'drawdown_table')
+    eq = (1 + r).to_numpy().cumprod()
+    dd = eq / np.maximum.accumulate(np.r_[1.0, eq])[1:] - 1                       # the capital before the first day is the first peak
+    under = np.r_[False, dd < 0, False]
+    starts, ends = np.flatnonzero(~under[:-1] & under[1:]), np.flatnonzero(under[:-1] & ~under[1:])   # [start, end) of each run
+    rows = [dict(start=r.index[s], trough=r.index[s + int(np.argmin(dd[s:e]))], recovery=r.index[e] if e < len(r) else pd.NaT,
+                 depth=float(dd[s:e].min()), days=int(e - s)) for s, e in zip(starts, ends)]
+    cols = ['start', 'trough', 'recovery', 'depth', 'days']
+    return pd.DataFrame(rows, columns=cols).sort_values('depth', kind='stable').head(n).reset_index(drop=True)
+
+# %% ../nbs/03a_backtest.ipynb #2fa02d54
+def calendar_returns(returns:dict) -> pd.DataFrame:
+    "Compounded return per calendar year of each {name: daily returns}, a column each, and the trading days of each year."
+    rs = {name: _checked_returns(r, 1, 'calendar_returns') for name, r in returns.items()}
+    out = pd.DataFrame({name: _compound(r, r.index.year) for name, r in rs.items()})
+    days = pd.concat(rs.values(), axis=1).index
+    out['days'] = pd.Series(days.year, index=days).value_counts().reindex(out.index).astype(int)
+    return out.rename_axis('year')
+
+def rolling_risk(returns:pd.Series, benchmark:pd.Series, window:int=126, periods:int=252) -> pd.DataFrame:
+    "Rolling annualised volatility of `returns` and `benchmark` and the beta of `returns` to `benchmark`, over `window` days."
+    both = pd.concat([_checked_returns(returns, window, 'rolling_risk'), _checked_returns(benchmark, window, 'rolling_risk')], axis=1,
+                     keys=['r', 'b'], join='inner')
+    roll = both.rolling(window)
+    vol = roll.std() * math.sqrt(periods)
+    return pd.DataFrame(dict(volatility=vol.r, benchmark_volatility=vol.b, beta=both.r.rolling(window).cov(both.b) / both.b.rolling(window).var()))
 
 # %% ../nbs/03a_backtest.ipynb #487e425a
 def to_alphalens(predictions:pd.DataFrame, prices:pd.DataFrame) -> tuple:

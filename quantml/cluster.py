@@ -22,7 +22,7 @@ from .metrics import linear_baseline, group_rank, per_group_corr
 from .metrics import baseline_scores as _scores_of   # DaskEngine.baseline_scores, patched below, takes the module's name
 from .model import TrainedModel
 from .trainer import train_model, RANK_GRADES, EARLY_STOPPING_ROUNDS
-from .serving import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows
+from .serving import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows, _market_clock
 from distributed.diagnostics.plugin import WorkerPlugin
 from fastcore.basics import patch
 
@@ -40,6 +40,7 @@ class ParquetPrices:
     root: Path
     groups: list              # dicts: file, first_symbol, last_symbol, symbols, rows, first_date, last_date
     symbols_per_group: int
+    synthetic: bool = False   # every symbol synthetic: its signals are judged against its own last day (`quantml.serving._market_clock`)
 
     @property
     def paths(self) -> list: return [str(self.root / g['file']) for g in self.groups]
@@ -88,9 +89,10 @@ def export_parquet(source,                  # a price database path, an open con
             copy_symbols_to_parquet(con, g[0][0], g[-1][0], stage / name)
             groups.append(dict(file=name, first_symbol=g[0][0], last_symbol=g[-1][0], symbols=len(g), rows=int(sum(r[1] for r in g)),
                                first_date=str(min(r[2] for r in g)), last_date=str(max(r[3] for r in g))))
+        synthetic = _market_clock(con) is not None
         con.execute("COMMIT")
         manifest = dict(format=1, created=datetime.now(timezone.utc).isoformat(timespec='seconds'), symbols_per_group=int(symbols_per_group),
-                        columns=PRICE_COLUMNS, groups=groups)
+                        columns=PRICE_COLUMNS, groups=groups, synthetic=synthetic)
         write_atomic(stage / MANIFEST, dumps_json(manifest).encode())
         _swap_in(stage, out)
     except BaseException:
@@ -137,7 +139,7 @@ def open_parquet(root:str|Path) -> ParquetPrices:
         if not f.exists(): raise QuantmlError(f"{root}: {g['file']} is missing (listed in {MANIFEST})")
         n = pq.ParquetFile(f).metadata.num_rows
         if n != g['rows']: raise QuantmlError(f"{f}: {n:,} rows, but the manifest says {g['rows']:,}; re-export the dataset")
-    return ParquetPrices(root, groups, int(m['symbols_per_group']))
+    return ParquetPrices(root, groups, int(m['symbols_per_group']), bool(m.get('synthetic', False)))
 
 # %% ../nbs/05_dask.ipynb #dadec6de
 def read_group(path:str|Path) -> pd.DataFrame:
@@ -517,6 +519,7 @@ def score_universe_dask(client,                   # a Dask client (`connect`)
     if svc.universe is not None and svc.universe.top_n:
         raise QuantmlError(f"model {svc.version}'s universe keeps the top {svc.universe.top_n} names by liquidity on each date, which compares every "
                            "group's symbols: score it with SignalService.score_universe on one machine")
+    if as_of is None and data.synthetic: as_of = max(pd.Timestamp(g['last_date']) for g in data.groups)   # a synthetic market's "today"
     remote = client.scatter(svc, broadcast=True)
     if svc.model is not None and svc.model.cs_norm: return _score_together(client, svc, remote, data, as_of, explain, lookback_bars)
     got = client.gather([client.submit(_score_group, path, remote, as_of, explain, lookback_bars) for path in data.paths])

@@ -7,6 +7,7 @@ Docs: https://quantml.github.io/quantml/signal.html.md"""
 # %% ../nbs/03_signal.ipynb #4aadaeda
 from __future__ import annotations
 import collections, threading, time, warnings
+import duckdb
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['RECOMMENDATIONS', 'HEURISTIC_EDGES', 'HEURISTIC_MEANING', 'HEURISTIC_HORIZON', 'HISTORY_BARS', 'MAX_LOOKBACK',
-           'FEW_ROWS', 'recommend', 'skill_gate', 'heuristic_terms', 'heuristic_score', 'heuristic_rows',
+           'FEW_ROWS', 'STALE_BARS', 'recommend', 'skill_gate', 'heuristic_terms', 'heuristic_score', 'heuristic_rows',
            'skill_of_rows', 'heuristic_skill', 'Signal', 'SignalService', 'score_percentile', 'ScoredUniverse',
            'compare_with_heuristic']
 
@@ -95,6 +96,7 @@ def heuristic_skill(prices:pd.DataFrame,               # long OHLCV: a store's w
 HISTORY_BARS = 250
 MAX_LOOKBACK = 10_000       # bars a caller may ask to read: forty years of daily bars (the CLI and the API use this bound)
 FEW_ROWS = 64               # up to this many rows, LightGBM predicts on the calling thread (a request's row; a universe takes OpenMP's threads)
+STALE_BARS = 5              # a signal whose last bar is more than this many weekdays before its reference date is `hold`: it is old news
 
 @dataclass
 class Signal:
@@ -109,7 +111,7 @@ class Signal:
     fallback_reason: str|None     # why the heuristic was used
     warmup_complete: bool         # at least HISTORY_BARS bars were available
     bars_used: int
-    stale_days: int               # calendar days from the last bar to the reference date (as_of, or today)
+    stale_days: int               # calendar days from the last bar to the reference date: as_of, or today (a synthetic market's last day)
     note: str|None = None         # e.g. that more bars were read than lookback_bars
     meaning: str|None = None      # what `probability` means, from the model's label spec
     recommendation_reason: str|None = None  # why a model's recommendation is `hold` whatever its probability (no shown skill)
@@ -120,10 +122,18 @@ class Signal:
 # %% ../nbs/03_signal.ipynb #fadb6a0d
 class SignalService:
     "Scores symbols from the price store with the registry's serving model, or the heuristic when no model fits."
-    def __init__(self, db, registry:ModelRegistry|str|Path|None|bool=None, model:str|None=None, top_k:int=5, min_skill_t:float=2.0, hold_store:bool=True, wait:float=0.0):
-        self.db, self.top_k, self.wait = (None if db is None else Path(db)), top_k, wait
-        # None: no store, score bars you pass to `score_prices`. hold_store=False (a server): open the store for each read and close it at
-        # once, so an ingest can take it between requests; wait up to `wait` s while one does
+    def __init__(self,
+                 db,                                      # the price store (DuckDB file); None: score bars passed to `score_prices`
+                 registry:ModelRegistry|str|Path|None|bool=None, # None: $QUANTML_HOME/models; False: the heuristic, asked for
+                 model:str|None=None,                     # a version or alias; None: the registry's serving model
+                 top_k:int=5,                             # features listed in each explained signal
+                 min_skill_t:float=2.0,                   # the skill gate: buy or sell only from a model whose held-out rank IC has t >= this
+                 hold_store:bool=True,                    # False (a server): open the store per read, so an ingest can take it between
+                 wait:float=0.0,                          # seconds to wait for a store an ingest holds
+                 stale_after:int|None=STALE_BARS):        # weekdays a last bar may lie before as_of (or today) and still be acted on; None: any
+        self.db, self.top_k, self.wait, self.stale_after = (None if db is None else Path(db)), top_k, wait, stale_after
+        if stale_after is not None and (isinstance(stale_after, bool) or not isinstance(stale_after, (int, np.integer)) or stale_after < 0):
+            raise QuantmlError(f"stale_after must be a whole number of weekdays, 0 or more, or None (got {stale_after!r})")
         self.con = open_db(db, read_only=True, wait=wait) if db is not None and hold_store else None
         if db is not None and not hold_store and not Path(db).expanduser().is_file():
             raise QuantmlError(f"{Path(db).expanduser()}: no price database here; load prices first (`quantml ingest` or `quantml synth`)")
@@ -248,12 +258,23 @@ def _recommend(self:SignalService, raw) -> np.ndarray:
     return recommend(raw, self.edges)
 
 @patch
-def _calls(self:SignalService, raw, outside) -> tuple:
-    "(recommendations, reasons): the bands, `hold` where the gate or the model's universe says so, and why."
-    rec, out = self._recommend(raw).astype(object), np.asarray(outside, dtype=object)
-    rec[out != None] = 'hold'
-    why = [('; '.join(x for x in (self.gate, o) if x) or None) for o in out]
+def _calls(self:SignalService, raw, outside, dates, as_of) -> tuple:
+    "(recommendations, reasons): the bands, `hold` where the gate, the model's universe or the signal's age says so, and why."
+    rec, out, old = self._recommend(raw).astype(object), np.asarray(outside, dtype=object), self._too_old(dates, as_of)
+    rec[(out != None) | (old != None)] = 'hold'
+    why = [('; '.join(x for x in (self.gate, o, s) if x) or None) for o, s in zip(out, old)]
     return rec, why
+
+@patch
+def _too_old(self:SignalService, dates, as_of) -> np.ndarray:
+    "Why each signal is too old to act on (its last bar more than `stale_after` weekdays before as_of, or today), or None."
+    age, old = _weekdays_since(dates, as_of), np.full(len(dates), None, dtype=object)
+    if self.stale_after is None: return old
+    ref = _reference(as_of).date()
+    for i in np.flatnonzero(age > self.stale_after):
+        old[i] = (f"stale: its last bar, {pd.Timestamp(dates[i]).date()}, is {age[i]:,} weekdays before {ref} "
+                  f"(more than stale_after={self.stale_after}); pass as_of to replay that date")
+    return old
 
 @patch
 def _explain(self:SignalService, X, contribs, r) -> list:
@@ -267,9 +288,27 @@ def _coded(prices:pd.DataFrame) -> pd.DataFrame:
     if len(prices) <= HISTORY_BARS or isinstance(prices['symbol'].dtype, pd.CategoricalDtype): return prices
     return prices.assign(symbol=prices['symbol'].astype('category'))
 
+def _reference(as_of) -> pd.Timestamp:
+    "The date a signal is judged against: `as_of`, or today (UTC)."
+    return pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(datetime.now(timezone.utc).date())
+
 def _stale(dates, as_of) -> np.ndarray:
-    ref = pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(datetime.now(timezone.utc).date())
-    return ((ref - pd.DatetimeIndex(dates).normalize()).days).to_numpy()
+    "Calendar days from each last bar to the reference date."
+    return ((_reference(as_of) - pd.DatetimeIndex(dates).normalize()).days).to_numpy()
+
+def _weekdays_since(dates, as_of) -> np.ndarray:
+    """Weekdays after each last bar up to the reference date: the bars a market open every weekday would have printed since
+    (holidays count, so a long weekend can add one)."""
+    last = pd.DatetimeIndex(dates).normalize().to_numpy().astype('datetime64[D]')
+    ref = np.datetime64(_reference(as_of).date(), 'D')
+    return np.maximum(np.busday_count(last + 1, ref + 1), 0)
+
+def _market_clock(con) -> pd.Timestamp|None:
+    """The last date of a store whose every symbol is synthetic, else None. Synthetic prices have no today: their signals are
+    judged against their own market's last day, so a synthetic symbol that stopped early is stale and the rest are not."""
+    try: synthetic = con.execute("SELECT bool_and(synthetic) FROM symbol_sources").fetchall()[0][0]
+    except duckdb.CatalogException: return None                         # a store made before symbols had sources
+    return pd.Timestamp(con.execute("SELECT max(date) FROM daily_prices").fetchall()[0][0]) if synthetic else None
 
 # %% ../nbs/03_signal.ipynb #5f6ab8dd
 @patch
@@ -332,6 +371,7 @@ def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bo
     """The signal of each symbol's last bar in `prices` (long OHLCV, at least `HISTORY_BARS` bars a symbol for exact recursive
     indicators), best first, ties by symbol. `score_universe` reads the store and calls this; `quantml.cluster` calls it on each partition."""
     lookback_bars, skipped = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars), {}
+    if as_of is None and prices.attrs.get('synthetic') and len(prices): as_of = pd.Timestamp(prices['date'].max())  # no today: see _market_clock
     prices = _coded(as_prices(prices))
     self._heuristic_gate(prices)
     df = self._signals(self._last_rows(prices, skipped), self._window_flags(prices), as_of, explain, lookback_bars) if len(prices) else self._signals(None, {}, as_of)
@@ -345,7 +385,7 @@ def _signals(self:SignalService, rows:tuple|None, flags:dict, as_of=None, explai
     if rows is None: return pd.DataFrame(columns=list(Signal.__dataclass_fields__))
     X, sym, dates, counts, outside = rows
     raw, p, contribs = self._predict(X, explain)
-    rec, why = self._calls(raw, outside)
+    rec, why = self._calls(raw, outside, dates, as_of)
     df = pd.DataFrame(dict(symbol=sym.astype(str), as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'), probability=p,
                            recommendation=rec, top_signals=[self._explain(X, contribs, r) for r in range(len(X))] if explain else [[]] * len(X),
                            model_version=self.version, source=self.source, fallback_reason=self.fallback_reason,
@@ -405,7 +445,7 @@ def _signal_at(self:SignalService, rows:tuple, r:int, flags:list, as_of, lookbac
     X, sym, dates, counts, outside = rows
     Xr = X.iloc[[r]]
     raw, p, contribs = self._predict(Xr, True) if scored is None else (x[[r]] for x in scored)
-    rec, why = self._calls(raw, outside[[r]])
+    rec, why = self._calls(raw, outside[[r]], dates[[r]], as_of)
     return Signal(str(sym[r]), str(pd.Timestamp(dates[r]).date()), float(p[0]), str(rec[0]), self._explain(Xr, contribs, 0),
                   self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
                   int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_bars, str(sym[r])), self.meaning, why[0], flags)
@@ -447,9 +487,9 @@ def _score_alone(self:SignalService, symbol:str, lookback_bars:int, as_of) -> Si
     bars = max(lookback_bars, HISTORY_BARS)
     if self._needs_cross_section(): return self._score_in_cross_section(symbol, bars, as_of, lookback_bars)
     with _store(self) as con:
-        bars_read = read_windows(con, [symbol], bars, as_of)
+        bars_read, judged_at = read_windows(con, [symbol], bars, as_of), as_of if as_of is not None else _market_clock(con)
     self._heuristic_gate()
-    return self._signal_at(self._last_rows(bars_read, None), 0, self._window_flags(bars_read).get(str(symbol), []), as_of, lookback_bars)
+    return self._signal_at(self._last_rows(bars_read, None), 0, self._window_flags(bars_read).get(str(symbol), []), judged_at, lookback_bars)
 
 @patch
 def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_bars) -> Signal:
@@ -457,9 +497,10 @@ def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_ba
     with _store(self) as con:
         read_windows(con, [symbol], 1, as_of)                                        # an unknown symbol is an error that names it
         universe, own = read_windows(con, None, bars, as_of), read_windows(con, [symbol], bars, as_of)
+        judged_at = as_of if as_of is not None else _market_clock(con)
     rows = self._last_rows(universe, {})
     if symbol not in set(rows[1]): self._last_rows(own, None)                          # too short: the error says so
-    return self._signal_at(rows, int(np.flatnonzero(rows[1] == symbol)[0]), self._window_flags(own).get(symbol, []), as_of, lookback_bars)
+    return self._signal_at(rows, int(np.flatnonzero(rows[1] == symbol)[0]), self._window_flags(own).get(symbol, []), judged_at, lookback_bars)
 
 # %% ../nbs/03_signal.ipynb #9d3fa1de
 @patch
@@ -469,8 +510,8 @@ def score_universe(self:SignalService, symbols:list|None=None, as_of=None, expla
     feature warm-up are left out and listed in `.attrs['skipped']`."""
     lookback_bars = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars)
     with _store(self) as con:
-        prices = read_windows(con, symbols, max(lookback_bars, HISTORY_BARS), as_of)
-    return self.score_prices(prices, as_of, explain, lookback_bars)
+        prices, judged_at = read_windows(con, symbols, max(lookback_bars, HISTORY_BARS), as_of), as_of if as_of is not None else _market_clock(con)
+    return self.score_prices(prices, judged_at, explain, lookback_bars)
 
 # %% ../nbs/03_signal.ipynb #a3050445
 @patch
@@ -484,7 +525,7 @@ class ScoredUniverse:
     "Every symbol's features, flags and universe as of the latest bar, computed at once; `signal` completes one symbol's Signal."
     def __init__(self, svc:SignalService):
         self.svc = svc
-        with _store(svc) as con: prices = _coded(read_windows(con, None, HISTORY_BARS, None))
+        with _store(svc) as con: prices, self.judged_at = _coded(read_windows(con, None, HISTORY_BARS, None)), _market_clock(con)
         svc._heuristic_gate()
         self.short = {}
         self.rows = svc._last_rows(prices, self.short)
@@ -502,7 +543,6 @@ class ScoredUniverse:
         parts = [self.svc._predict(X.iloc[i:i + step], True, num_threads) for i in range(0, len(X), step)]
         self.scored = tuple(np.concatenate([p[k] for p in parts]) for k in range(3)) if parts else None
         return self
-        return self
 
     def signal(self, symbol:str, lookback_bars:int=60) -> Signal:
         "The symbol's Signal, as `score_symbol(symbol, lookback_bars)` gives it; KeyError when the store does not have it."
@@ -511,7 +551,7 @@ class ScoredUniverse:
         if symbol in self.short:
             raise QuantmlError(f"too little history to score {symbol} ({self.short[symbol]} bars up to the date; "
                                f"need {feature_warmup(self.feature_set)} for {self.feature_set})")
-        return self.svc._signal_at(self.rows, self.at[symbol], self.flags.get(symbol, []), None, lookback_bars, self.scored)
+        return self.svc._signal_at(self.rows, self.at[symbol], self.flags.get(symbol, []), self.judged_at, lookback_bars, self.scored)
 
 # %% ../nbs/03_signal.ipynb #165c60bb
 def compare_with_heuristic(svc:SignalService, ds, rows:np.ndarray, features:pd.DataFrame|None=None) -> dict:

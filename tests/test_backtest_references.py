@@ -66,3 +66,53 @@ def test_tearsheet_matches_alphalens(market, clean):
         assert ts['quantile_turnover'][q] == pytest.approx(theirs_t, rel=1e-9), q
     ls = by_date.xs(5, level='factor_quantile')['1D'] - by_date.xs(1, level='factor_quantile')['1D']
     np.testing.assert_allclose(ts['long_short'].to_numpy(), ls.sort_index().to_numpy(), rtol=1e-9)
+
+
+qs = pytest.importorskip('quantstats', reason='quantstats is a dev dependency: pip install -e ".[dev]"')
+
+@pytest.fixture(scope='module')
+def daily(market):
+    "The planted strategy's daily returns and the equal-weight universe's on the same dates."
+    from quantml.backtest import equal_weight
+    prices, pred = market
+    r = backtest(pred, prices, k=8).returns.dropna()
+    return r, equal_weight(prices).returns.reindex(r.index)
+
+def test_risk_stats_match_quantstats(daily):
+    "VaR, CVaR, skew, kurtosis and best/worst periods as quantstats computes them (historical VaR as empyrical's percentile)."
+    from quantml.backtest import risk_stats
+    r, _ = daily
+    s = risk_stats(r)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        pairs = [(s['var_normal'], qs.stats.value_at_risk(r, confidence=0.95)), (s['var_historical'], ep.value_at_risk(r, cutoff=0.05)),
+                 (s['cvar_historical'], qs.stats.conditional_value_at_risk(r, confidence=0.95, method='historical')),
+                 (s['cvar_normal'], qs.stats.conditional_value_at_risk(r, confidence=0.95)),
+                 (s['skew'], qs.stats.skew(r)), (s['excess_kurtosis'], qs.stats.kurtosis(r)),
+                 (s['best_day'], qs.stats.best(r)), (s['worst_day'], qs.stats.worst(r)),
+                 (s['best_month'], qs.stats.best(r, 'ME')), (s['worst_month'], qs.stats.worst(r, 'ME')),
+                 (s['best_year'], qs.stats.best(r, 'YE')), (s['worst_year'], qs.stats.worst(r, 'YE'))]
+    for i, (ours, theirs) in enumerate(pairs): assert ours == pytest.approx(float(theirs), rel=1e-9), (i, ours, theirs)
+
+def test_drawdown_table_matches_quantstats(daily):
+    "Start, trough and depth of the worst drawdowns as quantstats' drawdown_details; recovery is the day after its last day under water."
+    from quantml.backtest import drawdown_table
+    r, _ = daily
+    ours = drawdown_table(r, 5)
+    theirs = qs.stats.drawdown_details(qs.stats.to_drawdown_series(r)).sort_values('max drawdown', kind='stable').head(5).reset_index(drop=True)
+    assert len(ours) == 5
+    assert list(ours.start.dt.strftime('%Y-%m-%d')) == list(theirs.start) and list(ours.trough.dt.strftime('%Y-%m-%d')) == list(theirs.valley)
+    np.testing.assert_allclose(ours.depth * 100, theirs['max drawdown'], rtol=1e-9)
+    after_end = [r.index[r.index.get_loc(pd.Timestamp(e)) + 1] for e in theirs.end]
+    assert list(ours.recovery) == after_end
+
+def test_calendar_and_rolling_risk_match_quantstats(daily):
+    from quantml.backtest import calendar_returns, rolling_risk
+    r, u = daily
+    cal = calendar_returns({'model': r})
+    np.testing.assert_allclose(cal['model'], qs.utils.aggregate_returns(r, 'year').reindex(cal.index), rtol=1e-9)
+    rr = rolling_risk(r, u, window=126)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        np.testing.assert_allclose(rr.volatility, qs.stats.rolling_volatility(r, rolling_period=126), rtol=1e-9)
+        np.testing.assert_allclose(rr.beta.iloc[125:], qs.stats.rolling_greeks(r, u, periods=126).beta.iloc[125:], rtol=1e-9)
