@@ -17,7 +17,7 @@ from .metrics import group_rank, per_group_corr, signal_quality
 __all__ = ['CONSTRUCTIONS', 'WEIGHTINGS', 'open_to_open', 'cost_estimates', 'BacktestResult', 'backtest', 'deflated_sharpe_ratio',
            'deflated_sharpe', 'stats', 'equal_weight', 'block_bootstrap_ci', 'relative_stats', 'risk_stats',
            'drawdown_table', 'calendar_returns', 'rolling_risk', 'to_alphalens', 'costs_table', 'factor_tearsheet',
-           'plot_tearsheet', 'plot_report']
+           'percent_axis', 'plot_tearsheet', 'plot_report']
 
 # %% ../nbs/03a_backtest.ipynb #03888c39
 def open_to_open(prices:pd.DataFrame) -> pd.Series:
@@ -388,6 +388,20 @@ def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tup
                 daily_rank_ic=daily_ic, quantiles=quantiles, horizons=tuple(horizons))
 
 # %% ../nbs/03a_backtest.ipynb #3bc587b7
+def percent_axis(ax, which:str='y', decimals:int=0, growth:bool=False):
+    """Label an axis of returns in percent: `growth=True` for a log axis of growth (1 = no change), labelled as the cumulative
+    return (+50%, +100%) at readable steps, where matplotlib would write powers of ten (3 x 10^0)."""
+    import matplotlib.ticker as mt
+    axis = ax.yaxis if which == 'y' else ax.xaxis
+    if growth:
+        axis.set_major_locator(mt.LogLocator(base=10, subs=(1, 1.25, 1.5, 2, 3, 5, 7.5)))
+        axis.set_minor_formatter(mt.NullFormatter())
+        axis.set_major_formatter(mt.FuncFormatter(lambda v, _: f'{v - 1:+.{decimals}%}'))
+    else: axis.set_major_formatter(mt.PercentFormatter(1.0, decimals=decimals))
+    return ax
+
+_MONTH_NAMES = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
+
 def plot_tearsheet(ts:dict, path=None):
     "The tear sheet's five pictures in one figure; saved to `path` when given."
     import matplotlib.pyplot as plt
@@ -400,11 +414,14 @@ def plot_tearsheet(ts:dict, path=None):
     ax[0, 1].set(title='rank IC by horizon (bars), 95% block-bootstrap interval')
     m = ts['monthly_rank_ic']; lim = np.nanmax(np.abs(m.to_numpy())) if m.size else 1
     im = ax[1, 0].imshow(m.to_numpy(), cmap='RdBu', vmin=-lim, vmax=lim, aspect='auto')
-    ax[1, 0].set(title='monthly mean rank IC (1 bar)', yticks=range(len(m.index)), yticklabels=m.index, xticks=range(len(m.columns)), xticklabels=m.columns)
+    ax[1, 0].set(title='monthly mean rank IC (1 bar)', yticks=range(len(m.index)), yticklabels=m.index, xticks=range(len(m.columns)),
+                 xticklabels=[_MONTH_NAMES[c - 1] if isinstance(c, (int, np.integer)) and 1 <= c <= 12 else c for c in m.columns])
     fig.colorbar(im, ax=ax[1, 0])
     tq = ts['quantile_turnover']
     ax[1, 1].bar([str(q) for q in tq.index], tq.to_numpy()); ax[1, 1].set(title='quantile turnover (share of names new each date)', xlabel='quantile')
-    ax[2, 0].plot(ts['long_short_cum'].index, ts['long_short_cum'].to_numpy(), lw=1); ax[2, 0].set(title='top minus bottom quantile, cumulative (1 bar, no costs)')
+    percent_axis(ax[1, 1])
+    ax[2, 0].plot(ts['long_short_cum'].index, ts['long_short_cum'].to_numpy() - 1, lw=1)         # the growth of 1 as a cumulative return
+    ax[2, 0].set(title='top minus bottom quantile, cumulative return (1 bar, no costs)'); percent_axis(ax[2, 0])
     d = ts['daily_rank_ic'].rolling(126, min_periods=20).mean()
     ax[2, 1].plot(d.index, d.to_numpy(), lw=1); ax[2, 1].axhline(0, c='k', lw=0.5); ax[2, 1].set(title='rank IC, rolling 6 months (1 bar)')
     for a in ax[2]: a.tick_params(axis='x', labelrotation=30)
@@ -414,7 +431,7 @@ def plot_tearsheet(ts:dict, path=None):
 
 # %% ../nbs/03a_backtest.ipynb #1ee639ac
 def plot_report(results:list, ic_by_year:pd.Series|None=None, path=None):
-    "Equity curves, drawdowns and (optionally) IC per year of several results; saved to `path` when given."
+    "Cumulative returns (log scale), drawdowns and (optionally) IC per year of several results, in percent; saved to `path` when given."
     import matplotlib.pyplot as plt
     n = 3 if ic_by_year is not None else 2
     fig, ax = plt.subplots(n, 1, figsize=(9, 2.6 * n))
@@ -422,8 +439,8 @@ def plot_report(results:list, ic_by_year:pd.Series|None=None, path=None):
         eq = (1 + res.returns.fillna(0)).cumprod()
         ax[0].plot(eq.index, eq, lw=1, label=res.name)
         ax[1].plot(eq.index, eq / eq.cummax() - 1, lw=1, label=res.name)
-    ax[0].set(title='equity (net of costs)', yscale='log'); ax[0].legend(fontsize=8)
-    ax[1].set(title='drawdown')
+    ax[0].set(title='cumulative return, net of costs (log scale)', yscale='log'); ax[0].legend(fontsize=8)
+    ax[1].set(title='drawdown from the previous peak'); percent_axis(ax[0], growth=True); percent_axis(ax[1])
     if ic_by_year is not None:
         ax[2].bar([str(y) for y in ic_by_year.index], ic_by_year.to_numpy()); ax[2].axhline(0, c='k', lw=0.5); ax[2].set(title='rank IC per year')
     plt.tight_layout()

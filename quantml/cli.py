@@ -516,7 +516,7 @@ def _demo_guard(db:Path, reg:ModelRegistry):
 def cmd_demo(args):
     "Run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report."
     from datetime import datetime
-    from quantml.pipeline import run_pipeline, write_report
+    from quantml.pipeline import run_pipeline, write_report, stale_summary, format_stats
     db, reg, loaded = _db(args), _registry(args), None
     if not args.prices: _demo_guard(db, reg)
     with ProgressBar('demo') as bar:                        # names each stage: on the bar, or one line each on stderr without a terminal
@@ -551,8 +551,9 @@ def cmd_demo(args):
     print(f"\nchampion {res['champion']} ({cm.label.family}, {cm.objective}): validation skill rank IC {cm.skill['rank_ic']:.3f} (t {cm.skill['t']:.1f}); "
           f"test rank IC {m['rank_ic']:.3f} (linear baseline {m['baseline_rank_ic']:.3f}); walk-forward rank IC {res['wf_quality']['rank_ic']:.3f}")
     print(f"signals: {res['skill_gate'] or 'buy and sell calls allowed (shown validation skill)'}")
+    if (stale := stale_summary(res['universe'])): print(f"signals today: {stale}")
     print(f"backtest of the walk-forward predictions, top {res['k']}, next-open fills, {res['costs_bps']:.0f} bps a side:")
-    print(bt.to_string(float_format=lambda x: f'{x:.3f}'))
+    print(format_stats(bt).to_string())
     print(f"\nreport: {page}")
     return EXIT_OK
 

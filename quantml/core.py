@@ -13,9 +13,9 @@ import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['PRICE_COLUMNS', 'COLUMN_SPELLINGS', 'QuantmlError', 'ConflictError', 'NotFoundError', 'BusyError', 'parse_date',
-           'scratch_dir', 'jsonable', 'dumps_json', 'fsync_dir', 'write_atomic', 'file_id', 'param_docs', 'full_doc',
-           'default_of', 'doc_of', 'renamed', 'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
+__all__ = ['GLOSSARY', 'PRICE_COLUMNS', 'COLUMN_SPELLINGS', 'QuantmlError', 'ConflictError', 'NotFoundError', 'BusyError',
+           'parse_date', 'scratch_dir', 'jsonable', 'dumps_json', 'fsync_dir', 'write_atomic', 'file_id', 'param_docs',
+           'full_doc', 'default_of', 'doc_of', 'renamed', 'resolve_columns', 'as_prices', 'progress', 'ProgressBar']
 
 # %% ../nbs/000_core.ipynb #2fbc4b2e
 class QuantmlError(Exception):
@@ -114,6 +114,101 @@ def _type_name(t) -> str:
     if origin is not None: return f"{getattr(origin, '__name__', str(origin))}[{', '.join(_type_name(a) for a in args)}]"
     return getattr(t, '__qualname__', str(t))
 
+# %% ../nbs/000_core.ipynb #1d39b1d0
+GLOSSARY = {
+    # prices and the store
+    'prices': "long OHLCV prices: symbol, date, open, high, low, close, volume (or any shape `as_prices` reads)",
+    'db': "the price store: a DuckDB file",
+    'con': "an open DuckDB connection to the price store",
+    'symbol': "one ticker, as stored",
+    'symbols': "tickers; None, where a default is offered: every symbol in the store",
+    'symbols_table': "the name of a table (or view) with a `symbol` column: the symbols to work on",
+    'source': "where the rows came from (a file name or a frame's description), recorded with them",
+    'now': "the time recorded with the rows (ISO, UTC)",
+    'date': "each row's date (an array aligned with the other arrays), or the one date asked about",
+    'dates': "dates of the rows, or the dates to use",
+    'start': "first date to use (inclusive); None: from the first bar",
+    'end': "last date to use (inclusive); None: to the last bar",
+    'as_of': "last date to use (inclusive, YYYY-MM-DD); None: the latest bar",
+    'lookback_bars': "bars of each symbol's history asked for (at least HISTORY_BARS are read, so the recursive indicators are exact)",
+    'path': "a file",
+    'root': "the folder it keeps its files in",
+    'folder': "a folder of files (Qlib's binary data, a report)",
+    # datasets and labels
+    'ds': "a `Dataset` (`build_dataset`): every row's features, label, forward return, date, symbol and label end",
+    'label': "the label (`LabelSpec`): family, horizon, the returns it reads, threshold",
+    'horizon': "bars the label holds: the forward return runs from the next open to the open this many bars later",
+    'fwd_ret': "each row's forward return over the label's horizon",
+    'label_end': "each row's last bar its label reads (what purging and the embargo keep apart)",
+    'X': "the feature matrix: a row per (symbol, date), a column per feature",
+    'y': "the rows' labels",
+    'p': "the rows' predictions (scores)",
+    'codes': "each row's group (its date) as an integer code",
+    'rows': "indices (or a mask) of the rows to use",
+    'cs_norm': "per-date feature normalisation among the date's symbols: None, 'rank' or 'zscore'",
+    'feature_norm': "'robust': a median and scale per feature fitted on the training rows only; None: the features as they are",
+    'embargo': "bars left out after each segment, so no label reaches into the next segment's rows",
+    'test_frac': "share of the dates in the test segment (the last ones)",
+    'valid_frac': "share of the dates in the validation segment (before the test)",
+    'train': "the training segment's rows (indices or a mask)",
+    'valid': "the validation segment's rows (indices or a mask)",
+    'test': "the test segment's rows (indices or a mask)",
+    'folds': "the walk-forward folds inside the training segment: (train, validation) rows each",
+    'min_symbols': "dates with fewer symbols than this are left out",
+    # training
+    'objective': "LightGBM's objective: 'binary', 'regression' or 'lambdarank'; None: the label's natural one",
+    'params': "LightGBM parameters over quantml's defaults",
+    'num_boost_round': "the most boosting rounds (early stopping may keep fewer)",
+    'early_stopping_rounds': "stop when the watched score has not improved for this many rounds",
+    'stop_on': "what early stopping and tuning watch: 'rank_ic', or 'log_loss' (binary labels)",
+    'seed': "random seed: the same seed gives the same result",
+    'num_threads': "threads for LightGBM and the compiled kernels; 0: every core",
+    'trials': "configurations tried: Optuna's tuning trials (0: the defaults only), which the deflated Sharpe ratio counts",
+    'cache': "a dict kept between calls: the binned training data (LightGBM's Datasets) built once and reused",
+    'key': "the `cache` entry to use",
+    'engine': "where fitting runs: `LocalEngine` (this process) or `DaskEngine` (a cluster)",
+    'on_progress': "called with the fraction done (0 to 1) as the work proceeds",
+    'on_stage': "called with each stage's name as it starts",
+    'n_windows': "walk-forward windows over the last `test_frac` of the dates, each trained on what came before it",
+    'valid_pred': "the model's predictions on its validation rows",
+    'quantiles': "how many quantiles to cut the predictions into",
+    'skill': "the model's validation skill: rank IC, its HAC t, dates and lags",
+    'metrics': "the model's metrics on its test segment (and validation skill)",
+    'metric': "the name of a metric recorded with every model, e.g. 'valid_rank_ic'",
+    'client': "a Dask client (`connect`)",
+    # the registry and the service
+    'registry': "the model registry: a `ModelRegistry`, or its folder; None: $QUANTML_HOME/models",
+    'reg': "the model registry (`ModelRegistry`)",
+    'version': "a registry version, e.g. 'v3'",
+    'ref': "a version ('v3') or an alias ('champion')",
+    'alias': "an alias, e.g. 'champion'",
+    'aliases': "the registry's aliases: alias -> version",
+    'created': "when the version was registered (ISO time, UTC)",
+    'family': "the label family: 'rank', 'excess', 'threshold', ...",
+    'degenerate': "why training flagged the model degenerate (constant, or no better than a constant), or None: it is served",
+    'svc': "a `SignalService`",
+    'explain': "add each signal's top features (LightGBM's per-prediction contributions; slower)",
+    'top_k': "features listed in each explained signal",
+    # backtests and research
+    'predictions': "long predictions: symbol, date, p, each made with bars up to its date only",
+    'res': "a `BacktestResult`: a strategy's daily returns, turnover and exposure",
+    'results': "`BacktestResult`s, drawn or tabled side by side",
+    'fee_bps': "fee per side, in basis points",
+    'slippage_bps': "slippage per side, in basis points",
+    'n_boot': "bootstrap resamples behind each interval",
+    'block': "mean block length, in days, of the stationary bootstrap (it keeps neighbouring days' dependence)",
+    'periods': "periods a year (252 trading days)",
+    # the command line and the API
+    'args': "the parsed command line (an argparse namespace)",
+    'argv': "the command line's words after `quantml`; None: the process's own",
+    'jid': "a job's id",
+    'seq': "an event's number within its job (1, 2, ...)",
+    'state': "the job's state: queued, running, done, failed or cancelled",
+    'stage': "the stage running, by the names `TRAIN_STEPS` (or the evaluation's) gives",
+    'progress': "fraction done, 0 to 1",
+    'error': "why the job failed, or None",
+}
+
 # %% ../nbs/000_core.ipynb #dc4c1675
 _BOUNDS = (('ge', '≥ {}'), ('gt', '> {}'), ('le', '≤ {}'), ('lt', '< {}'), ('min_length', 'length ≥ {}'), ('max_length', 'length ≤ {}'))
 
@@ -123,14 +218,14 @@ def _pydantic_rows(model) -> list[dict]:
     rows = []
     for name, f in model.model_fields.items():
         bounds = [fmt.format(getattr(m, k)) for m in f.metadata for k, fmt in _BOUNDS if getattr(m, k, None) is not None]
-        details = (f.description or '') + (f" ({', '.join(bounds)})" if bounds else '')
+        details = (f.description or GLOSSARY.get(name, '')) + (f" ({', '.join(bounds)})" if bounds else '')
         default = 'required' if f.is_required() else repr(f.default) if f.default is not PydanticUndefined else 'made fresh'
         rows.append(dict(name=name, type=_type_name(f.annotation), default=default, details=details.strip()))
     return rows
 
 def param_docs(obj) -> list[dict]:
     """The parameters of a function or method, or the fields of a dataclass or pydantic model, as rows of name, type, default
-    ('required' when there is none) and details (the comment beside it)."""
+    ('required' when there is none) and details (the comment beside it, else the name's `GLOSSARY` entry)."""
     import inspect
     if hasattr(obj, 'model_fields') and isinstance(obj, type): return _pydantic_rows(obj)
     from fastcore.docments import docments
@@ -142,7 +237,7 @@ def param_docs(obj) -> list[dict]:
         default = d['default']
         default = 'required' if default is inspect.Parameter.empty else 'made fresh' if repr(default) == '<factory>' else repr(default)
         unannotated = name in declared and declared[name].annotation is inspect.Parameter.empty   # docments would guess from the default
-        rows.append(dict(name=name, type='' if unannotated else _type_name(d['anno']), default=default, details=d['docment'] or ''))
+        rows.append(dict(name=name, type='' if unannotated else _type_name(d['anno']), default=default, details=d['docment'] or GLOSSARY.get(name, '')))
     return rows
 
 # %% ../nbs/000_core.ipynb #9008d589

@@ -11,15 +11,16 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .core import QuantmlError, dumps_json
 from .registry import ModelRegistry
-from .serving import SignalService, heuristic_score, compare_with_heuristic
+from .serving import SignalService, heuristic_score, compare_with_heuristic, STALE_BARS
 from .store import read_prices
 from .dataset import LabelSpec, build_dataset, split_segments, compute_feature_set
 from .metrics import signal_quality, group_rank, per_group_corr
 from .trainer import train_model, walk_forward_predict, TRAIN_STEPS
-from .backtest import backtest, equal_weight, stats, plot_report, relative_stats, factor_tearsheet, plot_tearsheet
+from .backtest import (backtest, equal_weight, stats, plot_report, relative_stats, factor_tearsheet, plot_tearsheet, percent_axis,
+                              risk_stats, drawdown_table, calendar_returns, rolling_risk, _MONTH_NAMES)
 
 # %% auto #0
-__all__ = ['run_pipeline', 'write_report']
+__all__ = ['run_pipeline', 'format_stats', 'stale_summary', 'write_report']
 
 # %% ../nbs/04_integration.ipynb #351bdb7b
 def _ic_by_year(pred:pd.DataFrame) -> pd.Series:
@@ -72,13 +73,14 @@ def _promote_better(reg, base, tuned) -> tuple:
     return champion_v, champion
 
 # %% ../nbs/04_integration.ipynb #d5288005
-def _pipeline_backtests(wf, raw, prices, champion, kw:dict) -> tuple:
-    "(results, statistics table): the walk-forward model's top k, the heuristic's on the same dates, and the equal-weight universe."
+def _pipeline_backtests(wf, raw, prices, tried:int, kw:dict) -> tuple:
+    """(results, statistics table): the walk-forward model's top k, the heuristic's on the same dates, and the equal-weight universe.
+    The model's deflated Sharpe ratio counts the `tried` configurations the champion was chosen from."""
     h = pd.DataFrame({'symbol': raw.symbol, 'date': raw.date, 'p': heuristic_score(raw.X)})
     heur = wf[['symbol', 'date']].merge(h, on=['symbol', 'date'], how='left')
     results = [backtest(wf, prices, name=f"model, top {kw['k']}", **kw), backtest(heur, prices, name=f"heuristic, top {kw['k']}", **kw),
                equal_weight(prices, wf.date.unique())]
-    return results, pd.DataFrame({r.name: stats(r, trials=max(champion.trials, 1) if i == 0 else 1) for i, r in enumerate(results)})
+    return results, pd.DataFrame({r.name: stats(r, trials=tried if i == 0 else 1) for i, r in enumerate(results)})
 
 # %% ../nbs/04_integration.ipynb #1e135241
 def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None, objective:str|None=None, cs_norm:str|None=None,
@@ -107,12 +109,13 @@ def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None
     wf = walk_forward_predict(ds, n_windows=n_windows, params=champion.params, objective=champion.objective, num_threads=num_threads,
                               feature_norm=feature_norm, on_progress=lambda f: wf_step(f, n_windows))
     report(0.9, 'backtest')
-    results, table = _pipeline_backtests(wf, raw, prices, champion, dict(k=k, fee_bps=fee_bps, slippage_bps=slippage_bps))
+    tried = 1 + tuned.trials                                                  # v1's defaults and each of the tuning's trials
+    results, table = _pipeline_backtests(wf, raw, prices, tried, dict(k=k, fee_bps=fee_bps, slippage_bps=slippage_bps))
     report(1.0)
     return dict(prices=prices, dataset=ds, registry=reg, versions=reg.compare('valid_rank_ic'), champion=champion_v, champion_model=champion,
                 skill_gate=gate, universe=universe, vs_heuristic=vs_heuristic, walk_forward=wf,
                 wf_quality=signal_quality(wf.p, wf.fwd_ret, wf.date, ds.label.horizon), ic_by_year=_ic_by_year(wf), results=results,
-                backtest=table, k=k, costs_bps=fee_bps + slippage_bps)
+                backtest=table, k=k, costs_bps=fee_bps + slippage_bps, tried=tried, tuning_trials=tuned.trials)
 
 # %% ../nbs/04_integration.ipynb #205540f2
 _LIMITS = ("What this does not show: the universe is the symbols in the database, which for a survivorship-biased list "
@@ -131,12 +134,64 @@ def _fmt_value(k, v) -> str:
     if k in _INT: return f'{int(round(v)):,}'
     return f'{v:.2f}'
 
+def format_stats(table:pd.DataFrame) -> pd.DataFrame:
+    "The statistics table as a person reads it, one formatting for the page and the terminal: rows named in words, values by `_fmt_value`."
+    return pd.DataFrame({c: [_fmt_value(k, v) for k, v in table[c].items()] for c in table.columns},
+                        index=[k.replace('_', ' ') for k in table.index])
+
 def _stats_html(table:pd.DataFrame) -> str:
-    rows = ''.join(f"<tr><th>{html.escape(k.replace('_', ' '))}</th>" + ''.join(f'<td>{_fmt_value(k, v)}</td>' for v in table.loc[k]) + '</tr>'
-                   for k in table.index)
+    shown = format_stats(table)
+    rows = ''.join(f"<tr><th>{html.escape(k)}</th>" + ''.join(f'<td>{v}</td>' for v in shown.loc[k]) + '</tr>' for k in shown.index)
     return '<table><tr><th></th>' + ''.join(f'<th>{html.escape(str(c))}</th>' for c in table.columns) + '</tr>' + rows + '</table>'
 
+def _shown(v, kind:str) -> str:
+    "One value of a report table: `pct` percent, `pts` signed percentage points, `int`, `date`, `num2`/`num4` decimals, `text`; '–' when missing."
+    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NaT: return '–'
+    if kind == 'pct': return f'{v * 100:.1f}%'
+    if kind == 'pts': return f'{v * 100:+.1f} pts'
+    if kind == 'int': return f'{int(round(v)):,}'
+    if kind == 'date': return str(pd.Timestamp(v).date())
+    if kind in ('num2', 'num4'): return f'{v:.{kind[-1]}f}'
+    return html.escape(str(v))
+
+def _frame_html(df:pd.DataFrame, kinds:dict, names:dict|None=None) -> str:
+    """A table a person reads, where `DataFrame.to_html` would leak pandas: each column formatted by its kind (see `_shown`),
+    headed by its name in words, no row numbers."""
+    names, left = names or {}, {c: " class='l'" if k == 'text' else '' for c, k in kinds.items()}
+    head = ''.join(f"<th>{html.escape(names.get(c, str(c).replace('_', ' ')))}</th>" for c in kinds)
+    body = ''.join('<tr>' + ''.join(f"<td{left[c]}>{_shown(v, kinds[c])}</td>" for c, v in zip(kinds, row)) + '</tr>'
+                   for row in zip(*(df[c].tolist() for c in kinds)))                # column by column: iterrows would make a year 2016.0
+    return f'<table><tr>{head}</tr>{body}</table>'
+
 # %% ../nbs/04_integration.ipynb #43658a2a
+def _monthly_picture(model, uni, path:Path):
+    "Monthly returns as a year x month heat map with each month's return written in it (9 pt), and the distribution of daily returns."
+    import matplotlib.pyplot as plt
+    r = model.returns.dropna()
+    monthly = ((1 + r).groupby([r.index.year, r.index.month]).prod().unstack() - 1).reindex(columns=range(1, 13))
+    fig, ax = plt.subplots(1, 2, figsize=(13, max(3.2, 0.5 * len(monthly) + 1.4)), gridspec_kw=dict(width_ratios=[2.2, 1]))
+    lim = np.nanmax(np.abs(monthly.to_numpy())) if monthly.notna().any().any() else 1
+    ax[0].imshow(monthly.to_numpy(), cmap='RdYlGn', vmin=-lim, vmax=lim, aspect='auto')
+    for (i, j), v in np.ndenumerate(monthly.to_numpy()):
+        if np.isfinite(v): ax[0].text(j, i, f'{v:.1%}', ha='center', va='center', fontsize=9)
+    ax[0].set(title=f'monthly returns, {model.name}', yticks=range(len(monthly.index)), yticklabels=monthly.index, xticks=range(12), xticklabels=_MONTH_NAMES)
+    ax[0].tick_params(labelsize=10)
+    ax[1].hist([r, uni.returns.dropna()], bins=50, label=[model.name, uni.name]); ax[1].legend(fontsize=8)
+    ax[1].set(title='daily returns', ylabel='days'); percent_axis(ax[1], 'x', 1)
+    plt.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
+
+def _risk_picture(model, uni, path:Path, window:int=126):
+    "Rolling volatility of the model and the universe, and the model's beta to the universe, over `window` days (half the days, when fewer)."
+    import matplotlib.pyplot as plt
+    w = min(window, max(2, len(model.returns.dropna()) // 2))
+    rr = rolling_risk(model.returns.dropna(), uni.returns.dropna(), window=w)
+    fig, ax = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True)
+    ax[0].plot(rr.index, rr.volatility, lw=1, label=model.name); ax[0].plot(rr.index, rr.benchmark_volatility, lw=1, label=uni.name)
+    ax[0].set(title=f'volatility, annualised, rolling {w} days'); ax[0].legend(fontsize=8); percent_axis(ax[0])
+    ax[1].plot(rr.index, rr.beta, lw=1); ax[1].axhline(1, c='k', lw=0.5, ls='--'); ax[1].axhline(0, c='k', lw=0.5)
+    ax[1].set(title=f'{model.name}: beta to the universe, rolling {w} days')
+    plt.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
+
 def _report_pictures(res:dict, out:Path) -> list:
     "The report's PNGs: (file name, caption)."
     import matplotlib.pyplot as plt
@@ -155,19 +210,12 @@ def _report_pictures(res:dict, out:Path) -> list:
         ax.plot(r.returns.index, roll.mean() / roll.std() * np.sqrt(252), lw=1, label=r.name)
     ax.axhline(0, c='k', lw=0.5); ax.legend(fontsize=8); ax.set(title='Sharpe ratio, rolling 6 months')
     plt.tight_layout(); fig.savefig(out / 'rolling.png', dpi=100); plt.close(fig)
-    monthly = (1 + model.returns).groupby([model.returns.index.year, model.returns.index.month]).prod().unstack() - 1
-    fig, ax = plt.subplots(1, 2, figsize=(11, 3.6))
-    lim = np.nanmax(np.abs(monthly.to_numpy())) if monthly.size else 1
-    ax[0].imshow(monthly.to_numpy(), cmap='RdYlGn', vmin=-lim, vmax=lim, aspect='auto')
-    for (i, j), v in np.ndenumerate(monthly.to_numpy()):
-        if np.isfinite(v): ax[0].text(j, i, f'{v:.1%}', ha='center', va='center', fontsize=6)
-    ax[0].set(title=f'monthly returns, {model.name}', yticks=range(len(monthly.index)), yticklabels=monthly.index, xticks=range(len(monthly.columns)), xticklabels=monthly.columns)
-    ax[1].hist([model.returns.dropna(), uni.returns.dropna()], bins=50, label=[model.name, uni.name]); ax[1].legend(fontsize=8)
-    ax[1].set(title='daily returns'); ax[1].xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f'{x:.1%}'))
-    plt.tight_layout(); fig.savefig(out / 'monthly.png', dpi=100); plt.close(fig)
+    _monthly_picture(model, uni, out / 'monthly.png')
+    _risk_picture(model, uni, out / 'risk.png')
     fig = plot_tearsheet(res['tearsheet'], out / 'factor.png'); plt.close(fig)
     return [('equity.png', 'equity (log scale), drawdown and rank IC per year'), ('excess.png', 'cumulative excess over the universe, and turnover'),
-            ('rolling.png', 'rolling Sharpe ratio'), ('monthly.png', 'monthly returns and the distribution of daily returns'),
+            ('rolling.png', 'rolling Sharpe ratio'), ('risk.png', 'rolling volatility, and beta to the universe'),
+            ('monthly.png', 'monthly returns and the distribution of daily returns'),
             ('factor.png', 'factor tear sheet of the walk-forward predictions, with their rolling rank IC')]
 
 # %% ../nbs/04_integration.ipynb #7498852a
@@ -206,6 +254,13 @@ def _verdict(res:dict) -> str:
             f"{max(20, 2 * h)}-date blocks; HAC t {ic.rank_ic_t:.2f}).")
 
 # %% ../nbs/04_integration.ipynb #de426c1d
+def _tuning_line(res:dict) -> str:
+    "What the champion was chosen from, in words: the model card's tuning row."
+    n, tried, ch = res.get('tuning_trials', 0), res.get('tried', 1), res['champion']
+    if not n: return f"none: {ch} has the default parameters"
+    return (f"{tried:,} configurations tried: v1's default parameters and {n:,} Optuna trials (the best kept as the tuned version); "
+            f"{ch} was chosen on validation skill; the deflated Sharpe ratio counts all {tried:,}")
+
 def _model_card(res:dict) -> list:
     "(what, value) rows of the champion's model card: label, objective, features, segments, skill, test metrics, tuning, version."
     cm = res['champion_model']; m = cm.metrics; s = cm.split
@@ -217,8 +272,50 @@ def _model_card(res:dict) -> list:
             ('segments', f"train {s['train'][0]} .. {s['train'][1]}, validation {s['valid'][0]} .. {s['valid'][1]}, test {s['test'][0]} .. {s['test'][1]}; embargo {s['embargo']} bars"),
             ('validation skill', f"rank IC {cm.skill['rank_ic']:.4f}, t {cm.skill['t']:.2f} over {cm.skill['dates']} dates: {res['skill_gate'] or 'shown: buy and sell calls allowed'}"),
             ('test', f"rank IC {m['rank_ic']:.4f} (t {m['rank_ic_t']:.2f}; linear baseline {m['baseline_rank_ic']:.4f}), long-short {m['long_short'] * 100:.2f}% per {cm.label.horizon} bars{binary}"),
-            ('tuning trials', f"{cm.trials:,}"), ('version', f"{res['champion']} (champion)")]
+            ('tuning', _tuning_line(res)), ('version', f"{res['champion']} (champion)")]
     return card
+
+# %% ../nbs/04_integration.ipynb #d351a6b7
+_VS_ROWS = (('dates', 'held-out dates', 'int'), ('agreement', 'same recommendation', 'pct'), ('rank_corr', 'rank correlation of their scores', 'num2'),
+            ('ml_rank_ic', 'model rank IC', 'num4'), ('ml_rank_ic_t', 'model rank IC t', 'num2'), ('heuristic_rank_ic', 'heuristic rank IC', 'num4'),
+            ('heuristic_rank_ic_t', 'heuristic rank IC t', 'num2'))
+
+_RISK_ROWS = (('var_historical', 'VaR 95%, historical'), ('cvar_historical', 'CVaR 95%, historical'), ('var_normal', 'VaR 95%, normal'),
+              ('cvar_normal', 'CVaR 95%, normal'), ('var_cornish_fisher', 'VaR 95%, Cornish-Fisher'), ('skew', 'skew'),
+              ('excess_kurtosis', 'excess kurtosis'), ('best_day', 'best day'), ('worst_day', 'worst day'), ('best_month', 'best month'),
+              ('worst_month', 'worst month'), ('best_year', 'best calendar year'), ('worst_year', 'worst calendar year'))
+
+def _risk_html(results:list) -> str:
+    "The tail of each result's daily returns (`risk_stats`), a column each."
+    rs = {r.name: risk_stats(r.returns) for r in results}
+    kind = lambda k: 'num2' if k in ('skew', 'excess_kurtosis') else 'pct'
+    rows = ''.join(f"<tr><th>{html.escape(label)}</th>" + ''.join(f"<td>{_shown(s[k], kind(k))}</td>" for s in rs.values()) + '</tr>'
+                   for k, label in _RISK_ROWS)
+    return '<table><tr><th></th>' + ''.join(f'<th>{html.escape(n)}</th>' for n in rs) + '</tr>' + rows + '</table>'
+
+def _drawdowns_html(model) -> str:
+    "The model's five deepest drawdowns."
+    dd = drawdown_table(model.returns, 5)
+    dd = dd.assign(recovery=[str(x.date()) if pd.notna(x) else 'not recovered' for x in dd.recovery])
+    return _frame_html(dd, dict(start='date', trough='date', recovery='text', depth='pct', days='int'),
+                       dict(start='start (first day below the peak)', recovery='recovery (back at the peak)', days='trading days under water'))
+
+def _calendar_html(results:list) -> str:
+    "Each calendar year's compounded return of each result, the model's excess over the universe in points, and the year's trading days."
+    model, *_, uni = results
+    cal = calendar_returns({r.name: r.returns for r in results})
+    cal = cal.assign(excess=cal[model.name] - cal[uni.name]).reset_index()
+    return _frame_html(cal, {'year': 'text', **{r.name: 'pct' for r in results}, 'excess': 'pts', 'days': 'int'},
+                       dict(excess=f'{model.name} minus the universe', days='trading days'))
+
+def stale_summary(universe:pd.DataFrame) -> str|None:
+    "One line for a scored universe whose signals are held as stale (its prices end before today), or None when none is."
+    why = universe['recommendation_reason'].fillna('').astype(str) if len(universe) else pd.Series([], dtype=str)
+    stale = why.str.startswith('stale: ') | why.str.contains('; stale: ', regex=False)
+    if not stale.any(): return None
+    last = universe['as_of'][stale].max()
+    return (f"{int(stale.sum()):,} of {len(universe):,} signals held as stale: the prices end {last}, more than {STALE_BARS} weekdays before "
+            f"today, so they say nothing about the days ahead; `quantml signal --all --as-of {last}` replays that day")
 
 # %% ../nbs/04_integration.ipynb #341c16b0
 def write_report(res:dict,                 # what `run_pipeline` returned
@@ -235,18 +332,28 @@ def write_report(res:dict,                 # what `run_pipeline` returned
     qs_page = _quantstats_page(model, uni, out, title) if quantstats is not False else None
     if quantstats and qs_page is None: raise QuantmlError("quantstats=True, but quantstats is not installed: pip install quantstats")
     uni_top = res['universe'].head(10).assign(top=lambda d: d.top_signals.map(lambda t: ', '.join(f"{x['feature']} {x['contribution']:+.3f}" for x in t[:3])))
-    fmt = lambda df: df.to_html(float_format=lambda x: f'{x:.4f}', border=0)
     cm = res['champion_model']; m = cm.metrics
+    stale = stale_summary(res['universe'])
+    versions = res['versions'].assign(degenerate=lambda d: np.where(d.degenerate, 'yes', 'no'), created=lambda d: d.created.astype(str).str[:16])
+    vs = pd.DataFrame([(label, _shown(res['vs_heuristic'][k], kind)) for k, label, kind in _VS_ROWS], columns=['what', 'value'])
     parts = [f"<h1>{html.escape(title)}</h1>", f"<p class='verdict'>{_verdict(res)}</p>",
              f"<p>{res['prices'].symbol.nunique():,} symbols, {res['prices'].date.min().date()} .. {res['prices'].date.max().date()}; portfolio: top {res['k']:,} "
              f"by prediction, next-open fills, {res['costs_bps']:.0f} bps a side; walk-forward predictions over {res['walk_forward'].date.nunique():,} dates.</p>",
              "<h2>Model card</h2><table>" + ''.join(f'<tr><th>{html.escape(k)}</th><td class="l">{html.escape(v)}</td></tr>' for k, v in _model_card(res)) + '</table>',
              "<h2>Backtest of the walk-forward predictions</h2>", _stats_html(res['backtest']),
+             "<h2>Risk of the daily returns</h2>", _risk_html(res['results']),
+             f"<h2>Worst drawdowns of {html.escape(model.name)}</h2>", _drawdowns_html(model),
+             "<h2>Calendar years</h2>", _calendar_html(res['results']),
              *[f'<figure><img src="{f}" width="800" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>' for f, c in pictures],
-             *([f"<p>More statistics of the same daily returns, with the universe as benchmark: <a href='{qs_page}'>quantstats' tear sheet</a>.</p>"] if qs_page else []),
-             "<h2>Registered versions (by held-out validation rank IC)</h2>", fmt(res['versions']),
-             "<h2>Top of the universe now</h2>", fmt(uni_top[['symbol', 'as_of', 'probability', 'recommendation', 'top']]),
-             "<h2>Model versus heuristic on held-out dates</h2>", fmt(pd.Series(res['vs_heuristic']).to_frame('value')),
+             (f"<p>More statistics of the same daily returns, with the universe as benchmark: <a href='{qs_page}'>quantstats' tear sheet</a>.</p>" if qs_page else
+              "<p>quantstats' tear sheet of the same returns (quantstats.html) was not written: it needs quantstats (<code>pip install 'quantml[report]'</code>).</p>"),
+             "<h2>Registered versions (by held-out validation rank IC)</h2>",
+             _frame_html(versions, dict(version='text', valid_rank_ic='num4', created='text', family='text', objective='text', horizon='int', degenerate='text'),
+                         dict(valid_rank_ic='validation rank IC', horizon='horizon (bars)')),
+             "<h2>Signals today</h2>", *([f"<p>{html.escape(stale)}</p>"] if stale else []),
+             _frame_html(uni_top, dict(symbol='text', as_of='text', probability='num4', recommendation='text', top='text'),
+                         dict(as_of='last bar', top='features that moved it most')),
+             "<h2>Model versus heuristic on held-out dates</h2>", _frame_html(vs, dict(what='text', value='text'), dict(what='')),
              f"<h2>Limits</h2><p>{html.escape(_LIMITS)}</p>"]
     page = out / 'report.html'
     page.write_text("<!doctype html><meta charset='utf-8'><title>quantml report</title>"
@@ -255,5 +362,6 @@ def write_report(res:dict,                 # what `run_pipeline` returned
     (out / 'summary.json').write_text(dumps_json(dict(champion=res['champion'], label=cm.to_dict()['label'], objective=cm.objective, meaning=cm.meaning,
                                                       skill=cm.skill, skill_gate=res['skill_gate'], backtest=res['backtest'].to_dict(),
                                                       relative=res['relative'], vs_heuristic=res['vs_heuristic'], walk_forward=res['wf_quality'], test_metrics=m,
-                                                      rank_ic_by_horizon=res['tearsheet']['rank_ic'].to_dict('index'))))
+                                                      rank_ic_by_horizon=res['tearsheet']['rank_ic'].to_dict('index'),
+                                                      risk={r.name: risk_stats(r.returns) for r in res['results']}, stale=stale)))
     return page

@@ -71,7 +71,7 @@ sp AS (SELECT *, CASE WHEN ordinary OR busy OR NOT both_near THEN 'low' WHEN vol
        FROM sp2 WHERE vol <> 'news'),
 f AS (
   SELECT symbol, date, 'suspected_split' AS flag, ratio AS value,
-         format('{{}} split? close {{}} -> {{}} (x{{:.3f}}), open {{}} (x{{:.3f}}); {{}}; confidence {{}}: {{}}', name, pc, close, pc / close, open, pc / open,
+         format('{{}} split? close {{:.6g}} -> {{:.6g}} (x{{:.3f}}), open {{:.6g}} (x{{:.3f}}); {{}}; confidence {{}}: {{}}', name, pc, close, pc / close, open, pc / open,
                 CASE WHEN av IS NULL THEN 'no bar in the 30 days before to compare its volume with'
                      WHEN av = 0 THEN 'no volume in the 30 days before to compare its volume with'
                      WHEN volume = 0 THEN 'volume 0 on the day'
@@ -87,12 +87,12 @@ f AS (
                      ELSE 'the open gapped by the ratio exactly, but the close moved on the day: not confirmed, so --adjust-splits leaves it' END)
          AS detail FROM sp
   UNION ALL
-  SELECT symbol, date, 'glitch', close / pc, format('close {{}} -> {{}} -> {{}}: one bar off by {{:+.0f}}%, back the next', pc, close, nc, (close / pc - 1) * 100) FROM m2 WHERE glitch
+  SELECT symbol, date, 'glitch', close / pc, format('close {{:.6g}} -> {{:.6g}} -> {{:.6g}}: one bar off by {{:+.0f}}%, back the next', pc, close, nc, (close / pc - 1) * 100) FROM m2 WHERE glitch
   UNION ALL
-  SELECT symbol, date, 'suspect_jump', close / pc, format('close {{}} -> {{}} ({{:+.0f}}%)', pc, close, (close / pc - 1) * 100) FROM m2
+  SELECT symbol, date, 'suspect_jump', close / pc, format('close {{:.6g}} -> {{:.6g}} ({{:+.0f}}%)', pc, close, (close / pc - 1) * 100) FROM m2
   WHERE abs(gc) > {jump} AND NOT glitch AND NOT after_glitch AND NOT EXISTS (SELECT 1 FROM sp WHERE sp.symbol = m2.symbol AND sp.date = m2.date)
   UNION ALL
-  SELECT symbol, date, 'flat_bar', NULL, format('open = high = low = close = {{}}', close) FROM c WHERE open = high AND high = low AND low = close
+  SELECT symbol, date, 'flat_bar', NULL, format('open = high = low = close = {{:.6g}}', close) FROM c WHERE open = high AND high = low AND low = close
   UNION ALL
   SELECT symbol, date, 'zero_volume', NULL, 'volume is 0' FROM c WHERE volume = 0)
 SELECT symbol, date, flag, value, detail, {sql_literal(source)}, TIMESTAMP {sql_literal(now)} FROM f"""

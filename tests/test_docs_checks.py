@@ -62,3 +62,12 @@ def test_search_snippets_have_no_notebook_chrome():
                      "<p>then</p> <pre>f(1)\n</pre> ")
     kept = "<pre>x = 1\n</pre> x equals one, and the code's copy is not there"
     assert bd.clean_search_text(kept) == kept
+
+
+def test_notebooks_carry_the_kernelspec_a_fresh_install_has():
+    "JupyterLab rewrites a notebook whose kernelspec differs from the installed kernel's and marks it modified on opening."
+    spec = importlib.util.spec_from_file_location('kernelspec', Path(__file__).resolve().parents[1] / 'tools' / 'kernelspec.py')
+    ks = importlib.util.module_from_spec(spec); spec.loader.exec_module(ks)
+    installed = ks.installed_kernelspec()
+    assert installed['display_name'] != installed['name']          # what nbdev-clean writes ('python3') would not do
+    assert ks.differing(installed) == []
