@@ -186,7 +186,8 @@ def compute_alpha158(prices:pd.DataFrame, # long OHLCV: symbol, date, open, high
     return frame
 
 # %% ../nbs/00_features_alpha158.ipynb #37e8311c
-def alpha158_reference(bars:pd.DataFrame) -> pd.DataFrame:
+def alpha158_reference(bars:pd.DataFrame,  # one symbol's OHLCV bars, sorted by date
+                      ) -> pd.DataFrame:
     "Alpha158 of one symbol's bars (sorted by date) with pandas, transcribed from Qlib's expressions: the slow reference."
     o, h, l, c, v = (bars[k].astype(float).reset_index(drop=True) for k in ('open', 'high', 'low', 'close', 'volume'))
     c1, v1, rng = c.shift(1), v.shift(1), h - l + EPS
@@ -227,7 +228,10 @@ def alpha158_reference(bars:pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(R)[ALPHA158].set_axis(bars.index)
 
 # %% ../nbs/00_features_alpha158.ipynb #13450010
-def max_error(mine:pd.DataFrame, ref:pd.DataFrame, columns:list=ALPHA158) -> pd.Series:
+def max_error(mine:pd.DataFrame,          # quantml's features
+              ref:pd.DataFrame,           # the reference's, on the same rows
+              columns:list=ALPHA158,      # the features to compare
+             ) -> pd.Series:
     "Per feature, the largest |mine - ref| / max(1, |ref|) over rows both have; inf where the NaN positions differ."
     err = {}
     for k in columns:
@@ -263,7 +267,9 @@ def to_qlib(prices:pd.DataFrame, folder) -> pd.DatetimeIndex:
     return cal
 
 # %% ../nbs/00_features_alpha158.ipynb #d83996f2
-def qlib_alpha158(folder, kernels:int=2) -> pd.DataFrame:
+def qlib_alpha158(folder,
+                  kernels:int=2,          # processes Qlib's expression engine uses
+                 ) -> pd.DataFrame:
     "Alpha158 of every instrument in a Qlib folder, by Qlib's own expression engine: symbol, date and the 158 (float32). Needs `pyqlib`."
     import qlib
     from qlib.data import D
@@ -277,7 +283,8 @@ def qlib_alpha158(folder, kernels:int=2) -> pd.DataFrame:
     return df.reset_index().rename(columns={'instrument': 'symbol', 'datetime': 'date'})
 
 # %% ../nbs/00_features_alpha158.ipynb #e569973d
-def qlib_tolerance(feature:str) -> float:
+def qlib_tolerance(feature:str,           # an Alpha158 feature's name
+                  ) -> float:
     "The largest relative difference from Qlib allowed for a feature (see the text above)."
     return 1e-4 if feature.rstrip('0123456789') in ('CORR', 'CORD', 'WVMA') else 2.4e-7
 
@@ -293,7 +300,12 @@ def qlib_gap_rows(prices:pd.DataFrame) -> np.ndarray:
 QLIB_LGB_PARAMS = dict(loss='mse', colsample_bytree=0.8879, learning_rate=0.2, subsample=0.8789, lambda_l1=205.6999, lambda_l2=580.9768,
                        max_depth=8, num_leaves=210)      # workflow_config_lightgbm_Alpha158.yaml (num_threads set by the caller)
 
-def qlib_lightgbm(folder, segments:dict|list, recipe:str='default', seeds:tuple=(0, 1, 2), num_threads:int=2) -> pd.DataFrame:
+def qlib_lightgbm(folder,
+                  segments:dict|list,     # Qlib's train, valid and test date ranges: one dict, or a list of them for rolling windows
+                  recipe:str='default',   # 'default': Qlib's benchmark as published; 'robust': its RobustZScoreNorm and CSRankNorm processors
+                  seeds:tuple=(0, 1, 2),  # LightGBM seeds, a model each
+                  num_threads:int=2,
+                 ) -> pd.DataFrame:
     """Qlib's LightGBM benchmark on a Qlib folder: symbol, date, seed, window, trees, Qlib's test prediction and its raw label.
     `segments`: {'train': (start, end), 'valid': ..., 'test': ...} as 'YYYY-MM-DD', or a list of them (Qlib's rolling
     workflow: a model per window, each predicting its own test segment). Needs `pyqlib`."""

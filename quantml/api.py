@@ -106,21 +106,28 @@ class Job(BaseModel):
 
 class JobEvent(BaseModel):
     "One event of a job's stream: its number, what happened (queued, running, stage, progress, or the final state), and the job's state after it."
-    seq: int; type: str; at: str; state: Literal[JOB_STATES]; stage: str | None; progress: float
+    seq: int; type: str = Field(description="what happened: queued, running, stage, progress, or the final state")
+    at: str = Field(description="when (ISO time, UTC)"); state: Literal[JOB_STATES]; stage: str | None; progress: float
     version: str | None = None; error: str | None = None
 
 # %% ../nbs/91_api.ipynb #bc1fff23
 class Jobs:
     "A single-worker queue of jobs: bounded, cancellable, publishing each job's events, and forgetting the oldest finished ones."
-    def __init__(self, run,                      # kind -> run(request, on_progress, on_stage) -> the finished job's fields; a callable: 'train'
-                 max_queued:int=MAX_QUEUED, keep:int=KEEP_FINISHED):
+    def __init__(self,
+                 run,                        # kind -> run(request, on_progress, on_stage) -> the finished job's fields; a callable: 'train'
+                 max_queued:int=MAX_QUEUED,  # jobs that may wait; one more is refused (429)
+                 keep:int=KEEP_FINISHED,     # finished jobs remembered; the oldest are forgotten
+                ):
         self.runners = run if isinstance(run, dict) else {'train': run}
         self.q, self.jobs, self.events, self.lock = queue.Queue(), {}, {}, threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.max_queued, self.keep, self.cancel_asked = max_queued, keep, set()
         threading.Thread(target=self._work, daemon=True).start()
 
-    def submit(self, req:BaseModel, kind:str='train') -> dict:
+    def submit(self,
+               req:BaseModel,             # the validated request body
+               kind:str='train',          # 'train' or 'evaluate': which runner takes it
+              ) -> dict:
         with self.lock:
             waiting = sum(j['state'] == 'queued' for j in self.jobs.values())
             if waiting >= self.max_queued: raise HTTPException(429, f"{waiting} jobs are already waiting (the limit): try again later",
@@ -306,7 +313,11 @@ class _Limits:
 # %% ../nbs/91_api.ipynb #00b9aaa7
 class SignalCache:
     "Single-symbol signals as JSON, kept (the last `size`) while the store, the registry index, the model files and the day are unchanged."
-    def __init__(self, db, reg:ModelRegistry, size:int=4096):
+    def __init__(self,
+                 db,
+                 reg:ModelRegistry,
+                 size:int=4096,           # signals kept
+                ):
         self.db, self.reg, self.size = Path(db), reg, size
         self.kept, self.lock, self.hits, self.misses = collections.OrderedDict(), threading.Lock(), 0, 0
         self.scoring = threading.Semaphore(2)      # misses scored two at a time: twenty at once fight over the GIL (S&P cold: 12 -> 45 a second)
@@ -420,7 +431,9 @@ def _from_universe(self:SignalCache, symbol, lookback_bars, state) -> tuple|None
 
 # %% ../nbs/91_api.ipynb #a65dff1e
 @patch
-def watch(self:SignalCache, every:float=0.05):
+def watch(self:SignalCache,
+          every:float=0.05,               # seconds between looks at the store's and the registry's state
+         ):
     "In a daemon thread: build the universe of each new state (an ingest, a promotion, a new day) as soon as it is seen, never waiting for the store."
     def loop(sleep=time.sleep, main=threading.main_thread()):
         while main.is_alive():                                      # ends with the interpreter, quietly
@@ -440,7 +453,8 @@ class _Open(BaseModel):
 
 class Health(BaseModel):
     "GET /health: the server answers, and whether its store and registry are there."
-    status: Literal['ok']; db: bool = Field(description="the price database exists"); models: bool = Field(description="the registry has an index")
+    status: Literal['ok'] = Field(description="'ok': the server answers"); db: bool = Field(description="the price database exists")
+    models: bool = Field(description="the registry has an index")
 
 class ModelSummary(_Open):
     "One version in the registry's list (GET /api/v1/ml/models)."
@@ -450,7 +464,8 @@ class ModelSummary(_Open):
 
 class ModelList(BaseModel):
     "The registry's versions, how many, the latest, and where each alias points."
-    models: list[ModelSummary]; total: int; latest_version: str | None; aliases: dict[str, str]
+    models: list[ModelSummary] = Field(description="every version, oldest first"); total: int = Field(description="how many versions")
+    latest_version: str | None = Field(description="the newest version, or None in an empty registry"); aliases: dict[str, str]
 
 class ComparedModel(_Open):
     "One version's row of a comparison: its metric under the metric's own name, and what it was trained as."
@@ -458,7 +473,8 @@ class ComparedModel(_Open):
 
 class ModelRecord(_Open):
     "A version's whole record (metadata.json): label, features, parameters, split, metrics beside baselines, skill, bands, provenance."
-    version: str; created: str | None = None; objective: str | None = None; features: list[str] = []; metrics: dict = {}; skill: dict = {}
+    version: str; created: str | None = None; objective: str | None = None
+    features: list[str] = Field([], description="the feature columns, in the order the model reads them"); metrics: dict = {}; skill: dict = {}
     degenerate: str | None = None
 
 class Promoted(BaseModel):
@@ -467,7 +483,8 @@ class Promoted(BaseModel):
 
 class Deleted(BaseModel):
     "The version removed, and the aliases that pointed at it (only with force)."
-    deleted: str; aliases_dropped: list[str]
+    deleted: str = Field(description="the version removed")
+    aliases_dropped: list[str] = Field(description="the aliases that pointed at it, removed with it (only with force)")
 
 # %% ../nbs/91_api.ipynb #9419702b
 def _errors(*codes) -> dict:
@@ -482,7 +499,8 @@ def _errors(*codes) -> dict:
 _STATUS = [(NotFoundError, 404), (ConflictError, 409), (BusyError, 503)]      # a QuantmlError's status by its type; any other is 400
 
 _SERVER_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s:'\"(),/]+/)+([^\s:'\"(),/]*)")
-def public_detail(msg:str) -> str:
+def public_detail(msg:str,                # the error's message
+                 ) -> str:
     "An error's words for a client: the server's folders cut from every path (its file name kept) and no process ids."
     return _SERVER_PATH.sub(lambda m: m.group(1) or 'a server folder', re.sub(r'\s*\(pid \d+\)', '', msg))
 
@@ -651,7 +669,11 @@ def _signal_routes(app:FastAPI, served:SignalCache):
 # %% ../nbs/91_api.ipynb #1d3aa1c9
 _BEARER = HTTPBearer(auto_error=False, description="QUANTML_API_TOKEN, when the server was started with one: needed by every route that changes state")
 
-def create_app(db, registry, token:str|None=None, access_log:bool=False) -> FastAPI:
+def create_app(db,
+               registry,
+               token:str|None=None,       # the bearer token state-changing requests need; None: none needed (a loopback server)
+               access_log:bool=False,     # print one line a request (method, path, status, ms) to stderr
+              ) -> FastAPI:
     "The quantml API over a price database and a model registry; `access_log` prints one line a request (method, path, status, ms) to stderr."
     app = FastAPI(title='quantml', description="Honest machine-learning trading signals: train, register, compare and serve LightGBM signals.", version='1',
                   docs_url=None, redoc_url=None)

@@ -26,7 +26,9 @@ def open_to_open(prices:pd.DataFrame) -> pd.Series:
     return pd.Series(f.fwd_ret.to_numpy(), index=pd.MultiIndex.from_frame(f[['symbol', 'date']]), name='fwd_open_ret')
 
 # %% ../nbs/03a_backtest.ipynb #d256b36e
-def cost_estimates(prices:pd.DataFrame, window:int=20) -> pd.DataFrame:
+def cost_estimates(prices:pd.DataFrame,
+                   window:int=20,         # bars the estimates are averaged over
+                  ) -> pd.DataFrame:
     """Per (symbol, date), from bars up to that date: the half-spread of Corwin and Schultz (2012) from the highs and lows of
     each two-day pair (negative estimates set to 0), averaged over `window` days; the daily volatility of close-to-close
     returns; and the average dollar volume (close x volume), both over `window` bars."""
@@ -105,7 +107,7 @@ class BacktestResult:
     turnover: pd.Series         # one-way weight traded that day
     exposure: pd.Series         # gross weight held (1 long-only invested, 2 long-short)
     trades: int                 # number of position changes (entries and exits of a symbol)
-    name: str = 'strategy'
+    name: str = 'strategy'                                    # the strategy's name, as tables and pictures show it
 
 # %% ../nbs/03a_backtest.ipynb #a8acfffe
 def _check_book(k, construction, weighting, hold, quantile, n_drop, keep) -> int:
@@ -166,7 +168,7 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
              short:bool=False,            # topk: also short the bottom k
              fee_bps:float=1.0,           # fees, basis points per side
              slippage_bps:float=2.0,      # slippage, basis points per side
-             name:str='strategy',
+             name:str='strategy',         # the strategy's name, as tables and pictures show it
              construction:str='topk',     # topk | tranches | dropout | long_short | buffer
              hold:int=5,                  # tranches: bars each tranche is held
              n_drop:int|None=None,        # dropout: most holdings sold a day (None: k // 10, at least 1)
@@ -197,7 +199,12 @@ def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up t
     return BacktestResult(gross - cost, gross, turnover, W.abs().sum(axis=1), trades, name)
 
 # %% ../nbs/03a_backtest.ipynb #06b933cc
-def deflated_sharpe_ratio(sr:float, T:int, skew:float, kurtosis:float, trials:int=1) -> float:
+def deflated_sharpe_ratio(sr:float,        # the per-period Sharpe ratio
+                          T:int,           # periods it was measured over
+                          skew:float,      # skew of the returns
+                          kurtosis:float,  # kurtosis of the returns (3 for a normal distribution)
+                          trials:int=1,
+                         ) -> float:
     """Bailey and López de Prado's deflated Sharpe ratio from its inputs: a per-period Sharpe ratio `sr` over `T` periods with
     that skewness and (non-excess) kurtosis, the best of `trials` tries."""
     from scipy.stats import norm
@@ -207,7 +214,9 @@ def deflated_sharpe_ratio(sr:float, T:int, skew:float, kurtosis:float, trials:in
     return float(norm.cdf((sr - sr0) * math.sqrt(T - 1) / math.sqrt(den))) if den > 0 else float('nan')
 
 # %% ../nbs/03a_backtest.ipynb #2931e614
-def deflated_sharpe(returns:pd.Series, trials:int=1) -> float:
+def deflated_sharpe(returns:pd.Series,    # the strategy's returns, a period each
+                    trials:int=1,
+                   ) -> float:
     "Probability that the per-period Sharpe ratio of these returns beats the expected best of `trials` null strategies."
     from scipy.stats import skew, kurtosis
     x = np.asarray(returns, float); x = x[np.isfinite(x)]
@@ -244,7 +253,13 @@ def equal_weight(prices:pd.DataFrame, dates=None) -> BacktestResult:
     return BacktestResult(g, g, one * 0, one, 0, 'equal-weight universe')
 
 # %% ../nbs/03a_backtest.ipynb #b69a29f4
-def block_bootstrap_ci(x, stat=np.mean, block:float=20.0, n_boot:int=1000, level:float=0.95, seed:int=0) -> tuple:
+def block_bootstrap_ci(x,                 # the series (NaN left out)
+                       stat=np.mean,      # the statistic whose interval is asked for
+                       block:float=20.0,
+                       n_boot:int=1000,
+                       level:float=0.95,  # the interval's coverage
+                       seed:int=0,
+                      ) -> tuple:
     "(low, high) of `stat` over stationary-bootstrap resamples of the series x (mean block length `block`)."
     x = np.asarray(x, float); x = x[np.isfinite(x)]; n = len(x)
     if n < 10: return (float('nan'), float('nan'))
@@ -261,7 +276,13 @@ def block_bootstrap_ci(x, stat=np.mean, block:float=20.0, n_boot:int=1000, level
 # %% ../nbs/03a_backtest.ipynb #c8bd3706
 def _sharpe(x, periods=252): return x.mean() / x.std(ddof=1) * math.sqrt(periods) if x.std(ddof=1) > 0 else float('nan')
 
-def relative_stats(res:BacktestResult, universe:BacktestResult, periods:int=252, block:float=20.0, n_boot:int=1000, seed:int=0) -> dict:
+def relative_stats(res:BacktestResult,
+                   universe:BacktestResult,  # the benchmark: holding the universe (`equal_weight`)
+                   periods:int=252,
+                   block:float=20.0,
+                   n_boot:int=1000,
+                   seed:int=0,
+                  ) -> dict:
     "Excess annual return, tracking error, information ratio, beta, alpha and days beaten against the universe; bootstrap intervals."
     both = pd.concat([res.returns.rename('r'), universe.returns.rename('u')], axis=1, join='inner').dropna()
     if len(both) < 10: raise QuantmlError(f"{res.name}: fewer than 10 dates in common with {universe.name}")
@@ -314,7 +335,8 @@ def drawdown_table(returns:pd.Series,      # daily returns indexed by date
     return pd.DataFrame(rows, columns=cols).sort_values('depth', kind='stable').head(n).reset_index(drop=True)
 
 # %% ../nbs/03a_backtest.ipynb #2fa02d54
-def calendar_returns(returns:dict) -> pd.DataFrame:
+def calendar_returns(returns:dict,        # name -> daily returns indexed by date
+                    ) -> pd.DataFrame:
     "Compounded return per calendar year of each {name: daily returns}, a column each, and the trading days of each year."
     rs = {name: _checked_returns(r, 1, 'calendar_returns') for name, r in returns.items()}
     out = pd.DataFrame({name: _compound(r, r.index.year) for name, r in rs.items()})
@@ -322,7 +344,11 @@ def calendar_returns(returns:dict) -> pd.DataFrame:
     out['days'] = pd.Series(days.year, index=days).value_counts().reindex(out.index).astype(int)
     return out.rename_axis('year')
 
-def rolling_risk(returns:pd.Series, benchmark:pd.Series, window:int=126, periods:int=252) -> pd.DataFrame:
+def rolling_risk(returns:pd.Series,       # the strategy's daily returns, indexed by date
+                 benchmark:pd.Series,     # the benchmark's daily returns (the universe)
+                 window:int=126,          # days in each rolling window
+                 periods:int=252,
+                ) -> pd.DataFrame:
     "Rolling annualised volatility of `returns` and `benchmark` and the beta of `returns` to `benchmark`, over `window` days."
     both = pd.concat([_checked_returns(returns, window, 'rolling_risk'), _checked_returns(benchmark, window, 'rolling_risk')], axis=1,
                      keys=['r', 'b'], join='inner')
@@ -342,7 +368,11 @@ def to_alphalens(predictions:pd.DataFrame, prices:pd.DataFrame) -> tuple:
     return f, px
 
 # %% ../nbs/03a_backtest.ipynb #97c0dc69
-def costs_table(predictions:pd.DataFrame, prices:pd.DataFrame, bps:tuple=(0, 3, 10), **kw) -> pd.DataFrame:
+def costs_table(predictions:pd.DataFrame,
+                prices:pd.DataFrame,
+                bps:tuple=(0, 3, 10),      # flat costs to compare, basis points a side
+                **kw,
+               ) -> pd.DataFrame:
     "The strategy at each flat cost (basis points a side), beside the equal-weight universe: returns, Sharpe, turnover, excess, information ratio."
     uni = equal_weight(prices, predictions['date'].unique())
     rows = {}
@@ -355,7 +385,12 @@ def costs_table(predictions:pd.DataFrame, prices:pd.DataFrame, bps:tuple=(0, 3, 
     return pd.DataFrame(rows).T
 
 # %% ../nbs/03a_backtest.ipynb #3148f7d9
-def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tuple=(1, 5, 10, 20), quantiles:int=5, n_boot:int=1000) -> dict:
+def factor_tearsheet(predictions:pd.DataFrame,
+                     prices:pd.DataFrame,
+                     horizons:tuple=(1, 5, 10, 20),  # forward-return horizons in bars
+                     quantiles:int=5,
+                     n_boot:int=1000,
+                    ) -> dict:
     "Quantile returns by horizon, rank IC decay, monthly rank IC, quantile turnover and the long-short return of a prediction frame."
     _check_predictions(predictions)
     f = predictions[['symbol', 'date', 'p']].dropna()
@@ -388,7 +423,11 @@ def factor_tearsheet(predictions:pd.DataFrame, prices:pd.DataFrame, horizons:tup
                 daily_rank_ic=daily_ic, quantiles=quantiles, horizons=tuple(horizons))
 
 # %% ../nbs/03a_backtest.ipynb #3bc587b7
-def percent_axis(ax, which:str='y', decimals:int=0, growth:bool=False):
+def percent_axis(ax,                      # a matplotlib axes
+                 which:str='y',           # 'y' or 'x'
+                 decimals:int=0,          # decimals of the percentages
+                 growth:bool=False,       # a log axis of growth (1 = no change), labelled as cumulative returns
+                ):
     """Label an axis of returns in percent: `growth=True` for a log axis of growth (1 = no change), labelled as the cumulative
     return (+50%, +100%) at readable steps, where matplotlib would write powers of ten (3 x 10^0)."""
     import matplotlib.ticker as mt
@@ -402,7 +441,9 @@ def percent_axis(ax, which:str='y', decimals:int=0, growth:bool=False):
 
 _MONTH_NAMES = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
 
-def plot_tearsheet(ts:dict, path=None):
+def plot_tearsheet(ts:dict,               # what `factor_tearsheet` returned
+                   path=None,
+                  ):
     "The tear sheet's five pictures in one figure; saved to `path` when given."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(3, 2, figsize=(11, 9))
@@ -430,7 +471,10 @@ def plot_tearsheet(ts:dict, path=None):
     return fig
 
 # %% ../nbs/03a_backtest.ipynb #1ee639ac
-def plot_report(results:list, ic_by_year:pd.Series|None=None, path=None):
+def plot_report(results:list,
+                ic_by_year:pd.Series|None=None,  # the predictions' rank IC per year, drawn as bars; None: left out
+                path=None,
+               ):
     "Cumulative returns (log scale), drawdowns and (optionally) IC per year of several results, in percent; saved to `path` when given."
     import matplotlib.pyplot as plt
     n = 3 if ic_by_year is not None else 2

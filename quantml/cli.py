@@ -54,7 +54,12 @@ _SEED = _number(int, 0, 2**31 - 1)          # LightGBM's seed is a 32-bit intege
 
 COMMANDS = {}   # name -> what runs it, its help, its examples, whether it reads the registry, and the function adding its options
 
-def command(name:str, run, help:str, examples:str, registry:bool=False):
+def command(name:str,                     # the subcommand's name
+            run,                          # the function that runs it: run(args) -> exit code
+            help:str,                     # one line for `quantml --help`
+            examples:str,                 # the examples `quantml NAME --help` ends with
+            registry:bool=False,          # the command takes --registry
+           ):
     "Declare a subcommand where it is defined: the decorated function adds its options; `build_parser` reads them in cell order."
     def add(options):
         COMMANDS[name] = dict(run=run, help=help, examples=examples, registry=registry, options=options)

@@ -39,7 +39,7 @@ class ParquetPrices:
     "A partitioned Parquet price dataset: its folder and, per symbol group, the file and what it holds."
     root: Path
     groups: list              # dicts: file, first_symbol, last_symbol, symbols, rows, first_date, last_date
-    symbols_per_group: int
+    symbols_per_group: int                                    # symbols per file: the unit of work on the cluster
     synthetic: bool = False   # every symbol synthetic: its signals are judged against its own last day (`quantml.serving._market_clock`)
 
     @property
@@ -222,13 +222,15 @@ class DaskDataset(Dataset):
     parts: list = field(default_factory=list)          # futures: one frame per date partition (features, y, fwd_ret, symbol, date, label_end)
     sizes: list = field(default_factory=list)          # rows per partition
     client: object = None
-    feature_names: list = field(default_factory=list)
+    feature_names: list = field(default_factory=list)         # the feature columns, in the order the models read them
 
     @property
     def features(self) -> list: return list(self.feature_names)
     @property
     def engine(self): return DaskEngine(self.client)
-    def pieces(self, mask:np.ndarray) -> list:
+    def pieces(self,
+               mask:np.ndarray,           # a mask over all rows
+              ) -> list:
         "A mask over all rows, cut into one piece per partition."
         return np.split(np.asarray(mask), np.cumsum(self.sizes)[:-1])
     def __repr__(self): return f"DaskDataset({len(self):,} rows, {len(self.features)} features, {len(self.parts)} date partitions, {self.label})"
@@ -347,7 +349,9 @@ def _stop_curve_of(part, rows, model_str, stop_on:str, chunk:int=20_000) -> tupl
             ok = np.isfinite(ic); total[t] += ic[ok].sum(); count[t] += ok.sum()
     return total, count
 
-def best_iteration(loss:np.ndarray, early_stopping_rounds:int) -> int:
+def best_iteration(loss:np.ndarray,            # the validation loss after each round (lower is better)
+                   early_stopping_rounds:int,
+                  ) -> int:
     "The iteration LightGBM's early stopping keeps for this validation-loss curve (1-based; negate a score that should rise)."
     best, best_i = np.inf, 0
     for i, v in enumerate(loss):
@@ -397,8 +401,17 @@ class DaskEngine:
 
 # %% ../nbs/05_dask.ipynb #899003fd
 @patch
-def fit(self:DaskEngine, ds, train, stop, params:dict, num_boost_round:int=500, early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS,
-        stop_on:str='rank_ic', cache=None, key=None) -> tuple:
+def fit(self:DaskEngine,
+        ds,
+        train,
+        stop,                                                  # the rows whose curve early stopping reads
+        params:dict,
+        num_boost_round:int=500,
+        early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS,
+        stop_on:str='rank_ic',
+        cache=None,
+        key=None,
+       ) -> tuple:
     "(booster cut to the rounds kept, rounds kept): trained on the `train` rows to the last round, stopped afterwards on the `stop` rows' curve."
     import dask.array as da, dask.dataframe as dd, lightgbm.dask as lgbd
     obj = params['objective']
@@ -432,14 +445,26 @@ def fit(self:DaskEngine, ds, train, stop, params:dict, num_boost_round:int=500, 
 
 # %% ../nbs/05_dask.ipynb #e339afd5
 @patch
-def predict(self:DaskEngine, ds, b, rows, n_iter:int) -> np.ndarray:
+def predict(self:DaskEngine,
+            ds,
+            b,                            # the fitted LightGBM booster
+            rows,
+            n_iter:int,                   # boosting rounds to use
+           ) -> np.ndarray:
     return np.concatenate(self._map(_predict_of, ds, rows, self.client.scatter(b.model_to_string(), broadcast=True, hash=False), n_iter))
 
 @patch
-def column(self:DaskEngine, ds, name:str, rows) -> np.ndarray: return np.concatenate(self._map(_columns_of, ds, rows, [name])).ravel()
+def column(self:DaskEngine,
+           ds,
+           name:str,                      # the column: 'y', 'fwd_ret', 'date', 'symbol' or 'label_end'
+           rows,
+          ) -> np.ndarray: return np.concatenate(self._map(_columns_of, ds, rows, [name])).ravel()
 
 @patch
-def normalised(self:DaskEngine, ds, norm):
+def normalised(self:DaskEngine,
+               ds,
+               norm,                      # the fitted normalisation (`FeatureNorm`)
+              ):
     return replace(ds, parts=[self.client.submit(_normalised_of, part, norm) for part in ds.parts])
 
 @patch
@@ -452,7 +477,10 @@ def baseline_scores(self:DaskEngine, ds, train, test) -> np.ndarray|None:
     return None if model is None else np.concatenate(self._map(_baseline_of, ds, test, ds.features, model))
 
 @patch
-def matrix_bytes(self:DaskEngine, ds, idx:np.ndarray):
+def matrix_bytes(self:DaskEngine,
+                 ds,
+                 idx:np.ndarray,          # row indices, in the partitions' order
+                ):
     "The features of rows `idx` (in the partitions' order, as the fingerprint takes them), streamed a partition at a time."
     if len(idx) > 1 and not (np.diff(idx) > 0).all(): raise QuantmlError("a cluster streams rows in its partitions' order (date, then symbol)")
     mask = np.zeros(len(ds), bool); mask[idx] = True

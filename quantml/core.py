@@ -31,7 +31,10 @@ class BusyError(QuantmlError):
     "What is needed is in use by another process for now (a price store being written): try again shortly; the API answers 503."
 
 # %% ../nbs/000_core.ipynb #684a3d6a
-def parse_date(value, what:str='date', future:bool=False):
+def parse_date(value,                     # the date as typed: text, a date, a datetime or a Timestamp
+               what:str='date',           # what the date is, for the error (e.g. '--as-of')
+               future:bool=False,         # allow a date after today (the end of a range)
+              ):
     """A date as people type it, strictly YYYY-MM-DD and (unless `future`, for the end of a range) not after today, as a pandas
     Timestamp; dates and timestamps from code pass through."""
     import datetime as _dt
@@ -49,7 +52,8 @@ def parse_date(value, what:str='date', future:bool=False):
     return pd.Timestamp(d)
 
 # %% ../nbs/000_core.ipynb #e22b5e82
-def scratch_dir(prefix:str='quantml-') -> Path:
+def scratch_dir(prefix:str='quantml-',    # the start of the folder's name
+               ) -> Path:
     "A new temporary folder, removed with its contents when this process exits."
     import shutil
     from multiprocessing import util
@@ -58,7 +62,8 @@ def scratch_dir(prefix:str='quantml-') -> Path:
     return path
 
 # %% ../nbs/000_core.ipynb #dd926e85
-def jsonable(o):
+def jsonable(o,                           # any value: a number, a string, a list, a dict, numpy or pandas scalars
+            ):
     "Plain JSON values: NaN and inf become None, numpy scalars become Python ones."
     if isinstance(o, dict): return {str(k): jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)): return [jsonable(v) for v in o]
@@ -68,7 +73,8 @@ def jsonable(o):
     return o
 
 # %% ../nbs/000_core.ipynb #106c777f
-def dumps_json(obj) -> str:
+def dumps_json(obj,                       # what to write: `jsonable` values
+              ) -> str:
     "Stable, strict JSON: sorted keys, indented, newline at the end."
     return json.dumps(jsonable(obj), sort_keys=True, indent=2, allow_nan=False) + '\n'
 
@@ -80,7 +86,9 @@ def fsync_dir(path:Path):
     finally: os.close(fd)
 
 # %% ../nbs/000_core.ipynb #c3cccef7
-def write_atomic(path:Path, data:bytes):
+def write_atomic(path:Path,
+                 data:bytes,              # the file's whole content
+                ):
     "Write `data` to `path` atomically: temporary file in the same folder, flush, fsync, rename."
     path = Path(path)
     fd, tmpname = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
@@ -154,6 +162,10 @@ GLOSSARY = {
     'valid': "the validation segment's rows (indices or a mask)",
     'test': "the test segment's rows (indices or a mask)",
     'folds': "the walk-forward folds inside the training segment: (train, validation) rows each",
+    'split': "the segments' proportions and embargo (`SplitSpec`): validation and test shares of the dates, bars left out between them",
+    'provenance': "what the rows were built from: symbols, dates, the prices' fingerprint, the feature set",
+    'cuts': "the dates that cut the rows into segments, and the purge limits (`split_cuts`)",
+    'within': "the rows (a mask) the folds divide: the training segment's",
     'min_symbols': "dates with fewer symbols than this are left out",
     # training
     'objective': "LightGBM's objective: 'binary', 'regression' or 'lambdarank'; None: the label's natural one",
@@ -186,6 +198,10 @@ GLOSSARY = {
     'created': "when the version was registered (ISO time, UTC)",
     'family': "the label family: 'rank', 'excess', 'threshold', ...",
     'degenerate': "why training flagged the model degenerate (constant, or no better than a constant), or None: it is served",
+    'threshold': "a `threshold` label's bar: the forward return a positive must beat",
+    'valid_rank_ic': "rank IC of the model's predictions on its validation segment: the skill the gate reads",
+    'rank_ic': "rank IC of the model's predictions on its test segment",
+    'auc': "AUC on the test segment (binary labels), or None",
     'svc': "a `SignalService`",
     'explain': "add each signal's top features (LightGBM's per-prediction contributions; slower)",
     'top_k': "features listed in each explained signal",
@@ -207,6 +223,9 @@ GLOSSARY = {
     'stage': "the stage running, by the names `TRAIN_STEPS` (or the evaluation's) gives",
     'progress': "fraction done, 0 to 1",
     'error': "why the job failed, or None",
+    'submitted': "when the job was queued (ISO time, UTC)",
+    'started': "when the job started running (ISO time, UTC), or None",
+    'finished': "when the job ended, whatever its end (ISO time, UTC), or None",
 }
 
 # %% ../nbs/000_core.ipynb #dc4c1675
@@ -223,7 +242,8 @@ def _pydantic_rows(model) -> list[dict]:
         rows.append(dict(name=name, type=_type_name(f.annotation), default=default, details=details.strip()))
     return rows
 
-def param_docs(obj) -> list[dict]:
+def param_docs(obj,                       # a function, a method, a dataclass or a pydantic model
+              ) -> list[dict]:
     """The parameters of a function or method, or the fields of a dataclass or pydantic model, as rows of name, type, default
     ('required' when there is none) and details (the comment beside it, else the name's `GLOSSARY` entry)."""
     import inspect
@@ -243,7 +263,8 @@ def param_docs(obj) -> list[dict]:
 # %% ../nbs/000_core.ipynb #9008d589
 _DOC_MARK = '\n\nParameters\n----------\n'
 
-def full_doc(obj) -> str:
+def full_doc(obj,                         # a function, a method, a dataclass or a pydantic model
+            ) -> str:
     "`obj`'s docstring followed by its parameters (numpydoc layout, which `help()` and IPython's `?` show as written)."
     import inspect
     doc = inspect.getdoc(obj) or ''
@@ -255,7 +276,9 @@ def full_doc(obj) -> str:
     return doc + _DOC_MARK + '\n'.join(lines)
 
 # %% ../nbs/000_core.ipynb #b86f90c2
-def default_of(owner, name:str):
+def default_of(owner,                     # the function, or the dataclass, whose parameter it is
+               name:str,                  # the parameter's name
+              ):
     "The default of parameter `name` of `owner` (a function, or a dataclass's field): what a face offers instead of a copy."
     import inspect
     p = inspect.signature(owner).parameters.get(name)
@@ -263,7 +286,9 @@ def default_of(owner, name:str):
         raise QuantmlError(f"{getattr(owner, '__qualname__', owner)} has no parameter {name!r} with a default")
     return p.default
 
-def doc_of(owner, name:str) -> str:
+def doc_of(owner,                         # the function, or the dataclass, whose parameter it is
+           name:str,                      # the parameter's name
+          ) -> str:
     "The comment documenting parameter `name` of `owner` (its docment): what a face's help says instead of a copy."
     from fastcore.docments import docments
     doc = docments(owner).get(name)
@@ -271,7 +296,12 @@ def doc_of(owner, name:str) -> str:
     return doc
 
 # %% ../nbs/000_core.ipynb #cec799fb
-def renamed(old:dict, was:str, now:str, value, stacklevel:int=3):
+def renamed(old:dict,                     # the call's other keyword arguments (**kwargs), where the old name may be
+            was:str,                      # the keyword's old name
+            now:str,
+            value,                        # the value passed under the new name
+            stacklevel:int=3,             # how far up the stack the warning points (the caller's line)
+           ):
     "The value of a renamed keyword argument (`old`: the call's **kwargs): the old name still works for one release, with a DeprecationWarning; anything else is an error."
     extra = set(old) - {was}
     if extra: raise TypeError(f"unexpected keyword argument {sorted(extra)[0]!r}")
@@ -365,12 +395,16 @@ def progress(items:Iterable,                         # the work, one item at a t
 # %% ../nbs/000_core.ipynb #9203c0ed
 class ProgressBar:
     "A bar driven by fractions done: `with ProgressBar('training') as bar: work(on_progress=bar)`."
-    def __init__(self, desc:str=''):
+    def __init__(self,
+                 desc:str='',             # the bar's label, and the prefix of each stage's line
+                ):
         self.desc, self.quiet = desc, os.environ.get('QUANTML_PROGRESS', '').lower() in ('0', 'off', 'false', 'no')
         self.bar = tqdm(total=100, desc=desc, disable=True if self.quiet else None, leave=False, file=sys.stderr, bar_format='{l_bar}{bar}| {elapsed}')
     def __call__(self, fraction:float):
         self.bar.n = round(100 * min(max(fraction, 0.0), 1.0)); self.bar.refresh()
-    def stage(self, name:str):
+    def stage(self,
+              name:str,                   # the stage starting, e.g. 'train v1'
+             ):
         "Name the stage under way: the bar's label on a terminal; one line on stderr where no bar is drawn (a pipe, a log file)."
         text = f"{self.desc}: {name}" if self.desc else name
         if not self.bar.disable: self.bar.set_description_str(text)

@@ -89,7 +89,9 @@ def _span(l:LabelSpec) -> str:
     return (f"from the next open to the open {l.horizon} bars later" if l.returns == 'open'
             else f"from this close to the close {l.horizon} bars later")
 
-def label_meaning(l:LabelSpec, objective:str|None=None) -> str:
+def label_meaning(l:LabelSpec,              # the label (`LabelSpec`)
+                  objective:str|None=None,
+                 ) -> str:
     "What the model's output means, in words (a `lambdarank` model's score is reported as a percentile of its validation scores)."
     if l.family == 'threshold':
         return (f"probability that the return {_span(l)} exceeds {l.threshold:.1%} "
@@ -116,9 +118,11 @@ def make_label(fwd_ret:np.ndarray, date:np.ndarray, label:LabelSpec) -> np.ndarr
 # %% ../nbs/00a_dataset.ipynb #5ed8d032
 CS_NORMS = ('rank', 'zscore')
 
-def cs_normalize(X:pd.DataFrame, date:np.ndarray, method:str,
-                 ref:np.ndarray|None=None,     # rows that define each date's distribution (None: all); the others are placed among them
-                 dtype=np.float64,             # of the ranks: float32 halves a panel's memory, and a percentile needs no more digits
+def cs_normalize(X:pd.DataFrame,
+                 date:np.ndarray,
+                 method:str,                # 'rank' (percentile) or 'zscore' (robust: median and MAD)
+                 ref:np.ndarray|None=None,  # the rows each date's statistics come from (the eligible ones); None: all
+                 dtype=np.float64,          # the result's float type
                 ) -> pd.DataFrame:
     "Each column ranked (percentile) or robustly z-scored within its date."
     if method not in CS_NORMS: raise QuantmlError(f"cs_norm must be one of {', '.join(CS_NORMS)} or None (got {method!r})")
@@ -164,12 +168,14 @@ def _known_set(name):
     if name not in FEATURE_SETS: raise QuantmlError(f"unknown feature set {name!r} (known: {', '.join(FEATURE_SETS)})")
     return name
 
-def feature_columns(name:str) -> list:
+def feature_columns(name:str,             # a feature set's name (`FEATURE_SETS`)
+                   ) -> list:
     "The columns of a feature set, in the order models see them."
     return list(_SET_COLUMNS[_known_set(name)])
 
 # %% ../nbs/00a_dataset.ipynb #f920e92a
-def feature_warmup(name:str) -> int:
+def feature_warmup(name:str,              # a feature set's name (`FEATURE_SETS`)
+                  ) -> int:
     "Bars a symbol needs before every feature of the set is defined over its full window."
     return _SET_WARMUP[_known_set(name)]
 
@@ -185,7 +191,8 @@ def compute_feature_set(prices:pd.DataFrame, # long OHLCV
     return pd.concat([frames[0]] + [f[make[k][1]] for k, f in zip(parts[1:], frames[1:])], axis=1)
 
 # %% ../nbs/00a_dataset.ipynb #15d21a5e
-def feature_set_of(frame:pd.DataFrame) -> str:
+def feature_set_of(frame:pd.DataFrame,    # computed features (`compute_feature_set`)
+                  ) -> str:
     "The largest feature set whose columns a frame has."
     cols = set(frame.columns)
     for name in ('all', 'factors+alpha158', 'alpha158', 'seed22', 'factors'):
@@ -210,7 +217,9 @@ class Dataset:
     @property
     def features(self) -> list: return list(self.X.columns)
 
-    def rows(self, mask) -> Dataset:
+    def rows(self,
+             mask,                        # the rows to keep: a boolean mask or indices
+            ) -> Dataset:
         "The dataset restricted to the rows of a boolean mask (or index array)."
         idx = np.flatnonzero(mask) if np.asarray(mask).dtype == bool else np.asarray(mask)
         return replace(self, X=self.X.iloc[idx].reset_index(drop=True), y=self.y[idx], fwd_ret=self.fwd_ret[idx],
@@ -257,8 +266,8 @@ class UniverseSpec:
 RESEARCH_UNIVERSE = UniverseSpec(min_price=5.0, min_dollar_volume=5e6, window=20)
 
 # %% ../nbs/00a_dataset.ipynb #08db8863
-def universe_mask(prices:pd.DataFrame,     # long OHLCV sorted by symbol then date
-                  spec:UniverseSpec,
+def universe_mask(prices:pd.DataFrame,    # long OHLCV sorted by symbol then date
+                  spec:UniverseSpec,      # the eligibility rule (`UniverseSpec`): the least price and median dollar volume, or the top N by liquidity
                  ) -> np.ndarray:           # one bool per row: is the symbol eligible on that date
     "Per-row eligibility by the rule `spec`, from each symbol's bars up to the row's date."
     n = len(prices)
@@ -311,11 +320,12 @@ def _near_flags(bars:pd.DataFrame, warm:int, horizon:int, lead:int) -> tuple:
     return near, any_in(flat, np.maximum(i - warm + 1, first), i)
 
 # %% ../nbs/00a_dataset.ipynb #3dbdb6e0
-def symbol_stage(bars:pd.DataFrame,           # long OHLCV sorted by symbol then date
-                 feats:pd.DataFrame,       # its features (compute_feature_set), row for row
-                 name:str,                 # the feature set's name: its warm-up
+def symbol_stage(bars:pd.DataFrame,                # long OHLCV sorted by symbol then date
+                 feats:pd.DataFrame,               # its features (compute_feature_set), row for row
+                 name:str,                         # the feature set's name: its warm-up
                  label:LabelSpec,
-                 drop_flagged:bool=True, universe:UniverseSpec|None=None,
+                 drop_flagged:bool=True,           # leave out rows whose features or label read a doubtful price (a flagged bar)
+                 universe:UniverseSpec|None=None,  # the eligibility rule (`UniverseSpec`); None: every row
                 ) -> tuple:                # (rows kept, forward returns, label-end bar numbers, rows left out by reason)
     """The rules that read one symbol's own bars: a full warm-up, a future, no doubtful price near, inside the universe.
     Any partition of the prices that holds whole symbols gives the same rows (except `top_n`, which compares symbols on a date)."""
@@ -332,7 +342,13 @@ def symbol_stage(bars:pd.DataFrame,           # long OHLCV sorted by symbol then
         keep &= elig
     return keep, fwd, end, left_out
 
-def date_stage(X:pd.DataFrame, fwd_ret:np.ndarray, date:np.ndarray, label:LabelSpec, cs_norm:str|None=None, dtype=None) -> tuple:
+def date_stage(X:pd.DataFrame,
+               fwd_ret:np.ndarray,
+               date:np.ndarray,
+               label:LabelSpec,
+               cs_norm:str|None=None,
+               dtype=None,                # the float type of the features (float32 halves the memory)
+              ) -> tuple:
     """The work that compares symbols on a date, on rows holding every kept row of their dates: (rows kept, features, labels).
     Narrow dates dropped (cross-sectional labels), labels made, features normalised within each date."""
     keep = _cross_section(date, np.ones(len(date), bool), label) if label.cross_sectional else np.ones(len(date), bool)
@@ -413,7 +429,12 @@ class SplitSpec:
             if not v < t: raise QuantmlError(f"valid_start ({self.valid_start}) must come before test_start ({self.test_start})")
 
 # %% ../nbs/00a_dataset.ipynb #22cff294
-def purge_before(ds:Dataset, mask:np.ndarray, next_start_idx:int, dates:np.ndarray, embargo:int) -> np.ndarray:
+def purge_before(ds:Dataset,
+                 mask:np.ndarray,         # the rows of the earlier segment
+                 next_start_idx:int,      # where the next segment starts, as an index into `dates`
+                 dates:np.ndarray,
+                 embargo:int,
+                ) -> np.ndarray:
     "Rows of `mask` whose label ends `embargo` bars before the segment starting at dates[next_start_idx]."
     limit = dates[max(next_start_idx - embargo, 0)] if embargo else dates[next_start_idx]
     return mask & (ds.label_end < limit)
@@ -442,13 +463,17 @@ def segment_masks(date:np.ndarray, label_end:np.ndarray, cuts:dict) -> tuple:
     return train, valid, seg_test, int((seg_train & ~train).sum() + (seg_valid & ~valid).sum())
 
 # %% ../nbs/00a_dataset.ipynb #d7ac7e53
-def segment_stats(date:np.ndarray, masks:tuple) -> dict:
+def segment_stats(date:np.ndarray,
+                  masks:tuple,            # (train, valid, test, purged) row masks (`segment_masks`)
+                 ) -> dict:
     "Rows, first and last date of each segment, and rows purged: the summary `merge_segment_stats` adds up over partitions."
     st = {k: (int(m.sum()), date[m].min() if m.any() else None, date[m].max() if m.any() else None) for k, m in zip(('train', 'valid', 'test'), masks)}
     return {**st, 'purged': masks[3]}
 
 # %% ../nbs/00a_dataset.ipynb #7063b827
-def merge_segment_stats(stats:list, cuts:dict) -> tuple:
+def merge_segment_stats(stats:list,       # each partition's `segment_stats`
+                        cuts:dict,
+                       ) -> tuple:
     "(boundaries, purged) from the `segment_stats` of each partition (`stats`); an error when a segment has fewer than 50 rows."
     b, rows = {}, {}
     for k in ('train', 'valid', 'test'):
@@ -476,20 +501,31 @@ def split_segments(ds:Dataset, split:SplitSpec=SplitSpec()) -> Segments:
     return Segments(*masks[:3], b, purged)
 
 # %% ../nbs/00a_dataset.ipynb #564658c9
-def fold_cuts(dates:np.ndarray, k:int=4, embargo:int=5) -> list:
+def fold_cuts(dates:np.ndarray,
+              k:int=4,                    # how many folds
+              embargo:int=5,
+             ) -> list:
     "For k expanding-window folds over the sorted unique training `dates`: where each fold's validation starts and ends, and its purge limit."
     edges = np.linspace(0, len(dates), k + 2).round().astype(int)
     return [dict(valid_start=dates[v0], valid_end=dates[v1 - 1], label_before=dates[max(v0 - embargo, 0)] if embargo else dates[v0])
             for v0, v1 in zip(edges[1:k + 1], edges[2:k + 2])]
 
 # %% ../nbs/00a_dataset.ipynb #71dedd05
-def fold_masks(date:np.ndarray, label_end:np.ndarray, within:np.ndarray, cut:dict) -> tuple:
+def fold_masks(date:np.ndarray,
+               label_end:np.ndarray,
+               within:np.ndarray,
+               cut:dict,                  # one fold's cut (`fold_cuts`)
+              ) -> tuple:
     "(train, valid) rows of one fold, a row at a time."
     return (within & (date < cut['valid_start']) & (label_end < cut['label_before']),
             within & (date >= cut['valid_start']) & (date <= cut['valid_end']))
 
 # %% ../nbs/00a_dataset.ipynb #1f04ba28
-def training_folds(ds:Dataset, within:np.ndarray, k:int=4, embargo:int|None=None) -> list:
+def training_folds(ds:Dataset,
+                   within:np.ndarray,
+                   k:int=4,                # how many folds
+                   embargo:int|None=None,
+                  ) -> list:
     "k expanding-window (train_mask, valid_mask) pairs inside the rows `within`, purged and embargoed."
     emb = ds.label.horizon if embargo is None else embargo
     return [fold_masks(ds.date, ds.label_end, within, c) for c in fold_cuts(np.unique(ds.date[within]), k, emb)]

@@ -161,7 +161,8 @@ def _to_features(c, v, out):
         out[_VOLUME_SMA, i] = _div(out[_VOLUME_SMA, i], out[_VOLUME_SMA, i - 20]) - 1.0 if i >= 20 else np.nan
 
 # %% ../nbs/00_features.ipynb #3338aa2f
-def __getattr__(name):
+def __getattr__(name,                     # the name asked for: an old one is answered, with a warning naming the new
+               ):
     "FEATURES, the old name of SEED22, for one release with a DeprecationWarning at the code that asked for it."
     if name != 'FEATURES': raise AttributeError(f"module 'quantml.features' has no attribute {name!r}")
     import warnings
@@ -188,7 +189,9 @@ FEW_SYMBOLS = 16          # up to this many symbols, the kernels run on the call
 # %% ../nbs/00_features.ipynb #e1288791
 _FIELDS = ('high', 'low', 'close', 'volume')
 
-def panel_arrays(prices:pd.DataFrame, fields:tuple=_FIELDS):
+def panel_arrays(prices:pd.DataFrame,
+                 fields:tuple=_FIELDS,    # the price columns to return as arrays
+                ):
     "Sorted, checked arrays of a long OHLCV frame, for kernels that run symbol by symbol: (symbol codes, symbol names, dates, starts, one array per field, row order)."
     needed = ['symbol', 'date', *fields]
     missing = [c for c in needed if c not in prices.columns]
@@ -245,7 +248,8 @@ def compute_features(prices:pd.DataFrame,   # long OHLCV, as for `compute_indica
     return _compute(prices, True, symbol)
 
 # %% ../nbs/00_features.ipynb #11738085
-def talib_indicators(bars:pd.DataFrame) -> pd.DataFrame:
+def talib_indicators(bars:pd.DataFrame,   # one symbol's OHLCV bars, sorted by date
+                    ) -> pd.DataFrame:
     "The 22 indicators of one symbol's bars (sorted by date) with TA-Lib's C functions: the reference. Needs `ta-lib`."
     import talib
     h, l, c, v = (bars[k].to_numpy(dtype=float) for k in ('high', 'low', 'close', 'volume'))
@@ -262,7 +266,9 @@ def talib_indicators(bars:pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=bars.index)
 
 # %% ../nbs/00_features.ipynb #bf76a331
-def max_talib_error(mine:pd.DataFrame, ref:pd.DataFrame) -> pd.Series:
+def max_talib_error(mine:pd.DataFrame,    # quantml's indicators
+                    ref:pd.DataFrame,     # TA-Lib's, on the same rows (`talib_indicators`)
+                   ) -> pd.Series:
     "Per indicator, the largest |mine - ref| / max(1, |ref|); inf where the NaN positions differ."
     err = {}
     for k in INDICATORS:

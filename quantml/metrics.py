@@ -17,7 +17,9 @@ __all__ = ['group_rank', 'per_group_corr', 'finite_mean', 'hac_t', 'fixed_b_crit
            'linear_baseline', 'baseline_scores']
 
 # %% ../nbs/00b_metrics.ipynb #fbe3b0e8
-def group_rank(x:np.ndarray, codes:np.ndarray) -> np.ndarray:
+def group_rank(x:np.ndarray,              # the values to rank
+               codes:np.ndarray,
+              ) -> np.ndarray:
     "Rank of each value within its group (`codes`: integer group ids), ties averaged. Only differences within a group are meaningful."
     x, codes = np.asarray(x, float), np.asarray(codes); n = len(x)
     if n and codes.max() < 2**15:                      # sort by value, then stably by group: a radix sort on 16-bit ids
@@ -31,7 +33,10 @@ def group_rank(x:np.ndarray, codes:np.ndarray) -> np.ndarray:
     return out
 
 # %% ../nbs/00b_metrics.ipynb #4ea25040
-def per_group_corr(a:np.ndarray, b:np.ndarray, codes:np.ndarray) -> np.ndarray:
+def per_group_corr(a:np.ndarray,          # the first values
+                   b:np.ndarray,          # the second values, aligned with `a`
+                   codes:np.ndarray,
+                  ) -> np.ndarray:
     "Pearson correlation of a and b within each group 0..codes.max() (NaN where a group has no spread)."
     a, b = np.asarray(a, float), np.asarray(b, float)
     cnt = np.bincount(codes).astype(float)
@@ -40,7 +45,8 @@ def per_group_corr(a:np.ndarray, b:np.ndarray, codes:np.ndarray) -> np.ndarray:
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
 
 # %% ../nbs/00b_metrics.ipynb #d12f77e2
-def finite_mean(x) -> float:
+def finite_mean(x,                        # the values (NaN and inf are left out)
+               ) -> float:
     "Mean of the finite values of x; NaN, quietly, when there are none."
     x = np.asarray(x, float); x = x[np.isfinite(x)]
     return float(x.mean()) if len(x) else float('nan')
@@ -68,7 +74,11 @@ def fixed_b_critical(n:int,      # values the HAC t was taken over
     return 1.96 + 2.9694 * b + 0.4160 * b ** 2 - 0.5324 * b ** 3
 
 # %% ../nbs/00b_metrics.ipynb #ef25e972
-def long_short(p:np.ndarray, r:np.ndarray, codes:np.ndarray, q:float=0.2) -> float:
+def long_short(p:np.ndarray,
+               r:np.ndarray,              # the rows' realised returns
+               codes:np.ndarray,
+               q:float=0.2,               # the share of each date's names in the top and in the bottom
+              ) -> float:
     "Mean over dates of (mean return of the top `q` by prediction - mean return of the bottom `q`)."
     rk, n = group_rank(p, codes), np.bincount(codes).astype(float)
     pct = (rk - (np.bincount(codes, rk) / n)[codes]) / n[codes] + 0.5      # rank within the date, scaled to about 0..1
@@ -156,7 +166,9 @@ def classification_metrics(y:np.ndarray, p:np.ndarray) -> dict:
                 base_rate=base, majority_accuracy=max(base, 1 - base), n=int(len(y)))
 
 # %% ../nbs/00b_metrics.ipynb #de67628d
-def constant_log_loss(y:np.ndarray, base_rate:float) -> float:
+def constant_log_loss(y:np.ndarray,
+                      base_rate:float,    # the constant prediction: the training segment's share of positives
+                     ) -> float:
     "Log loss on labels `y` of the constant prediction `base_rate` (the training segment's share of positives)."
     return float(skm.log_loss(np.asarray(y).astype(int), np.full(len(y), min(max(base_rate, 1e-6), 1 - 1e-6)), labels=[0, 1]))
 
@@ -175,7 +187,10 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         return X
 
 # %% ../nbs/00b_metrics.ipynb #e52be993
-def linear_baseline(X_train, y_train, binary:bool=True):
+def linear_baseline(X_train,              # the training rows' features
+                    y_train,              # the training rows' labels
+                    binary:bool=True,     # a classifier (logistic) for a binary label, else a ridge regression
+                   ):
     "A linear model (median-imputed, standardised features) fitted on the training rows; None when a binary label has one class."
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.pipeline import make_pipeline
@@ -185,7 +200,9 @@ def linear_baseline(X_train, y_train, binary:bool=True):
     return make_pipeline(MedianImputer(), StandardScaler(), head).fit(np.asarray(X_train, float), y_train)
 
 # %% ../nbs/00b_metrics.ipynb #4166a57d
-def baseline_scores(model, X) -> np.ndarray:
+def baseline_scores(model,                # what `linear_baseline` fitted
+                    X,
+                   ) -> np.ndarray:
     "The baseline's prediction for rows X: a probability for a classifier, the fitted value for a regression."
     X = np.asarray(X, float)
     return model.predict_proba(X)[:, 1] if hasattr(model, 'predict_proba') else model.predict(X)

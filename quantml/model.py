@@ -23,10 +23,10 @@ FEATURE_NORMS = ('robust',)   # the fitted normalisations a model can carry (Non
 class FeatureNorm:
     """A robust z-score per feature, fitted on a model's training rows: (x - median) / (1.4826 (MAD + 1e-12)), clipped to
     +-`clip`, NaN to 0 (Qlib's RobustZScoreNorm then Fillna). Fitted by the trainer; loaded from the registry."""
-    features: tuple
+    features: tuple                                           # the features normalised, in the model's order
     center: tuple               # each feature's median on the training rows
     scale: tuple                # 1.4826 x (its median absolute deviation + 1e-12)
-    clip: float = 3.0
+    clip: float = 3.0                                         # z-scores beyond this are clipped
     fitted_on: tuple = ()       # (rows, first date, last date) of the training rows it was fitted on
 
     def apply(self, X:pd.DataFrame) -> pd.DataFrame:
@@ -52,24 +52,24 @@ class FeatureNorm:
 @dataclass(kw_only=True)       # 21 fields: built by name, so no two of them can be swapped by position
 class TrainedModel:
     "A trained booster and everything that says what it is and how good it is."
-    booster: lgb.Booster
-    features: list
+    booster: lgb.Booster                                      # the fitted LightGBM booster
+    features: list                                            # the feature columns, in the order the booster reads them
     label: LabelSpec
-    split: dict
+    split: dict                                               # the segments' boundaries and the embargo
     params: dict
-    num_iterations: int
+    num_iterations: int                                       # boosting rounds kept (early stopping)
     metrics: dict
-    cv: dict
-    importance: pd.DataFrame
+    cv: dict                                                  # the walk-forward folds' scores inside the training segment
+    importance: pd.DataFrame                                  # each feature's gain
     trials: int
-    data: dict
+    data: dict                                                # what it was trained on: symbols, dates, rows, fingerprints, the universe
     valid_pred: np.ndarray
-    test_predictions: pd.DataFrame
-    seconds: float = 0.0
+    test_predictions: pd.DataFrame                            # its predictions on the test segment
+    seconds: float = 0.0                                      # training time
     bands: list = field(default_factory=list)   # cut-offs between the five recommendations (band_edges of valid_pred)
     objective: str = 'binary'
     cs_norm: str|None = None
-    feature_set: str = 'seed22'
+    feature_set: str = 'seed22'                               # the feature set's name (`FEATURE_SETS`)
     skill: dict = field(default_factory=dict)   # validation rank IC, its t, dates
     degenerate: str|None = None                 # why the model must not be served, or None
     feature_norm: FeatureNorm|None = None       # the normalisation fitted on the training segment, applied before the booster

@@ -83,9 +83,23 @@ def _pipeline_backtests(wf, raw, prices, tried:int, kw:dict) -> tuple:
     return results, pd.DataFrame({r.name: stats(r, trials=tried if i == 0 else 1) for i, r in enumerate(results)})
 
 # %% ../nbs/04_integration.ipynb #1e135241
-def run_pipeline(db, registry, symbols:list|None=None, label:LabelSpec|None=None, objective:str|None=None, cs_norm:str|None=None,
-                 features:str='seed22', feature_norm:str|None=None, trials:int=10, n_windows:int=4, k:int|None=None, fee_bps:float=1.0, slippage_bps:float=2.0, num_threads:int=0,
-                 on_progress=None, on_stage=None) -> dict:
+def run_pipeline(db,
+                 registry,
+                 symbols:list|None=None,
+                 label:LabelSpec|None=None,
+                 objective:str|None=None,
+                 cs_norm:str|None=None,
+                 features:str='seed22',       # the feature set's name (`FEATURE_SETS`)
+                 feature_norm:str|None=None,
+                 trials:int=10,
+                 n_windows:int=4,
+                 k:int|None=None,             # names the portfolio holds; None: a tenth of the symbols
+                 fee_bps:float=1.0,
+                 slippage_bps:float=2.0,
+                 num_threads:int=0,
+                 on_progress=None,
+                 on_stage=None,
+                ) -> dict:
     """Features once, one dataset; train two versions, register, promote the better, score, compare with the heuristic, walk forward, backtest.
     `on_progress` is told the fraction done, `on_stage` the name of each stage as it starts (features, train v1, tune k/n, ...)."""
     report, within = _pipeline_progress(on_progress, on_stage)
@@ -134,7 +148,8 @@ def _fmt_value(k, v) -> str:
     if k in _INT: return f'{int(round(v)):,}'
     return f'{v:.2f}'
 
-def format_stats(table:pd.DataFrame) -> pd.DataFrame:
+def format_stats(table:pd.DataFrame,      # statistics, a column per strategy (`stats`)
+                ) -> pd.DataFrame:
     "The statistics table as a person reads it, one formatting for the page and the terminal: rows named in words, values by `_fmt_value`."
     return pd.DataFrame({c: [_fmt_value(k, v) for k, v in table[c].items()] for c in table.columns},
                         index=[k.replace('_', ' ') for k in table.index])
@@ -308,7 +323,8 @@ def _calendar_html(results:list) -> str:
     return _frame_html(cal, {'year': 'text', **{r.name: 'pct' for r in results}, 'excess': 'pts', 'days': 'int'},
                        dict(excess=f'{model.name} minus the universe', days='trading days'))
 
-def stale_summary(universe:pd.DataFrame) -> str|None:
+def stale_summary(universe:pd.DataFrame,  # scored signals (`SignalService.score_universe`)
+                 ) -> str|None:
     "One line for a scored universe whose signals are held as stale (its prices end before today), or None when none is."
     why = universe['recommendation_reason'].fillna('').astype(str) if len(universe) else pd.Series([], dtype=str)
     stale = why.str.startswith('stale: ') | why.str.contains('; stale: ', regex=False)

@@ -30,7 +30,8 @@ JUDGED_FLAGS = ('suspected_split', 'glitch', 'suspect_jump')   # the flags that 
 PRICE_FLAGS_COLUMNS = """symbol VARCHAR NOT NULL, date DATE NOT NULL, flag VARCHAR NOT NULL, value DOUBLE, detail VARCHAR NOT NULL,
     source VARCHAR NOT NULL, flagged_at TIMESTAMP NOT NULL, PRIMARY KEY (symbol, date, flag)"""     # the store's price_flags table
 
-def sql_literal(s) -> str:
+def sql_literal(s,                        # the text to quote
+               ) -> str:
     "A SQL string literal of `s`, quotes doubled."
     return "'" + str(s).replace("'", "''") + "'"
 

@@ -27,7 +27,8 @@ __all__ = ['METRICS', 'check_version', 'check_alias', 'model_metadata', 'ModelRe
 _VERSION = re.compile(r'v([1-9][0-9]{0,8})')
 _ALIAS = re.compile(r'[a-z][a-z0-9_-]{0,31}')
 
-def check_version(v) -> str:
+def check_version(v,                      # what should be a version name, e.g. 'v7'
+                 ) -> str:
     "`v` if it is a version name like v7, else a QuantmlError."
     if not isinstance(v, str) or not _VERSION.fullmatch(v):
         hint = f": did you mean v{v}?" if isinstance(v, str) and v.isdigit() else ''
@@ -35,7 +36,8 @@ def check_version(v) -> str:
     return v
 
 # %% ../nbs/02_registry.ipynb #41b63a18
-def check_alias(a) -> str:
+def check_alias(a,                        # what should be an alias: letters, digits, '-' and '_', not a version name
+               ) -> str:
     if not isinstance(a, str) or not _ALIAS.fullmatch(a) or _VERSION.fullmatch(a) or a == 'latest':
         raise QuantmlError(f"{a!r} is not an alias name (lowercase letters, digits, - and _, starting with a letter; not 'latest' or a version)")
     return a
@@ -53,7 +55,9 @@ def _versions() -> dict:
     from quantml import __version__
     return dict(quantml=__version__, lightgbm=lgb.__version__, python=platform.python_version(), numpy=np.__version__)
 
-def model_metadata(m:TrainedModel, model_text:str) -> dict:
+def model_metadata(m:TrainedModel,        # the trained model
+                   model_text:str,        # LightGBM's model file, as text (its hash is recorded)
+                  ) -> dict:
     "The record kept for a trained model (without its version number)."
     kind = {'binary': 'binary classifier', 'regression': 'regression', 'lambdarank': 'ranker (lambdarank)'}[m.objective]
     return dict(created=datetime.now(timezone.utc).isoformat(timespec='seconds'), model_type=f'lightgbm.Booster {kind}',
@@ -138,7 +142,9 @@ _PROBE = ("import sys, numpy as np, lightgbm as lgb\n"
           "print(repr(float(b.predict(np.zeros((1, int(sys.argv[2]))), num_threads=1)[0])))")
 _PROBED = {}          # (model file, SHA-256) -> (prediction, problem): each model is read by LightGBM in a separate process once per process
 
-def probe_model(path, n_features:int) -> tuple:
+def probe_model(path,
+                n_features:int,           # features the model reads
+               ) -> tuple:
     "(prediction for a row of zeros, problem): LightGBM reads the model in a separate process, because it aborts the process on a text it cannot parse."
     try: r = subprocess.run([sys.executable, '-c', _PROBE, str(path), str(n_features)], capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired: return None, "LightGBM did not finish reading it in 300 s"
@@ -160,7 +166,9 @@ def _valid_pred_problem(path:Path) -> str|None:
 
 # %% ../nbs/02_registry.ipynb #69c1571f
 @patch
-def save(self:ModelRegistry, m:TrainedModel) -> str:
+def save(self:ModelRegistry,
+         m:TrainedModel,                  # the trained model to register
+        ) -> str:
     "Store a trained model as the next version; return its name."
     text = m.booster.model_to_string(num_iteration=m.num_iterations or None)
     meta = model_metadata(m, text)
@@ -298,8 +306,8 @@ def serving_version(self:ModelRegistry) -> str:
 class RegisteredModel:
     "A model from the registry: its version, the trained model, and its full record."
     version: str
-    model: TrainedModel
-    meta: dict
+    model: TrainedModel                                       # the trained model, loaded
+    meta: dict                                                # its whole record (metadata.json)
 
 # %% ../nbs/02_registry.ipynb #69422a22
 def _metadata_problems(path:Path) -> list:
@@ -397,7 +405,10 @@ def verify(self:ModelRegistry, ref:str|None=None) -> dict:
 
 # %% ../nbs/02_registry.ipynb #dd8c3375
 @patch
-def delete(self:ModelRegistry, version:str, force:bool=False) -> dict:
+def delete(self:ModelRegistry,
+           version:str,
+           force:bool=False,              # remove it even if an alias points to it (the aliases go too)
+          ) -> dict:
     "Remove a version (record and files); refused for a version an alias points to unless `force`; return what was removed."
     check_version(version)
     with self._locked():

@@ -46,15 +46,18 @@ class WalkForwardSpec:
             raise QuantmlError(f"walk-forward stop_dates ({self.stop_dates}) must be fewer than first_train and window")
 
 # %% ../nbs/03b_research.ipynb #939bb297
-def walk_forward_spec(retrain_every:int=252, window:int|None=None, first_train:int=504) -> WalkForwardSpec:
+def walk_forward_spec(retrain_every:int=252,  # dates between refits: a block's length
+                      window:int|None=None,   # dates of history each model trains on; None: all before it (expanding)
+                      first_train:int=504,    # dates before the first predicted block
+                     ) -> WalkForwardSpec:
     "A WalkForwardSpec whose stopping tail fits its windows: min(252, first_train // 2, (window or first_train) // 2) dates."
     return WalkForwardSpec(retrain_every=retrain_every, window=window, first_train=first_train,
                            stop_dates=min(252, first_train // 2, (window or first_train) // 2))
 
 # %% ../nbs/03b_research.ipynb #98437e9a
-def walk_forward_blocks(dates:np.ndarray,          # the sorted unique dates of the dataset
-                        spec:WalkForwardSpec,
-                        horizon:int,                # the label's horizon: the default embargo
+def walk_forward_blocks(dates:np.ndarray,      # the sorted unique dates of the dataset
+                        spec:WalkForwardSpec,  # the walk-forward (`WalkForwardSpec`)
+                        horizon:int,           # the label's horizon: the default embargo
                        ) -> list:                   # one dict per block: indices into `dates`
     "Where each block's training window, stopping tail and predicted dates start and end (indices into `dates`)."
     n, emb = len(dates), horizon if spec.embargo is None else spec.embargo
@@ -79,19 +82,20 @@ class WalkForward:
     "Out-of-sample predictions of every block joined, with each block's record."
     predictions: pd.DataFrame    # symbol, date, p (the model), p_linear (ridge on the baseline features), fwd_ret, block
     blocks: pd.DataFrame         # per block: train and predict dates, the last label end trained on, rows, rounds
-    spec: WalkForwardSpec
+    spec: WalkForwardSpec                                     # the walk-forward it ran (`WalkForwardSpec`)
     label: LabelSpec
     objective: str
 
 # %% ../nbs/03b_research.ipynb #269c33d2
-def rolling_walk_forward(ds:Dataset,                       # the dataset, built once (with its universe)
-                         spec:WalkForwardSpec=WalkForwardSpec(),
-                         objective:str|None=None,           # the label's default objective when None
-                         params:dict|None=None,             # LightGBM parameters over RESEARCH_PARAMS
+def rolling_walk_forward(ds:Dataset,                              # the dataset, built once (with its universe)
+                         spec:WalkForwardSpec=WalkForwardSpec(),  # the walk-forward (`WalkForwardSpec`): refit every, window, first training dates, stopping tail, embargo
+                         objective:str|None=None,                 # the label's default objective when None
+                         params:dict|None=None,                   # LightGBM parameters over RESEARCH_PARAMS
                          num_boost_round:int=RESEARCH_ROUNDS,
-                         baseline_X:pd.DataFrame|None=None, # features of the linear baseline, row for row with ds (None: ds.X)
-                         seed:int=0, num_threads:int=2,
-                         on_progress=None,                  # called with the fraction of blocks done
+                         baseline_X:pd.DataFrame|None=None,       # features of the linear baseline, row for row with ds (None: ds.X)
+                         seed:int=0,
+                         num_threads:int=2,
+                         on_progress=None,                        # called with the fraction of blocks done
                         ) -> WalkForward:
     "Predict every block after the first `first_train` dates with a model fitted only on the purged, embargoed dates before it."
     if not isinstance(ds, Dataset): raise QuantmlError("rolling_walk_forward takes a Dataset: build_dataset(prices, label, ...) first")
@@ -126,7 +130,10 @@ def rolling_walk_forward(ds:Dataset,                       # the dataset, built 
 # %% ../nbs/03b_research.ipynb #79adbfe9
 COMPOSITE = ('rev1', 'rev5', 'mom12_1', 'lowvol20', 'lowrange20')
 
-def composite_score(factors:pd.DataFrame, dates:np.ndarray, names=COMPOSITE) -> np.ndarray:
+def composite_score(factors:pd.DataFrame,  # the factors' values, a column each, aligned with `dates`
+                    dates:np.ndarray,
+                    names=COMPOSITE,       # the factors averaged
+                   ) -> np.ndarray:
     "Equal-weight mean of the factors' per-date percentile ranks (a factor missing on a row leaves the mean of the others)."
     d = np.asarray(dates)
     ranks = np.vstack([pd.Series(factors[f].to_numpy(float)).groupby(d).rank(pct=True).to_numpy() for f in names])
@@ -157,15 +164,18 @@ def smooth_predictions(pred:pd.DataFrame,   # symbol, date, p
     out = np.empty(len(pred)); out[order] = s.to_numpy(); return out
 
 # %% ../nbs/03b_research.ipynb #8d04ffb7
-def portfolio_vs_universe(pred:pd.DataFrame,      # symbol, date, p: walk-forward predictions (one row per eligible name and date)
+def portfolio_vs_universe(pred:pd.DataFrame,       # symbol, date, p: walk-forward predictions (one row per eligible name and date)
                           prices:pd.DataFrame,     # long OHLCV of the same symbols
                           horizon:int=5,           # the label's horizon: the smoothing half-life (and the tranches' holding)
                           top:float=0.1,           # share of the date's names a name must rank in to be bought
                           keep:float=0.3,          # share it must stay in to be held
                           smooth:float|None=None,  # half-life of the prediction smoothing, in bars (None: the horizon; 0: none)
-                          fee_bps:float=1.0, slippage_bps:float=2.0, spread:bool=True,
+                          fee_bps:float=1.0,
+                          slippage_bps:float=2.0,
+                          spread:bool=True,        # also charge each name's estimated half-spread (`cost_estimates`)
                           flat_bps:float=10.0,     # the second cost model: this many bps a side, all in
-                          n_boot:int=1000, seed:int=0,
+                          n_boot:int=1000,
+                          seed:int=0,
                          ) -> dict:                # construction, the model's stats, the universe's, relative stats under both cost models, tranches, daily returns
     "A turnover-aware book on the predictions, net of two cost models, against the equal-weight portfolio of the same eligible names."
     n = pred.groupby('date').size().median()
@@ -234,7 +244,12 @@ def _portfolio_html(summary:dict, fmt) -> list:
     return parts
 
 # %% ../nbs/03b_research.ipynb #1937b5d7
-def write_research_report(summary:dict, pred:pd.DataFrame, table:pd.DataFrame, pf:dict|None, out) -> Path:
+def write_research_report(summary:dict,        # `evaluate`'s summary
+                          pred:pd.DataFrame,   # the walk-forward predictions
+                          table:pd.DataFrame,  # the model beside the factors, a row each
+                          pf:dict|None,        # the portfolio's results (`portfolio_vs_universe`), or None
+                          out,                 # the folder to write into (made if missing)
+                         ) -> Path:
     "summary.json, report.html with its pictures, and predictions.parquet in `out`; returns the HTML path."
     out = Path(out)
     try: out.mkdir(parents=True, exist_ok=True)
@@ -361,19 +376,24 @@ def _factor_table(ds, wf, fac, horizon) -> tuple:
     return pred, factor_table(pred, ['p', 'p_linear', 'composite', *FACTORS], horizon)
 
 # %% ../nbs/03b_research.ipynb #3c5ddc9b
-def evaluate(db,                                   # database path, or an open connection
-             features:str='factors+alpha158',      # feature set of the model
+def evaluate(db,                                            # database path, or an open connection
+             features:str='factors+alpha158',               # feature set of the model
              label:LabelSpec=LabelSpec('rank', horizon=5),
-             objective:str|None=None,              # None: regression for the rank label (see above), else the label's default
-             universe:UniverseSpec|None=RESEARCH_UNIVERSE,
-             spec:WalkForwardSpec=WalkForwardSpec(),
+             objective:str|None=None,                       # None: regression for the rank label (see above), else the label's default
+             universe:UniverseSpec|None=RESEARCH_UNIVERSE,  # the eligibility rule (`UniverseSpec`): by default the research one (close >= $5, 20-day median dollar volume >= $5M); None: every row
+             spec:WalkForwardSpec=WalkForwardSpec(),        # the walk-forward (`WalkForwardSpec`)
              cs_norm:str|None='rank',
              params:dict|None=None,
-             out:str|Path|None=None,               # folder for summary.json, report.html, predictions.parquet
-             symbols:list|None=None, start=None, end=None,
-             portfolio:bool=True, n_boot:int=1000, seed:int=0, num_threads:int=2,
-             on_stage=None,                        # called with each stage's name
-             on_progress=None,                     # called with the fraction of the whole job done
+             out:str|Path|None=None,                        # folder for summary.json, report.html, predictions.parquet
+             symbols:list|None=None,
+             start=None,
+             end=None,
+             portfolio:bool=True,                           # also the turnover-aware book against the universe, net of costs
+             n_boot:int=1000,
+             seed:int=0,
+             num_threads:int=2,
+             on_stage=None,                                 # called with each stage's name
+             on_progress=None,                              # called with the fraction of the whole job done
             ) -> dict:                             # the summary (what summary.json holds)
     "The rolling walk-forward of a model beside the documented factors, the linear baseline and the composite, with a portfolio."
     objective = objective or ('regression' if label.family == 'rank' else None)

@@ -31,12 +31,16 @@ __all__ = ['RECOMMENDATIONS', 'HEURISTIC_EDGES', 'HEURISTIC_MEANING', 'HEURISTIC
 # %% ../nbs/03_signal.ipynb #98a1efc7
 RECOMMENDATIONS = ['strong_sell', 'sell', 'hold', 'buy', 'strong_buy']
 
-def recommend(p, edges) -> np.ndarray:
+def recommend(p,
+              edges,                      # the four cut-offs between the five bands (`band_edges`)
+             ) -> np.ndarray:
     "The band of each probability `p` given the four cut-offs `edges`."
     return np.asarray(RECOMMENDATIONS, dtype=object)[np.searchsorted(np.asarray(edges), np.atleast_1d(p), side='right')]
 
 # %% ../nbs/03_signal.ipynb #a1bc8da1
-def skill_gate(skill:dict, min_t:float=2.0) -> str|None:
+def skill_gate(skill:dict,
+               min_t:float=2.0,           # the least t of the validation rank IC that allows buy and sell calls (scaled for few dates)
+              ) -> str|None:
     "None when the recorded validation skill allows buy and sell calls, else the reason it does not."
     ric, t = (skill or {}).get('rank_ic'), (skill or {}).get('t')
     if ric is None or t is None: return "no_directional_skill: the model records no validation rank IC"
@@ -52,14 +56,16 @@ def skill_gate(skill:dict, min_t:float=2.0) -> str|None:
 HEURISTIC_EDGES = [0.2, 0.4, 0.6, 0.8]
 HEURISTIC_MEANING = "the fallback heuristic's score (0 sell .. 1 buy) from RSI, MACD, Bollinger position and 20-day momentum; a rule of thumb, not a probability"
 
-def heuristic_terms(f:pd.DataFrame) -> pd.DataFrame:
+def heuristic_terms(f:pd.DataFrame,       # rows of the seed's 22 features
+                   ) -> pd.DataFrame:
     "The heuristic's four terms for rows of SEED22 (NaN where a feature is undefined)."
     return pd.DataFrame({'rsi': np.clip((50 - f['rsi']) / 30, -1, 1), 'macd_hist_rel': np.tanh(f['macd_hist_rel'] / 0.005),
                          'bb_position': np.clip((0.5 - f['bb_position']) * 2, -1, 1), 'price_change_20d': np.tanh(f['price_change_20d'] / 0.10)},
                         index=f.index)
 
 # %% ../nbs/03_signal.ipynb #404a7d80
-def heuristic_score(f:pd.DataFrame) -> np.ndarray:
+def heuristic_score(f:pd.DataFrame,       # rows of the seed's 22 features
+                   ) -> np.ndarray:
     "0.5 + 0.5 x the mean of the four terms (a missing term counts as 0)."
     return (0.5 + 0.5 * heuristic_terms(f).fillna(0).mean(axis=1)).to_numpy()
 
@@ -110,7 +116,7 @@ class Signal:
     source: str                   # 'ml' or 'heuristic'
     fallback_reason: str|None     # why the heuristic was used
     warmup_complete: bool         # at least HISTORY_BARS bars were available
-    bars_used: int
+    bars_used: int                                            # bars read to compute its features
     stale_days: int               # calendar days from the last bar to the reference date: as_of, or today (a synthetic market's last day)
     note: str|None = None         # e.g. that more bars were read than lookback_bars
     meaning: str|None = None      # what `probability` means, from the model's label spec
@@ -216,7 +222,9 @@ def _outside_universe(ps:pd.DataFrame, spec:UniverseSpec, rows:np.ndarray) -> np
         else: out[j] = f"outside_universe: not among the top {spec.top_n} names by {w}-bar median dollar volume on {day}"
     return out
 
-def score_percentile(valid_sorted:np.ndarray, raw:np.ndarray) -> np.ndarray:
+def score_percentile(valid_sorted:np.ndarray,  # the model's validation scores, sorted
+                     raw:np.ndarray,           # the ranking scores to place
+                    ) -> np.ndarray:
     """Where each ranking score falls among the model's sorted validation scores, as a mid-rank within a tolerance of 1e-9 of
     their scale. A model of few trees gives many validation scores that tie, and the same score computed two ways (predict, or the
     sum of TreeSHAP's contributions) can differ in the last bit: without the tolerance that bit moved it across a whole tied block."""
@@ -515,7 +523,10 @@ def score_universe(self:SignalService, symbols:list|None=None, as_of=None, expla
 
 # %% ../nbs/03_signal.ipynb #a3050445
 @patch
-def top_symbols(self:SignalService, n:int=10, as_of=None) -> pd.DataFrame:
+def top_symbols(self:SignalService,
+                n:int=10,                 # how many symbols
+                as_of=None,
+               ) -> pd.DataFrame:
     "The `n` highest-scoring symbols of the universe, with their explanations."
     top = self.score_universe(as_of=as_of).head(n)
     return self.score_universe(list(top.symbol), as_of=as_of, explain=True) if len(top) else top
@@ -536,7 +547,10 @@ class ScoredUniverse:
 
     def __len__(self): return len(self.at)
 
-    def explain_all(self, num_threads:int|None=None, chunk:int|None=None):
+    def explain_all(self,
+                    num_threads:int|None=None,
+                    chunk:int|None=None,        # rows per LightGBM call; None: all in one
+                   ):
         """Every row's prediction and explanation by TreeSHAP (each row's own, as alone): `signal` then only assembles. `chunk` rows a call:
         LightGBM holds a booster's lock for a whole call, so a server explains in chunks and its requests' rows get in between."""
         X, step = self.rows[0], chunk or max(len(self.rows[0]), 1)
@@ -554,7 +568,11 @@ class ScoredUniverse:
         return self.svc._signal_at(self.rows, self.at[symbol], self.flags.get(symbol, []), self.judged_at, lookback_bars, self.scored)
 
 # %% ../nbs/03_signal.ipynb #165c60bb
-def compare_with_heuristic(svc:SignalService, ds, rows:np.ndarray, features:pd.DataFrame|None=None) -> dict:
+def compare_with_heuristic(svc:SignalService,
+                           ds,
+                           rows:np.ndarray,
+                           features:pd.DataFrame|None=None,  # the raw seed22 features of the same rows, needed when the dataset's are normalised or another set
+                          ) -> dict:
     """Agreement, rank correlation and realised rank IC of the service's model and the heuristic on the dataset's `rows`.
     `features`: the raw seed22 features of the same rows, needed when the dataset was built with `cs_norm` or on another feature set."""
     if svc.model is None: raise QuantmlError(f"no model to compare with the heuristic ({svc.fallback_reason})")

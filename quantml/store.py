@@ -300,23 +300,23 @@ _VALID = "NOT coalesce(" + " OR ".join(f"({c})" for _, c, _ in CHECKS) + ", true
 @dataclass
 class IngestSummary:
     "What one load did: rows read, loaded (new, updated, unchanged), rejected by reason, with examples and warnings."
-    sources: list = field(default_factory=list)
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_inserted: int = 0
-    rows_updated: int = 0
-    rows_unchanged: int = 0
-    reasons: dict = field(default_factory=dict)
-    examples: list = field(default_factory=list)
-    warnings: dict = field(default_factory=dict)
-    flags: dict = field(default_factory=dict)
-    flag_examples: list = field(default_factory=list)
-    splits_adjusted: list = field(default_factory=list)
+    sources: list = field(default_factory=list)               # the files or frames read, each with its row count
+    rows_read: int = 0                                        # rows in the sources
+    rows_loaded: int = 0                                      # rows that passed the checks and are in the store
+    rows_rejected: int = 0                                    # rows refused, each with its reason (`read_rejected`)
+    rows_inserted: int = 0                                    # rows new to the store
+    rows_updated: int = 0                                     # stored rows whose prices changed
+    rows_unchanged: int = 0                                   # rows already stored as they are
+    reasons: dict = field(default_factory=dict)               # rows rejected per reason
+    examples: list = field(default_factory=list)              # a few rejected rows per reason
+    warnings: dict = field(default_factory=dict)              # what loaded but deserves a word (symbols from file names, an unused Adj Close)
+    flags: dict = field(default_factory=dict)                 # bars flagged per flag (loaded, but look)
+    flag_examples: list = field(default_factory=list)         # a few flagged bars per flag
+    splits_adjusted: list = field(default_factory=list)       # the suspected splits back-adjusted (--adjust-splits)
     splits_reapplied: list = field(default_factory=list)   # recorded adjustments applied again to a re-load of unadjusted prices
     notes: list = field(default_factory=list)               # how the sources were read: a symbol from a file name, a column left unused
-    strict: bool = False
-    committed: bool = False
+    strict: bool = False                                      # a strict load: any bad row refuses the whole load
+    committed: bool = False                                   # whether the load was written (False: a strict load refused, nothing changed)
 
     def to_dict(self) -> dict: return asdict(self)
 
@@ -351,7 +351,9 @@ IngestSummary.__repr__ = IngestSummary.__str__
 # %% ../nbs/001_store.ipynb #dba8093b
 class IngestRejected(QuantmlError):
     "A strict load found bad rows and loaded nothing; `.summary` says which."
-    def __init__(self, summary:IngestSummary):
+    def __init__(self,
+                 summary:IngestSummary,   # what the load found: the rows refused and why
+                ):
         self.summary = summary
         reasons = ', '.join(f"{k} {r}" for r, k in summary.reasons.items())
         super().__init__(f"strict load refused: {summary.rows_rejected:,} of {summary.rows_read:,} rows are bad ({reasons}); nothing was loaded")
@@ -359,7 +361,8 @@ class IngestRejected(QuantmlError):
 # %% ../nbs/001_store.ipynb #53be49ce
 _MOVED_TO_QUALITY = ('flag_prices', 'SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE')
 
-def __getattr__(name):
+def __getattr__(name,                     # the name asked for: an old one is answered, with a warning naming the new
+               ):
     "A name that moved to `quantml.quality`, with a DeprecationWarning at the code that asked for it."
     if name not in _MOVED_TO_QUALITY: raise AttributeError(f"module 'quantml.store' has no attribute {name!r}")
     import warnings, quantml.quality
@@ -775,7 +778,11 @@ def symbol_spans(con) -> list:
     return con.execute("SELECT symbol, count(*), min(date), max(date) FROM daily_prices GROUP BY symbol ORDER BY symbol").fetchall()
 
 # %% ../nbs/001_store.ipynb #c14e0980
-def copy_symbols_to_parquet(con, first_symbol:str, last_symbol:str, path):
+def copy_symbols_to_parquet(con,
+                            first_symbol:str,  # the first symbol to write (inclusive, in name order)
+                            last_symbol:str,   # the last symbol to write (inclusive)
+                            path,
+                           ):
     "Write the bars of the symbols from `first_symbol` to `last_symbol` (inclusive, in name order), sorted by symbol and date, to the Parquet file `path`."
     con.execute(f"""COPY (SELECT {_PRICE_COLS} FROM daily_prices WHERE symbol >= $1 AND symbol <= $2 ORDER BY symbol, date)
                     TO {_lit(path)} (FORMAT parquet, COMPRESSION zstd)""", [first_symbol, last_symbol])

@@ -22,8 +22,15 @@ def _garch_step(s2, shock, long_run, a=0.08, b=0.90):
     return long_run * (1 - a - b) + a * shock**2 + b * s2
 
 # %% ../nbs/002_synth.ipynb #cc3c9711
-def synth_returns(n_symbols:int, n_days:int, rng:np.random.Generator, signal:float=0.0, kappa:float=0.05, window:int=20,
-                  vol_range:tuple=(0.01, 0.025), garch:tuple=(0.08, 0.90)):
+def synth_returns(n_symbols:int,                  # how many symbols
+                  n_days:int,                     # how many business days
+                  rng:np.random.Generator,        # numpy's random generator (the seed's)
+                  signal:float=0.0,               # strength of the planted reversal signal: 0 for a random walk
+                  kappa:float=0.05,               # how fast the planted signal reverts
+                  window:int=20,                  # bars of the mean the price reverts to
+                  vol_range:tuple=(0.01, 0.025),  # each symbol's daily volatility is drawn from this range
+                  garch:tuple=(0.08, 0.90),       # (alpha, beta) of the GARCH(1,1) variance: the weights of the last shock and the last variance
+                 ):
     "Log returns (days x symbols) and their conditional volatility, with mean reversion of strength `signal`."
     beta = rng.uniform(0.6, 1.4, n_symbols)
     vol_i, vol_m = rng.uniform(*vol_range, n_symbols), 0.010

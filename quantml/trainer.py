@@ -98,21 +98,45 @@ class LocalEngine:
     matrix; everything decided from dates, labels and predictions (splits, folds, skill, baselines' metrics, the record) is the trainer's."""
     def check(self, ds:Dataset):
         if ds.X is None: raise QuantmlError("this dataset's features are held on a cluster: train it with its own engine (ds.engine)")
-    def fit(self, ds:Dataset, train:np.ndarray, stop:np.ndarray, params:dict, num_boost_round:int=500,
-            early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS, stop_on:str='rank_ic', cache:dict|None=None, key=None) -> tuple:
+    def fit(self,
+            ds:Dataset,
+            train:np.ndarray,
+            stop:np.ndarray,                                       # the rows whose curve early stopping reads
+            params:dict,
+            num_boost_round:int=500,
+            early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS,
+            stop_on:str='rank_ic',
+            cache:dict|None=None,
+            key=None,
+           ) -> tuple:
         "(booster, rounds kept): LightGBM fitted on the `train` rows, stopped on the `stop` rows (`fit_booster`)."
         b = fit_booster(ds, train, stop, params, num_boost_round, early_stopping_rounds, stop_on, cache, key)
         return b, int(b.best_iteration or b.current_iteration())
-    def predict(self, ds:Dataset, b, rows:np.ndarray, n_iter:int) -> np.ndarray: return b.predict(ds.X[rows], num_iteration=n_iter)
-    def column(self, ds:Dataset, name:str, rows:np.ndarray) -> np.ndarray:
+    def predict(self,
+                ds:Dataset,
+                b,                        # the fitted LightGBM booster
+                rows:np.ndarray,
+                n_iter:int,               # boosting rounds to use
+               ) -> np.ndarray: return b.predict(ds.X[rows], num_iteration=n_iter)
+    def column(self,
+               ds:Dataset,
+               name:str,                  # the column: 'y', 'fwd_ret', 'date', 'symbol' or 'label_end'
+               rows:np.ndarray,
+              ) -> np.ndarray:
         "One feature's values on the rows of a mask."
         return ds.X[name].to_numpy(np.float64)[rows]
-    def normalised(self, ds:Dataset, norm:FeatureNorm) -> Dataset: return replace(ds, X=norm.apply(ds.X))
+    def normalised(self,
+                   ds:Dataset,
+                   norm:FeatureNorm,      # the fitted normalisation (`FeatureNorm`)
+                  ) -> Dataset: return replace(ds, X=norm.apply(ds.X))
     def baseline_scores(self, ds:Dataset, train:np.ndarray, test:np.ndarray) -> np.ndarray|None:
         "The linear baseline fitted on the `train` rows, scored on the `test` rows (None where it cannot be fitted)."
         model = linear_baseline(ds.X[train], ds.y[train], ds.label.binary)
         return None if model is None else baseline_scores(model, ds.X[test])
-    def matrix_bytes(self, ds:Dataset, idx:np.ndarray):
+    def matrix_bytes(self,
+                     ds:Dataset,
+                     idx:np.ndarray,      # row indices, in the order the fingerprint takes them
+                    ):
         "The features of rows `idx`, in that order, as bytes (one piece here; a cluster streams a partition at a time)."
         yield np.ascontiguousarray(ds.X.iloc[idx].to_numpy()).tobytes()
     def describe(self, ds:Dataset) -> dict: return {}     # what the record says about where it was trained: nothing here
@@ -121,7 +145,12 @@ class LocalEngine:
 SEARCH_SPACE = dict(num_leaves=(7, 63), learning_rate=(0.01, 0.2), min_data_in_leaf=(50, 1000), feature_fraction=(0.5, 1.0),
                     bagging_fraction=(0.5, 1.0), lambda_l2=(1e-3, 10.0))
 
-def fold_score(y, p, fwd_ret, date, binary:bool) -> dict:
+def fold_score(y,
+               p,
+               fwd_ret,
+               date,
+               binary:bool,               # also AUC and log loss (a binary label)
+              ) -> dict:
     "Rank IC of one fold's validation predictions, and AUC and log loss for a binary label."
     out = dict(rank_ic=RankIC(fwd_ret, date)(p)[1])
     if binary:
@@ -130,8 +159,15 @@ def fold_score(y, p, fwd_ret, date, binary:bool) -> dict:
     return out
 
 # %% ../nbs/01_trainer.ipynb #4748f255
-def cv_scores(ds:Dataset, folds:list, params:dict, num_boost_round:int=300, stop_on:str='rank_ic', report=None, cache:dict|None=None,
-              engine=None) -> list:
+def cv_scores(ds:Dataset,
+              folds:list,
+              params:dict,
+              num_boost_round:int=300,
+              stop_on:str='rank_ic',
+              report=None,                # called with the fraction of the folds done
+              cache:dict|None=None,
+              engine=None,
+             ) -> list:
     "The validation score of each walk-forward fold (early stopping on the fold's own validation block), fitted by `engine` (LocalEngine)."
     out, engine = [], engine or LocalEngine()
     for j, (tr, va) in enumerate(folds):
@@ -190,9 +226,11 @@ def skill_of(valid:pd.DataFrame, horizon:int) -> dict:
                 t_nonoverlap=q['rank_ic_t_nonoverlap'], dates=q['ic_dates'], lags=max(horizon, 1), method=q['ic_method'], segment='second half of validation')
 
 # %% ../nbs/01_trainer.ipynb #3b9141ac
-def degenerate_reason(valid:pd.DataFrame, train_y:np.ndarray, objective:str,
-                      rounds:int|None=None,     # the trees the model kept (early stopping's best round), if known
-                      skill_t:float|None=None,  # the t of its held-out rank IC (`skill_of`), if known
+def degenerate_reason(valid:pd.DataFrame,
+                      train_y:np.ndarray,       # the training rows' labels
+                      objective:str,
+                      rounds:int|None=None,     # boosting rounds kept
+                      skill_t:float|None=None,  # the validation rank IC's t
                      ) -> str|None:
     "Why a model is degenerate, from its validation predictions (`valid`: p, y) and the trees it kept, or None."
     p, y = valid.p.to_numpy(float), valid.y.to_numpy()
@@ -232,7 +270,14 @@ def _normalised(ds:Dataset, feature_norm:str|None, train:np.ndarray, engine=None
     return engine.normalised(ds, norm), norm
 
 # %% ../nbs/01_trainer.ipynb #52db0073
-def evaluate(b:lgb.Booster, valid:pd.DataFrame, test:pd.DataFrame, label:LabelSpec, baseline:dict, cv:list, train_base_rate:float|None) -> tuple:
+def evaluate(b:lgb.Booster,               # the fitted LightGBM booster
+             valid:pd.DataFrame,
+             test:pd.DataFrame,
+             label:LabelSpec,
+             baseline:dict,               # the linear baseline's predictions on the validation and test rows
+             cv:list,                     # the walk-forward folds' scores
+             train_base_rate:float|None,  # the training segment's share of positives (binary labels), or None
+            ) -> tuple:
     "(metrics, importance, cv summary) of a fitted booster from its held-out validation and its test predictions (frames of p, y, fwd_ret, date)."
     h = label.horizon
     metrics = signal_quality(test.p.to_numpy(), test.fwd_ret.to_numpy(), test.date.to_numpy(), h)
@@ -291,14 +336,18 @@ def _check_counts(**counts):
             raise QuantmlError(f"{name} must be a whole number from {lo} to {hi:,} (got {v!r})")
 
 # %% ../nbs/01_trainer.ipynb #e204147a
-def model_record(b:lgb.Booster, n_iter:int,
-                 valid:pd.DataFrame,             # the validation rows' predictions (p, y, fwd_ret, date): bands and the degenerate check
-                 held:pd.DataFrame,              # the held-out half of them, which early stopping never saw: skill and valid_ metrics
-                 test:pd.DataFrame,              # the test rows' predictions
-                 label:LabelSpec, objective:str,
-                 train_y:np.ndarray,             # the training labels (or their mean): the constant each model must beat
-                 baseline:dict, cv:list,         # the linear baseline's test metrics, the walk-forward folds' scores
-                 **fields) -> TrainedModel:      # the rest of the record, by name (features, split, params, data, ...)
+def model_record(b:lgb.Booster,           # the fitted LightGBM booster
+                 n_iter:int,              # boosting rounds kept
+                 valid:pd.DataFrame,      # the validation rows' predictions (p, y, fwd_ret, date): bands and the degenerate check
+                 held:pd.DataFrame,       # the held-out half of them, which early stopping never saw: skill and valid_ metrics
+                 test:pd.DataFrame,       # the test rows' predictions
+                 label:LabelSpec,
+                 objective:str,
+                 train_y:np.ndarray,      # the training labels (or their mean): the constant each model must beat
+                 baseline:dict,           # the linear baseline's metrics
+                 cv:list,                 # the linear baseline's test metrics, the walk-forward folds' scores
+                 **fields,
+                ) -> TrainedModel:      # the rest of the record, by name (features, split, params, data, ...)
     "The TrainedModel of a fitted booster, its metrics, skill, bands and degenerate flag computed from its predictions: one way for every engine."
     metrics, imp, cvd = evaluate(b, held, test, label, baseline, cv, float(np.mean(train_y)) if label.binary else None)
     pv, skill = valid.p.to_numpy(), skill_of(held, label.horizon)
@@ -437,8 +486,13 @@ def walk_forward_predict(ds:Dataset, n_windows:int=4, test_frac:float=0.4, param
     return pd.concat(out, ignore_index=True)
 
 # %% ../nbs/01_trainer.ipynb #08970ce4
-def leaky_auc(prices:pd.DataFrame, label:LabelSpec=LabelSpec('threshold', returns='close'), raw:bool=True, shuffled:bool=True, seed:int=0,
-              num_threads:int=0) -> float:
+def leaky_auc(prices:pd.DataFrame,
+              label:LabelSpec=LabelSpec('threshold', returns='close'),
+              raw:bool=True,                                            # feed the raw dollar indicators, as the seed did
+              shuffled:bool=True,                                       # a shuffled split without purging, as the seed did
+              seed:int=0,
+              num_threads:int=0,
+             ) -> float:
     "Test AUC of 200 rounds of LightGBM's default model with the seed's mistakes on or off: raw dollar indicators, a shuffled unpurged split."
     from quantml.features import compute_indicators, INDICATORS
     ds = build_dataset(prices, label)
