@@ -276,11 +276,12 @@ def _calls(self:SignalService, raw, outside, dates, as_of) -> tuple:
 @patch
 def _too_old(self:SignalService, dates, as_of) -> np.ndarray:
     "Why each signal is too old to act on (its last bar more than `stale_after` weekdays before as_of, or today), or None."
-    age, old = _weekdays_since(dates, as_of), np.full(len(dates), None, dtype=object)
-    if self.stale_after is None: return old
-    ref = _reference(as_of).date()
+    old = np.full(len(dates), None, dtype=object)
+    if self.stale_after is None or not len(dates): return old
+    age, ref = _weekdays_since(dates, as_of), _reference(as_of).date()
+    days = np.datetime_as_string(np.asarray(dates).astype('datetime64[D]'))        # once for all: a universe of stale rows is 500 strings
     for i in np.flatnonzero(age > self.stale_after):
-        old[i] = (f"stale: its last bar, {pd.Timestamp(dates[i]).date()}, is {age[i]:,} weekdays before {ref} "
+        old[i] = (f"stale: its last bar, {days[i]}, is {age[i]:,} weekdays before {ref} "
                   f"(more than stale_after={self.stale_after}); pass as_of to replay that date")
     return old
 
