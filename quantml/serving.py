@@ -279,10 +279,13 @@ def _too_old(self:SignalService, dates, as_of) -> np.ndarray:
     old = np.full(len(dates), None, dtype=object)
     if self.stale_after is None or not len(dates): return old
     age, ref = _weekdays_since(dates, as_of), _reference(as_of).date()
-    days = np.datetime_as_string(np.asarray(dates).astype('datetime64[D]'))        # once for all: a universe of stale rows is 500 strings
-    for i in np.flatnonzero(age > self.stale_after):
-        old[i] = (f"stale: its last bar, {days[i]}, is {age[i]:,} weekdays before {ref} "
-                  f"(more than stale_after={self.stale_after}); pass as_of to replay that date")
+    stale = np.flatnonzero(age > self.stale_after)
+    if not len(stale): return old
+    days = np.asarray(dates).astype('datetime64[D]')[stale]
+    pairs, which = np.unique(np.stack([days.astype(np.int64), age[stale]]), axis=1, return_inverse=True)   # a stale universe shares a few last days
+    said = np.array([f"stale: its last bar, {np.datetime64(int(d), 'D')}, is {int(a):,} weekdays before {ref} "
+                     f"(more than stale_after={self.stale_after}); pass as_of to replay that date" for d, a in pairs.T], dtype=object)
+    old[stale] = said[np.ravel(which)]
     return old
 
 @patch
@@ -480,6 +483,15 @@ def score_symbol(self:SignalService, symbol:str, lookback_bars:int=60, as_of=Non
 
 # %% ../nbs/03_signal.ipynb #0ce37222
 @patch
+def _judged_at(self:SignalService, con, as_of):
+    "The date signals are judged at: `as_of`, else a synthetic store's last day (`_market_clock`, looked up once per state of the file), else None (today)."
+    if as_of is not None: return as_of
+    key = _store_key(self.db)
+    held = getattr(self, '_clock', None)
+    if held is None or held[0] != key: held = self._clock = (key, _market_clock(con))     # a query costs 0.8 ms of a 6 ms signal
+    return held[1]
+
+@patch
 def _universe_if_looping(self:SignalService):
     "The store's ScoredUniverse once a second symbol is asked on the same state of its file (a loop over symbols); None before, or with no store."
     if self.db is None: return None
@@ -496,7 +508,7 @@ def _score_alone(self:SignalService, symbol:str, lookback_bars:int, as_of) -> Si
     bars = max(lookback_bars, HISTORY_BARS)
     if self._needs_cross_section(): return self._score_in_cross_section(symbol, bars, as_of, lookback_bars)
     with _store(self) as con:
-        bars_read, judged_at = read_windows(con, [symbol], bars, as_of), as_of if as_of is not None else _market_clock(con)
+        bars_read, judged_at = read_windows(con, [symbol], bars, as_of), self._judged_at(con, as_of)
     self._heuristic_gate()
     return self._signal_at(self._last_rows(bars_read, None), 0, self._window_flags(bars_read).get(str(symbol), []), judged_at, lookback_bars)
 
@@ -506,7 +518,7 @@ def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_ba
     with _store(self) as con:
         read_windows(con, [symbol], 1, as_of)                                        # an unknown symbol is an error that names it
         universe, own = read_windows(con, None, bars, as_of), read_windows(con, [symbol], bars, as_of)
-        judged_at = as_of if as_of is not None else _market_clock(con)
+        judged_at = self._judged_at(con, as_of)
     rows = self._last_rows(universe, {})
     if symbol not in set(rows[1]): self._last_rows(own, None)                          # too short: the error says so
     return self._signal_at(rows, int(np.flatnonzero(rows[1] == symbol)[0]), self._window_flags(own).get(symbol, []), judged_at, lookback_bars)
@@ -519,7 +531,7 @@ def score_universe(self:SignalService, symbols:list|None=None, as_of=None, expla
     feature warm-up are left out and listed in `.attrs['skipped']`."""
     lookback_bars = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars)
     with _store(self) as con:
-        prices, judged_at = read_windows(con, symbols, max(lookback_bars, HISTORY_BARS), as_of), as_of if as_of is not None else _market_clock(con)
+        prices, judged_at = read_windows(con, symbols, max(lookback_bars, HISTORY_BARS), as_of), self._judged_at(con, as_of)
     return self.score_prices(prices, judged_at, explain, lookback_bars)
 
 # %% ../nbs/03_signal.ipynb #a3050445
@@ -537,7 +549,7 @@ class ScoredUniverse:
     "Every symbol's features, flags and universe as of the latest bar, computed at once; `signal` completes one symbol's Signal."
     def __init__(self, svc:SignalService):
         self.svc = svc
-        with _store(svc) as con: prices, self.judged_at = _coded(read_windows(con, None, HISTORY_BARS, None)), _market_clock(con)
+        with _store(svc) as con: prices, self.judged_at = _coded(read_windows(con, None, HISTORY_BARS, None)), svc._judged_at(con, None)
         svc._heuristic_gate()
         self.short = {}
         self.rows = svc._last_rows(prices, self.short)
