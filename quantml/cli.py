@@ -456,14 +456,14 @@ def cmd_signal(args):
         if not args.all: raise QuantmlError("--dask scores the whole universe: use it with --all")
         from quantml.cluster import score_universe_dask
         with _dask_session(args) as (client, data):
-            uni = score_universe_dask(client, data, _registry(args), as_of=args.as_of)
+            uni = score_universe_dask(client, data, _registry(args), as_of=args.as_of, stale_after=args.stale_after)
         rows, skipped = uni.to_dict(orient='records'), {s: f"too little history ({n} bars)" for s, n in uni.attrs['skipped'].items()}
     else: rows, skipped = _signal_rows(args)
     return _print_signals(args, rows, skipped)
 
 def _signal_rows(args):
     "(signals, symbol -> why it was not scored): every symbol asked for is one or the other; all of them failing is the first one's error."
-    with SignalService(_db(args), _registry(args)) as svc:
+    with SignalService(_db(args), _registry(args), stale_after=args.stale_after) as svc:
         if args.all:
             uni = svc.score_universe(as_of=args.as_of, explain=True)
             return uni.to_dict(orient='records'), {s: f"too little history ({n} bars)" for s, n in uni.attrs['skipped'].items()}
@@ -499,6 +499,8 @@ def _signal_options(c):
     c.add_argument('--as-of', help="score with bars up to this date only (YYYY-MM-DD)")
     c.add_argument('--lookback', type=_number(int, 1, MAX_LOOKBACK), default=default_of(SignalService.score_symbol, 'lookback_bars'),
                    help=f"bars to read (at least {HISTORY_BARS} are read; default %(default)s)")
+    c.add_argument('--stale-after', type=_number(int, 0, MAX_LOOKBACK), default=default_of(SignalService, 'stale_after'),
+                   help=f"{doc_of(SignalService, 'stale_after').split(';')[0]} (default %(default)s; a large number turns the check off)")
     _dask_options(c)
 
 # %% ../nbs/90_cli.ipynb #eb148f92

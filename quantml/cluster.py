@@ -22,7 +22,7 @@ from .metrics import linear_baseline, group_rank, per_group_corr
 from .metrics import baseline_scores as _scores_of   # DaskEngine.baseline_scores, patched below, takes the module's name
 from .model import TrainedModel
 from .trainer import train_model, RANK_GRADES, EARLY_STOPPING_ROUNDS
-from .serving import SignalService, HISTORY_BARS, heuristic_rows, skill_of_rows, _market_clock
+from .serving import SignalService, HISTORY_BARS, STALE_BARS, heuristic_rows, skill_of_rows, _market_clock
 from distributed.diagnostics.plugin import WorkerPlugin
 from fastcore.basics import patch
 
@@ -538,9 +538,10 @@ def score_universe_dask(client,                   # a Dask client (`connect`)
                         registry=None,            # the model registry (None: $QUANTML_HOME/models; False: the heuristic)
                         model:str|None=None,      # version or alias (None: the serving version)
                         as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS, top_k:int=5,
+                        stale_after:int|None=STALE_BARS, # weekdays a last bar may lie before as_of (or today) and still be acted on; None: any
                        ) -> pd.DataFrame:
     "Every symbol's signal as of its latest bar (or `as_of`), scored group by group on the workers, best first."
-    svc = SignalService(None, registry, model, top_k)
+    svc = SignalService(None, registry, model, top_k, stale_after=stale_after)
     if svc.model is None:       # the heuristic's gate, judged on the whole dataset's history as on a store's: rows from every group
         svc.heuristic_skill = skill_of_rows(pd.concat(client.gather([client.submit(lambda pth: heuristic_rows(read_group(pth)), path)
                                                                      for path in data.paths]), ignore_index=True))
