@@ -64,15 +64,6 @@ def test_search_snippets_have_no_notebook_chrome():
     assert bd.clean_search_text(kept) == kept
 
 
-def test_notebooks_carry_the_kernelspec_a_fresh_install_has():
-    "JupyterLab rewrites a notebook whose kernelspec differs from the installed kernel's and marks it modified on opening."
-    spec = importlib.util.spec_from_file_location('kernelspec', Path(__file__).resolve().parents[1] / 'tools' / 'kernelspec.py')
-    ks = importlib.util.module_from_spec(spec); spec.loader.exec_module(ks)
-    installed = ks.installed_kernelspec()
-    assert installed['display_name'] != installed['name']          # what nbdev-clean writes ('python3') would not do
-    assert ks.differing(installed) == []
-
-
 def test_every_parameter_of_the_public_api_is_documented():
     """Every parameter (and field) of every public function, class and method has a description: the comment beside it or the
     name's entry in core.GLOSSARY. An empty Details cell in the reference, or a bare line in help(), fails here."""
