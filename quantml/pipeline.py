@@ -137,27 +137,11 @@ _LIMITS = ("What this does not show: the universe is the symbols in the database
            "dividends, so returns miss them and spin-offs look like losses; costs are a flat assumption (basis points "
            "per side), not a model of spread, impact or borrow; one path of history is one sample.")
 
-_PCT = ('total_return', 'annual_return', 'annual_vol', 'max_drawdown', 'turnover', 'hit_rate', 'deflated_sharpe')
+_PCT = ('total_return', 'annual_return', 'annual_vol', 'max_drawdown', 'turnover', 'hit_rate', 'deflated_sharpe',   # stats
+        'var_historical', 'cvar_historical', 'var_normal', 'cvar_normal', 'var_cornish_fisher', 'best_day', 'worst_day',   # risk_stats
+        'best_month', 'worst_month', 'best_year', 'worst_year')
 
 _INT = ('trades', 'days')
-
-def _fmt_value(k, v) -> str:
-    "A statistic as a reader expects it: percentages as percentages, counts as integers, ratios with two decimals."
-    if v is None or (isinstance(v, float) and not np.isfinite(v)): return '–'
-    if k in _PCT: return f'{v * 100:.1f}%'
-    if k in _INT: return f'{int(round(v)):,}'
-    return f'{v:.2f}'
-
-def format_stats(table:pd.DataFrame,      # statistics, a column per strategy (`stats`)
-                ) -> pd.DataFrame:
-    "The statistics table as a person reads it, one formatting for the page and the terminal: rows named in words, values by `_fmt_value`."
-    return pd.DataFrame({c: [_fmt_value(k, v) for k, v in table[c].items()] for c in table.columns},
-                        index=[k.replace('_', ' ') for k in table.index])
-
-def _stats_html(table:pd.DataFrame) -> str:
-    shown = format_stats(table)
-    rows = ''.join(f"<tr><th>{html.escape(k)}</th>" + ''.join(f'<td>{v}</td>' for v in shown.loc[k]) + '</tr>' for k in shown.index)
-    return '<table><tr><th></th>' + ''.join(f'<th>{html.escape(str(c))}</th>' for c in table.columns) + '</tr>' + rows + '</table>'
 
 def _shown(v, kind:str) -> str:
     "One value of a report table: `pct` percent, `pts` signed percentage points, `int`, `date`, `num2`/`num4` decimals, `text`; '–' when missing."
@@ -168,6 +152,23 @@ def _shown(v, kind:str) -> str:
     if kind == 'date': return str(pd.Timestamp(v).date())
     if kind in ('num2', 'num4'): return f'{v:.{kind[-1]}f}'
     return html.escape(str(v))
+
+def _fmt_value(k, v) -> str:
+    "A statistic as a reader expects it: percentages as percentages, counts as integers, ratios with two decimals."
+    return _shown(v, 'pct' if k in _PCT else 'int' if k in _INT else 'num2')
+
+def format_stats(table:pd.DataFrame,      # statistics, a column per strategy (`stats`, `risk_stats`)
+                 labels:dict|None=None,   # a row's name in words, where its key with spaces is not enough
+                ) -> pd.DataFrame:
+    "The statistics table as a person reads it, one formatting for the page and the terminal: rows named in words, values by `_fmt_value`."
+    labels = labels or {}
+    return pd.DataFrame({c: [_fmt_value(k, v) for k, v in table[c].items()] for c in table.columns},
+                        index=[labels.get(k, k.replace('_', ' ')) for k in table.index])
+
+def _stats_html(table:pd.DataFrame, labels:dict|None=None) -> str:
+    shown = format_stats(table, labels)
+    rows = ''.join(f"<tr><th>{html.escape(k)}</th>" + ''.join(f'<td>{v}</td>' for v in shown.loc[k]) + '</tr>' for k in shown.index)
+    return '<table><tr><th></th>' + ''.join(f'<th>{html.escape(str(c))}</th>' for c in table.columns) + '</tr>' + rows + '</table>'
 
 def _frame_html(df:pd.DataFrame, kinds:dict, names:dict|None=None) -> str:
     """A table a person reads, where `DataFrame.to_html` would leak pandas: each column formatted by its kind (see `_shown`),
@@ -300,13 +301,9 @@ _RISK_ROWS = (('var_historical', 'VaR 95%, historical'), ('cvar_historical', 'CV
               ('excess_kurtosis', 'excess kurtosis'), ('best_day', 'best day'), ('worst_day', 'worst day'), ('best_month', 'best month'),
               ('worst_month', 'worst month'), ('best_year', 'best calendar year'), ('worst_year', 'worst calendar year'))
 
-def _risk_html(results:list) -> str:
-    "The tail of each result's daily returns (`risk_stats`), a column each."
-    rs = {r.name: risk_stats(r.returns) for r in results}
-    kind = lambda k: 'num2' if k in ('skew', 'excess_kurtosis') else 'pct'
-    rows = ''.join(f"<tr><th>{html.escape(label)}</th>" + ''.join(f"<td>{_shown(s[k], kind(k))}</td>" for s in rs.values()) + '</tr>'
-                   for k, label in _RISK_ROWS)
-    return '<table><tr><th></th>' + ''.join(f'<th>{html.escape(n)}</th>' for n in rs) + '</tr>' + rows + '</table>'
+def _risk_html(risk:dict) -> str:
+    "The tail of each result's daily returns: {name: `risk_stats`}, a column each."
+    return _stats_html(pd.DataFrame(risk).loc[[k for k, _ in _RISK_ROWS]], dict(_RISK_ROWS))
 
 def _drawdowns_html(model) -> str:
     "The model's five deepest drawdowns."
@@ -349,7 +346,7 @@ def write_report(res:dict,                 # what `run_pipeline` returned
     if quantstats and qs_page is None: raise QuantmlError("quantstats=True, but quantstats is not installed: pip install quantstats")
     uni_top = res['universe'].head(10).assign(top=lambda d: d.top_signals.map(lambda t: ', '.join(f"{x['feature']} {x['contribution']:+.3f}" for x in t[:3])))
     cm = res['champion_model']; m = cm.metrics
-    stale = stale_summary(res['universe'])
+    stale, risk = stale_summary(res['universe']), {r.name: risk_stats(r.returns) for r in res['results']}
     versions = res['versions'].assign(degenerate=lambda d: np.where(d.degenerate, 'yes', 'no'), created=lambda d: d.created.astype(str).str[:16])
     vs = pd.DataFrame([(label, _shown(res['vs_heuristic'][k], kind)) for k, label, kind in _VS_ROWS], columns=['what', 'value'])
     parts = [f"<h1>{html.escape(title)}</h1>", f"<p class='verdict'>{_verdict(res)}</p>",
@@ -357,7 +354,7 @@ def write_report(res:dict,                 # what `run_pipeline` returned
              f"by prediction, next-open fills, {res['costs_bps']:.0f} bps a side; walk-forward predictions over {res['walk_forward'].date.nunique():,} dates.</p>",
              "<h2>Model card</h2><table>" + ''.join(f'<tr><th>{html.escape(k)}</th><td class="l">{html.escape(v)}</td></tr>' for k, v in _model_card(res)) + '</table>',
              "<h2>Backtest of the walk-forward predictions</h2>", _stats_html(res['backtest']),
-             "<h2>Risk of the daily returns</h2>", _risk_html(res['results']),
+             "<h2>Risk of the daily returns</h2>", _risk_html(risk),
              f"<h2>Worst drawdowns of {html.escape(model.name)}</h2>", _drawdowns_html(model),
              "<h2>Calendar years</h2>", _calendar_html(res['results']),
              *[f'<figure><img src="{f}" width="800" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>' for f, c in pictures],
@@ -366,7 +363,7 @@ def write_report(res:dict,                 # what `run_pipeline` returned
              "<h2>Registered versions (by held-out validation rank IC)</h2>",
              _frame_html(versions, dict(version='text', valid_rank_ic='num4', created='text', family='text', objective='text', horizon='int', degenerate='text'),
                          dict(valid_rank_ic='validation rank IC', horizon='horizon (bars)')),
-             "<h2>Signals today</h2>", *([f"<p>{html.escape(stale)}</p>"] if stale else []),
+             "<h2>Signals now, as <code>quantml signal --all</code> gives them</h2>", *([f"<p>{html.escape(stale)}</p>"] if stale else []),
              _frame_html(uni_top, dict(symbol='text', as_of='text', probability='num4', recommendation='text', top='text'),
                          dict(as_of='last bar', top='features that moved it most')),
              "<h2>Model versus heuristic on held-out dates</h2>", _frame_html(vs, dict(what='text', value='text'), dict(what='')),
@@ -379,5 +376,5 @@ def write_report(res:dict,                 # what `run_pipeline` returned
                                                       skill=cm.skill, skill_gate=res['skill_gate'], backtest=res['backtest'].to_dict(),
                                                       relative=res['relative'], vs_heuristic=res['vs_heuristic'], walk_forward=res['wf_quality'], test_metrics=m,
                                                       rank_ic_by_horizon=res['tearsheet']['rank_ic'].to_dict('index'),
-                                                      risk={r.name: risk_stats(r.returns) for r in res['results']}, stale=stale)))
+                                                      risk=risk, stale=stale)))
     return page

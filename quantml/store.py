@@ -446,9 +446,9 @@ def _read_splits(splits) -> pd.DataFrame:
     return out
 
 # %% ../nbs/001_store.ipynb #3fb65aab
-def apply_splits(db,                 # database path, or an open writable connection
-                 splits,             # a table of symbol, date, ratio (2 for a 2-for-1 split, 0.1 for 1-for-10), or a CSV path
-                 source:str='splits',
+def apply_splits(db,                      # database path, or an open writable connection
+                 splits,                  # a table of symbol, date, ratio (2 for a 2-for-1 split, 0.1 for 1-for-10), or a CSV path
+                 source:str='splits',     # the name recorded with each adjustment
                 ) -> list:           # one dict a split: symbol, date, ratio, rows_adjusted (0 when already recorded)
     "Apply an authoritative corporate-actions table exactly: each split's earlier bars divided by its ratio, volume multiplied, recorded."
     table = _read_splits(splits)
@@ -806,7 +806,9 @@ def list_symbols(db) -> pd.DataFrame:
     return df
 
 # %% ../nbs/001_store.ipynb #7f971469
-def read_rejected(db, source:str|None=None) -> pd.DataFrame:
+def read_rejected(db,
+                  source:str|None=None,   # one source's rejected rows (its name as ingest recorded it); None: every source's
+                 ) -> pd.DataFrame:
     "Rejected rows (of one source, or all), in source order."
     with _using(db, read_only=True) as con:
         return con.execute("""SELECT * FROM rejected_prices WHERE ?::VARCHAR IS NULL OR source = ?::VARCHAR
