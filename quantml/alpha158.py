@@ -23,19 +23,80 @@ __all__ = ['WINDOWS', 'KBAR', 'PRICE', 'ROLLING', 'ALPHA158', 'ALPHA158_WARMUP',
 WINDOWS = (5, 10, 20, 30, 60)
 KBAR = ['KMID', 'KLEN', 'KMID2', 'KUP', 'KUP2', 'KLOW', 'KLOW2', 'KSFT', 'KSFT2']
 PRICE = ['OPEN0', 'HIGH0', 'LOW0', 'VWAP0']
-ROLLING = ['ROC', 'MA', 'STD', 'BETA', 'RSQR', 'RESI', 'MAX', 'MIN', 'QTLU', 'QTLD', 'RANK', 'RSV', 'IMAX', 'IMIN', 'IMXD',
-           'CORR', 'CORD', 'CNTP', 'CNTN', 'CNTD', 'SUMP', 'SUMN', 'SUMD', 'VMA', 'VSTD', 'WVMA', 'VSUMP', 'VSUMN', 'VSUMD']
+ROLLING = [
+    'ROC',
+    'MA',
+    'STD',
+    'BETA',
+    'RSQR',
+    'RESI',
+    'MAX',
+    'MIN',
+    'QTLU',
+    'QTLD',
+    'RANK',
+    'RSV',
+    'IMAX',
+    'IMIN',
+    'IMXD',
+    'CORR',
+    'CORD',
+    'CNTP',
+    'CNTN',
+    'CNTD',
+    'SUMP',
+    'SUMN',
+    'SUMD',
+    'VMA',
+    'VSTD',
+    'WVMA',
+    'VSUMP',
+    'VSUMN',
+    'VSUMD',
+]
 ALPHA158 = KBAR + PRICE + [f'{f}{w}' for f in ROLLING for w in WINDOWS]
-ALPHA158_WARMUP = max(WINDOWS) + 1    # bars before every window is full and ROC60 (which looks 60 bars back) exists
+# bars before every window is full and ROC60 (which looks 60 bars back) exists
+ALPHA158_WARMUP = max(WINDOWS) + 1
 
-EPS = 1e-12       # Qlib's guard in every denominator that can be zero
-FLAT = 2e-5       # Qlib's Corr and Rsquare are NaN where a window's standard deviation is within this of 0
+EPS = 1e-12  # Qlib's guard in every denominator that can be zero
+# Qlib's Corr and Rsquare are NaN where a window's standard deviation is within this of 0
+FLAT = 2e-5
 
-# the first output row of each rolling family: family f over window w is row _ROW[f] + w, named _AT_f for the kernel
+# the first output row of each rolling family: family f over window w is row _ROW[f] + w, named
+# _AT_f for the kernel
 # (not ROC, MAX, MIN: those are the features' names, and these are row numbers)
 _ROW = {f: len(KBAR) + len(PRICE) + len(WINDOWS) * i for i, f in enumerate(ROLLING)}
-(_AT_ROC, _AT_MA, _AT_STD, _AT_BETA, _AT_RSQR, _AT_RESI, _AT_MAX, _AT_MIN, _AT_QTLU, _AT_QTLD, _AT_RANK, _AT_RSV, _AT_IMAX, _AT_IMIN, _AT_IMXD,
- _AT_CORR, _AT_CORD, _AT_CNTP, _AT_CNTN, _AT_CNTD, _AT_SUMP, _AT_SUMN, _AT_SUMD, _AT_VMA, _AT_VSTD, _AT_WVMA, _AT_VSUMP, _AT_VSUMN, _AT_VSUMD) = _ROW.values()
+(
+    _AT_ROC,
+    _AT_MA,
+    _AT_STD,
+    _AT_BETA,
+    _AT_RSQR,
+    _AT_RESI,
+    _AT_MAX,
+    _AT_MIN,
+    _AT_QTLU,
+    _AT_QTLD,
+    _AT_RANK,
+    _AT_RSV,
+    _AT_IMAX,
+    _AT_IMIN,
+    _AT_IMXD,
+    _AT_CORR,
+    _AT_CORD,
+    _AT_CNTP,
+    _AT_CNTN,
+    _AT_CNTD,
+    _AT_SUMP,
+    _AT_SUMN,
+    _AT_SUMD,
+    _AT_VMA,
+    _AT_VSTD,
+    _AT_WVMA,
+    _AT_VSUMP,
+    _AT_VSUMN,
+    _AT_VSUMD,
+) = _ROW.values()
 
 # %% ../nbs/00_features_alpha158.ipynb #1839ca4f
 @njit(cache=_CACHE, error_model='numpy')
@@ -43,28 +104,38 @@ def _quantile(buf, k, q):
     "The q-quantile of the sorted buf[:k], interpolated linearly between order statistics."
     idx = q * (k - 1)
     lo = int(idx)
-    if idx == lo: return buf[lo]
+    if idx == lo:
+        return buf[lo]
     return buf[lo] + (buf[lo + 1] - buf[lo]) * (idx - lo)
+
 
 @njit(cache=_CACHE, error_model='numpy')
 def _sorted_replace(buf, k, old, new, full):
-    "Keep buf[:k] sorted: remove `old` (when the window is full) and insert `new`; returns the new count."
+    """Keep buf[:k] sorted: remove `old` (when the window is full) and insert `new`; returns the new
+    count."""
     if full:
         p = np.searchsorted(buf[:k], old)
-        for t in range(p, k - 1): buf[t] = buf[t + 1]
+        for t in range(p, k - 1):
+            buf[t] = buf[t + 1]
         k -= 1
     p = np.searchsorted(buf[:k], new)
-    for t in range(k, p, -1): buf[t] = buf[t - 1]
+    for t in range(k, p, -1):
+        buf[t] = buf[t - 1]
     buf[p] = new
     return k + 1
 
+
 @njit(cache=_CACHE, error_model='numpy')
 def _corr(n, sa, saa, sb, sbb, sab):
-    "Pearson correlation of n pairs from sums of deviations; NaN under 2 pairs or where either side is flat (Qlib's rule)."
-    if n < 2: return np.nan
-    va = max((saa - sa * sa / n) / (n - 1), 0.0); vb = max((sbb - sb * sb / n) / (n - 1), 0.0)
+    """Pearson correlation of n pairs from sums of deviations; NaN under 2 pairs or where either
+    side is flat (Qlib's rule)."""
+    if n < 2:
+        return np.nan
+    va = max((saa - sa * sa / n) / (n - 1), 0.0)
+    vb = max((sbb - sb * sb / n) / (n - 1), 0.0)
     sda, sdb = np.sqrt(va), np.sqrt(vb)
-    if not (sda > FLAT and sdb > FLAT): return np.nan
+    if not (sda > FLAT and sdb > FLAT):
+        return np.nan
     return (sab - sa * sb / n) / (n - 1) / (sda * sdb)
 
 # %% ../nbs/00_features_alpha158.ipynb #3e32d244
@@ -73,47 +144,92 @@ def _symbol(o, h, l, c, v, out):
     "Alpha158 of one symbol's bars (sorted by date) into out (158 x bars)."
     m = len(c)
     nw, longest = len(WINDOWS), WINDOWS[-1]
-    bufs = np.empty((nw, longest)); counts = np.zeros(nw, np.int64)      # each window's closes, sorted
+    # each window's closes, sorted
+    bufs = np.empty((nw, longest))
+    counts = np.zeros(nw, np.int64)
     lv = np.log(v + 1.0)
-    rr = np.full(m, np.nan); qq = np.full(m, np.nan); ww = np.full(m, np.nan)   # close ratio, log volume ratio, |return| x volume
-    P = np.zeros((8, m + 1))      # prefix sums: up days, down days, up moves, down moves, |moves|, and the same three for volume
+    # close ratio, log volume ratio, |return| x volume
+    rr = np.full(m, np.nan)
+    qq = np.full(m, np.nan)
+    ww = np.full(m, np.nan)
+    # prefix sums: up days, down days, up moves, down moves, |moves|, and the same three for volume
+    P = np.zeros((8, m + 1))
     for j in range(1, m):
-        rr[j] = c[j] / c[j - 1]; qq[j] = np.log(v[j] / v[j - 1] + 1.0); ww[j] = abs(rr[j] - 1.0) * v[j]
-        d = c[j] - c[j - 1]; e = v[j] - v[j - 1]
-        P[0, j + 1] = P[0, j] + (d > 0); P[1, j + 1] = P[1, j] + (d < 0)
-        P[2, j + 1] = P[2, j] + max(d, 0.0); P[3, j + 1] = P[3, j] + max(-d, 0.0); P[4, j + 1] = P[4, j] + abs(d)
-        P[5, j + 1] = P[5, j] + max(e, 0.0); P[6, j + 1] = P[6, j] + max(-e, 0.0); P[7, j + 1] = P[7, j] + abs(e)
+        rr[j] = c[j] / c[j - 1]
+        qq[j] = np.log(v[j] / v[j - 1] + 1.0)
+        ww[j] = abs(rr[j] - 1.0) * v[j]
+        d = c[j] - c[j - 1]
+        e = v[j] - v[j - 1]
+        P[0, j + 1] = P[0, j] + (d > 0)
+        P[1, j + 1] = P[1, j] + (d < 0)
+        P[2, j + 1] = P[2, j] + max(d, 0.0)
+        P[3, j + 1] = P[3, j] + max(-d, 0.0)
+        P[4, j + 1] = P[4, j] + abs(d)
+        P[5, j + 1] = P[5, j] + max(e, 0.0)
+        P[6, j + 1] = P[6, j] + max(-e, 0.0)
+        P[7, j + 1] = P[7, j] + abs(e)
     for i in range(m):
         ci, vi = c[i], v[i]
         rng = h[i] - l[i] + EPS
         up, lo = h[i] - max(o[i], ci), min(o[i], ci) - l[i]
-        out[0, i] = (ci - o[i]) / o[i]; out[1, i] = (h[i] - l[i]) / o[i]; out[2, i] = (ci - o[i]) / rng
-        out[3, i] = up / o[i]; out[4, i] = up / rng; out[5, i] = lo / o[i]; out[6, i] = lo / rng
-        out[7, i] = (2 * ci - h[i] - l[i]) / o[i]; out[8, i] = (2 * ci - h[i] - l[i]) / rng
-        out[9, i] = o[i] / ci; out[10, i] = h[i] / ci; out[11, i] = l[i] / ci; out[12, i] = (h[i] + l[i] + ci) / 3.0 / ci
+        out[0, i] = (ci - o[i]) / o[i]
+        out[1, i] = (h[i] - l[i]) / o[i]
+        out[2, i] = (ci - o[i]) / rng
+        out[3, i] = up / o[i]
+        out[4, i] = up / rng
+        out[5, i] = lo / o[i]
+        out[6, i] = lo / rng
+        out[7, i] = (2 * ci - h[i] - l[i]) / o[i]
+        out[8, i] = (2 * ci - h[i] - l[i]) / rng
+        out[9, i] = o[i] / ci
+        out[10, i] = h[i] / ci
+        out[11, i] = l[i] / ci
+        out[12, i] = (h[i] + l[i] + ci) / 3.0 / ci
         for w in range(nw):
             N = WINDOWS[w]
             counts[w] = _sorted_replace(bufs[w], counts[w], c[i - N] if i >= N else 0.0, ci, i >= N)
         ri, qi, wi = rr[i], qq[i], (ww[i] if i >= 1 else 0.0)
-        s1 = s2 = sxy = t1 = t2 = la = laa = lab = 0.0          # close, volume and log-volume deviations from bar i
-        ra = raa = qa = qaa = rqa = wa = waa = 0.0              # the same for the two ratios and |return| x volume
+        # close, volume and log-volume deviations from bar i
+        s1 = s2 = sxy = t1 = t2 = la = laa = lab = 0.0
+        # the same for the two ratios and |return| x volume
+        ra = raa = qa = qaa = rqa = wa = waa = 0.0
         hmax, hpos, lmin, lpos = -np.inf, i, np.inf, i
         nless = neq = nv = 0
         w, kmax = 0, min(longest, i + 1)
         for step in range(kmax):
             j = i - step
-            dc = c[j] - ci; dv = v[j] - vi; dl = lv[j] - lv[i]
-            s1 += dc; s2 += dc * dc; sxy -= step * dc
-            t1 += dv; t2 += dv * dv
-            la += dl; laa += dl * dl; lab += dc * dl
-            if h[j] >= hmax: hmax = h[j]; hpos = j          # ties: the earliest bar, as numpy's argmax
-            if l[j] <= lmin: lmin = l[j]; lpos = j
-            nless += c[j] < ci; neq += c[j] == ci
-            if j >= 1:                                      # the ratios start at the second bar
+            dc = c[j] - ci
+            dv = v[j] - vi
+            dl = lv[j] - lv[i]
+            s1 += dc
+            s2 += dc * dc
+            sxy -= step * dc
+            t1 += dv
+            t2 += dv * dv
+            la += dl
+            laa += dl * dl
+            lab += dc * dl
+            # ties: the earliest bar, as numpy's argmax
+            if h[j] >= hmax:
+                hmax = h[j]
+                hpos = j
+            if l[j] <= lmin:
+                lmin = l[j]
+                lpos = j
+            nless += c[j] < ci
+            neq += c[j] == ci
+            if j >= 1:  # the ratios start at the second bar
                 nv += 1
-                dr = rr[j] - ri; dq = qq[j] - qi; dw = ww[j] - wi
-                ra += dr; raa += dr * dr; qa += dq; qaa += dq * dq; rqa += dr * dq
-                wa += dw; waa += dw * dw
+                dr = rr[j] - ri
+                dq = qq[j] - qi
+                dw = ww[j] - wi
+                ra += dr
+                raa += dr * dr
+                qa += dq
+                qaa += dq * dq
+                rqa += dr * dq
+                wa += dw
+                waa += dw * dw
             k = step + 1
             while w < nw and (WINDOWS[w] == k or k == i + 1):
                 N = WINDOWS[w]
@@ -122,34 +238,56 @@ def _symbol(o, h, l, c, v, out):
                 out[_AT_MA + w, i] = (ci + mean) / ci
                 sd = np.sqrt(max((s2 - s1 * mean) / (k - 1), 0.0)) if k > 1 else np.nan
                 out[_AT_STD + w, i] = sd / ci
-                sx, sxx = -k * (k - 1) / 2.0, (k - 1) * k * (2 * k - 1) / 6.0      # x = 0, -1, -2, ... back from bar i
+                # x = 0, -1, -2, ... back from bar i
+                sx, sxx = -k * (k - 1) / 2.0, (k - 1) * k * (2 * k - 1) / 6.0
                 den, num = k * sxx - sx * sx, k * sxy - sx * s1
                 slope = num / den
                 out[_AT_BETA + w, i] = slope / ci
                 r = num / np.sqrt(den * (k * s2 - s1 * s1))
                 out[_AT_RSQR + w, i] = r * r if sd > FLAT else np.nan
-                out[_AT_RESI + w, i] = -(mean - slope * sx / k) / ci                # the last bar's residual
-                out[_AT_MAX + w, i] = hmax / ci; out[_AT_MIN + w, i] = lmin / ci
+                # the last bar's residual
+                out[_AT_RESI + w, i] = -(mean - slope * sx / k) / ci
+                out[_AT_MAX + w, i] = hmax / ci
+                out[_AT_MIN + w, i] = lmin / ci
                 out[_AT_QTLU + w, i] = _quantile(bufs[w], counts[w], 0.8) / ci
                 out[_AT_QTLD + w, i] = _quantile(bufs[w], counts[w], 0.2) / ci
-                out[_AT_RANK + w, i] = (nless + (neq + 1) / 2.0) / k                 # percentile, ties averaged
+                # percentile, ties averaged
+                out[_AT_RANK + w, i] = (nless + (neq + 1) / 2.0) / k
                 out[_AT_RSV + w, i] = (ci - lmin) / (hmax - lmin + EPS)
-                imax, imin = hpos - (i - k + 1) + 1.0, lpos - (i - k + 1) + 1.0   # 1-based position in the window
-                out[_AT_IMAX + w, i] = imax / N; out[_AT_IMIN + w, i] = imin / N; out[_AT_IMXD + w, i] = (imax - imin) / N
+                # 1-based position in the window
+                imax, imin = hpos - (i - k + 1) + 1.0, lpos - (i - k + 1) + 1.0
+                out[_AT_IMAX + w, i] = imax / N
+                out[_AT_IMIN + w, i] = imin / N
+                out[_AT_IMXD + w, i] = (imax - imin) / N
                 out[_AT_CORR + w, i] = _corr(k, s1, s2, la, laa, lab)
                 out[_AT_CORD + w, i] = _corr(nv, ra, raa, qa, qaa, rqa)
                 a0, b0 = i + 1 - k, i + 1
                 npos, nneg = P[0, b0] - P[0, a0], P[1, b0] - P[1, a0]
-                out[_AT_CNTP + w, i] = npos / k; out[_AT_CNTN + w, i] = nneg / k; out[_AT_CNTD + w, i] = npos / k - nneg / k
+                out[_AT_CNTP + w, i] = npos / k
+                out[_AT_CNTN + w, i] = nneg / k
+                out[_AT_CNTD + w, i] = npos / k - nneg / k
                 if nv > 0:
                     su, sn, sa = P[2, b0] - P[2, a0], P[3, b0] - P[3, a0], P[4, b0] - P[4, a0] + EPS
-                    out[_AT_SUMP + w, i] = su / sa; out[_AT_SUMN + w, i] = sn / sa; out[_AT_SUMD + w, i] = (su - sn) / sa
+                    out[_AT_SUMP + w, i] = su / sa
+                    out[_AT_SUMN + w, i] = sn / sa
+                    out[_AT_SUMD + w, i] = (su - sn) / sa
                     su, sn, sa = P[5, b0] - P[5, a0], P[6, b0] - P[6, a0], P[7, b0] - P[7, a0] + EPS
-                    out[_AT_VSUMP + w, i] = su / sa; out[_AT_VSUMN + w, i] = sn / sa; out[_AT_VSUMD + w, i] = (su - sn) / sa
+                    out[_AT_VSUMP + w, i] = su / sa
+                    out[_AT_VSUMN + w, i] = sn / sa
+                    out[_AT_VSUMD + w, i] = (su - sn) / sa
                     wsd = np.sqrt(max((waa - wa * wa / nv) / (nv - 1), 0.0)) if nv > 1 else np.nan
                     out[_AT_WVMA + w, i] = wsd / (wi + wa / nv + EPS)
                 else:
-                    for f in (_AT_SUMP, _AT_SUMN, _AT_SUMD, _AT_VSUMP, _AT_VSUMN, _AT_VSUMD, _AT_WVMA): out[f + w, i] = np.nan
+                    for f in (
+                        _AT_SUMP,
+                        _AT_SUMN,
+                        _AT_SUMD,
+                        _AT_VSUMP,
+                        _AT_VSUMN,
+                        _AT_VSUMD,
+                        _AT_WVMA,
+                    ):
+                        out[f + w, i] = np.nan
                 out[_AT_VMA + w, i] = (vi + t1 / k) / (vi + EPS)
                 vsd = np.sqrt(max((t2 - t1 * t1 / k) / (k - 1), 0.0)) if k > 1 else np.nan
                 out[_AT_VSTD + w, i] = vsd / (vi + EPS)
@@ -171,14 +309,20 @@ def _panel_serial(starts, o, h, l, c, v, out):
         _symbol(o[a:b], h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b])
 
 # %% ../nbs/00_features_alpha158.ipynb #94445cd0
-def compute_alpha158(prices:pd.DataFrame, # long OHLCV: symbol, date, open, high, low, close, volume
-                     symbol:str|None=None, # the symbol of one symbol's bars without a symbol column
-                    ) -> pd.DataFrame:     # symbol, date and the 158 `ALPHA158` columns (float32), sorted by symbol then date
+def compute_alpha158(
+    prices: pd.DataFrame,  # long OHLCV: symbol, date, open, high, low, close, volume
+    symbol: str | None = None,  # the symbol of one symbol's bars without a symbol column
+    # symbol, date and the 158 `ALPHA158` columns (float32), sorted by symbol then
+    # date
+) -> pd.DataFrame:
     "Qlib's Alpha158 per (symbol, date), each symbol on its own, exact to Qlib's expression engine."
     prices = as_prices(prices, symbol)
-    codes, names, dates, starts, (o, h, l, c, v), order = panel_arrays(prices, ('open', 'high', 'low', 'close', 'volume'))
+    codes, names, dates, starts, (o, h, l, c, v), order = panel_arrays(
+        prices, ('open', 'high', 'low', 'close', 'volume')
+    )
     out = np.empty((len(ALPHA158), len(c)), np.float32)
-    if len(c): (_panel_serial if len(starts) <= FEW_SYMBOLS + 1 else _panel)(starts, o, h, l, c, v, out)
+    if len(c):
+        (_panel_serial if len(starts) <= FEW_SYMBOLS + 1 else _panel)(starts, o, h, l, c, v, out)
     frame = pd.DataFrame(out.T, columns=ALPHA158, copy=False)
     symbols = prices['symbol'].array
     frame.insert(0, 'date', dates)
@@ -186,98 +330,180 @@ def compute_alpha158(prices:pd.DataFrame, # long OHLCV: symbol, date, open, high
     return frame
 
 # %% ../nbs/00_features_alpha158.ipynb #37e8311c
-def alpha158_reference(bars:pd.DataFrame,  # one symbol's OHLCV bars, sorted by date
-                      ) -> pd.DataFrame:
-    "Alpha158 of one symbol's bars (sorted by date) with pandas, transcribed from Qlib's expressions: the slow reference."
-    o, h, l, c, v = (bars[k].astype(float).reset_index(drop=True) for k in ('open', 'high', 'low', 'close', 'volume'))
+def alpha158_reference(
+    bars: pd.DataFrame,  # one symbol's OHLCV bars, sorted by date
+) -> pd.DataFrame:
+    """Alpha158 of one symbol's bars (sorted by date) with pandas, transcribed from Qlib's
+    expressions: the slow reference."""
+    o, h, l, c, v = (
+        bars[k].astype(float).reset_index(drop=True)
+        for k in ('open', 'high', 'low', 'close', 'volume')
+    )
     c1, v1, rng = c.shift(1), v.shift(1), h - l + EPS
-    R = dict(KMID=(c - o) / o, KLEN=(h - l) / o, KMID2=(c - o) / rng,
-             KUP=(h - np.maximum(o, c)) / o, KUP2=(h - np.maximum(o, c)) / rng, KLOW=(np.minimum(o, c) - l) / o,
-             KLOW2=(np.minimum(o, c) - l) / rng, KSFT=(2 * c - h - l) / o, KSFT2=(2 * c - h - l) / rng,
-             OPEN0=o / c, HIGH0=h / c, LOW0=l / c, VWAP0=(h + l + c) / 3 / c)
+    R = dict(
+        KMID=(c - o) / o,
+        KLEN=(h - l) / o,
+        KMID2=(c - o) / rng,
+        KUP=(h - np.maximum(o, c)) / o,
+        KUP2=(h - np.maximum(o, c)) / rng,
+        KLOW=(np.minimum(o, c) - l) / o,
+        KLOW2=(np.minimum(o, c) - l) / rng,
+        KSFT=(2 * c - h - l) / o,
+        KSFT2=(2 * c - h - l) / rng,
+        OPEN0=o / c,
+        HIGH0=h / c,
+        LOW0=l / c,
+        VWAP0=(h + l + c) / 3 / c,
+    )
+
     def fit(y):
-        x = np.arange(1, len(y) + 1.0); xm, ym = x - x.mean(), y - y.mean()
+        x = np.arange(1, len(y) + 1.0)
+        xm, ym = x - x.mean(), y - y.mean()
         with np.errstate(all='ignore'):
             slope = (xm * ym).sum() / (xm * xm).sum()
             r = (xm * ym).sum() / np.sqrt((xm * xm).sum() * (ym * ym).sum())
         return slope, r * r, y[-1] - (y.mean() + slope * (x[-1] - x.mean()))
+
     def corr(a, b, N):
         r = a.rolling(N, min_periods=1).corr(b)
-        flat = np.isclose(a.rolling(N, min_periods=1).std(), 0, atol=FLAT) | np.isclose(b.rolling(N, min_periods=1).std(), 0, atol=FLAT)
+        flat = np.isclose(a.rolling(N, min_periods=1).std(), 0, atol=FLAT) | np.isclose(
+            b.rolling(N, min_periods=1).std(), 0, atol=FLAT
+        )
         return r.mask(flat)
+
     ret, lvr = c / c1, np.log(v / v1 + 1)
     move, vmove, wv = c - c1, v - v1, (c / c1 - 1).abs() * v
     for N in WINDOWS:
         roll = lambda s: s.rolling(N, min_periods=1)
-        R[f'ROC{N}'] = c.shift(N) / c; R[f'MA{N}'] = roll(c).mean() / c; R[f'STD{N}'] = roll(c).std() / c
-        fits = [fit(c.to_numpy()[max(0, i - N + 1):i + 1]) for i in range(len(c))]
-        R[f'BETA{N}'], R[f'RESI{N}'] = pd.Series([f[0] for f in fits]) / c, pd.Series([f[2] for f in fits]) / c
-        R[f'RSQR{N}'] = pd.Series([f[1] for f in fits]).mask(np.isclose(roll(c).std(), 0, atol=FLAT))
-        R[f'MAX{N}'] = roll(h).max() / c; R[f'MIN{N}'] = roll(l).min() / c
-        R[f'QTLU{N}'] = roll(c).quantile(0.8) / c; R[f'QTLD{N}'] = roll(c).quantile(0.2) / c
+        R[f'ROC{N}'] = c.shift(N) / c
+        R[f'MA{N}'] = roll(c).mean() / c
+        R[f'STD{N}'] = roll(c).std() / c
+        fits = [fit(c.to_numpy()[max(0, i - N + 1) : i + 1]) for i in range(len(c))]
+        R[f'BETA{N}'], R[f'RESI{N}'] = (
+            pd.Series([f[0] for f in fits]) / c,
+            pd.Series([f[2] for f in fits]) / c,
+        )
+        R[f'RSQR{N}'] = pd.Series([f[1] for f in fits]).mask(
+            np.isclose(roll(c).std(), 0, atol=FLAT)
+        )
+        R[f'MAX{N}'] = roll(h).max() / c
+        R[f'MIN{N}'] = roll(l).min() / c
+        R[f'QTLU{N}'] = roll(c).quantile(0.8) / c
+        R[f'QTLD{N}'] = roll(c).quantile(0.2) / c
         R[f'RANK{N}'] = roll(c).rank(pct=True)
         R[f'RSV{N}'] = (c - roll(l).min()) / (roll(h).max() - roll(l).min() + EPS)
-        imax = roll(h).apply(lambda x: x.argmax() + 1, raw=True); imin = roll(l).apply(lambda x: x.argmin() + 1, raw=True)
-        R[f'IMAX{N}'] = imax / N; R[f'IMIN{N}'] = imin / N; R[f'IMXD{N}'] = (imax - imin) / N
-        R[f'CORR{N}'] = corr(c, np.log(v + 1), N); R[f'CORD{N}'] = corr(ret, lvr, N)
-        R[f'CNTP{N}'], R[f'CNTN{N}'] = roll((c > c1).astype(float)).mean(), roll((c < c1).astype(float)).mean(); R[f'CNTD{N}'] = R[f'CNTP{N}'] - R[f'CNTN{N}']
+        imax = roll(h).apply(lambda x: x.argmax() + 1, raw=True)
+        imin = roll(l).apply(lambda x: x.argmin() + 1, raw=True)
+        R[f'IMAX{N}'] = imax / N
+        R[f'IMIN{N}'] = imin / N
+        R[f'IMXD{N}'] = (imax - imin) / N
+        R[f'CORR{N}'] = corr(c, np.log(v + 1), N)
+        R[f'CORD{N}'] = corr(ret, lvr, N)
+        R[f'CNTP{N}'], R[f'CNTN{N}'] = (
+            roll((c > c1).astype(float)).mean(),
+            roll((c < c1).astype(float)).mean(),
+        )
+        R[f'CNTD{N}'] = R[f'CNTP{N}'] - R[f'CNTN{N}']
         for pre, mv in (('', move), ('V', vmove)):
-            up, dn, ab = roll(np.maximum(mv, 0)).sum(), roll(np.maximum(-mv, 0)).sum(), roll(mv.abs()).sum() + EPS
-            R[f'{pre}SUMP{N}'], R[f'{pre}SUMN{N}'], R[f'{pre}SUMD{N}'] = up / ab, dn / ab, (up - dn) / ab
-        R[f'VMA{N}'], R[f'VSTD{N}'], R[f'WVMA{N}'] = roll(v).mean() / (v + EPS), roll(v).std() / (v + EPS), roll(wv).std() / (roll(wv).mean() + EPS)
+            up, dn, ab = (
+                roll(np.maximum(mv, 0)).sum(),
+                roll(np.maximum(-mv, 0)).sum(),
+                roll(mv.abs()).sum() + EPS,
+            )
+            R[f'{pre}SUMP{N}'], R[f'{pre}SUMN{N}'], R[f'{pre}SUMD{N}'] = (
+                up / ab,
+                dn / ab,
+                (up - dn) / ab,
+            )
+        R[f'VMA{N}'], R[f'VSTD{N}'], R[f'WVMA{N}'] = (
+            roll(v).mean() / (v + EPS),
+            roll(v).std() / (v + EPS),
+            roll(wv).std() / (roll(wv).mean() + EPS),
+        )
     return pd.DataFrame(R)[ALPHA158].set_axis(bars.index)
 
 # %% ../nbs/00_features_alpha158.ipynb #13450010
-def max_error(mine:pd.DataFrame,          # quantml's features
-              ref:pd.DataFrame,           # the reference's, on the same rows
-              columns:list=ALPHA158,      # the features to compare
-             ) -> pd.Series:
-    "Per feature, the largest |mine - ref| / max(1, |ref|) over rows both have; inf where the NaN positions differ."
+def max_error(
+    mine: pd.DataFrame,  # quantml's features
+    ref: pd.DataFrame,  # the reference's, on the same rows
+    columns: list = ALPHA158,  # the features to compare
+) -> pd.Series:
+    """Per feature, the largest |mine - ref| / max(1, |ref|) over rows both have; inf where the NaN
+    positions differ."""
     err = {}
     for k in columns:
         a, b = mine[k].to_numpy(float), ref[k].to_numpy(float)
-        if not np.array_equal(np.isnan(a), np.isnan(b)): err[k] = np.inf; continue
+        if not np.array_equal(np.isnan(a), np.isnan(b)):
+            err[k] = np.inf
+            continue
         ok = ~np.isnan(b)
-        err[k] = float((np.abs(a[ok] - b[ok]) / np.maximum(1, np.abs(b[ok]))).max()) if ok.any() else 0.0
+        err[k] = (
+            float((np.abs(a[ok] - b[ok]) / np.maximum(1, np.abs(b[ok]))).max()) if ok.any() else 0.0
+        )
     return pd.Series(err, name='max relative error')
 
 # %% ../nbs/00_features_alpha158.ipynb #d9a2baa4
 QLIB_FIELDS = ('open', 'high', 'low', 'close', 'volume', 'vwap', 'factor')
 
-def to_qlib(prices:pd.DataFrame, folder) -> pd.DatetimeIndex:
-    "Write long OHLCV in Qlib's on-disk format under `folder` ($vwap: the typical price; $factor: 1). Returns the calendar."
+
+def to_qlib(prices: pd.DataFrame, folder) -> pd.DatetimeIndex:
+    """Write long OHLCV in Qlib's on-disk format under `folder` ($vwap: the typical price; $factor:
+    1). Returns the calendar."""
     folder = Path(folder)
     p = prices.sort_values(['symbol', 'date'], ignore_index=True)
     cal = pd.DatetimeIndex(np.sort(p['date'].unique()))
-    (folder / 'calendars').mkdir(parents=True, exist_ok=True); (folder / 'instruments').mkdir(exist_ok=True)
+    (folder / 'calendars').mkdir(parents=True, exist_ok=True)
+    (folder / 'instruments').mkdir(exist_ok=True)
     (folder / 'calendars' / 'day.txt').write_text('\n'.join(cal.strftime('%Y-%m-%d')) + '\n')
     pos = cal.get_indexer(pd.DatetimeIndex(p['date']))
     lines = []
     for sym, idx in pd.Series(np.arange(len(p))).groupby(p['symbol'].to_numpy(), sort=True):
-        rows = idx.to_numpy(); at = pos[rows]; a, b = at[0], at[-1]
+        rows = idx.to_numpy()
+        at = pos[rows]
+        a, b = at[0], at[-1]
         lines.append(f"{sym}\t{cal[a]:%Y-%m-%d}\t{cal[b]:%Y-%m-%d}")
-        d = folder / 'features' / str(sym).lower(); d.mkdir(parents=True, exist_ok=True)
+        d = folder / 'features' / str(sym).lower()
+        d.mkdir(parents=True, exist_ok=True)
         g = p.iloc[rows]
-        vals = dict(open=g['open'], high=g['high'], low=g['low'], close=g['close'], volume=g['volume'],
-                    vwap=(g['high'] + g['low'] + g['close']) / 3, factor=np.ones(len(g)))
+        vals = dict(
+            open=g['open'],
+            high=g['high'],
+            low=g['low'],
+            close=g['close'],
+            volume=g['volume'],
+            vwap=(g['high'] + g['low'] + g['close']) / 3,
+            factor=np.ones(len(g)),
+        )
         for k in QLIB_FIELDS:
-            arr = np.full(b - a + 1, np.nan, dtype='<f4'); arr[at - a] = np.asarray(vals[k], dtype=float)
+            arr = np.full(b - a + 1, np.nan, dtype='<f4')
+            arr[at - a] = np.asarray(vals[k], dtype=float)
             np.r_[np.float32(a), arr].astype('<f4').tofile(d / f'{k}.day.bin')
     (folder / 'instruments' / 'all.txt').write_text('\n'.join(lines) + '\n')
     return cal
 
 # %% ../nbs/00_features_alpha158.ipynb #d83996f2
-def qlib_alpha158(folder,
-                  kernels:int=2,          # processes Qlib's expression engine uses
-                 ) -> pd.DataFrame:
-    "Alpha158 of every instrument in a Qlib folder, by Qlib's own expression engine: symbol, date and the 158 (float32). Needs `pyqlib`."
+def qlib_alpha158(
+    folder,
+    kernels: int = 2,  # processes Qlib's expression engine uses
+) -> pd.DataFrame:
+    """Alpha158 of every instrument in a Qlib folder, by Qlib's own expression engine: symbol, date
+    and the 158 (float32). Needs `pyqlib`."""
     import qlib
     from qlib.data import D
     from qlib.contrib.data.loader import Alpha158DL
     import logging
-    qlib.init(provider_uri=str(folder), region='us', kernels=kernels, expression_cache=None, dataset_cache=None, logging_level=logging.WARNING)
+
+    qlib.init(
+        provider_uri=str(folder),
+        region='us',
+        kernels=kernels,
+        expression_cache=None,
+        dataset_cache=None,
+        logging_level=logging.WARNING,
+    )
     exprs, names = Alpha158DL.get_feature_config()
-    if list(names) != ALPHA158: raise QuantmlError("this pyqlib's Alpha158 differs from quantml's list of names")
+    if list(names) != ALPHA158:
+        raise QuantmlError("this pyqlib's Alpha158 differs from quantml's list of names")
     df = D.features(D.instruments('all'), exprs, freq='day')
     df.columns = names
     return df.reset_index().rename(columns={'instrument': 'symbol', 'datetime': 'date'})
@@ -289,62 +515,129 @@ def qlib_tolerance(feature:str,           # an Alpha158 feature's name
     return 1e-4 if feature.rstrip('0123456789') in ('CORR', 'CORD', 'WVMA') else 2.4e-7
 
 # %% ../nbs/00_features_alpha158.ipynb #99fc45a9
-def qlib_gap_rows(prices:pd.DataFrame) -> np.ndarray:
-    "For prices sorted by symbol and date: rows whose 61-bar lookback spans a day of the panel's calendar the symbol has no bar for."
+def qlib_gap_rows(prices: pd.DataFrame) -> np.ndarray:
+    """For prices sorted by symbol and date: rows whose 61-bar lookback spans a day of the panel's
+    calendar the symbol has no bar for."""
     cal = pd.DatetimeIndex(np.sort(prices['date'].unique()))
     at, sym = cal.get_indexer(pd.DatetimeIndex(prices['date'])), prices['symbol'].to_numpy()
     gap = np.r_[False, (np.diff(at) != 1) & (sym[1:] == sym[:-1])].astype(float)
-    return pd.Series(gap).groupby(sym).transform(lambda s: s.rolling(ALPHA158_WARMUP, min_periods=1).max()).to_numpy() > 0
+    return (
+        pd.Series(gap)
+        .groupby(sym)
+        .transform(lambda s: s.rolling(ALPHA158_WARMUP, min_periods=1).max())
+        .to_numpy()
+        > 0
+    )
 
 # %% ../nbs/00_features_alpha158.ipynb #5265931a
-QLIB_LGB_PARAMS = dict(loss='mse', colsample_bytree=0.8879, learning_rate=0.2, subsample=0.8789, lambda_l1=205.6999, lambda_l2=580.9768,
-                       max_depth=8, num_leaves=210)      # workflow_config_lightgbm_Alpha158.yaml (num_threads set by the caller)
+# workflow_config_lightgbm_Alpha158.yaml (num_threads set by the caller)
+QLIB_LGB_PARAMS = dict(
+    loss='mse',
+    colsample_bytree=0.8879,
+    learning_rate=0.2,
+    subsample=0.8789,
+    lambda_l1=205.6999,
+    lambda_l2=580.9768,
+    max_depth=8,
+    num_leaves=210,
+)
 
-def qlib_lightgbm(folder,
-                  segments:dict|list,     # Qlib's train, valid and test date ranges: one dict, or a list of them for rolling windows
-                  recipe:str='default',   # 'default': Qlib's benchmark as published; 'robust': its RobustZScoreNorm and CSRankNorm processors
-                  seeds:tuple=(0, 1, 2),  # LightGBM seeds, a model each
-                  num_threads:int=2,
-                 ) -> pd.DataFrame:
-    """Qlib's LightGBM benchmark on a Qlib folder: symbol, date, seed, window, trees, Qlib's test prediction and its raw label.
-    `segments`: {'train': (start, end), 'valid': ..., 'test': ...} as 'YYYY-MM-DD', or a list of them (Qlib's rolling
-    workflow: a model per window, each predicting its own test segment). Needs `pyqlib`."""
+
+def qlib_lightgbm(
+    folder,
+    # Qlib's train, valid and test date ranges: one dict, or a list of them for
+    # rolling windows
+    segments: dict | list,
+    # 'default': Qlib's benchmark as published; 'robust': its RobustZScoreNorm and
+    # CSRankNorm processors
+    recipe: str = 'default',
+    seeds: tuple = (0, 1, 2),  # LightGBM seeds, a model each
+    num_threads: int = 2,
+) -> pd.DataFrame:
+    """Qlib's LightGBM benchmark on a Qlib folder: symbol, date, seed, window, trees, Qlib's test
+    prediction and its raw label.
+    `segments`: {'train': (start, end), 'valid': ..., 'test': ...} as 'YYYY-MM-DD', or a list of
+    them (Qlib's rolling workflow: a model per window, each predicting its own test segment). Needs
+    `pyqlib`."""
     import io, logging, contextlib
-    if recipe not in ('default', 'robust'): raise QuantmlError(f"recipe must be 'default' or 'robust' (got {recipe!r})")
-    with contextlib.redirect_stdout(io.StringIO()):       # Qlib prints its optional models' absence at import
+
+    if recipe not in ('default', 'robust'):
+        raise QuantmlError(f"recipe must be 'default' or 'robust' (got {recipe!r})")
+    # Qlib prints its optional models' absence at import
+    with contextlib.redirect_stdout(io.StringIO()):
         import qlib
         import qlib.contrib.model.gbdt as gbdt
         from qlib.contrib.data.handler import Alpha158
         from qlib.data.dataset import DatasetH
         from qlib.data.dataset.handler import DataHandlerLP
-    qlib.init(provider_uri=str(folder), region='us', kernels=num_threads, expression_cache=None, dataset_cache=None, logging_level=logging.WARNING)
+    qlib.init(
+        provider_uri=str(folder),
+        region='us',
+        kernels=num_threads,
+        expression_cache=None,
+        dataset_cache=None,
+        logging_level=logging.WARNING,
+    )
     windows = [segments] if isinstance(segments, dict) else list(segments)
-    if not windows: raise QuantmlError("segments: no windows given")
-    if len(windows) > 1 and recipe != 'default':    # its processors are per date, so one handler serves every window
-        raise QuantmlError("rolling windows need the default recipe: the robust one fits its normalisation on each window's training segment")
+    if not windows:
+        raise QuantmlError("segments: no windows given")
+    # its processors are per date, so one handler serves every window
+    if len(windows) > 1 and recipe != 'default':
+        raise QuantmlError(
+            "rolling windows need the default recipe: the robust one fits its normalisation on "
+            "each window's training segment"
+        )
     t0, t1 = min(w['train'][0] for w in windows), max(w['test'][1] for w in windows)
-    kw = dict(instruments='all', start_time=t0, end_time=t1, fit_start_time=t0, fit_end_time=windows[0]['train'][1])
+    kw = dict(
+        instruments='all',
+        start_time=t0,
+        end_time=t1,
+        fit_start_time=t0,
+        fit_end_time=windows[0]['train'][1],
+    )
     if recipe == 'robust':
-        kw.update(infer_processors=[{'class': 'RobustZScoreNorm', 'kwargs': dict(fields_group='feature', clip_outlier=True)},
-                                    {'class': 'Fillna', 'kwargs': dict(fields_group='feature')}],
-                  learn_processors=[{'class': 'DropnaLabel'}, {'class': 'CSRankNorm', 'kwargs': dict(fields_group='label')}])
+        kw.update(
+            infer_processors=[
+                {
+                    'class': 'RobustZScoreNorm',
+                    'kwargs': dict(fields_group='feature', clip_outlier=True),
+                },
+                {'class': 'Fillna', 'kwargs': dict(fields_group='feature')},
+            ],
+            learn_processors=[
+                {'class': 'DropnaLabel'},
+                {'class': 'CSRankNorm', 'kwargs': dict(fields_group='label')},
+            ],
+        )
     handler, out = Alpha158(**kw), []
     for i, seg in enumerate(windows):
         ds = DatasetH(handler, segments={k: tuple(v) for k, v in seg.items()})
         label = ds.prepare('test', col_set='label', data_key=DataHandlerLP.DK_R).iloc[:, 0]
-        out += [_qlib_fit_predict(gbdt, ds, label, seed, num_threads).assign(window=i) for seed in seeds]
-    return pd.concat(out, ignore_index=True)[['symbol', 'date', 'seed', 'window', 'pred', 'label', 'trees']]
+        out += [
+            _qlib_fit_predict(gbdt, ds, label, seed, num_threads).assign(window=i) for seed in seeds
+        ]
+    return pd.concat(out, ignore_index=True)[
+        ['symbol', 'date', 'seed', 'window', 'pred', 'label', 'trees']
+    ]
 
 # %% ../nbs/00_features_alpha158.ipynb #4c879350
-def _qlib_fit_predict(gbdt, ds, label:pd.Series, seed:int, num_threads:int) -> pd.DataFrame:
-    "One seed of Qlib's LGBModel fitted on `ds`'s train and valid segments: its test predictions beside the label."
+def _qlib_fit_predict(gbdt, ds, label: pd.Series, seed: int, num_threads: int) -> pd.DataFrame:
+    """One seed of Qlib's LGBModel fitted on `ds`'s train and valid segments: its test predictions
+    beside the label."""
     import io, contextlib, types
     from unittest import mock
+
     model = gbdt.LGBModel(**QLIB_LGB_PARAMS, num_threads=num_threads, seed=seed)
     # LGBModel.fit ends by logging each round's loss to MLflow (which current MLflow refuses without
-    # MLFLOW_ALLOW_FILE_STORE=true); only the predictions are wanted, so that logging is switched off
-    with mock.patch.object(gbdt, 'R', types.SimpleNamespace(log_metrics=lambda **k: None)), contextlib.redirect_stdout(io.StringIO()):
+    # MLFLOW_ALLOW_FILE_STORE=true); only the predictions are wanted, so that logging is switched
+    # off
+    with (
+        mock.patch.object(gbdt, 'R', types.SimpleNamespace(log_metrics=lambda **k: None)),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
         model.fit(ds, verbose_eval=0)
     pred = model.predict(ds, segment='test')
     f = pd.DataFrame({'pred': pred, 'label': label.reindex(pred.index)}).reset_index()
-    return f.rename(columns={'instrument': 'symbol', 'datetime': 'date'}).assign(seed=seed, trees=model.model.best_iteration)
+    return f.rename(columns={'instrument': 'symbol', 'datetime': 'date'}).assign(
+        seed=seed, trees=model.model.best_iteration
+    )

@@ -14,7 +14,16 @@ __all__ = ['LOOKBACK', 'MAX_QUEUED', 'KEEP_FINISHED', 'JOB_KINDS', 'JOB_STATES',
 import asyncio, collections, json, os, queue, re, sys, threading, time, uuid, warnings
 from pathlib import Path
 from typing import Annotated, Literal
-from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Header, Depends, WebSocket, WebSocketDisconnect
+from fastapi import (
+    FastAPI,
+    HTTPException,
+    Path as PathParam,
+    Query,
+    Header,
+    Depends,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPBearer, HTTPAuthorizationCredentials
 from fastapi.exceptions import RequestValidationError
@@ -24,57 +33,158 @@ from starlette.routing import Match
 from datetime import datetime, timezone
 from pydantic import BaseModel, Field, AliasChoices, ConfigDict, field_validator, ValidationInfo
 from fastcore.basics import patch
-from .core import QuantmlError, ConflictError, BusyError, NotFoundError, parse_date, file_id, jsonable, default_of
+from quantml.core import (
+    QuantmlError,
+    ConflictError,
+    BusyError,
+    NotFoundError,
+    parse_date,
+    file_id,
+    jsonable,
+    default_of,
+)
 from .registry import ModelRegistry, METRICS
 from .store import read_prices, open_db, check_symbols, symbol_spans, writer_waiting
 from .serving import SignalService, ScoredUniverse, Signal, MAX_LOOKBACK, HISTORY_BARS
 from .trainer import train_model, OBJECTIVES, MAX_TRIALS, MAX_CV_FOLDS, MAX_BOOST_ROUNDS
 from .model import FEATURE_NORMS
-from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON, RESEARCH_UNIVERSE
+from quantml.dataset import (
+    LabelSpec,
+    SplitSpec,
+    FAMILIES,
+    RETURNS,
+    CS_NORMS,
+    FEATURE_SETS,
+    MAX_HORIZON,
+    RESEARCH_UNIVERSE,
+)
 from .research import evaluate, walk_forward_spec, WalkForwardSpec
 
 # %% ../nbs/91_api.ipynb #b8277498
 _SYMBOL = r'^[A-Za-z0-9^][A-Za-z0-9.^_-]{0,15}$'
 _VERSION = r'^v[1-9][0-9]{0,8}$'
 
-_STRICT = dict(extra='forbid', allow_inf_nan=False, strict=True)  # unknown fields, NaN, Infinity, 1e400, true for a number, "5" for 5: 422
+# unknown fields, NaN, Infinity, 1e400, true for a number, "5" for 5: 422
+_STRICT = dict(extra='forbid', allow_inf_nan=False, strict=True)
 
-def _fits_label(objective, info:ValidationInfo):
-    "An objective the label can be fitted with, refused here (a 422 naming `objective`) rather than in the job later."
+
+def _fits_label(objective, info: ValidationInfo):
+    """An objective the label can be fitted with, refused here (a 422 naming `objective`) rather
+    than in the job later."""
     label = info.data.get('label')
     if objective is not None and label in OBJECTIVES and objective not in OBJECTIVES[label]:
-        raise ValueError(f"objective {objective!r} does not fit the {label} label: use {' or '.join(OBJECTIVES[label])}")
+        raise ValueError(
+            f"objective {objective!r} does not fit the {label} label: use "
+            f"{' or '.join(OBJECTIVES[label])}"
+        )
     return objective
+
 
 class TrainRequest(BaseModel):
     "What the seed's POST /train took, plus the label horizon and tuning trials."
-    model_config = ConfigDict(**_STRICT, json_schema_extra={'examples': [{'label': 'excess', 'horizon': 5, 'num_boost_round': 200, 'cv_folds': 4},
-                                                                         {'symbols': ['SYN001', 'SYN002', 'SYN003'], 'label': 'threshold', 'threshold': 0.02}]})
-    symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] | None = Field(None, min_length=1, max_length=1000, description="symbols to train on; all when omitted")
-    last_days: int | None = Field(None, ge=100, le=20000, description="train on the last this many trading days of the chosen symbols")
-    test_size: float = Field(default_of(SplitSpec, 'test_frac'), gt=0.05, lt=0.5, description="share of the dates held out for the test segment")
-    num_boost_round: int = Field(default_of(train_model, 'num_boost_round'), ge=1, le=MAX_BOOST_ROUNDS, description="most boosting rounds (early stopping ends most fits sooner)")
-    label: Literal[FAMILIES] = Field(LabelSpec().family, description="label family: threshold (forward return > threshold), excess (beats the date's median), rank (the date's percentile)")
-    objective: Literal[tuple(sorted({o for v in OBJECTIVES.values() for o in v}))] | None = Field(None, description="LightGBM objective; the label's default when omitted")
-    cs_norm: Literal[CS_NORMS] | None = Field(None, description="normalise each feature within its date (rank or robust z-score)")
-    features: Literal[FEATURE_SETS] = Field(default_of(train_model, 'features'), description="feature set: seed22 (the seed's 22 indicators), alpha158 (Qlib's Alpha158), all (both), factors (the documented factors), factors+alpha158")
-    feature_norm: Literal[FEATURE_NORMS] | None = Field(None, description="robust: a z-score fitted on the training segment, saved with the model")
-    returns: Literal[RETURNS] = Field(default_of(LabelSpec, 'returns'), description="forward return: next open to the open h bars later (open), or close to close")
-    threshold: float = Field(default_of(LabelSpec, 'threshold'), gt=-0.5, lt=0.5, description="threshold label: forward return > threshold")
-    horizon: int = Field(default_of(LabelSpec, 'horizon'), ge=1, le=MAX_HORIZON, description="label horizon in bars")
-    trials: int = Field(default_of(train_model, 'trials'), ge=0, le=MAX_TRIALS, description="Optuna trials (0: no tuning)")
-    cv_folds: int = Field(default_of(train_model, 'cv_folds'), ge=0, le=MAX_CV_FOLDS, description="walk-forward folds inside the training segment (0: none; tuning needs 2 or more)")
+
+    model_config = ConfigDict(
+        **_STRICT,
+        json_schema_extra={
+            'examples': [
+                {'label': 'excess', 'horizon': 5, 'num_boost_round': 200, 'cv_folds': 4},
+                {
+                    'symbols': ['SYN001', 'SYN002', 'SYN003'],
+                    'label': 'threshold',
+                    'threshold': 0.02,
+                },
+            ]
+        },
+    )
+    symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] | None = Field(
+        None, min_length=1, max_length=1000, description="symbols to train on; all when omitted"
+    )
+    last_days: int | None = Field(
+        None,
+        ge=100,
+        le=20000,
+        description="train on the last this many trading days of the chosen symbols",
+    )
+    test_size: float = Field(
+        default_of(SplitSpec, 'test_frac'),
+        gt=0.05,
+        lt=0.5,
+        description="share of the dates held out for the test segment",
+    )
+    num_boost_round: int = Field(
+        default_of(train_model, 'num_boost_round'),
+        ge=1,
+        le=MAX_BOOST_ROUNDS,
+        description="most boosting rounds (early stopping ends most fits sooner)",
+    )
+    label: Literal[FAMILIES] = Field(
+        LabelSpec().family,
+        description="label family: threshold (forward return > threshold), excess (beats the "
+                    "date's median), rank (the date's percentile)",
+    )
+    objective: Literal[tuple(sorted({o for v in OBJECTIVES.values() for o in v}))] | None = Field(
+        None, description="LightGBM objective; the label's default when omitted"
+    )
+    cs_norm: Literal[CS_NORMS] | None = Field(
+        None, description="normalise each feature within its date (rank or robust z-score)"
+    )
+    features: Literal[FEATURE_SETS] = Field(
+        default_of(train_model, 'features'),
+        description="feature set: seed22 (the seed's 22 indicators), alpha158 (Qlib's Alpha158), "
+                    "all (both), factors (the documented factors), factors+alpha158",
+    )
+    feature_norm: Literal[FEATURE_NORMS] | None = Field(
+        None, description="robust: a z-score fitted on the training segment, saved with the model"
+    )
+    returns: Literal[RETURNS] = Field(
+        default_of(LabelSpec, 'returns'),
+        description="forward return: next open to the open h bars later (open), or close to close",
+    )
+    threshold: float = Field(
+        default_of(LabelSpec, 'threshold'),
+        gt=-0.5,
+        lt=0.5,
+        description="threshold label: forward return > threshold",
+    )
+    horizon: int = Field(
+        default_of(LabelSpec, 'horizon'), ge=1, le=MAX_HORIZON, description="label horizon in bars"
+    )
+    trials: int = Field(
+        default_of(train_model, 'trials'),
+        ge=0,
+        le=MAX_TRIALS,
+        description="Optuna trials (0: no tuning)",
+    )
+    cv_folds: int = Field(
+        default_of(train_model, 'cv_folds'),
+        ge=0,
+        le=MAX_CV_FOLDS,
+        description="walk-forward folds inside the training segment (0: none; tuning needs 2 or "
+                    "more)",
+    )
     _objective_fits = field_validator('objective')(_fits_label)
 
 # %% ../nbs/91_api.ipynb #945e5d3c
-LOOKBACK = default_of(SignalService.score_symbol, 'lookback_bars')   # bars a signal request reads by default: the library's
+# bars a signal request reads by default: the library's
+LOOKBACK = default_of(SignalService.score_symbol, 'lookback_bars')
+
 
 class SignalsRequest(BaseModel):
     "Symbols to score, with the lookback and an optional as-of date."
+
     model_config = _STRICT
-    symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] = Field(..., min_length=1, max_length=1000)
-    lookback_bars: int = Field(LOOKBACK, ge=1, le=MAX_LOOKBACK, validation_alias=AliasChoices('lookback_bars', 'lookback_days'),   # the old name, one release
-                               description=f"bars to read before the signal's day (at least {HISTORY_BARS} are read)")
+    symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] = Field(
+        ..., min_length=1, max_length=1000
+    )
+    lookback_bars: int = Field(
+        LOOKBACK,
+        ge=1,
+        le=MAX_LOOKBACK,
+        validation_alias=AliasChoices(
+            'lookback_bars', 'lookback_days'
+        ),  # the old name, one release
+        description=f"bars to read before the signal's day (at least {HISTORY_BARS} are read)",
+    )
     as_of: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$')
 
 # %% ../nbs/91_api.ipynb #c0818079
@@ -84,271 +194,545 @@ class PromoteRequest(BaseModel):
     alias: str = Field('champion', pattern=r'^[a-z][a-z0-9_-]{0,31}$')
 
 # %% ../nbs/91_api.ipynb #390af1e5
-MAX_QUEUED, KEEP_FINISHED = 8, 200      # jobs waiting at once (more: 429), finished jobs remembered (the oldest are forgotten)
-JOB_KINDS, JOB_STATES, FINAL_STATES = ('train', 'evaluate'), ('queued', 'running', 'done', 'failed', 'cancelled'), ('done', 'failed', 'cancelled')
+# jobs waiting at once (more: 429), finished jobs remembered (the oldest are forgotten)
+MAX_QUEUED, KEEP_FINISHED = 8, 200
+JOB_KINDS, JOB_STATES, FINAL_STATES = (
+    ('train', 'evaluate'),
+    ('queued', 'running', 'done', 'failed', 'cancelled'),
+    ('done', 'failed', 'cancelled'),
+)
 
-def _now() -> str: return datetime.now(timezone.utc).isoformat(timespec='seconds')
 
-class JobCancelled(Exception): "Raised inside a running job whose cancellation was asked for."
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec='seconds')
+
+
+class JobCancelled(Exception):
+    "Raised inside a running job whose cancellation was asked for."
+
 
 class Job(BaseModel):
-    "A job's record: what GET /api/v1/ml/jobs/{id} answers, and what POST /train and /evaluate answer (202) when they queue one."
+    """A job's record: what GET /api/v1/ml/jobs/{id} answers, and what POST /train and /evaluate
+    answer (202) when they queue one."""
+
     id: str = Field(description="the job's id, 12 hex digits")
     kind: Literal[JOB_KINDS] = Field(description="train or evaluate")
     state: Literal[JOB_STATES]
     stage: str | None = Field(None, description="the stage running now, or the last one that ran")
     progress: float = Field(description="fraction done, 0 to 1")
     version: str | None = Field(None, description="a training job's registered version, once done")
-    result: dict | None = Field(None, description="an evaluation job's summary (what quantml evaluate --json prints), once done")
+    result: dict | None = Field(
+        None,
+        description="an evaluation job's summary (what quantml evaluate --json prints), once done",
+    )
     error: str | None = Field(None, description="why a failed job failed")
     request: dict = Field(description="the request as it was queued, defaults filled in")
-    submitted: str; started: str | None = None; finished: str | None = None
+    submitted: str
+    started: str | None = None
+    finished: str | None = None
+
 
 class JobEvent(BaseModel):
-    "One event of a job's stream: its number, what happened (queued, running, stage, progress, or the final state), and the job's state after it."
-    seq: int; type: str = Field(description="what happened: queued, running, stage, progress, or the final state")
-    at: str = Field(description="when (ISO time, UTC)"); state: Literal[JOB_STATES]; stage: str | None; progress: float
-    version: str | None = None; error: str | None = None
+    """One event of a job's stream: its number, what happened (queued, running, stage, progress, or
+    the final state), and the job's state after it."""
+
+    seq: int
+    type: str = Field(
+        description="what happened: queued, running, stage, progress, or the final state"
+    )
+    at: str = Field(description="when (ISO time, UTC)")
+    state: Literal[JOB_STATES]
+    stage: str | None
+    progress: float
+    version: str | None = None
+    error: str | None = None
 
 # %% ../nbs/91_api.ipynb #bc1fff23
 class Jobs:
-    "A single-worker queue of jobs: bounded, cancellable, publishing each job's events, and forgetting the oldest finished ones."
-    def __init__(self,
-                 run,                        # kind -> run(request, on_progress, on_stage) -> the finished job's fields; a callable: 'train'
-                 max_queued:int=MAX_QUEUED,  # jobs that may wait; one more is refused (429)
-                 keep:int=KEEP_FINISHED,     # finished jobs remembered; the oldest are forgotten
-                ):
+    """A single-worker queue of jobs: bounded, cancellable, publishing each job's events, and
+    forgetting the oldest finished ones."""
+
+    def __init__(
+        self,
+        # kind -> run(request, on_progress, on_stage) -> the finished job's fields; a
+        # callable: 'train'
+        run,
+        max_queued: int = MAX_QUEUED,  # jobs that may wait; one more is refused (429)
+        keep: int = KEEP_FINISHED,  # finished jobs remembered; the oldest are forgotten
+    ):
         self.runners = run if isinstance(run, dict) else {'train': run}
         self.q, self.jobs, self.events, self.lock = queue.Queue(), {}, {}, threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.max_queued, self.keep, self.cancel_asked = max_queued, keep, set()
         threading.Thread(target=self._work, daemon=True).start()
 
-    def submit(self,
-               req:BaseModel,             # the validated request body
-               kind:str='train',          # 'train' or 'evaluate': which runner takes it
-              ) -> dict:
+    def submit(
+        self,
+        req: BaseModel,  # the validated request body
+        kind: str = 'train',  # 'train' or 'evaluate': which runner takes it
+    ) -> dict:
         with self.lock:
             waiting = sum(j['state'] == 'queued' for j in self.jobs.values())
-            if waiting >= self.max_queued: raise HTTPException(429, f"{waiting} jobs are already waiting (the limit): try again later",
-                                                                headers={'Retry-After': '60'})
+            if waiting >= self.max_queued:
+                raise HTTPException(
+                    429,
+                    f"{waiting} jobs are already waiting (the limit): try again later",
+                    headers={'Retry-After': '60'},
+                )
             jid = uuid.uuid4().hex[:12]
-            self.jobs[jid] = dict(id=jid, kind=kind, state='queued', stage=None, progress=0.0, version=None, result=None, error=None,
-                                  request=req.model_dump(), submitted=_now(), started=None, finished=None)
+            self.jobs[jid] = dict(
+                id=jid,
+                kind=kind,
+                state='queued',
+                stage=None,
+                progress=0.0,
+                version=None,
+                result=None,
+                error=None,
+                request=req.model_dump(),
+                submitted=_now(),
+                started=None,
+                finished=None,
+            )
             self.events[jid] = []
             self._publish(jid, 'queued')
         self.q.put((jid, req))
         return self.get(jid)
 
     def cancel(self, jid) -> dict:
-        "Cancel a queued job at once, a running one at its next progress report or stage; a finished job cannot be."
+        """Cancel a queued job at once, a running one at its next progress report or stage; a
+        finished job cannot be."""
         with self.lock:
-            if jid not in self.jobs: raise KeyError(jid)
+            if jid not in self.jobs:
+                raise KeyError(jid)
             j = self.jobs[jid]
-            if j['state'] == 'queued': j.update(state='cancelled', finished=_now()); self._publish(jid, 'cancelled')
-            elif j['state'] == 'running': self.cancel_asked.add(jid)
-            else: raise ConflictError(f"job {jid} has already {j['state'] if j['state'] != 'done' else 'finished'}: nothing to cancel")
+            if j['state'] == 'queued':
+                j.update(state='cancelled', finished=_now())
+                self._publish(jid, 'cancelled')
+            elif j['state'] == 'running':
+                self.cancel_asked.add(jid)
+            else:
+                raise ConflictError(
+                    f"job {jid} has already {j['state'] if j['state'] != 'done' else 'finished'}: "
+                    "nothing to cancel"
+                )
         return self.get(jid)
 
 # %% ../nbs/91_api.ipynb #c805b8e8
 @patch
-def _reporters(self:Jobs, jid) -> tuple:
-    "(on_progress, on_stage) for a running job: each checks for a cancellation first (a stage boundary is a place to stop)."
+def _reporters(self: Jobs, jid) -> tuple:
+    """(on_progress, on_stage) for a running job: each checks for a cancellation first (a stage
+    boundary is a place to stop)."""
+
     def check():
-        if jid in self.cancel_asked: raise JobCancelled()
-    def on_progress(f): check(); self._set(jid, 'progress', progress=round(float(f), 3))
-    def on_stage(name): check(); self._set(jid, 'stage', stage=str(name))
+        if jid in self.cancel_asked:
+            raise JobCancelled()
+
+    def on_progress(f):
+        check()
+        self._set(jid, 'progress', progress=round(float(f), 3))
+
+    def on_stage(name):
+        check()
+        self._set(jid, 'stage', stage=str(name))
+
     return on_progress, on_stage
 
+
 @patch
-def _prune(self:Jobs):
+def _prune(self: Jobs):
     with self.lock:
         done = [k for k, j in self.jobs.items() if j['state'] in FINAL_STATES]
-        for k in done[:max(0, len(done) - self.keep)]: del self.jobs[k], self.events[k]
+        for k in done[: max(0, len(done) - self.keep)]:
+            del self.jobs[k], self.events[k]
 
 # %% ../nbs/91_api.ipynb #9913ddc4
 @patch
-def get(self:Jobs, jid) -> dict:
+def get(self: Jobs, jid) -> dict:
     with self.lock:
-        if jid not in self.jobs: raise KeyError(jid)
+        if jid not in self.jobs:
+            raise KeyError(jid)
         return dict(self.jobs[jid])
 
-@patch
-def recent(self:Jobs) -> list:
-    "Every job remembered, the newest first."
-    with self.lock: return [dict(j) for j in reversed(self.jobs.values())]
 
 @patch
-def _publish(self:Jobs, jid, kind:str):
-    "Append an event of type `kind` with the job's state now (the lock held), unless it is progress that moved less than 1%; wake the readers."
+def recent(self: Jobs) -> list:
+    "Every job remembered, the newest first."
+    with self.lock:
+        return [dict(j) for j in reversed(self.jobs.values())]
+
+
+@patch
+def _publish(self: Jobs, jid, kind: str):
+    """Append an event of type `kind` with the job's state now (the lock held), unless it is
+    progress that moved less than 1%; wake the readers."""
     j, evs = self.jobs[jid], self.events[jid]
-    if kind == 'progress' and evs and j['progress'] < 1.0 and j['progress'] - evs[-1]['progress'] < 0.01: return
-    evs.append(dict(seq=len(evs) + 1, type=kind, at=_now(), state=j['state'], stage=j['stage'], progress=j['progress'],
-                    version=j['version'], error=j['error']))
+    if (
+        kind == 'progress'
+        and evs
+        and j['progress'] < 1.0
+        and j['progress'] - evs[-1]['progress'] < 0.01
+    ):
+        return
+    evs.append(
+        dict(
+            seq=len(evs) + 1,
+            type=kind,
+            at=_now(),
+            state=j['state'],
+            stage=j['stage'],
+            progress=j['progress'],
+            version=j['version'],
+            error=j['error'],
+        )
+    )
     self.changed.notify_all()
 
-@patch
-def _set(self:Jobs, jid, kind, **kw):
-    with self.lock: self.jobs[jid].update(kw); self._publish(jid, kind)
 
 @patch
-def events_after(self:Jobs, jid, seq:int=0) -> tuple:
+def _set(self: Jobs, jid, kind, **kw):
+    with self.lock:
+        self.jobs[jid].update(kw)
+        self._publish(jid, kind)
+
+
+@patch
+def events_after(self: Jobs, jid, seq: int = 0) -> tuple:
     "(the job's events numbered after `seq`, whether the job has ended): what a stream sends next."
     with self.lock:
-        if jid not in self.jobs: raise KeyError(jid)
+        if jid not in self.jobs:
+            raise KeyError(jid)
         return [dict(e) for e in self.events[jid][seq:]], self.jobs[jid]['state'] in FINAL_STATES
 
 # %% ../nbs/91_api.ipynb #e1329e29
 @patch
-def _work(self:Jobs):
+def _work(self: Jobs):
     while True:
         jid, req = self.q.get()
         with self.lock:
-            if self.jobs.get(jid, {}).get('state') != 'queued': continue      # cancelled while it waited
-            self.jobs[jid].update(state='running', started=_now()); self._publish(jid, 'running')
+            # cancelled while it waited
+            if self.jobs.get(jid, {}).get('state') != 'queued':
+                continue
+            self.jobs[jid].update(state='running', started=_now())
+            self._publish(jid, 'running')
             run = self.runners[self.jobs[jid]['kind']]
         try:
             fields = run(req, *self._reporters(jid))
             self._set(jid, 'done', state='done', progress=1.0, finished=_now(), **fields)
-        except JobCancelled: self._set(jid, 'cancelled', state='cancelled', finished=_now())
+        except JobCancelled:
+            self._set(jid, 'cancelled', state='cancelled', finished=_now())
         except Exception as e:
-            self._set(jid, 'failed', state='failed', error=str(e) if isinstance(e, QuantmlError) else f"{type(e).__name__}: {e}", finished=_now())
-        finally: self.cancel_asked.discard(jid); self._prune()
+            self._set(
+                jid,
+                'failed',
+                state='failed',
+                error=str(e) if isinstance(e, QuantmlError) else f"{type(e).__name__}: {e}",
+                finished=_now(),
+            )
+        finally:
+            self.cancel_asked.discard(jid)
+            self._prune()
 
 # %% ../nbs/91_api.ipynb #c3b09fee
 def _train_job(db, reg):
     "A training job: read prices, train (its stages are train_model's TRAIN_STEPS), register."
-    def run(req:TrainRequest, on_progress, on_stage=None):
+
+    def run(req: TrainRequest, on_progress, on_stage=None):
         on_stage = on_stage or (lambda s: None)
         on_stage('read prices')
         prices = read_prices(db, req.symbols, wait=60, last_days=req.last_days)
-        m = train_model(prices, LabelSpec(req.label, req.horizon, req.threshold, req.returns), SplitSpec(test_frac=req.test_size),
-                        objective=req.objective, cs_norm=req.cs_norm, features=req.features, feature_norm=req.feature_norm,
-                        num_boost_round=req.num_boost_round,
-                        trials=req.trials, cv_folds=req.cv_folds, on_progress=on_progress, on_stage=on_stage)
-        on_stage('register')      # the last stage boundary: a cancellation asked while the model was finished registers nothing
+        m = train_model(
+            prices,
+            LabelSpec(req.label, req.horizon, req.threshold, req.returns),
+            SplitSpec(test_frac=req.test_size),
+            objective=req.objective,
+            cs_norm=req.cs_norm,
+            features=req.features,
+            feature_norm=req.feature_norm,
+            num_boost_round=req.num_boost_round,
+            trials=req.trials,
+            cv_folds=req.cv_folds,
+            on_progress=on_progress,
+            on_stage=on_stage,
+        )
+        # the last stage boundary: a cancellation asked while the model was finished registers
+        # nothing
+        on_stage('register')
         return dict(version=reg.save(m))
+
     return run
 
-def _offline_docs(app:FastAPI):
-    "Swagger UI at /docs from the fastapi-offline package's files (Swagger UI 5, which reads OpenAPI 3.1), served by the app itself: no CDN."
+
+def _offline_docs(app: FastAPI):
+    """Swagger UI at /docs from the fastapi-offline package's files (Swagger UI 5, which reads
+    OpenAPI 3.1), served by the app itself: no CDN."""
     from fastapi.staticfiles import StaticFiles
     from fastapi.openapi.docs import get_swagger_ui_html
     import fastapi_offline
-    app.mount('/static/swagger-ui', StaticFiles(directory=Path(fastapi_offline.__file__).parent / 'static'), name='swagger-ui')
+
+    app.mount(
+        '/static/swagger-ui',
+        StaticFiles(directory=Path(fastapi_offline.__file__).parent / 'static'),
+        name='swagger-ui',
+    )
+
     @app.get('/docs', include_in_schema=False)
-    def docs(): return get_swagger_ui_html(openapi_url=app.openapi_url, title='quantml API', swagger_js_url='/static/swagger-ui/swagger-ui-bundle.js',
-                                           swagger_css_url='/static/swagger-ui/swagger-ui.css', swagger_favicon_url='/static/swagger-ui/favicon.png')
+    def docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title='quantml API',
+            swagger_js_url='/static/swagger-ui/swagger-ui-bundle.js',
+            swagger_css_url='/static/swagger-ui/swagger-ui.css',
+            swagger_favicon_url='/static/swagger-ui/favicon.png',
+        )
 
-MAX_BODY = 1 << 20        # bytes of a request body
-READ_WAIT = 5.0           # seconds a request waits for the price store while an ingest writes it; then 503 with Retry-After
-MAX_WORK = 10_000_000     # boosting rounds x (trials + 1) x symbols of one training job: 500 rounds, 39 trials, the S&P's 500 symbols
 
-def _date(s): return None if s is None else parse_date(s, 'as_of')
+MAX_BODY = 1 << 20  # bytes of a request body
+# seconds a request waits for the price store while an ingest writes it; then 503 with Retry-After
+READ_WAIT = 5.0
+# boosting rounds x (trials + 1) x symbols of one training job: 500 rounds, 39 trials, the S&P's 500
+# symbols
+MAX_WORK = 10_000_000
+
+
+def _date(s):
+    return None if s is None else parse_date(s, 'as_of')
 
 # %% ../nbs/91_api.ipynb #c5a486c9
 _EV, _WF = default_of(evaluate, 'label'), WalkForwardSpec()
 
+
 class EvaluateRequest(BaseModel):
-    "What `quantml evaluate` takes: a rolling walk-forward of a model beside the documented factors, with a portfolio."
-    model_config = ConfigDict(**_STRICT, json_schema_extra={'examples': [{'features': 'seed22', 'universe': 'none', 'first_train': 300}]})
-    features: Literal[FEATURE_SETS] = Field(default_of(evaluate, 'features'), description="feature set of the model, ranked per date")
-    label: Literal[FAMILIES] = Field(_EV.family, description="label family (rank: the date's percentile of the forward return)")
+    """What `quantml evaluate` takes: a rolling walk-forward of a model beside the documented
+    factors, with a portfolio."""
+
+    model_config = ConfigDict(
+        **_STRICT,
+        json_schema_extra={
+            'examples': [{'features': 'seed22', 'universe': 'none', 'first_train': 300}]
+        },
+    )
+    features: Literal[FEATURE_SETS] = Field(
+        default_of(evaluate, 'features'), description="feature set of the model, ranked per date"
+    )
+    label: Literal[FAMILIES] = Field(
+        _EV.family, description="label family (rank: the date's percentile of the forward return)"
+    )
     horizon: int = Field(_EV.horizon, ge=1, le=MAX_HORIZON, description="label horizon in bars")
-    returns: Literal[RETURNS] = Field(_EV.returns, description="forward return: next open to the open h bars later (open), or close to close")
-    objective: Literal[tuple(sorted({o for v in OBJECTIVES.values() for o in v}))] | None = Field(None, description="LightGBM objective; regression for rank, binary otherwise, when omitted")
-    universe: Literal['research', 'none'] = Field('research', description="research: the point-in-time liquid universe on each date; none: every symbol")
-    retrain_every: int = Field(_WF.retrain_every, ge=5, le=100_000, description="dates in each predicted block")
-    window: int | None = Field(_WF.window, ge=60, le=100_000, description="training dates before a block (all of them when omitted)")
-    first_train: int = Field(_WF.first_train, ge=60, le=100_000, description="dates before the first predicted block")
-    symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] | None = Field(None, min_length=1, max_length=5000, description="symbols to evaluate on; all when omitted")
-    start: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$', description="first date"); end: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$', description="last date")
-    seed: int = Field(default_of(evaluate, 'seed'), ge=0, le=2**31 - 1, description="seed of the models and of the bootstrap")
+    returns: Literal[RETURNS] = Field(
+        _EV.returns,
+        description="forward return: next open to the open h bars later (open), or close to close",
+    )
+    objective: Literal[tuple(sorted({o for v in OBJECTIVES.values() for o in v}))] | None = Field(
+        None, description="LightGBM objective; regression for rank, binary otherwise, when omitted"
+    )
+    universe: Literal['research', 'none'] = Field(
+        'research',
+        description="research: the point-in-time liquid universe on each date; none: every symbol",
+    )
+    retrain_every: int = Field(
+        _WF.retrain_every, ge=5, le=100_000, description="dates in each predicted block"
+    )
+    window: int | None = Field(
+        _WF.window,
+        ge=60,
+        le=100_000,
+        description="training dates before a block (all of them when omitted)",
+    )
+    first_train: int = Field(
+        _WF.first_train, ge=60, le=100_000, description="dates before the first predicted block"
+    )
+    symbols: list[Annotated[str, Field(pattern=_SYMBOL)]] | None = Field(
+        None, min_length=1, max_length=5000, description="symbols to evaluate on; all when omitted"
+    )
+    start: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$', description="first date")
+    end: str | None = Field(None, pattern=r'^\d{4}-\d{2}-\d{2}$', description="last date")
+    seed: int = Field(
+        default_of(evaluate, 'seed'),
+        ge=0,
+        le=2**31 - 1,
+        description="seed of the models and of the bootstrap",
+    )
     _objective_fits = field_validator('objective')(_fits_label)
 
+
 def _evaluate_job(db):
-    "An evaluation job: `research.evaluate` on the store, its stages reported, its summary the job's result."
-    def run(req:EvaluateRequest, on_progress, on_stage=None):
-        s = evaluate(db, features=req.features, label=LabelSpec(req.label, req.horizon, returns=req.returns), objective=req.objective,
-                     universe=RESEARCH_UNIVERSE if req.universe == 'research' else None, spec=walk_forward_spec(req.retrain_every, req.window, req.first_train),
-                     symbols=req.symbols, start=req.start, end=req.end, seed=req.seed, on_stage=on_stage, on_progress=on_progress)
+    """An evaluation job: `research.evaluate` on the store, its stages reported, its summary the
+    job's result."""
+
+    def run(req: EvaluateRequest, on_progress, on_stage=None):
+        s = evaluate(
+            db,
+            features=req.features,
+            label=LabelSpec(req.label, req.horizon, returns=req.returns),
+            objective=req.objective,
+            universe=RESEARCH_UNIVERSE if req.universe == 'research' else None,
+            spec=walk_forward_spec(req.retrain_every, req.window, req.first_train),
+            symbols=req.symbols,
+            start=req.start,
+            end=req.end,
+            seed=req.seed,
+            on_stage=on_stage,
+            on_progress=on_progress,
+        )
         return dict(result=jsonable(s))
+
     return run
 
 # %% ../nbs/91_api.ipynb #b4f029b8
 class _Limits:
-    "ASGI middleware: refuse request bodies over `max_body` bytes (413), and print one line a request (method, path, status, ms) when `log`."
-    def __init__(self, app, max_body:int, log:bool): self.app, self.max_body, self.log = app, max_body, log
+    """ASGI middleware: refuse request bodies over `max_body` bytes (413), and print one line a
+    request (method, path, status, ms) when `log`."""
+
+    def __init__(self, app, max_body: int, log: bool):
+        self.app, self.max_body, self.log = app, max_body, log
 
     async def __call__(self, scope, receive, send):
-        if scope['type'] != 'http': return await self.app(scope, receive, send)
+        if scope['type'] != 'http':
+            return await self.app(scope, receive, send)
         t, status = time.perf_counter(), [500]
+
         async def send_(msg):
-            if msg['type'] == 'http.response.start': status[0] = msg['status']
+            if msg['type'] == 'http.response.start':
+                status[0] = msg['status']
             await send(msg)
+
         try:
             n = dict(scope['headers']).get(b'content-length')
-            if n is not None and (not n.isdigit() or int(n) > self.max_body): return await self._too_large(send_)
-            if n is None and scope['method'] in ('POST', 'PUT', 'PATCH', 'DELETE'):      # no length declared: read it, up to the limit
+            if n is not None and (not n.isdigit() or int(n) > self.max_body):
+                return await self._too_large(send_)
+            # no length declared: read it, up to the limit
+            if n is None and scope['method'] in ('POST', 'PUT', 'PATCH', 'DELETE'):
                 chunks, size = [], 0
                 while True:
                     msg = await receive()
-                    if msg['type'] != 'http.request': return
-                    chunks.append(msg.get('body', b'')); size += len(chunks[-1])
-                    if size > self.max_body: return await self._too_large(send_)
-                    if not msg.get('more_body'): break
+                    if msg['type'] != 'http.request':
+                        return
+                    chunks.append(msg.get('body', b''))
+                    size += len(chunks[-1])
+                    if size > self.max_body:
+                        return await self._too_large(send_)
+                    if not msg.get('more_body'):
+                        break
                 body, given = b''.join(chunks), [False]
+
                 async def receive(_receive=receive):
-                    if given[0]: return await _receive()
-                    given[0] = True; return dict(type='http.request', body=body, more_body=False)
+                    if given[0]:
+                        return await _receive()
+                    given[0] = True
+                    return dict(type='http.request', body=body, more_body=False)
+
             await self.app(scope, receive, send_)
         finally:
-            if self.log: print(f"{scope['method']} {scope['path']} {status[0]} {(time.perf_counter() - t) * 1000:.1f} ms", file=sys.stderr, flush=True)
+            if self.log:
+                print(
+                    f"{scope['method']} {scope['path']} {status[0]} "
+                    f"{(time.perf_counter() - t) * 1000:.1f} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     async def _too_large(self, send):
         body = json.dumps(dict(detail=f"the request body is over {self.max_body:,} bytes")).encode()
-        await send(dict(type='http.response.start', status=413, headers=[(b'content-type', b'application/json'), (b'content-length', str(len(body)).encode())]))
+        await send(
+            dict(
+                type='http.response.start',
+                status=413,
+                headers=[
+                    (b'content-type', b'application/json'),
+                    (b'content-length', str(len(body)).encode()),
+                ],
+            )
+        )
         await send(dict(type='http.response.body', body=body))
 
 # %% ../nbs/91_api.ipynb #00b9aaa7
 class SignalCache:
-    "Single-symbol signals as JSON, kept (the last `size`) while the store, the registry index, the model files and the day are unchanged."
-    def __init__(self,
-                 db,
-                 reg:ModelRegistry,
-                 size:int=4096,           # signals kept
-                ):
+    """Single-symbol signals as JSON, kept (the last `size`) while the store, the registry index,
+    the model files and the day are unchanged."""
+
+    def __init__(
+        self,
+        db,
+        reg: ModelRegistry,
+        size: int = 4096,  # signals kept
+    ):
         self.db, self.reg, self.size = Path(db), reg, size
-        self.kept, self.lock, self.hits, self.misses = collections.OrderedDict(), threading.Lock(), 0, 0
-        self.scoring = threading.Semaphore(2)      # misses scored two at a time: twenty at once fight over the GIL (S&P cold: 12 -> 45 a second)
-        self.universe, self.universe_lock, self.builds = (None, None, ()), threading.Lock(), 0   # (ScoredUniverse, its state, its model files)
+        self.kept, self.lock, self.hits, self.misses = (
+            collections.OrderedDict(),
+            threading.Lock(),
+            0,
+            0,
+        )
+        # misses scored two at a time: twenty at once fight over the GIL (S&P cold: 12 -> 45 a
+        # second)
+        self.scoring = threading.Semaphore(2)
+        # (ScoredUniverse, its state, its model files)
+        self.universe, self.universe_lock, self.builds = (None, None, ()), threading.Lock(), 0
 
     def _state(self) -> tuple:
-        return (file_id(self.db), file_id(f'{self.db}.wal'), file_id(self.reg.index_path), datetime.now(timezone.utc).date())
+        return (
+            file_id(self.db),
+            file_id(f'{self.db}.wal'),
+            file_id(self.reg.index_path),
+            datetime.now(timezone.utc).date(),
+        )
 
     def _files(self, svc) -> tuple:
-        "(file, its id) of the model files the answer depends on: the served version's, also when its fallback came from damaged files."
-        try: served = svc.version or self.reg.serving_version()
-        except QuantmlError: served = None                               # no model at all: the index's state covers it
-        return tuple((f, file_id(f)) for f in ([self.reg.root / served / f for f in ('model.txt', 'valid_pred.npy', 'metadata.json')] if served else []))
+        """(file, its id) of the model files the answer depends on: the served version's, also when
+        its fallback came from damaged files."""
+        try:
+            served = svc.version or self.reg.serving_version()
+        # no model at all: the index's state covers it
+        except QuantmlError:
+            served = None
+        return tuple(
+            (f, file_id(f))
+            for f in (
+                [
+                    self.reg.root / served / f
+                    for f in ('model.txt', 'valid_pred.npy', 'metadata.json')
+                ]
+                if served
+                else []
+            )
+        )
 
     def _score(self, symbol, lookback_bars, as_of, state=None) -> tuple:
-        got = self._from_universe(symbol, lookback_bars, state) if as_of is None and lookback_bars <= HISTORY_BARS else None
+        got = (
+            self._from_universe(symbol, lookback_bars, state)
+            if as_of is None and lookback_bars <= HISTORY_BARS
+            else None
+        )
         if got is None:
-            with self.scoring, SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc:
+            with (
+                self.scoring,
+                SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc,
+            ):
                 got = svc.score_symbol(symbol, lookback_bars, as_of), self._files(svc)
         sig, files = got
         return _body(sig), files
 
-    def get(self, symbol:str, lookback_bars:int=60, as_of=None) -> bytes:
+    def get(self, symbol: str, lookback_bars: int = 60, as_of=None) -> bytes:
         "The signal's JSON: kept, or scored now (in the calling thread) and kept."
         key, hit = self._lookup(symbol, lookback_bars, as_of)
-        return hit if hit is not None else self._store(key, *self._score(symbol, lookback_bars, as_of, key[0]))
+        return (
+            hit
+            if hit is not None
+            else self._store(key, *self._score(symbol, lookback_bars, as_of, key[0]))
+        )
 
-    async def aget(self, symbol:str, lookback_bars:int=60, as_of=None) -> bytes:
-        "`get` for a server's event loop: a hit answers at once, a miss is scored on a worker thread."
+    async def aget(self, symbol: str, lookback_bars: int = 60, as_of=None) -> bytes:
+        """`get` for a server's event loop: a hit answers at once, a miss is scored on a worker
+        thread."""
         key, hit = self._lookup(symbol, lookback_bars, as_of)
-        return hit if hit is not None else self._store(key, *await run_in_threadpool(self._score, symbol, lookback_bars, as_of, key[0]))
+        return (
+            hit
+            if hit is not None
+            else self._store(
+                key, *await run_in_threadpool(self._score, symbol, lookback_bars, as_of, key[0])
+            )
+        )
 
 # %% ../nbs/91_api.ipynb #3b3eda88
 @patch
@@ -363,216 +747,413 @@ def _lookup(self:SignalCache, symbol, lookback_bars, as_of):
 
 # %% ../nbs/91_api.ipynb #92832829
 @patch
-def _store(self:SignalCache, key, body, files) -> bytes:
+def _store(self: SignalCache, key, body, files) -> bytes:
     with self.lock:
         self.kept[key] = (body, files)
-        while len(self.kept) > self.size: self.kept.popitem(last=False)
+        while len(self.kept) > self.size:
+            self.kept.popitem(last=False)
     return body
 
-@patch
-def warm(self:SignalCache):
-    "With no servable model, judge the heuristic on the store now (a few seconds on a large store), not in the first requests."
-    if not self.db.expanduser().is_file(): return
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')                   # no model is this server's state, said by every signal it gives
-            with SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc: svc._heuristic_gate()
-    except QuantmlError: pass                                 # a busy or broken store: the first request will say so
 
 @patch
-def _universe_for(self:SignalCache, state, wait:float=READ_WAIT, fill_now:bool=False, quiet:bool=True):
-    "(the ScoredUniverse of this state, its model files): the one built, or built now while other misses wait; None where it cannot be."
+def warm(self: SignalCache):
+    """With no servable model, judge the heuristic on the store now (a few seconds on a large
+    store), not in the first requests."""
+    if not self.db.expanduser().is_file():
+        return
+    try:
+        with warnings.catch_warnings():
+            # no model is this server's state, said by every signal it gives
+            warnings.simplefilter('ignore')
+            with SignalService(self.db, self.reg, hold_store=False, wait=READ_WAIT) as svc:
+                svc._heuristic_gate()
+    # a busy or broken store: the first request will say so
+    except QuantmlError:
+        pass
+
+
+@patch
+def _universe_for(
+    self: SignalCache, state, wait: float = READ_WAIT, fill_now: bool = False, quiet: bool = True
+):
+    """(the ScoredUniverse of this state, its model files): the one built, or built now while other
+    misses wait; None where it cannot be."""
     with self.universe_lock:
         u, at, files = self.universe
-        if at == state and all(file_id(f) == fid for f, fid in files): return u, files
+        if at == state and all(file_id(f) == fid for f, fid in files):
+            return u, files
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter('ignore')                    # a heuristic server says so in every signal, not in a warning
+                # a heuristic server says so in every signal, not in a warning
+                warnings.simplefilter('ignore')
                 svc = SignalService(self.db, self.reg, hold_store=False, wait=wait)
                 u, files = ScoredUniverse(svc), self._files(svc)
-        except QuantmlError:                                       # busy or broken: each miss scores alone, and says why
-            if wait: self.universe = (None, state, ())             # not tried again for this state; the watcher's try (no wait) leaves no mark
+        # busy or broken: each miss scores alone, and says why
+        except QuantmlError:
+            # not tried again for this state; the watcher's try (no wait) leaves no mark
+            if wait:
+                self.universe = (None, state, ())
             return None, ()
         self.universe, self.builds = (u, state, files), self.builds + 1
-        if fill_now: self._fill(u, state, files, quiet=False)
-        else: threading.Thread(target=self._fill, args=(u, state, files, quiet), daemon=True, name='quantml-fill').start()
+        if fill_now:
+            self._fill(u, state, files, quiet=False)
+        else:
+            threading.Thread(
+                target=self._fill, args=(u, state, files, quiet), daemon=True, name='quantml-fill'
+            ).start()
         return u, files
 
 # %% ../nbs/91_api.ipynb #7de6e580
 @patch
-def _fill(self:SignalCache, u, state, files, quiet:bool=True):
-    """Then, in the background: every symbol's explanation by TreeSHAP, and its default answer kept, so later requests are hits.
-    `quiet` (a server answering meanwhile): one core, 16 rows a call, the GIL given up between symbols, so requests come first."""
+def _fill(self: SignalCache, u, state, files, quiet: bool = True):
+    """Then, in the background: every symbol's explanation by TreeSHAP, and its default answer kept,
+    so later requests are hits.
+    `quiet` (a server answering meanwhile): one core, 16 rows a call, the GIL given up between
+    symbols, so requests come first."""
     try:
         u.explain_all(num_threads=1, chunk=16) if quiet else u.explain_all()
         for s in list(u.at):
-            if self.universe[0] is not u: return                    # a newer state took over: its own fill runs
+            # a newer state took over: its own fill runs
+            if self.universe[0] is not u:
+                return
             key = (state, s, LOOKBACK, None)
             with self.lock:
-                if key in self.kept: continue                       # a request got there first
+                if key in self.kept:
+                    continue  # a request got there first
             self._store(key, _body(u.signal(s, LOOKBACK)), files)
-            if quiet: time.sleep(0)                                 # the GIL to the requests between symbols
-    except Exception: pass                                          # a request completes its own symbol meanwhile
+            # the GIL to the requests between symbols
+            if quiet:
+                time.sleep(0)
+    # a request completes its own symbol meanwhile
+    except Exception:
+        pass
 
-def _body(sig) -> bytes: return json.dumps(jsonable(sig.to_dict()), ensure_ascii=False, allow_nan=False, separators=(',', ':')).encode()
+
+def _body(sig) -> bytes:
+    return json.dumps(
+        jsonable(sig.to_dict()), ensure_ascii=False, allow_nan=False, separators=(',', ':')
+    ).encode()
+
 
 @patch
-def refresh(self:SignalCache):
-    "Build the universe of the state now, and its answers (after a promotion through this server, say): the next requests are hits."
-    try: self._universe_for(self._state(), fill_now=True)
-    except QuantmlError: pass
+def refresh(self: SignalCache):
+    """Build the universe of the state now, and its answers (after a promotion through this server,
+    say): the next requests are hits."""
+    try:
+        self._universe_for(self._state(), fill_now=True)
+    except QuantmlError:
+        pass
+
 
 @patch
-def _from_universe(self:SignalCache, symbol, lookback_bars, state) -> tuple|None:
-    "(Signal, model files) from the universe of `state`, or None: no universe, or a symbol it does not have (scored alone: the error names it)."
+def _from_universe(self: SignalCache, symbol, lookback_bars, state) -> tuple | None:
+    """(Signal, model files) from the universe of `state`, or None: no universe, or a symbol it does
+    not have (scored alone: the error names it)."""
     u, files = self._universe_for(state or self._state())
-    if u is None or symbol not in u.at and symbol not in u.short: return None
+    if u is None or symbol not in u.at and symbol not in u.short:
+        return None
     return u.signal(symbol, lookback_bars), files
 
 # %% ../nbs/91_api.ipynb #a65dff1e
 @patch
-def watch(self:SignalCache,
-          every:float=0.05,               # seconds between looks at the store's and the registry's state
-         ):
-    "In a daemon thread: build the universe of each new state (an ingest, a promotion, a new day) as soon as it is seen, never waiting for the store."
+def watch(
+    self: SignalCache,
+    # seconds between looks at the store's and the registry's state
+    every: float = 0.05,
+):
+    """In a daemon thread: build the universe of each new state (an ingest, a promotion, a new day)
+    as soon as it is seen, never waiting for the store."""
+
     def loop(sleep=time.sleep, main=threading.main_thread()):
-        while main.is_alive():                                      # ends with the interpreter, quietly
+        # ends with the interpreter, quietly
+        while main.is_alive():
             sleep(every)
             try:
                 state = self._state()
-                if state != self.universe[1] and self.db.expanduser().is_file() and not writer_waiting(self.db):
-                    self._universe_for(state, wait=0.0, quiet=False)          # no request asked yet: fill at full speed
-            except Exception: pass                                  # a watcher must never die: a request scores alone meanwhile
+                if (
+                    state != self.universe[1]
+                    and self.db.expanduser().is_file()
+                    and not writer_waiting(self.db)
+                ):
+                    # no request asked yet: fill at full speed
+                    self._universe_for(state, wait=0.0, quiet=False)
+            # a watcher must never die: a request scores alone meanwhile
+            except Exception:
+                pass
+
     threading.Thread(target=loop, daemon=True, name='quantml-universe').start()
     return self
 
 # %% ../nbs/91_api.ipynb #50b68a3f
 class _Open(BaseModel):
     "A record that keeps every field it has, beyond those declared."
+
     model_config = ConfigDict(extra='allow')
+
 
 class Health(BaseModel):
     "GET /health: the server answers, and whether its store and registry are there."
-    status: Literal['ok'] = Field(description="'ok': the server answers"); db: bool = Field(description="the price database exists")
+
+    status: Literal['ok'] = Field(description="'ok': the server answers")
+    db: bool = Field(description="the price database exists")
     models: bool = Field(description="the registry has an index")
+
 
 class ModelSummary(_Open):
     "One version in the registry's list (GET /api/v1/ml/models)."
-    version: str; created: str | None = None; family: str | None = None; objective: str | None = None; horizon: int | None = None
-    threshold: float | None = None; cs_norm: str | None = None; valid_rank_ic: float | None = None; degenerate: bool = False
-    rank_ic: float | None = None; auc: float | None = None; aliases: list[str] = []
+
+    version: str
+    created: str | None = None
+    family: str | None = None
+    objective: str | None = None
+    horizon: int | None = None
+    threshold: float | None = None
+    cs_norm: str | None = None
+    valid_rank_ic: float | None = None
+    degenerate: bool = False
+    rank_ic: float | None = None
+    auc: float | None = None
+    aliases: list[str] = []
+
 
 class ModelList(BaseModel):
     "The registry's versions, how many, the latest, and where each alias points."
-    models: list[ModelSummary] = Field(description="every version, oldest first"); total: int = Field(description="how many versions")
-    latest_version: str | None = Field(description="the newest version, or None in an empty registry"); aliases: dict[str, str]
+
+    models: list[ModelSummary] = Field(description="every version, oldest first")
+    total: int = Field(description="how many versions")
+    latest_version: str | None = Field(
+        description="the newest version, or None in an empty registry"
+    )
+    aliases: dict[str, str]
+
 
 class ComparedModel(_Open):
-    "One version's row of a comparison: its metric under the metric's own name, and what it was trained as."
-    version: str; created: str | None = None; family: str | None = None; objective: str | None = None; degenerate: bool = False
+    """One version's row of a comparison: its metric under the metric's own name, and what it was
+    trained as."""
+
+    version: str
+    created: str | None = None
+    family: str | None = None
+    objective: str | None = None
+    degenerate: bool = False
+
 
 class ModelRecord(_Open):
-    "A version's whole record (metadata.json): label, features, parameters, split, metrics beside baselines, skill, bands, provenance."
-    version: str; created: str | None = None; objective: str | None = None
-    features: list[str] = Field([], description="the feature columns, in the order the model reads them"); metrics: dict = {}; skill: dict = {}
+    """A version's whole record (metadata.json): label, features, parameters, split, metrics beside
+    baselines, skill, bands, provenance."""
+
+    version: str
+    created: str | None = None
+    objective: str | None = None
+    features: list[str] = Field(
+        [], description="the feature columns, in the order the model reads them"
+    )
+    metrics: dict = {}
+    skill: dict = {}
     degenerate: str | None = None
+
 
 class Promoted(BaseModel):
     "The alias and the version it now points at."
-    alias: str; version: str
+
+    alias: str
+    version: str
+
 
 class Deleted(BaseModel):
     "The version removed, and the aliases that pointed at it (only with force)."
+
     deleted: str = Field(description="the version removed")
-    aliases_dropped: list[str] = Field(description="the aliases that pointed at it, removed with it (only with force)")
+    aliases_dropped: list[str] = Field(
+        description="the aliases that pointed at it, removed with it (only with force)"
+    )
 
 # %% ../nbs/91_api.ipynb #9419702b
 def _errors(*codes) -> dict:
-    "OpenAPI `responses` for the error codes an operation can give, so the schema declares every status it answers with."
-    what = {400: "the request cannot be done as asked (a corrupt registry, too little history, a date before the first bar): the detail says why",
-            401: "this request changes state: send Authorization: Bearer <QUANTML_API_TOKEN>", 404: "no such version, alias, job or symbol",
-            409: "the current state forbids it: the detail says what to do", 413: f"the request body is over {MAX_BODY:,} bytes",
-            429: "too many training jobs waiting: try again after Retry-After seconds",
-            503: "the price store is being written by an ingest: try again after Retry-After seconds"}
-    return {c: dict(description=what[c], content={'application/json': {'schema': {'type': 'object', 'properties': {'detail': {}}}}}) for c in codes}
+    """OpenAPI `responses` for the error codes an operation can give, so the schema declares every
+    status it answers with."""
+    what = {
+        400: "the request cannot be done as asked (a corrupt registry, too little history, a date "
+             "before the first bar): the detail says why",
+        401: "this request changes state: send Authorization: Bearer <QUANTML_API_TOKEN>",
+        404: "no such version, alias, job or symbol",
+        409: "the current state forbids it: the detail says what to do",
+        413: f"the request body is over {MAX_BODY:,} bytes",
+        429: "too many training jobs waiting: try again after Retry-After seconds",
+        503: "the price store is being written by an ingest: try again after Retry-After seconds",
+    }
+    return {
+        c: dict(
+            description=what[c],
+            content={
+                'application/json': {'schema': {'type': 'object', 'properties': {'detail': {}}}}
+            },
+        )
+        for c in codes
+    }
 
-_STATUS = [(NotFoundError, 404), (ConflictError, 409), (BusyError, 503)]      # a QuantmlError's status by its type; any other is 400
+
+# a QuantmlError's status by its type; any other is 400
+_STATUS = [(NotFoundError, 404), (ConflictError, 409), (BusyError, 503)]
 
 _SERVER_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s:'\"(),/]+/)+([^\s:'\"(),/]*)")
-def public_detail(msg:str,                # the error's message
-                 ) -> str:
-    "An error's words for a client: the server's folders cut from every path (its file name kept) and no process ids."
-    return _SERVER_PATH.sub(lambda m: m.group(1) or 'a server folder', re.sub(r'\s*\(pid \d+\)', '', msg))
 
-def _error_handlers(app:FastAPI):
-    "Every error as JSON with its status: 422 naming the fields, a QuantmlError by its type (_STATUS), a 405 listing every method of the path."
+
+def public_detail(
+    msg: str,  # the error's message
+) -> str:
+    """An error's words for a client: the server's folders cut from every path (its file name kept)
+    and no process ids."""
+    return _SERVER_PATH.sub(
+        lambda m: m.group(1) or 'a server folder', re.sub(r'\s*\(pid \d+\)', '', msg)
+    )
+
+
+def _error_handlers(app: FastAPI):
+    """Every error as JSON with its status: 422 naming the fields, a QuantmlError by its type
+    (_STATUS), a 405 listing every method of the path."""
+
     @app.exception_handler(RequestValidationError)
     def _invalid(request, exc):
-        "422 naming each field at fault, never echoing the input back (it may be huge, or not encodable)."
-        errs = [dict(loc=[str(x) for x in e.get('loc', ())], msg=str(e.get('msg', ''))[:200], type=str(e.get('type', ''))) for e in exc.errors()[:20]]
+        """422 naming each field at fault, never echoing the input back (it may be huge, or not
+        encodable)."""
+        errs = [
+            dict(
+                loc=[str(x) for x in e.get('loc', ())],
+                msg=str(e.get('msg', ''))[:200],
+                type=str(e.get('type', '')),
+            )
+            for e in exc.errors()[:20]
+        ]
         return JSONResponse(status_code=422, content=dict(detail=errs))
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request, exc):
-        "As FastAPI answers, except that a 405's Allow lists the methods of every route on the path, not only the first one's."
+        """As FastAPI answers, except that a 405's Allow lists the methods of every route on the
+        path, not only the first one's."""
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            allowed = {m for r in app.router.routes if getattr(r, 'methods', None) and r.matches(request.scope)[0] != Match.NONE for m in r.methods}
+            allowed = {
+                m
+                for r in app.router.routes
+                if getattr(r, 'methods', None) and r.matches(request.scope)[0] != Match.NONE
+                for m in r.methods
+            }
             headers['Allow'] = ', '.join(sorted(allowed))
-        return JSONResponse(status_code=exc.status_code, content=dict(detail=exc.detail), headers=headers)
+        return JSONResponse(
+            status_code=exc.status_code, content=dict(detail=exc.detail), headers=headers
+        )
 
     @app.exception_handler(QuantmlError)
     def _user_error(request, exc):
-        "A QuantmlError's status by its type: not found 404, conflict 409, busy 503 with Retry-After, any other 400."
+        """A QuantmlError's status by its type: not found 404, conflict 409, busy 503 with
+        Retry-After, any other 400."""
         status = next((c for t, c in _STATUS if isinstance(exc, t)), 400)
-        return JSONResponse(status_code=status, content=dict(detail=public_detail(str(exc))), headers={'Retry-After': '5'} if status == 503 else None)
+        return JSONResponse(
+            status_code=status,
+            content=dict(detail=public_detail(str(exc))),
+            headers={'Retry-After': '5'} if status == 503 else None,
+        )
 
 # %% ../nbs/91_api.ipynb #2daaa69f
-HEARTBEAT = 15.0          # seconds of a quiet event stream before a keep-alive (an SSE comment), so proxies keep the connection
+# seconds of a quiet event stream before a keep-alive (an SSE comment), so proxies keep the
+# connection
+HEARTBEAT = 15.0
 
-async def _follow(jobs:Jobs, jid:str, after:int=0):
-    "A job's events numbered after `after`, as they happen, ending with the final one (or when the job is forgotten); None after HEARTBEAT quiet seconds."
+
+async def _follow(jobs: Jobs, jid: str, after: int = 0):
+    """A job's events numbered after `after`, as they happen, ending with the final one (or when the
+    job is forgotten); None after HEARTBEAT quiet seconds."""
     quiet = time.monotonic()
     while True:
-        try: evs, ended = jobs.events_after(jid, after)
-        except KeyError: return
-        for e in evs: yield e
-        if ended: return
-        if evs: after, quiet = evs[-1]['seq'], time.monotonic()
-        elif time.monotonic() - quiet > HEARTBEAT: quiet = time.monotonic(); yield None
+        try:
+            evs, ended = jobs.events_after(jid, after)
+        except KeyError:
+            return
+        for e in evs:
+            yield e
+        if ended:
+            return
+        if evs:
+            after, quiet = evs[-1]['seq'], time.monotonic()
+        elif time.monotonic() - quiet > HEARTBEAT:
+            quiet = time.monotonic()
+            yield None
         await asyncio.sleep(0.05)
 
-def _sse(e) -> str: return ': keep-alive\n\n' if e is None else f"id: {e['seq']}\nevent: {e['type']}\ndata: {json.dumps(e, separators=(',', ':'))}\n\n"
+
+def _sse(e) -> str:
+    return (
+        ': keep-alive\n\n'
+        if e is None
+        else f"id: {e['seq']}\nevent: {e['type']}\ndata: {json.dumps(e, separators=(',', ':'))}\n\n"
+    )
 
 # %% ../nbs/91_api.ipynb #ca3367e1
-def _job_streams(app:FastAPI, jobs:Jobs):
-    "A job's events as Server-Sent Events and as WebSocket messages (JobEvent), from the first to the final state."
-    @app.get('/api/v1/ml/jobs/{job_id}/events', tags=['jobs'], response_class=StreamingResponse, responses={
-        200: dict(description="the job's events (JobEvent) as Server-Sent Events: `id` the event's number, `event` its type, `data` the JobEvent; "
-                              "the stream ends after the final state", content={'text/event-stream': {}}), **_errors(404)})
-    async def job_events(job_id: _JOB_ID, last_event_id: Annotated[str | None, Header(description="resume after this event (sent by a reconnecting EventSource)")] = None):
+def _job_streams(app: FastAPI, jobs: Jobs):
+    """A job's events as Server-Sent Events and as WebSocket messages (JobEvent), from the first to
+    the final state."""
+
+    @app.get(
+        '/api/v1/ml/jobs/{job_id}/events',
+        tags=['jobs'],
+        response_class=StreamingResponse,
+        responses={
+            200: dict(
+                description="the job's events (JobEvent) as Server-Sent Events: `id` the event's "
+                            "number, `event` its type, `data` the JobEvent; "
+                "the stream ends after the final state",
+                content={'text/event-stream': {}},
+            ),
+            **_errors(404),
+        },
+    )
+    async def job_events(
+        job_id: _JOB_ID,
+        last_event_id: Annotated[
+            str | None,
+            Header(description="resume after this event (sent by a reconnecting EventSource)"),
+        ] = None,
+    ):
         "Follow a job: every event from the first (or after Last-Event-ID) to its final state."
-        try: jobs.get(job_id)
-        except KeyError: raise NotFoundError(f"no job {job_id}") from None
+        try:
+            jobs.get(job_id)
+        except KeyError:
+            raise NotFoundError(f"no job {job_id}") from None
         after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+
         async def stream():
-            async for e in _follow(jobs, job_id, after): yield _sse(e)
-        return StreamingResponse(stream(), media_type='text/event-stream', headers={'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no'})
+            async for e in _follow(jobs, job_id, after):
+                yield _sse(e)
+
+        return StreamingResponse(
+            stream(),
+            media_type='text/event-stream',
+            headers={'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no'},
+        )
 
     @app.websocket('/api/v1/ml/jobs/{job_id}/ws')
     async def job_ws(ws: WebSocket, job_id: str):
-        "Every event of a job as a JSON message, then a normal close; an unknown job is closed with code 4404."
+        """Every event of a job as a JSON message, then a normal close; an unknown job is closed
+        with code 4404."""
         await ws.accept()
-        try: jobs.get(job_id)
-        except KeyError: await ws.close(code=4404, reason=f"no job {job_id[:40]}"); return
+        try:
+            jobs.get(job_id)
+        except KeyError:
+            await ws.close(code=4404, reason=f"no job {job_id[:40]}")
+            return
         try:
             async for e in _follow(jobs, job_id):
-                if e is not None: await ws.send_json(e)
+                if e is not None:
+                    await ws.send_json(e)
             await ws.close()
-        except WebSocketDisconnect: pass       # the client left: only its stream ends
+        except WebSocketDisconnect:
+            pass  # the client left: only its stream ends
 
 # %% ../nbs/91_api.ipynb #247db4ad
-_JOB_ID = Annotated[str, PathParam(pattern=r'^[0-9a-f]{12}$', description="a job's id, 12 hex digits")]
+_JOB_ID = Annotated[
+    str, PathParam(pattern=r'^[0-9a-f]{12}$', description="a job's id, 12 hex digits")
+]
 
 # %% ../nbs/91_api.ipynb #32dc820a
 def _symbols_known(db, symbols) -> int:
@@ -585,113 +1166,248 @@ def _symbols_known(db, symbols) -> int:
     finally: con.close()
 
 # %% ../nbs/91_api.ipynb #39ebd048
-def _job_routes(app:FastAPI, db, jobs:Jobs, auth):
-    "POST /train and /evaluate (checked now, run in the background), GET /jobs, GET and DELETE /jobs/{id}, and each job's event streams."
+def _job_routes(app: FastAPI, db, jobs: Jobs, auth):
+    """POST /train and /evaluate (checked now, run in the background), GET /jobs, GET and DELETE
+    /jobs/{id}, and each job's event streams."""
 
-    @app.post('/api/v1/ml/train', tags=['jobs'], status_code=202, response_model=Job, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413, 429, 503))
+    @app.post(
+        '/api/v1/ml/train',
+        tags=['jobs'],
+        status_code=202,
+        response_model=Job,
+        dependencies=[Depends(auth)],
+        responses=_errors(400, 401, 404, 413, 429, 503),
+    )
     def train(req: TrainRequest):
-        "Queue a training job; follow it at /jobs/{id} (or its /events, /ws). Refused now, not in the job later: unknown symbols, and more than MAX_WORK rounds x (trials + 1) x symbols."
+        """Queue a training job; follow it at /jobs/{id} (or its /events, /ws). Refused now, not in
+        the job later: unknown symbols, and more than MAX_WORK rounds x (trials + 1) x symbols."""
         n = _symbols_known(db, req.symbols)
         work = req.num_boost_round * (req.trials + 1) * n
         if work > MAX_WORK:
-            raise HTTPException(422, [dict(loc=['body', 'num_boost_round'], type='too_much_work',
-                                           msg=f"num_boost_round x (trials + 1) x symbols = {req.num_boost_round:,} x {req.trials + 1} x {n:,} = {work:,}, "
-                                               f"over the limit of {MAX_WORK:,} for one job: fewer rounds, trials or symbols")])
+            raise HTTPException(
+                422,
+                [
+                    dict(
+                        loc=['body', 'num_boost_round'],
+                        type='too_much_work',
+                        msg=f"num_boost_round x (trials + 1) x symbols = {req.num_boost_round:,} "
+                            f"x {req.trials + 1} x {n:,} = {work:,}, "
+                        f"over the limit of {MAX_WORK:,} for one job: fewer rounds, trials or "
+                        "symbols",
+                    )
+                ],
+            )
         return jobs.submit(req, 'train')
 
-    @app.post('/api/v1/ml/evaluate', tags=['jobs'], status_code=202, response_model=Job, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413, 429, 503))
+    @app.post(
+        '/api/v1/ml/evaluate',
+        tags=['jobs'],
+        status_code=202,
+        response_model=Job,
+        dependencies=[Depends(auth)],
+        responses=_errors(400, 401, 404, 413, 429, 503),
+    )
     def evaluate_job(req: EvaluateRequest):
-        "Queue an evaluation job (what `quantml evaluate` runs); its summary is the job's `result` when done."
+        """Queue an evaluation job (what `quantml evaluate` runs); its summary is the job's `result`
+        when done."""
         _symbols_known(db, req.symbols)
         return jobs.submit(req, 'evaluate')
 
     @app.get('/api/v1/ml/jobs', tags=['jobs'], response_model=list[Job])
     def job_list():
-        "Every job remembered (the last KEEP_FINISHED finished ones, and all waiting or running), the newest first."
+        """Every job remembered (the last KEEP_FINISHED finished ones, and all waiting or running),
+        the newest first."""
         return jobs.recent()
 
     @app.get('/api/v1/ml/jobs/{job_id}', tags=['jobs'], response_model=Job, responses=_errors(404))
     def job(job_id: _JOB_ID):
-        try: return jobs.get(job_id)
-        except KeyError: raise NotFoundError(f"no job {job_id}") from None
+        try:
+            return jobs.get(job_id)
+        except KeyError:
+            raise NotFoundError(f"no job {job_id}") from None
 
-    @app.delete('/api/v1/ml/jobs/{job_id}', tags=['jobs'], response_model=Job, dependencies=[Depends(auth)], responses=_errors(401, 404, 409))
+    @app.delete(
+        '/api/v1/ml/jobs/{job_id}',
+        tags=['jobs'],
+        response_model=Job,
+        dependencies=[Depends(auth)],
+        responses=_errors(401, 404, 409),
+    )
     def cancel(job_id: _JOB_ID):
-        "Cancel a queued job, or a running one at its next progress step or stage: it registers nothing and ends `cancelled`."
-        try: return jobs.cancel(job_id)
-        except KeyError: raise NotFoundError(f"no job {job_id}") from None
+        """Cancel a queued job, or a running one at its next progress step or stage: it registers
+        nothing and ends `cancelled`."""
+        try:
+            return jobs.cancel(job_id)
+        except KeyError:
+            raise NotFoundError(f"no job {job_id}") from None
+
     _job_streams(app, jobs)
 
 # %% ../nbs/91_api.ipynb #60d8c1f9
-def _no(version): raise NotFoundError(f"no model version {version} (the registry is empty)")
+def _no(version):
+    raise NotFoundError(f"no model version {version} (the registry is empty)")
 
-def _model_routes(app:FastAPI, reg:ModelRegistry, auth, served=None):
-    "The registry's list, comparison, record, deletion and promotion, as the command line's `quantml models` gives them."
+
+def _model_routes(app: FastAPI, reg: ModelRegistry, auth, served=None):
+    """The registry's list, comparison, record, deletion and promotion, as the command line's
+    `quantml models` gives them."""
     V = Annotated[str, PathParam(pattern=_VERSION, description="a version name, v1, v2, ...")]
 
     @app.get('/api/v1/ml/models', tags=['models'], response_model=ModelList, responses=_errors(400))
-    def models(): return jsonable(reg.list_versions()) if reg.index_path.exists() else dict(models=[], total=0, latest_version=None, aliases={})
+    def models():
+        return (
+            jsonable(reg.list_versions())
+            if reg.index_path.exists()
+            else dict(models=[], total=0, latest_version=None, aliases={})
+        )
 
-    @app.get('/api/v1/ml/models/compare/{metric}', tags=['models'], response_model=list[ComparedModel], responses=_errors(400))
-    def compare(metric: Literal[tuple(METRICS)]): return jsonable(reg.compare(metric).to_dict(orient='records')) if reg.index_path.exists() else []
+    @app.get(
+        '/api/v1/ml/models/compare/{metric}',
+        tags=['models'],
+        response_model=list[ComparedModel],
+        responses=_errors(400),
+    )
+    def compare(metric: Literal[tuple(METRICS)]):
+        return (
+            jsonable(reg.compare(metric).to_dict(orient='records'))
+            if reg.index_path.exists()
+            else []
+        )
 
-    @app.get('/api/v1/ml/models/{version}', tags=['models'], response_model=ModelRecord, responses=_errors(400, 404))
-    def show(version: V): return jsonable(reg.show(version)) if reg.index_path.exists() else _no(version)
+    @app.get(
+        '/api/v1/ml/models/{version}',
+        tags=['models'],
+        response_model=ModelRecord,
+        responses=_errors(400, 404),
+    )
+    def show(version: V):
+        return jsonable(reg.show(version)) if reg.index_path.exists() else _no(version)
 
-    @app.delete('/api/v1/ml/models/{version}', tags=['models'], response_model=Deleted, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 409))
-    def delete(version: V, force: bool = Query(False, description="delete even a version an alias points to")):
+    @app.delete(
+        '/api/v1/ml/models/{version}',
+        tags=['models'],
+        response_model=Deleted,
+        dependencies=[Depends(auth)],
+        responses=_errors(400, 401, 404, 409),
+    )
+    def delete(
+        version: V,
+        force: bool = Query(False, description="delete even a version an alias points to"),
+    ):
         return reg.delete(version, force=force) if reg.index_path.exists() else _no(version)
 
-    @app.post('/api/v1/ml/models/{version}/promote', tags=['models'], response_model=Promoted, dependencies=[Depends(auth)], responses=_errors(400, 401, 404, 413))
+    @app.post(
+        '/api/v1/ml/models/{version}/promote',
+        tags=['models'],
+        response_model=Promoted,
+        dependencies=[Depends(auth)],
+        responses=_errors(400, 401, 404, 413),
+    )
     def promote(version: V, req: PromoteRequest | None = None):
-        "Point an alias (champion by default) at a version; the server then scores the universe with it before answering."
-        if not reg.index_path.exists(): _no(version)
+        """Point an alias (champion by default) at a version; the server then scores the universe
+        with it before answering."""
+        if not reg.index_path.exists():
+            _no(version)
         out = reg.promote(version, (req or PromoteRequest()).alias)
-        if served is not None: served.refresh()
+        if served is not None:
+            served.refresh()
         return out
 
 # %% ../nbs/91_api.ipynb #09534b80
-def _signal_routes(app:FastAPI, served:SignalCache):
+def _signal_routes(app: FastAPI, served: SignalCache):
     "One symbol's signal (GET, cached) and several at once (POST)."
-    @app.get('/api/v1/ml/signals/{symbol}', tags=['signals'], response_model=Signal, responses=_errors(400, 404, 503))
-    async def signal(symbol: Annotated[str, PathParam(pattern=_SYMBOL)], lookback_bars: Annotated[int, Query(ge=1, le=MAX_LOOKBACK)] = LOOKBACK,
-                     as_of: Annotated[str | None, Query(pattern=r'^\d{4}-\d{2}-\d{2}$')] = None,
-                     lookback_days: Annotated[int | None, Query(ge=1, le=MAX_LOOKBACK, deprecated=True, description="the old name of lookback_bars")] = None):
-        "One symbol's signal (kept while the store, the model and the day are unchanged: see SignalCache)."
-        bars = lookback_bars if lookback_days is None else lookback_days
-        return Response(await served.aget(symbol, bars, _date(as_of)), media_type='application/json')
 
-    @app.post('/api/v1/ml/signals', tags=['signals'], response_model=list[Signal], responses=_errors(400, 404, 413, 503))
+    @app.get(
+        '/api/v1/ml/signals/{symbol}',
+        tags=['signals'],
+        response_model=Signal,
+        responses=_errors(400, 404, 503),
+    )
+    async def signal(
+        symbol: Annotated[str, PathParam(pattern=_SYMBOL)],
+        lookback_bars: Annotated[int, Query(ge=1, le=MAX_LOOKBACK)] = LOOKBACK,
+        as_of: Annotated[str | None, Query(pattern=r'^\d{4}-\d{2}-\d{2}$')] = None,
+        lookback_days: Annotated[
+            int | None,
+            Query(
+                ge=1, le=MAX_LOOKBACK, deprecated=True, description="the old name of lookback_bars"
+            ),
+        ] = None,
+    ):
+        """One symbol's signal (kept while the store, the model and the day are unchanged: see
+        SignalCache)."""
+        bars = lookback_bars if lookback_days is None else lookback_days
+        return Response(
+            await served.aget(symbol, bars, _date(as_of)), media_type='application/json'
+        )
+
+    @app.post(
+        '/api/v1/ml/signals',
+        tags=['signals'],
+        response_model=list[Signal],
+        responses=_errors(400, 404, 413, 503),
+    )
     async def signals(req: SignalsRequest):
         as_of = _date(req.as_of)
-        return Response(b'[' + b','.join([await served.aget(s, req.lookback_bars, as_of) for s in req.symbols]) + b']', media_type='application/json')
+        return Response(
+            b'['
+            + b','.join([await served.aget(s, req.lookback_bars, as_of) for s in req.symbols])
+            + b']',
+            media_type='application/json',
+        )
 
 # %% ../nbs/91_api.ipynb #1d3aa1c9
-_BEARER = HTTPBearer(auto_error=False, description="QUANTML_API_TOKEN, when the server was started with one: needed by every route that changes state")
+_BEARER = HTTPBearer(
+    auto_error=False,
+    description="QUANTML_API_TOKEN, when the server was started with one: needed by every route "
+                "that changes state",
+)
 
-def create_app(db,
-               registry,
-               token:str|None=None,       # the bearer token state-changing requests need; None: none needed (a loopback server)
-               access_log:bool=False,     # print one line a request (method, path, status, ms) to stderr
-              ) -> FastAPI:
-    "The quantml API over a price database and a model registry; `access_log` prints one line a request (method, path, status, ms) to stderr."
-    app = FastAPI(title='quantml', description="Honest machine-learning trading signals: train, register, compare and serve LightGBM signals.", version='1',
-                  docs_url=None, redoc_url=None)
+
+def create_app(
+    db,
+    registry,
+    # the bearer token state-changing requests need; None: none needed (a loopback
+    # server)
+    token: str | None = None,
+    # print one line a request (method, path, status, ms) to stderr
+    access_log: bool = False,
+) -> FastAPI:
+    """The quantml API over a price database and a model registry; `access_log` prints one line a
+    request (method, path, status, ms) to stderr."""
+    app = FastAPI(
+        title='quantml',
+        description="Honest machine-learning trading signals: train, register, compare and serve "
+                    "LightGBM signals.",
+        version='1',
+        docs_url=None,
+        redoc_url=None,
+    )
     _offline_docs(app)
     app.add_middleware(_Limits, max_body=MAX_BODY, log=access_log)
     _error_handlers(app)
     reg = registry if isinstance(registry, ModelRegistry) else ModelRegistry(registry)
-    jobs, served = Jobs(dict(train=_train_job(Path(db), reg), evaluate=_evaluate_job(Path(db)))), SignalCache(db, reg)
-    served.warm(); served.watch()
+    jobs, served = (
+        Jobs(dict(train=_train_job(Path(db), reg), evaluate=_evaluate_job(Path(db)))),
+        SignalCache(db, reg),
+    )
+    served.warm()
+    served.watch()
     token = token if token is not None else os.environ.get('QUANTML_API_TOKEN') or None
 
     def auth(cred: HTTPAuthorizationCredentials | None = Depends(_BEARER)):
-        "Every route that changes state depends on this: with a token set, a request without it is a 401."
+        """Every route that changes state depends on this: with a token set, a request without it is
+        a 401."""
         if token and (cred is None or cred.credentials != token):
-            raise HTTPException(401, 'this request changes state: send Authorization: Bearer <QUANTML_API_TOKEN>', headers={'WWW-Authenticate': 'Bearer'})
+            raise HTTPException(
+                401,
+                'this request changes state: send Authorization: Bearer <QUANTML_API_TOKEN>',
+                headers={'WWW-Authenticate': 'Bearer'},
+            )
 
     @app.get('/health', tags=['health'], response_model=Health)
-    def health(): return dict(status='ok', db=Path(db).exists(), models=reg.index_path.exists())
+    def health():
+        return dict(status='ok', db=Path(db).exists(), models=reg.index_path.exists())
 
     _job_routes(app, db, jobs, auth)
     _model_routes(app, reg, auth, served)

@@ -20,18 +20,25 @@ __all__ = ['CONSTRUCTIONS', 'WEIGHTINGS', 'open_to_open', 'cost_estimates', 'Bac
            'percent_axis', 'plot_tearsheet', 'plot_report']
 
 # %% ../nbs/03a_backtest.ipynb #03888c39
-def open_to_open(prices:pd.DataFrame) -> pd.Series:
-    "Per (symbol, date): open of the bar after next / open of the next bar - 1, i.e. what a signal at t's close earns."
+def open_to_open(prices: pd.DataFrame) -> pd.Series:
+    """Per (symbol, date): open of the bar after next / open of the next bar - 1, i.e. what a signal
+    at t's close earns."""
     f = forward_return(prices, horizon=1, returns='open')
-    return pd.Series(f.fwd_ret.to_numpy(), index=pd.MultiIndex.from_frame(f[['symbol', 'date']]), name='fwd_open_ret')
+    return pd.Series(
+        f.fwd_ret.to_numpy(),
+        index=pd.MultiIndex.from_frame(f[['symbol', 'date']]),
+        name='fwd_open_ret',
+    )
 
 # %% ../nbs/03a_backtest.ipynb #d256b36e
-def cost_estimates(prices:pd.DataFrame,
-                   window:int=20,         # bars the estimates are averaged over
-                  ) -> pd.DataFrame:
-    """Per (symbol, date), from bars up to that date: the half-spread of Corwin and Schultz (2012) from the highs and lows of
-    each two-day pair (negative estimates set to 0), averaged over `window` days; the daily volatility of close-to-close
-    returns; and the average dollar volume (close x volume), both over `window` bars."""
+def cost_estimates(
+    prices: pd.DataFrame,
+    window: int = 20,  # bars the estimates are averaged over
+) -> pd.DataFrame:
+    """Per (symbol, date), from bars up to that date: the half-spread of Corwin and Schultz (2012)
+    from the highs and lows of each two-day pair (negative estimates set to 0), averaged over
+    `window` days; the daily volatility of close-to-close returns; and the average dollar volume
+    (close x volume), both over `window` bars."""
     p = prices.sort_values(['symbol', 'date'], ignore_index=True)
     g = p.groupby('symbol')
     h, l = p['high'], p['low']
@@ -41,10 +48,21 @@ def cost_estimates(prices:pd.DataFrame,
     k = 3 - 2 * math.sqrt(2)
     alpha = (np.sqrt(2 * beta) - np.sqrt(beta)) / k - np.sqrt(gamma / k)
     S = (2 * (np.exp(alpha) - 1) / (1 + np.exp(alpha))).clip(lower=0)
-    roll = lambda x: x.groupby(p['symbol']).transform(lambda v: v.rolling(window, min_periods=min(window, 5)).mean())
-    out = pd.DataFrame({'symbol': p['symbol'], 'date': p['date'], 'half_spread': roll(S) / 2,
-                        'vol': g['close'].pct_change().groupby(p['symbol']).transform(lambda v: v.rolling(window, min_periods=min(window, 5)).std()),
-                        'dollar_volume': roll(p['close'] * p['volume'])})
+    roll = lambda x: x.groupby(p['symbol']).transform(
+        lambda v: v.rolling(window, min_periods=min(window, 5)).mean()
+    )
+    out = pd.DataFrame(
+        {
+            'symbol': p['symbol'],
+            'date': p['date'],
+            'half_spread': roll(S) / 2,
+            'vol': g['close']
+            .pct_change()
+            .groupby(p['symbol'])
+            .transform(lambda v: v.rolling(window, min_periods=min(window, 5)).std()),
+            'dollar_volume': roll(p['close'] * p['volume']),
+        }
+    )
     return out.set_index(['symbol', 'date'])
 
 # %% ../nbs/03a_backtest.ipynb #2b68c2c8
@@ -52,48 +70,66 @@ CONSTRUCTIONS = ('topk', 'tranches', 'dropout', 'long_short', 'buffer')
 
 WEIGHTINGS = ('equal', 'inverse_vol')
 
-def _check_predictions(predictions:pd.DataFrame):
+
+def _check_predictions(predictions: pd.DataFrame):
     "A prediction frame must have symbol, date and p; say which are missing."
     need = {'symbol', 'date', 'p'} - set(predictions.columns)
-    if need: raise QuantmlError(f"predictions: missing column{'s' if len(need) > 1 else ''} {', '.join(sorted(need))}")
+    if need:
+        raise QuantmlError(
+            f"predictions: missing column{'s' if len(need) > 1 else ''} {', '.join(sorted(need))}"
+        )
 
-def _side_weights(sel:pd.DataFrame, inv_vol:pd.DataFrame|None) -> pd.DataFrame:
-    "Weights summing to 1 on each date over the selected (True) cells: equal, or proportional to 1 / volatility."
+
+def _side_weights(sel: pd.DataFrame, inv_vol: pd.DataFrame | None) -> pd.DataFrame:
+    """Weights summing to 1 on each date over the selected (True) cells: equal, or proportional to 1
+    / volatility."""
     raw = sel.astype(float) if inv_vol is None else inv_vol.where(sel, 0.0)
     return raw.div(raw.sum(axis=1).where(lambda x: x > 0), axis=0).fillna(0.0)
 
-def _inverse_vol(prices:pd.DataFrame, index, columns, window:int) -> pd.DataFrame:
-    "1 / each (date, symbol)'s volatility from `cost_estimates`; the date's median where unknown (equal weights on a date where no symbol has the history)."
-    V = cost_estimates(prices, window)['vol'].unstack('symbol').reindex(index=index, columns=columns)
+
+def _inverse_vol(prices: pd.DataFrame, index, columns, window: int) -> pd.DataFrame:
+    """1 / each (date, symbol)'s volatility from `cost_estimates`; the date's median where unknown
+    (equal weights on a date where no symbol has the history)."""
+    V = (
+        cost_estimates(prices, window)['vol']
+        .unstack('symbol')
+        .reindex(index=index, columns=columns)
+    )
     V = V.where(V > 0)
     return (1.0 / V.T.fillna(V.median(axis=1)).T).fillna(1.0)
 
-def _dropout(P:pd.DataFrame, k:int, n_drop:int) -> pd.DataFrame:
-    "Qlib's top-k dropout holdings (True) per date, from the scores P (NaN: not tradeable that date)."
+
+def _dropout(P: pd.DataFrame, k: int, n_drop: int) -> pd.DataFrame:
+    """Qlib's top-k dropout holdings (True) per date, from the scores P (NaN: not tradeable that
+    date)."""
     held, rows = [], []
     cols = {c: j for j, c in enumerate(P.columns)}
     for t in range(len(P)):
         score = P.iloc[t].dropna()
         ranked = score.sort_values(ascending=False, kind='stable').index
-        scored = [s for s in held if s in score.index]                  # a holding without a score today cannot trade: kept
-        cand = [s for s in ranked if s not in held][:max(n_drop + k - len(held), 0)]
+        # a holding without a score today cannot trade: kept
+        scored = [s for s in held if s in score.index]
+        cand = [s for s in ranked if s not in held][: max(n_drop + k - len(held), 0)]
         comb = sorted(scored + cand, key=lambda s: -score[s])
-        worst = set(comb[len(comb) - n_drop:]) if n_drop else set()
+        worst = set(comb[len(comb) - n_drop :]) if n_drop else set()
         sell = [s for s in scored if s in worst]
-        buy = cand[:max(len(sell) + k - len(held), 0)]
+        buy = cand[: max(len(sell) + k - len(held), 0)]
         held = [s for s in held if s not in sell] + buy
-        row = np.zeros(len(cols), bool); row[[cols[s] for s in held]] = True
+        row = np.zeros(len(cols), bool)
+        row[[cols[s] for s in held]] = True
         rows.append(row)
     return pd.DataFrame(np.array(rows).reshape(len(P), len(cols)), index=P.index, columns=P.columns)
 
 # %% ../nbs/03a_backtest.ipynb #67fa9a9f
-def _buffer(P:pd.DataFrame, k:int, keep:int) -> pd.DataFrame:
-    """Holdings (True) per date with a buffer: buy a name when it ranks in the top `k`, hold it while it stays in the top `keep`,
-    sell it when it falls below, or has no score that date (no longer eligible)."""
+def _buffer(P: pd.DataFrame, k: int, keep: int) -> pd.DataFrame:
+    """Holdings (True) per date with a buffer: buy a name when it ranks in the top `k`, hold it
+    while it stays in the top `keep`, sell it when it falls below, or has no score that date (no
+    longer eligible)."""
     rank = P.rank(axis=1, ascending=False, method='first').to_numpy()
     held, out = np.zeros(P.shape[1], bool), np.zeros(P.shape, bool)
     for t in range(len(P)):
-        r = rank[t]; scored = np.isfinite(r)
+        r = rank[t]
+        scored = np.isfinite(r)
         held = (held & scored & (r <= keep)) | (scored & (r <= k))
         out[t] = held
     return pd.DataFrame(out, index=P.index, columns=P.columns)
@@ -107,295 +143,526 @@ class BacktestResult:
     turnover: pd.Series         # one-way weight traded that day
     exposure: pd.Series         # gross weight held (1 long-only invested, 2 long-short)
     trades: int                 # number of position changes (entries and exits of a symbol)
-    name: str = 'strategy'                                    # the strategy's name, as tables and pictures show it
+    # the strategy's name, as tables and pictures show it
+    name: str = 'strategy'
 
 # %% ../nbs/03a_backtest.ipynb #a8acfffe
 def _check_book(k, construction, weighting, hold, quantile, n_drop, keep) -> int:
-    "The book's settings checked, each error naming its setting; returns dropout's `n_drop` with its default filled in."
-    if k < 1: raise QuantmlError(f"k must be at least 1 (got {k})")
-    if construction not in CONSTRUCTIONS: raise QuantmlError(f"construction must be one of {', '.join(CONSTRUCTIONS)} (got {construction!r})")
-    if weighting not in WEIGHTINGS: raise QuantmlError(f"weighting must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
-    if construction == 'tranches' and not (isinstance(hold, (int, np.integer)) and 1 <= hold <= MAX_HORIZON): raise QuantmlError(f"hold must be 1 to {MAX_HORIZON} bars (got {hold})")
-    if construction == 'long_short' and not (0 < quantile <= 0.5): raise QuantmlError(f"quantile must be in (0, 0.5] (got {quantile})")
+    """The book's settings checked, each error naming its setting; returns dropout's `n_drop` with
+    its default filled in."""
+    if k < 1:
+        raise QuantmlError(f"k must be at least 1 (got {k})")
+    if construction not in CONSTRUCTIONS:
+        raise QuantmlError(
+            f"construction must be one of {', '.join(CONSTRUCTIONS)} (got {construction!r})"
+        )
+    if weighting not in WEIGHTINGS:
+        raise QuantmlError(f"weighting must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
+    if construction == 'tranches' and not (
+        isinstance(hold, (int, np.integer)) and 1 <= hold <= MAX_HORIZON
+    ):
+        raise QuantmlError(f"hold must be 1 to {MAX_HORIZON} bars (got {hold})")
+    if construction == 'long_short' and not (0 < quantile <= 0.5):
+        raise QuantmlError(f"quantile must be in (0, 0.5] (got {quantile})")
     n_drop = max(k // 10, 1) if n_drop is None else n_drop
-    if construction == 'dropout' and not (0 <= n_drop <= k): raise QuantmlError(f"n_drop must be 0 to k={k} (got {n_drop})")
-    if construction == 'buffer' and keep is not None and not (isinstance(keep, (int, np.integer)) and keep >= k):
+    if construction == 'dropout' and not (0 <= n_drop <= k):
+        raise QuantmlError(f"n_drop must be 0 to k={k} (got {n_drop})")
+    if (
+        construction == 'buffer'
+        and keep is not None
+        and not (isinstance(keep, (int, np.integer)) and keep >= k)
+    ):
         raise QuantmlError(f"keep must be a whole number of names at least k={k} (got {keep!r})")
     return n_drop
 
 # %% ../nbs/03a_backtest.ipynb #8eaae37e
-def _weights(d, prices, k, min_prob, short, construction, hold, n_drop, keep, quantile, weighting, vol_window) -> pd.DataFrame:
-    "dates x symbols: the book's weight in each name each day, from the predictions `d` (sorted by date, best first)."
+def _weights(
+    d, prices, k, min_prob, short, construction, hold, n_drop, keep, quantile, weighting, vol_window
+) -> pd.DataFrame:
+    """dates x symbols: the book's weight in each name each day, from the predictions `d` (sorted by
+    date, best first)."""
     if construction == 'topk' and weighting == 'equal':
         n = d.groupby('date').cumcount()
         size = d.groupby('date')['p'].transform('size')
         w = np.where((n < k) & (d['p'] >= min_prob), 1.0, 0.0)
-        if short: w = w - np.where((size - n <= k) & (n >= k), 1.0, 0.0)
+        if short:
+            w = w - np.where((size - n <= k) & (n >= k), 1.0, 0.0)
         d = d.assign(w=w)
         cnt_long = d.assign(l=d.w > 0).groupby('date')['l'].transform('sum').clip(lower=1)
         cnt_short = d.assign(s=d.w < 0).groupby('date')['s'].transform('sum').clip(lower=1)
         d = d.assign(w=np.where(d.w > 0, 1.0 / cnt_long, np.where(d.w < 0, -1.0 / cnt_short, 0.0)))
-        return d.pivot_table(index='date', columns='symbol', values='w', fill_value=0.0).sort_index()
+        return d.pivot_table(
+            index='date', columns='symbol', values='w', fill_value=0.0
+        ).sort_index()
     P = d.pivot(index='date', columns='symbol', values='p').sort_index()
-    inv = _inverse_vol(prices, P.index, P.columns, vol_window) if weighting == 'inverse_vol' else None
-    rank = P.rank(axis=1, ascending=False, method='first')          # 1 = best; NaN where not tradeable
+    inv = (
+        _inverse_vol(prices, P.index, P.columns, vol_window) if weighting == 'inverse_vol' else None
+    )
+    # 1 = best; NaN where not tradeable
+    rank = P.rank(axis=1, ascending=False, method='first')
     count = P.notna().sum(axis=1)
     if construction == 'long_short':
         nq = np.maximum(np.floor(count * quantile), 1)
-        return _side_weights(rank.le(nq, axis=0), inv) - _side_weights(rank.gt(count - nq, axis=0) & ~rank.le(nq, axis=0), inv)
-    if construction == 'dropout': return _side_weights(_dropout(P, k, n_drop), inv)
-    if construction == 'buffer': return _side_weights(_buffer(P, k, 3 * k if keep is None else keep), inv)
+        return _side_weights(rank.le(nq, axis=0), inv) - _side_weights(
+            rank.gt(count - nq, axis=0) & ~rank.le(nq, axis=0), inv
+        )
+    if construction == 'dropout':
+        return _side_weights(_dropout(P, k, n_drop), inv)
+    if construction == 'buffer':
+        return _side_weights(_buffer(P, k, 3 * k if keep is None else keep), inv)
     W = _side_weights(rank.le(k) & P.ge(min_prob), inv)
-    if construction == 'topk' and short: W = W - _side_weights(rank.gt(count - k, axis=0) & ~rank.le(k), inv)
+    if construction == 'topk' and short:
+        W = W - _side_weights(rank.gt(count - k, axis=0) & ~rank.le(k), inv)
     return W.rolling(hold, min_periods=1).sum() / hold if construction == 'tranches' else W
 
+
 def _extra_costs(W, traded, prices, vol_window, spread, capital, impact_coef):
-    "Each day's half-spread (Corwin-Schultz) and square-root impact costs of the trades `traded`, when asked (else 0)."
-    if not (spread or capital is not None): return 0.0
-    est = cost_estimates(prices, vol_window).reindex(pd.MultiIndex.from_product([W.columns, W.index], names=['symbol', 'date']))
+    """Each day's half-spread (Corwin-Schultz) and square-root impact costs of the trades `traded`,
+    when asked (else 0)."""
+    if not (spread or capital is not None):
+        return 0.0
+    est = cost_estimates(prices, vol_window).reindex(
+        pd.MultiIndex.from_product([W.columns, W.index], names=['symbol', 'date'])
+    )
     per_side = pd.Series(0.0, index=est.index)
-    if spread: per_side = per_side + est['half_spread'].fillna(est['half_spread'].median())
+    if spread:
+        per_side = per_side + est['half_spread'].fillna(est['half_spread'].median())
     if capital is not None:
         q = traded.T.stack().reindex(est.index).fillna(0.0) * capital
-        per_side = per_side + impact_coef * est['vol'].fillna(est['vol'].median()) * np.sqrt(q / est['dollar_volume'].where(est['dollar_volume'] > 0))
-    return (traded * per_side.unstack('symbol').reindex(index=W.index, columns=W.columns).fillna(0.0)).sum(axis=1)
+        per_side = per_side + impact_coef * est['vol'].fillna(est['vol'].median()) * np.sqrt(
+            q / est['dollar_volume'].where(est['dollar_volume'] > 0)
+        )
+    return (
+        traded * per_side.unstack('symbol').reindex(index=W.index, columns=W.columns).fillna(0.0)
+    ).sum(axis=1)
 
 # %% ../nbs/03a_backtest.ipynb #fbf966df
-def backtest(predictions:pd.DataFrame,    # symbol, date, p: made with bars up to `date` only
-             prices:pd.DataFrame,         # long OHLCV of the same symbols (opens are what fills use)
-             k:int=10,                    # symbols held long (and short, with short=True): topk, tranches, dropout; bought by buffer
-             min_prob:float=0.0,          # topk: hold a long only at or above this probability
-             short:bool=False,            # topk: also short the bottom k
-             fee_bps:float=1.0,           # fees, basis points per side
-             slippage_bps:float=2.0,      # slippage, basis points per side
-             name:str='strategy',         # the strategy's name, as tables and pictures show it
-             construction:str='topk',     # topk | tranches | dropout | long_short | buffer
-             hold:int=5,                  # tranches: bars each tranche is held
-             n_drop:int|None=None,        # dropout: most holdings sold a day (None: k // 10, at least 1)
-             keep:int|None=None,          # buffer: hold a name while it ranks in the top `keep` (None: 3k)
-             quantile:float=0.2,          # long_short: the share of the cross-section on each side
-             weighting:str='equal',       # equal | inverse_vol
-             vol_window:int=20,           # inverse_vol, spread, impact: bars in the rolling estimates
-             spread:bool=False,           # also pay each name's half-spread, estimated from highs and lows (Corwin-Schultz)
-             capital:float|None=None,     # with a capital (dollars): also pay square-root market impact on each trade
-             impact_coef:float=1.0,       # impact = coef x daily volatility x sqrt(dollars traded / average dollar volume)
-             **old,                       # horizon=: the old name of `hold` (one release, with a DeprecationWarning)
-            ) -> BacktestResult:
+def backtest(
+    predictions: pd.DataFrame,  # symbol, date, p: made with bars up to `date` only
+    # long OHLCV of the same symbols (opens are what fills use)
+    prices: pd.DataFrame,
+    # symbols held long (and short, with short=True): topk, tranches, dropout; bought by
+    # buffer
+    k: int = 10,
+    min_prob: float = 0.0,  # topk: hold a long only at or above this probability
+    short: bool = False,  # topk: also short the bottom k
+    fee_bps: float = 1.0,  # fees, basis points per side
+    slippage_bps: float = 2.0,  # slippage, basis points per side
+    name: str = 'strategy',  # the strategy's name, as tables and pictures show it
+    construction: str = 'topk',  # topk | tranches | dropout | long_short | buffer
+    hold: int = 5,  # tranches: bars each tranche is held
+    # dropout: most holdings sold a day (None: k // 10, at least 1)
+    n_drop: int | None = None,
+    # buffer: hold a name while it ranks in the top `keep` (None: 3k)
+    keep: int | None = None,
+    quantile: float = 0.2,  # long_short: the share of the cross-section on each side
+    weighting: str = 'equal',  # equal | inverse_vol
+    # inverse_vol, spread, impact: bars in the rolling estimates
+    vol_window: int = 20,
+    # also pay each name's half-spread, estimated from highs and lows (Corwin-Schultz)
+    spread: bool = False,
+    # with a capital (dollars): also pay square-root market impact on each trade
+    capital: float | None = None,
+    # impact = coef x daily volatility x sqrt(dollars traded / average dollar volume)
+    impact_coef: float = 1.0,
+    # horizon=: the old name of `hold` (one release, with a DeprecationWarning)
+    **old,
+) -> BacktestResult:
     "A portfolio on the predictions (see CONSTRUCTIONS), filled at next opens, net of costs."
     hold = renamed(old, 'horizon', 'hold', hold)
-    prices = as_prices(prices)                                         # Close, Date, a date index: what ingest accepts
+    # Close, Date, a date index: what ingest accepts
+    prices = as_prices(prices)
     n_drop = _check_book(k, construction, weighting, hold, quantile, n_drop, keep)
     _check_predictions(predictions)
-    d = predictions[['symbol', 'date', 'p']].join(open_to_open(prices), on=['symbol', 'date']).dropna(subset=['p', 'fwd_open_ret'])
-    if d.empty: raise QuantmlError("no prediction has a next-open return: predictions and prices do not overlap")
+    d = (
+        predictions[['symbol', 'date', 'p']]
+        .join(open_to_open(prices), on=['symbol', 'date'])
+        .dropna(subset=['p', 'fwd_open_ret'])
+    )
+    if d.empty:
+        raise QuantmlError(
+            "no prediction has a next-open return: predictions and prices do not overlap"
+        )
     d = d.sort_values(['date', 'p'], ascending=[True, False], kind='stable')
-    W = _weights(d, prices, k, min_prob, short, construction, hold, n_drop, keep, quantile, weighting, vol_window)
-    R = d.pivot_table(index='date', columns='symbol', values='fwd_open_ret').reindex_like(W).fillna(0.0)
+    W = _weights(
+        d,
+        prices,
+        k,
+        min_prob,
+        short,
+        construction,
+        hold,
+        n_drop,
+        keep,
+        quantile,
+        weighting,
+        vol_window,
+    )
+    R = (
+        d.pivot_table(index='date', columns='symbol', values='fwd_open_ret')
+        .reindex_like(W)
+        .fillna(0.0)
+    )
     gross = (W * R).sum(axis=1)
-    traded = W.diff().abs(); traded.iloc[0] = W.iloc[0].abs()
+    traded = W.diff().abs()
+    traded.iloc[0] = W.iloc[0].abs()
     turnover = traded.sum(axis=1)
-    cost = turnover * (fee_bps + slippage_bps) / 1e4 + _extra_costs(W, traded, prices, vol_window, spread, capital, impact_coef)
+    cost = turnover * (fee_bps + slippage_bps) / 1e4 + _extra_costs(
+        W, traded, prices, vol_window, spread, capital, impact_coef
+    )
     trades = int(((W != 0).astype(int).diff().abs().sum().sum()) + (W.iloc[0] != 0).sum())
     return BacktestResult(gross - cost, gross, turnover, W.abs().sum(axis=1), trades, name)
 
 # %% ../nbs/03a_backtest.ipynb #06b933cc
-def deflated_sharpe_ratio(sr:float,        # the per-period Sharpe ratio
-                          T:int,           # periods it was measured over
-                          skew:float,      # skew of the returns
-                          kurtosis:float,  # kurtosis of the returns (3 for a normal distribution)
-                          trials:int=1,
-                         ) -> float:
-    """Bailey and López de Prado's deflated Sharpe ratio from its inputs: a per-period Sharpe ratio `sr` over `T` periods with
-    that skewness and (non-excess) kurtosis, the best of `trials` tries."""
+def deflated_sharpe_ratio(
+    sr: float,  # the per-period Sharpe ratio
+    T: int,  # periods it was measured over
+    skew: float,  # skew of the returns
+    kurtosis: float,  # kurtosis of the returns (3 for a normal distribution)
+    trials: int = 1,
+) -> float:
+    """Bailey and López de Prado's deflated Sharpe ratio from its inputs: a per-period Sharpe ratio
+    `sr` over `T` periods with that skewness and (non-excess) kurtosis, the best of `trials`
+    tries."""
     from scipy.stats import norm
+
     N, gamma = max(int(trials), 1), 0.5772156649
-    sr0 = 0.0 if N == 1 else math.sqrt(1 / (T - 1)) * ((1 - gamma) * norm.ppf(1 - 1 / N) + gamma * norm.ppf(1 - 1 / (N * math.e)))
-    den = 1 - skew * sr + (kurtosis - 1) / 4 * sr ** 2
-    return float(norm.cdf((sr - sr0) * math.sqrt(T - 1) / math.sqrt(den))) if den > 0 else float('nan')
+    sr0 = (
+        0.0
+        if N == 1
+        else math.sqrt(1 / (T - 1))
+        * ((1 - gamma) * norm.ppf(1 - 1 / N) + gamma * norm.ppf(1 - 1 / (N * math.e)))
+    )
+    den = 1 - skew * sr + (kurtosis - 1) / 4 * sr**2
+    return (
+        float(norm.cdf((sr - sr0) * math.sqrt(T - 1) / math.sqrt(den))) if den > 0 else float('nan')
+    )
 
 # %% ../nbs/03a_backtest.ipynb #2931e614
-def deflated_sharpe(returns:pd.Series,    # the strategy's returns, a period each
-                    trials:int=1,
-                   ) -> float:
-    "Probability that the per-period Sharpe ratio of these returns beats the expected best of `trials` null strategies."
+def deflated_sharpe(
+    returns: pd.Series,  # the strategy's returns, a period each
+    trials: int = 1,
+) -> float:
+    """Probability that the per-period Sharpe ratio of these returns beats the expected best of
+    `trials` null strategies."""
     from scipy.stats import skew, kurtosis
-    x = np.asarray(returns, float); x = x[np.isfinite(x)]
-    if len(x) < 3 or x.std(ddof=1) == 0: return float('nan')
-    return deflated_sharpe_ratio(x.mean() / x.std(ddof=1), len(x), skew(x), kurtosis(x, fisher=False), trials)
+
+    x = np.asarray(returns, float)
+    x = x[np.isfinite(x)]
+    if len(x) < 3 or x.std(ddof=1) == 0:
+        return float('nan')
+    return deflated_sharpe_ratio(
+        x.mean() / x.std(ddof=1), len(x), skew(x), kurtosis(x, fisher=False), trials
+    )
 
 # %% ../nbs/03a_backtest.ipynb #9ebfdcc3
-def stats(res:BacktestResult, trials:int=1, periods:int=252) -> dict:
-    "Total and annualised return, volatility, Sharpe, Sortino, max drawdown, Calmar, turnover, hit rate, exposure, trades, deflated Sharpe."
+def stats(res: BacktestResult, trials: int = 1, periods: int = 252) -> dict:
+    """Total and annualised return, volatility, Sharpe, Sortino, max drawdown, Calmar, turnover, hit
+    rate, exposure, trades, deflated Sharpe."""
     r = res.returns.dropna()
-    if r.empty: raise QuantmlError(f"{res.name}: no returns to describe")
+    if r.empty:
+        raise QuantmlError(f"{res.name}: no returns to describe")
     eq = (1 + r).cumprod()
     years = len(r) / periods
-    total = float(eq.iloc[-1] - 1); ann = float(eq.iloc[-1] ** (1 / years) - 1) if eq.iloc[-1] > 0 else -1.0
+    total = float(eq.iloc[-1] - 1)
+    ann = float(eq.iloc[-1] ** (1 / years) - 1) if eq.iloc[-1] > 0 else -1.0
     vol = float(r.std(ddof=1) * math.sqrt(periods))
     down = r[r < 0]
     dd = float((eq / eq.cummax() - 1).min())
     invested = res.exposure.reindex(r.index).fillna(0) > 0
-    return dict(total_return=total, annual_return=ann, annual_vol=vol,
-                sharpe=float(r.mean() / r.std(ddof=1) * math.sqrt(periods)) if r.std(ddof=1) > 0 else float('nan'),
-                sortino=float(r.mean() / math.sqrt((down ** 2).sum() / len(r)) * math.sqrt(periods)) if len(down) else float('nan'),
-                max_drawdown=dd, calmar=float(ann / -dd) if dd < 0 else float('nan'),
-                turnover=float(res.turnover.mean()), hit_rate=float((r[invested] > 0).mean()) if invested.any() else float('nan'),
-                exposure=float(res.exposure.mean()), trades=res.trades, days=int(len(r)),
-                deflated_sharpe=deflated_sharpe(r, trials))
+    return dict(
+        total_return=total,
+        annual_return=ann,
+        annual_vol=vol,
+        sharpe=float(r.mean() / r.std(ddof=1) * math.sqrt(periods))
+        if r.std(ddof=1) > 0
+        else float('nan'),
+        sortino=float(r.mean() / math.sqrt((down**2).sum() / len(r)) * math.sqrt(periods))
+        if len(down)
+        else float('nan'),
+        max_drawdown=dd,
+        calmar=float(ann / -dd) if dd < 0 else float('nan'),
+        turnover=float(res.turnover.mean()),
+        hit_rate=float((r[invested] > 0).mean()) if invested.any() else float('nan'),
+        exposure=float(res.exposure.mean()),
+        trades=res.trades,
+        days=int(len(r)),
+        deflated_sharpe=deflated_sharpe(r, trials),
+    )
 
 # %% ../nbs/03a_backtest.ipynb #100a8ff8
-def equal_weight(prices:pd.DataFrame, dates=None) -> BacktestResult:
-    "Equal weight in every symbol that has a next-open return, rebalanced daily, no costs: holding the universe."
+def equal_weight(prices: pd.DataFrame, dates=None) -> BacktestResult:
+    """Equal weight in every symbol that has a next-open return, rebalanced daily, no costs: holding
+    the universe."""
     r = open_to_open(prices).dropna()
-    if dates is not None: r = r[r.index.get_level_values('date').isin(pd.DatetimeIndex(dates))]
+    if dates is not None:
+        r = r[r.index.get_level_values('date').isin(pd.DatetimeIndex(dates))]
     g = r.groupby(level='date').mean().sort_index()
     one = pd.Series(1.0, index=g.index)
     return BacktestResult(g, g, one * 0, one, 0, 'equal-weight universe')
 
 # %% ../nbs/03a_backtest.ipynb #b69a29f4
-def block_bootstrap_ci(x,                 # the series (NaN left out)
-                       stat=np.mean,      # the statistic whose interval is asked for
-                       block:float=20.0,
-                       n_boot:int=1000,
-                       level:float=0.95,  # the interval's coverage
-                       seed:int=0,
-                      ) -> tuple:
-    "(low, high) of `stat` over stationary-bootstrap resamples of the series x (mean block length `block`)."
-    x = np.asarray(x, float); x = x[np.isfinite(x)]; n = len(x)
-    if n < 10: return (float('nan'), float('nan'))
+def block_bootstrap_ci(
+    x,  # the series (NaN left out)
+    stat=np.mean,  # the statistic whose interval is asked for
+    block: float = 20.0,
+    n_boot: int = 1000,
+    level: float = 0.95,  # the interval's coverage
+    seed: int = 0,
+) -> tuple:
+    """(low, high) of `stat` over stationary-bootstrap resamples of the series x (mean block length
+    `block`)."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n < 10:
+        return (float('nan'), float('nan'))
     rng, p, at = np.random.default_rng(seed), 1.0 / block, np.arange(n)
     out = np.empty(n_boot)
     for b in range(n_boot):
-        start = rng.integers(0, n, n); new = rng.random(n) < p       # a new block starts with probability 1/block
+        # a new block starts with probability 1/block
+        start = rng.integers(0, n, n)
+        new = rng.random(n) < p
         new[0] = True
-        first = np.maximum.accumulate(np.where(new, at, 0))           # where each position's block began
-        out[b] = stat(x[(start[first] + at - first) % n])            # the block runs on from its random start, wrapping round
+        # where each position's block began
+        first = np.maximum.accumulate(np.where(new, at, 0))
+        # the block runs on from its random start, wrapping round
+        out[b] = stat(x[(start[first] + at - first) % n])
     a = (1 - level) / 2
     return float(np.nanquantile(out, a)), float(np.nanquantile(out, 1 - a))
 
 # %% ../nbs/03a_backtest.ipynb #c8bd3706
-def _sharpe(x, periods=252): return x.mean() / x.std(ddof=1) * math.sqrt(periods) if x.std(ddof=1) > 0 else float('nan')
+def _sharpe(x, periods=252):
+    return x.mean() / x.std(ddof=1) * math.sqrt(periods) if x.std(ddof=1) > 0 else float('nan')
 
-def relative_stats(res:BacktestResult,
-                   universe:BacktestResult,  # the benchmark: holding the universe (`equal_weight`)
-                   periods:int=252,
-                   block:float=20.0,
-                   n_boot:int=1000,
-                   seed:int=0,
-                  ) -> dict:
-    "Excess annual return, tracking error, information ratio, beta, alpha and days beaten against the universe; bootstrap intervals."
-    both = pd.concat([res.returns.rename('r'), universe.returns.rename('u')], axis=1, join='inner').dropna()
-    if len(both) < 10: raise QuantmlError(f"{res.name}: fewer than 10 dates in common with {universe.name}")
-    r, u = both.r.to_numpy(), both.u.to_numpy(); ex = r - u
+
+def relative_stats(
+    res: BacktestResult,
+    universe: BacktestResult,  # the benchmark: holding the universe (`equal_weight`)
+    periods: int = 252,
+    block: float = 20.0,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict:
+    """Excess annual return, tracking error, information ratio, beta, alpha and days beaten against
+    the universe; bootstrap intervals."""
+    both = pd.concat(
+        [res.returns.rename('r'), universe.returns.rename('u')], axis=1, join='inner'
+    ).dropna()
+    if len(both) < 10:
+        raise QuantmlError(f"{res.name}: fewer than 10 dates in common with {universe.name}")
+    r, u = both.r.to_numpy(), both.u.to_numpy()
+    ex = r - u
     te = ex.std(ddof=1) * math.sqrt(periods)
     beta = float(np.cov(r, u)[0, 1] / np.var(u, ddof=1)) if np.var(u) > 0 else float('nan')
     sh_ci = block_bootstrap_ci(r, lambda x: _sharpe(x, periods), block, n_boot, seed=seed)
     ir_ci = block_bootstrap_ci(ex, lambda x: _sharpe(x, periods), block, n_boot, seed=seed)
-    return dict(excess_annual_return=float(ex.mean() * periods), tracking_error=float(te), information_ratio=float(_sharpe(ex, periods)),
-                information_ratio_ci=ir_ci, sharpe=float(_sharpe(r, periods)), sharpe_ci=sh_ci, beta=beta,
-                alpha=float((r.mean() - beta * u.mean()) * periods), days_beaten=float(np.mean(r > u)), days=int(len(both)), block=block)
+    return dict(
+        excess_annual_return=float(ex.mean() * periods),
+        tracking_error=float(te),
+        information_ratio=float(_sharpe(ex, periods)),
+        information_ratio_ci=ir_ci,
+        sharpe=float(_sharpe(r, periods)),
+        sharpe_ci=sh_ci,
+        beta=beta,
+        alpha=float((r.mean() - beta * u.mean()) * periods),
+        days_beaten=float(np.mean(r > u)),
+        days=int(len(both)),
+        block=block,
+    )
 
 # %% ../nbs/03a_backtest.ipynb #b7959be3
-def _checked_returns(returns, need:int, what:str) -> pd.Series:
+def _checked_returns(returns, need: int, what: str) -> pd.Series:
     r = pd.Series(returns, dtype=float).dropna()
-    if not isinstance(r.index, pd.DatetimeIndex): raise QuantmlError(f"{what} needs daily returns indexed by date (got a {type(r.index).__name__})")
-    if len(r) < need: raise QuantmlError(f"{what} needs at least {need} daily returns (got {len(r)})")
+    if not isinstance(r.index, pd.DatetimeIndex):
+        raise QuantmlError(
+            f"{what} needs daily returns indexed by date (got a {type(r.index).__name__})"
+        )
+    if len(r) < need:
+        raise QuantmlError(f"{what} needs at least {need} daily returns (got {len(r)})")
     return r.sort_index()
 
-def _compound(r:pd.Series, by) -> pd.Series: return (1 + r).groupby(by).prod() - 1
 
-def risk_stats(returns:pd.Series,          # daily returns indexed by date (a `BacktestResult`'s `returns`)
-               confidence:float=0.95,      # the VaR's and CVaR's level: the worst 1 - confidence of days
-              ) -> dict:
-    "Value at risk and CVaR (historical, normal, Cornish-Fisher), skew, excess kurtosis, best and worst day, month and year."
+def _compound(r: pd.Series, by) -> pd.Series:
+    return (1 + r).groupby(by).prod() - 1
+
+
+def risk_stats(
+    # daily returns indexed by date (a `BacktestResult`'s `returns`)
+    returns: pd.Series,
+    # the VaR's and CVaR's level: the worst 1 - confidence of days
+    confidence: float = 0.95,
+) -> dict:
+    """Value at risk and CVaR (historical, normal, Cornish-Fisher), skew, excess kurtosis, best and
+    worst day, month and year."""
     from statistics import NormalDist
-    if not 0.5 < confidence < 1: raise QuantmlError(f"confidence must be between 0.5 and 1, e.g. 0.95 (got {confidence!r})")
+
+    if not 0.5 < confidence < 1:
+        raise QuantmlError(f"confidence must be between 0.5 and 1, e.g. 0.95 (got {confidence!r})")
     r, a = _checked_returns(returns, 20, 'risk_stats'), 1 - confidence
     mu, sd, s, k, z = r.mean(), r.std(ddof=1), r.skew(), r.kurt(), NormalDist().inv_cdf(a)
-    z_cf = z + (z ** 2 - 1) * s / 6 + (z ** 3 - 3 * z) * k / 24 - (2 * z ** 3 - 5 * z) * s ** 2 / 36
-    q, month, year = r.quantile(a), _compound(r, [r.index.year, r.index.month]), _compound(r, r.index.year)
-    return {k: float(v) for k, v in dict(
-        var_historical=q, cvar_historical=r[r <= q].mean(), var_normal=mu + z * sd, cvar_normal=mu - sd * NormalDist().pdf(z) / a,
-        var_cornish_fisher=mu + z_cf * sd, skew=s, excess_kurtosis=k, best_day=r.max(), worst_day=r.min(),
-        best_month=month.max(), worst_month=month.min(), best_year=year.max(), worst_year=year.min()).items()}
+    z_cf = z + (z**2 - 1) * s / 6 + (z**3 - 3 * z) * k / 24 - (2 * z**3 - 5 * z) * s**2 / 36
+    q, month, year = (
+        r.quantile(a),
+        _compound(r, [r.index.year, r.index.month]),
+        _compound(r, r.index.year),
+    )
+    return {
+        k: float(v)
+        for k, v in dict(
+            var_historical=q,
+            cvar_historical=r[r <= q].mean(),
+            var_normal=mu + z * sd,
+            cvar_normal=mu - sd * NormalDist().pdf(z) / a,
+            var_cornish_fisher=mu + z_cf * sd,
+            skew=s,
+            excess_kurtosis=k,
+            best_day=r.max(),
+            worst_day=r.min(),
+            best_month=month.max(),
+            worst_month=month.min(),
+            best_year=year.max(),
+            worst_year=year.min(),
+        ).items()
+    }
 
 # %% ../nbs/03a_backtest.ipynb #7e81a9f3
-def drawdown_table(returns:pd.Series,      # daily returns indexed by date
-                   n:int=5,                # the deepest n drawdowns
-                  ) -> pd.DataFrame:
-    "The `n` deepest drawdowns, deepest first: start, trough, recovery (NaT while under water), depth, days (trading days under water)."
+def drawdown_table(
+    returns: pd.Series,  # daily returns indexed by date
+    n: int = 5,  # the deepest n drawdowns
+) -> pd.DataFrame:
+    """The `n` deepest drawdowns, deepest first: start, trough, recovery (NaT while under water),
+    depth, days (trading days under water)."""
     r = _checked_returns(returns, 1, 'drawdown_table')
     eq = (1 + r).to_numpy().cumprod()
-    dd = eq / np.maximum.accumulate(np.r_[1.0, eq])[1:] - 1                       # the capital before the first day is the first peak
+    # the capital before the first day is the first peak
+    dd = eq / np.maximum.accumulate(np.r_[1.0, eq])[1:] - 1
     under = np.r_[False, dd < 0, False]
-    starts, ends = np.flatnonzero(~under[:-1] & under[1:]), np.flatnonzero(under[:-1] & ~under[1:])   # [start, end) of each run
-    rows = [dict(start=r.index[s], trough=r.index[s + int(np.argmin(dd[s:e]))], recovery=r.index[e] if e < len(r) else pd.NaT,
-                 depth=float(dd[s:e].min()), days=int(e - s)) for s, e in zip(starts, ends)]
+    # [start, end) of each run
+    starts, ends = np.flatnonzero(~under[:-1] & under[1:]), np.flatnonzero(under[:-1] & ~under[1:])
+    rows = [
+        dict(
+            start=r.index[s],
+            trough=r.index[s + int(np.argmin(dd[s:e]))],
+            recovery=r.index[e] if e < len(r) else pd.NaT,
+            depth=float(dd[s:e].min()),
+            days=int(e - s),
+        )
+        for s, e in zip(starts, ends)
+    ]
     cols = ['start', 'trough', 'recovery', 'depth', 'days']
-    return pd.DataFrame(rows, columns=cols).sort_values('depth', kind='stable').head(n).reset_index(drop=True)
+    return (
+        pd.DataFrame(rows, columns=cols)
+        .sort_values('depth', kind='stable')
+        .head(n)
+        .reset_index(drop=True)
+    )
 
 # %% ../nbs/03a_backtest.ipynb #2fa02d54
-def calendar_returns(returns:dict,        # name -> daily returns indexed by date
-                    ) -> pd.DataFrame:
-    "Compounded return per calendar year of each {name: daily returns}, a column each, and the trading days of each year."
+def calendar_returns(
+    returns: dict,  # name -> daily returns indexed by date
+) -> pd.DataFrame:
+    """Compounded return per calendar year of each {name: daily returns}, a column each, and the
+    trading days of each year."""
     rs = {name: _checked_returns(r, 1, 'calendar_returns') for name, r in returns.items()}
     out = pd.DataFrame({name: _compound(r, r.index.year) for name, r in rs.items()})
     days = pd.concat(rs.values(), axis=1).index
     out['days'] = pd.Series(days.year, index=days).value_counts().reindex(out.index).astype(int)
     return out.rename_axis('year')
 
-def rolling_risk(returns:pd.Series,       # the strategy's daily returns, indexed by date
-                 benchmark:pd.Series,     # the benchmark's daily returns (the universe)
-                 window:int=126,          # days in each rolling window
-                 periods:int=252,
-                ) -> pd.DataFrame:
-    "Rolling annualised volatility of `returns` and `benchmark` and the beta of `returns` to `benchmark`, over `window` days."
-    both = pd.concat([_checked_returns(returns, window, 'rolling_risk'), _checked_returns(benchmark, window, 'rolling_risk')], axis=1,
-                     keys=['r', 'b'], join='inner')
+
+def rolling_risk(
+    returns: pd.Series,  # the strategy's daily returns, indexed by date
+    benchmark: pd.Series,  # the benchmark's daily returns (the universe)
+    window: int = 126,  # days in each rolling window
+    periods: int = 252,
+) -> pd.DataFrame:
+    """Rolling annualised volatility of `returns` and `benchmark` and the beta of `returns` to
+    `benchmark`, over `window` days."""
+    both = pd.concat(
+        [
+            _checked_returns(returns, window, 'rolling_risk'),
+            _checked_returns(benchmark, window, 'rolling_risk'),
+        ],
+        axis=1,
+        keys=['r', 'b'],
+        join='inner',
+    )
     roll = both.rolling(window)
     vol = roll.std() * math.sqrt(periods)
-    return pd.DataFrame(dict(volatility=vol.r, benchmark_volatility=vol.b, beta=both.r.rolling(window).cov(both.b) / both.b.rolling(window).var()))
+    return pd.DataFrame(
+        dict(
+            volatility=vol.r,
+            benchmark_volatility=vol.b,
+            beta=both.r.rolling(window).cov(both.b) / both.b.rolling(window).var(),
+        )
+    )
 
 # %% ../nbs/03a_backtest.ipynb #487e425a
-def to_alphalens(predictions:pd.DataFrame, prices:pd.DataFrame) -> tuple:
-    "(factor, prices) for alphalens: factor indexed by (date, asset); prices' row t = each symbol's next open (the fill of a signal at t)."
+def to_alphalens(predictions: pd.DataFrame, prices: pd.DataFrame) -> tuple:
+    """(factor, prices) for alphalens: factor indexed by (date, asset); prices' row t = each
+    symbol's next open (the fill of a signal at t)."""
     _check_predictions(predictions)
-    nxt = prices.sort_values(['symbol', 'date']).assign(fill=lambda d: d.groupby('symbol')['open'].shift(-1))
-    px = nxt.pivot(index='date', columns='symbol', values='fill').sort_index().dropna(how='all')   # the last date has no next open
+    nxt = prices.sort_values(['symbol', 'date']).assign(
+        fill=lambda d: d.groupby('symbol')['open'].shift(-1)
+    )
+    # the last date has no next open
+    px = nxt.pivot(index='date', columns='symbol', values='fill').sort_index().dropna(how='all')
     px.index.name, px.columns.name = 'date', None
-    f = predictions.dropna(subset=['p']).set_index(['date', 'symbol'])['p'].sort_index().rename('factor')
+    f = (
+        predictions.dropna(subset=['p'])
+        .set_index(['date', 'symbol'])['p']
+        .sort_index()
+        .rename('factor')
+    )
     f.index.names = ['date', 'asset']
     return f, px
 
 # %% ../nbs/03a_backtest.ipynb #97c0dc69
-def costs_table(predictions:pd.DataFrame,
-                prices:pd.DataFrame,
-                bps:tuple=(0, 3, 10),      # flat costs to compare, basis points a side
-                **kw,
-               ) -> pd.DataFrame:
-    "The strategy at each flat cost (basis points a side), beside the equal-weight universe: returns, Sharpe, turnover, excess, information ratio."
+def costs_table(
+    predictions: pd.DataFrame,
+    prices: pd.DataFrame,
+    bps: tuple = (0, 3, 10),  # flat costs to compare, basis points a side
+    **kw,
+) -> pd.DataFrame:
+    """The strategy at each flat cost (basis points a side), beside the equal-weight universe:
+    returns, Sharpe, turnover, excess, information ratio."""
     uni = equal_weight(prices, predictions['date'].unique())
     rows = {}
     for b in bps:
         res = backtest(predictions, prices, fee_bps=b, slippage_bps=0, **kw)
         st, rel = stats(res), relative_stats(res, uni, n_boot=200)
-        rows[f'{b:g} bps'] = dict(annual_return=st['annual_return'], sharpe=st['sharpe'], turnover=st['turnover'],
-                                  excess_annual_return=rel['excess_annual_return'], information_ratio=rel['information_ratio'],
-                                  ir_low=rel['information_ratio_ci'][0], ir_high=rel['information_ratio_ci'][1])
+        rows[f'{b:g} bps'] = dict(
+            annual_return=st['annual_return'],
+            sharpe=st['sharpe'],
+            turnover=st['turnover'],
+            excess_annual_return=rel['excess_annual_return'],
+            information_ratio=rel['information_ratio'],
+            ir_low=rel['information_ratio_ci'][0],
+            ir_high=rel['information_ratio_ci'][1],
+        )
     return pd.DataFrame(rows).T
 
 # %% ../nbs/03a_backtest.ipynb #3148f7d9
-def factor_tearsheet(predictions:pd.DataFrame,
-                     prices:pd.DataFrame,
-                     horizons:tuple=(1, 5, 10, 20),  # forward-return horizons in bars
-                     quantiles:int=5,
-                     n_boot:int=1000,
-                    ) -> dict:
-    "Quantile returns by horizon, rank IC decay, monthly rank IC, quantile turnover and the long-short return of a prediction frame."
+def factor_tearsheet(
+    predictions: pd.DataFrame,
+    prices: pd.DataFrame,
+    horizons: tuple = (1, 5, 10, 20),  # forward-return horizons in bars
+    quantiles: int = 5,
+    n_boot: int = 1000,
+) -> dict:
+    """Quantile returns by horizon, rank IC decay, monthly rank IC, quantile turnover and the
+    long-short return of a prediction frame."""
     _check_predictions(predictions)
     f = predictions[['symbol', 'date', 'p']].dropna()
     for h in horizons:
-        f = f.merge(forward_return(prices, h)[['symbol', 'date', 'fwd_ret']].rename(columns={'fwd_ret': f'r{h}'}), on=['symbol', 'date'], how='left')
+        f = f.merge(
+            forward_return(prices, h)[['symbol', 'date', 'fwd_ret']].rename(
+                columns={'fwd_ret': f'r{h}'}
+            ),
+            on=['symbol', 'date'],
+            how='left',
+        )
     f = f.sort_values(['date', 'symbol'], ignore_index=True)
     pct = f.groupby('date')['p'].rank(method='first', pct=True).to_numpy()
     f['q'] = np.clip(np.ceil(pct * quantiles), 1, quantiles).astype(int)
@@ -406,8 +673,13 @@ def factor_tearsheet(predictions:pd.DataFrame,
         p, r, d = f.p.to_numpy()[ok], f[f'r{h}'].to_numpy()[ok], f.date.to_numpy()[ok]
         ic[h] = signal_quality(p, r, d, h)
         codes, days = pd.factorize(d, sort=True)
-        per_date[h] = pd.Series(per_group_corr(group_rank(p, codes), group_rank(r, codes), codes), index=pd.DatetimeIndex(days))
-        ic[h]['ci_low'], ic[h]['ci_high'] = block_bootstrap_ci(per_date[h].to_numpy(), block=max(20, 2 * h), n_boot=n_boot)
+        per_date[h] = pd.Series(
+            per_group_corr(group_rank(p, codes), group_rank(r, codes), codes),
+            index=pd.DatetimeIndex(days),
+        )
+        ic[h]['ci_low'], ic[h]['ci_high'] = block_bootstrap_ci(
+            per_date[h].to_numpy(), block=max(20, 2 * h), n_boot=n_boot
+        )
     daily_ic = per_date[horizons[0]]
     monthly = daily_ic.groupby([daily_ic.index.year, daily_ic.index.month]).mean().unstack()
     monthly.index.name, monthly.columns.name = 'year', 'month'
@@ -415,78 +687,135 @@ def factor_tearsheet(predictions:pd.DataFrame,
     turnover = {}
     for qq in range(1, quantiles + 1):
         sets = members.loc[qq].tolist()
-        turnover[qq] = float(np.mean([len(b - a) / max(len(b), 1) for a, b in zip(sets, sets[1:])])) if len(sets) > 1 else float('nan')
+        turnover[qq] = (
+            float(np.mean([len(b - a) / max(len(b), 1) for a, b in zip(sets, sets[1:])]))
+            if len(sets) > 1
+            else float('nan')
+        )
     qr = f.groupby(['date', 'q'])[f'r{horizons[0]}'].mean().unstack()
     ls = (qr[quantiles] - qr[1]).dropna()
-    return dict(quantile_returns=pd.DataFrame(by_q), rank_ic=pd.DataFrame({h: {k: ic[h][k] for k in ('rank_ic', 'ci_low', 'ci_high', 'rank_ic_t', 'rank_icir')} for h in horizons}).T,
-                monthly_rank_ic=monthly, quantile_turnover=pd.Series(turnover, name='turnover'), long_short=ls, long_short_cum=(1 + ls).cumprod(),
-                daily_rank_ic=daily_ic, quantiles=quantiles, horizons=tuple(horizons))
+    return dict(
+        quantile_returns=pd.DataFrame(by_q),
+        rank_ic=pd.DataFrame(
+            {
+                h: {k: ic[h][k] for k in ('rank_ic', 'ci_low', 'ci_high', 'rank_ic_t', 'rank_icir')}
+                for h in horizons
+            }
+        ).T,
+        monthly_rank_ic=monthly,
+        quantile_turnover=pd.Series(turnover, name='turnover'),
+        long_short=ls,
+        long_short_cum=(1 + ls).cumprod(),
+        daily_rank_ic=daily_ic,
+        quantiles=quantiles,
+        horizons=tuple(horizons),
+    )
 
 # %% ../nbs/03a_backtest.ipynb #3bc587b7
-def percent_axis(ax,                      # a matplotlib axes
-                 which:str='y',           # 'y' or 'x'
-                 decimals:int=0,          # decimals of the percentages
-                 growth:bool=False,       # a log axis of growth (1 = no change), labelled as cumulative returns
-                ):
-    """Label an axis of returns in percent: `growth=True` for a log axis of growth (1 = no change), labelled as the cumulative
-    return (+50%, +100%) at readable steps, where matplotlib would write powers of ten (3 x 10^0)."""
+def percent_axis(
+    ax,  # a matplotlib axes
+    which: str = 'y',  # 'y' or 'x'
+    decimals: int = 0,  # decimals of the percentages
+    # a log axis of growth (1 = no change), labelled as cumulative returns
+    growth: bool = False,
+):
+    """Label an axis of returns in percent: `growth=True` for a log axis of growth (1 = no change),
+    labelled as the cumulative return (+50%, +100%) at readable steps, where matplotlib would write
+    powers of ten (3 x 10^0)."""
     import matplotlib.ticker as mt
+
     axis = ax.yaxis if which == 'y' else ax.xaxis
     if growth:
         axis.set_major_locator(mt.LogLocator(base=10, subs=(1, 1.25, 1.5, 2, 3, 5, 7.5)))
         axis.set_minor_formatter(mt.NullFormatter())
         axis.set_major_formatter(mt.FuncFormatter(lambda v, _: f'{v - 1:+.{decimals}%}'))
-    else: axis.set_major_formatter(mt.PercentFormatter(1.0, decimals=decimals))
+    else:
+        axis.set_major_formatter(mt.PercentFormatter(1.0, decimals=decimals))
     return ax
+
 
 _MONTH_NAMES = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
 
-def plot_tearsheet(ts:dict,               # what `factor_tearsheet` returned
-                   path=None,
-                  ):
+
+def plot_tearsheet(
+    ts: dict,  # what `factor_tearsheet` returned
+    path=None,
+):
     "The tear sheet's five pictures in one figure; saved to `path` when given."
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(3, 2, figsize=(11, 9))
     qr = ts['quantile_returns'] * 1e4
-    qr.plot.bar(ax=ax[0, 0]); ax[0, 0].set(title='mean forward return by quantile (bps), per horizon in bars', xlabel='quantile'); ax[0, 0].axhline(0, c='k', lw=0.5)
+    qr.plot.bar(ax=ax[0, 0])
+    ax[0, 0].set(
+        title='mean forward return by quantile (bps), per horizon in bars', xlabel='quantile'
+    )
+    ax[0, 0].axhline(0, c='k', lw=0.5)
     ic = ts['rank_ic']['rank_ic']
     err = np.vstack([ic - ts['rank_ic']['ci_low'], ts['rank_ic']['ci_high'] - ic]).clip(0)
-    ax[0, 1].bar([str(h) for h in ic.index], ic.to_numpy(), yerr=err, capsize=4); ax[0, 1].axhline(0, c='k', lw=0.5)
+    ax[0, 1].bar([str(h) for h in ic.index], ic.to_numpy(), yerr=err, capsize=4)
+    ax[0, 1].axhline(0, c='k', lw=0.5)
     ax[0, 1].set(title='rank IC by horizon (bars), 95% block-bootstrap interval')
-    m = ts['monthly_rank_ic']; lim = np.nanmax(np.abs(m.to_numpy())) if m.size else 1
+    m = ts['monthly_rank_ic']
+    lim = np.nanmax(np.abs(m.to_numpy())) if m.size else 1
     im = ax[1, 0].imshow(m.to_numpy(), cmap='RdBu', vmin=-lim, vmax=lim, aspect='auto')
-    ax[1, 0].set(title='monthly mean rank IC (1 bar)', yticks=range(len(m.index)), yticklabels=m.index, xticks=range(len(m.columns)),
-                 xticklabels=[_MONTH_NAMES[c - 1] if isinstance(c, (int, np.integer)) and 1 <= c <= 12 else c for c in m.columns])
+    ax[1, 0].set(
+        title='monthly mean rank IC (1 bar)',
+        yticks=range(len(m.index)),
+        yticklabels=m.index,
+        xticks=range(len(m.columns)),
+        xticklabels=[
+            _MONTH_NAMES[c - 1] if isinstance(c, (int, np.integer)) and 1 <= c <= 12 else c
+            for c in m.columns
+        ],
+    )
     fig.colorbar(im, ax=ax[1, 0])
     tq = ts['quantile_turnover']
-    ax[1, 1].bar([str(q) for q in tq.index], tq.to_numpy()); ax[1, 1].set(title='quantile turnover (share of names new each date)', xlabel='quantile')
+    ax[1, 1].bar([str(q) for q in tq.index], tq.to_numpy())
+    ax[1, 1].set(title='quantile turnover (share of names new each date)', xlabel='quantile')
     percent_axis(ax[1, 1])
-    ax[2, 0].plot(ts['long_short_cum'].index, ts['long_short_cum'].to_numpy() - 1, lw=1)         # the growth of 1 as a cumulative return
-    ax[2, 0].set(title='top minus bottom quantile, cumulative return (1 bar, no costs)'); percent_axis(ax[2, 0])
+    # the growth of 1 as a cumulative return
+    ax[2, 0].plot(ts['long_short_cum'].index, ts['long_short_cum'].to_numpy() - 1, lw=1)
+    ax[2, 0].set(title='top minus bottom quantile, cumulative return (1 bar, no costs)')
+    percent_axis(ax[2, 0])
     d = ts['daily_rank_ic'].rolling(126, min_periods=20).mean()
-    ax[2, 1].plot(d.index, d.to_numpy(), lw=1); ax[2, 1].axhline(0, c='k', lw=0.5); ax[2, 1].set(title='rank IC, rolling 6 months (1 bar)')
-    for a in ax[2]: a.tick_params(axis='x', labelrotation=30)
+    ax[2, 1].plot(d.index, d.to_numpy(), lw=1)
+    ax[2, 1].axhline(0, c='k', lw=0.5)
+    ax[2, 1].set(title='rank IC, rolling 6 months (1 bar)')
+    for a in ax[2]:
+        a.tick_params(axis='x', labelrotation=30)
     plt.tight_layout()
-    if path is not None: fig.savefig(path, dpi=110)
+    if path is not None:
+        fig.savefig(path, dpi=110)
     return fig
 
 # %% ../nbs/03a_backtest.ipynb #1ee639ac
-def plot_report(results:list,
-                ic_by_year:pd.Series|None=None,  # the predictions' rank IC per year, drawn as bars; None: left out
-                path=None,
-               ):
-    "Cumulative returns (log scale), drawdowns and (optionally) IC per year of several results, in percent; saved to `path` when given."
+def plot_report(
+    results: list,
+    # the predictions' rank IC per year, drawn as bars; None: left out
+    ic_by_year: pd.Series | None = None,
+    path=None,
+):
+    """Cumulative returns (log scale), drawdowns and (optionally) IC per year of several results, in
+    percent; saved to `path` when given."""
     import matplotlib.pyplot as plt
+
     n = 3 if ic_by_year is not None else 2
     fig, ax = plt.subplots(n, 1, figsize=(9, 2.6 * n))
     for res in results:
         eq = (1 + res.returns.fillna(0)).cumprod()
         ax[0].plot(eq.index, eq, lw=1, label=res.name)
         ax[1].plot(eq.index, eq / eq.cummax() - 1, lw=1, label=res.name)
-    ax[0].set(title='cumulative return, net of costs (log scale)', yscale='log'); ax[0].legend(fontsize=8)
-    ax[1].set(title='drawdown from the previous peak'); percent_axis(ax[0], growth=True); percent_axis(ax[1])
+    ax[0].set(title='cumulative return, net of costs (log scale)', yscale='log')
+    ax[0].legend(fontsize=8)
+    ax[1].set(title='drawdown from the previous peak')
+    percent_axis(ax[0], growth=True)
+    percent_axis(ax[1])
     if ic_by_year is not None:
-        ax[2].bar([str(y) for y in ic_by_year.index], ic_by_year.to_numpy()); ax[2].axhline(0, c='k', lw=0.5); ax[2].set(title='rank IC per year')
+        ax[2].bar([str(y) for y in ic_by_year.index], ic_by_year.to_numpy())
+        ax[2].axhline(0, c='k', lw=0.5)
+        ax[2].set(title='rank IC per year')
     plt.tight_layout()
-    if path is not None: fig.savefig(path, dpi=110)
+    if path is not None:
+        fig.savefig(path, dpi=110)
     return fig

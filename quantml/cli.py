@@ -10,13 +10,34 @@ import argparse, contextlib, glob, json, math, os, sys, tempfile, time, warnings
 from pathlib import Path
 import pandas as pd
 from .core import QuantmlError, ProgressBar, parse_date, dumps_json, default_of, doc_of
-from .store import default_db_path, ingest, IngestRejected, list_symbols, read_prices, quantml_home, check_store, VERDICTS, apply_splits, undo_adjustment
+from quantml.store import (
+    default_db_path,
+    ingest,
+    IngestRejected,
+    list_symbols,
+    read_prices,
+    quantml_home,
+    check_store,
+    VERDICTS,
+    apply_splits,
+    undo_adjustment,
+)
 from .quality import FLAGS
 from .registry import ModelRegistry, metric_direction, check_version
 from .serving import SignalService, skill_gate, MAX_LOOKBACK, HISTORY_BARS
 from .trainer import train_model, OBJECTIVES, MAX_TRIALS, MAX_CV_FOLDS
 from .model import FEATURE_NORMS
-from .dataset import LabelSpec, SplitSpec, FAMILIES, RETURNS, CS_NORMS, FEATURE_SETS, MAX_HORIZON, UniverseSpec, RESEARCH_UNIVERSE
+from quantml.dataset import (
+    LabelSpec,
+    SplitSpec,
+    FAMILIES,
+    RETURNS,
+    CS_NORMS,
+    FEATURE_SETS,
+    MAX_HORIZON,
+    UniverseSpec,
+    RESEARCH_UNIVERSE,
+)
 from .synth import synth_market
 
 # %% auto #0
@@ -27,95 +48,181 @@ __all__ = ['EXIT_OK', 'EXIT_ERROR', 'EXIT_USAGE', 'EXIT_REJECTED', 'COMMANDS', '
 # %% ../nbs/90_cli.ipynb #44675bd5
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
 
+
 def _print_json(obj):
     print(json.dumps(obj, sort_keys=True, indent=2, default=str))
 
-def _db(args) -> Path: return Path(args.db).expanduser() if args.db else default_db_path()
 
-def _registry(args) -> ModelRegistry: return ModelRegistry(Path(args.registry).expanduser() if args.registry else quantml_home() / 'models')
+def _db(args) -> Path:
+    return Path(args.db).expanduser() if args.db else default_db_path()
+
+
+def _registry(args) -> ModelRegistry:
+    return ModelRegistry(
+        Path(args.registry).expanduser() if args.registry else quantml_home() / 'models'
+    )
+
 
 class _Parser(argparse.ArgumentParser):
-    "argparse, but a usage error is one line that names the command, the argument and where help is, not the usage block."
-    def error(self, message): self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+    """argparse, but a usage error is one line that names the command, the argument and where help
+    is, not the usage block."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
 
 def _number(kind, lo=None, hi=None):
-    "An argparse type: a finite `kind` (int or float) from `lo` to `hi`; anything else is a one-line usage error naming the range."
+    """An argparse type: a finite `kind` (int or float) from `lo` to `hi`; anything else is a
+    one-line usage error naming the range."""
+
     def parse(s):
-        try: v = kind(s)
-        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a {'whole number' if kind is int else 'number'}") from None
-        if kind is float and not math.isfinite(v): raise argparse.ArgumentTypeError(f"{s!r} is not a finite number")
+        try:
+            v = kind(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{s!r} is not a {'whole number' if kind is int else 'number'}"
+            ) from None
+        if kind is float and not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"{s!r} is not a finite number")
         if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"{s} is out of range: give {'at least ' + str(lo) if hi is None else f'{lo} to {hi}'}")
+            raise argparse.ArgumentTypeError(
+                f"{s} is out of range: give "
+                f"{'at least ' + str(lo) if hi is None else f'{lo} to {hi}'}"
+            )
         return v
-    parse.kind = kind                        # what the value is meant to be (the fuzz test picks its malformed values by it)
+
+    # what the value is meant to be (the fuzz test picks its malformed values by it)
+    parse.kind = kind
     return parse
 
-_SEED = _number(int, 0, 2**31 - 1)          # LightGBM's seed is a 32-bit integer
 
-COMMANDS = {}   # name -> what runs it, its help, its examples, whether it reads the registry, and the function adding its options
+_SEED = _number(int, 0, 2**31 - 1)  # LightGBM's seed is a 32-bit integer
 
-def command(name:str,                     # the subcommand's name
-            run,                          # the function that runs it: run(args) -> exit code
-            help:str,                     # one line for `quantml --help`
-            examples:str,                 # the examples `quantml NAME --help` ends with
-            registry:bool=False,          # the command takes --registry
-           ):
-    "Declare a subcommand where it is defined: the decorated function adds its options; `build_parser` reads them in cell order."
+# name -> what runs it, its help, its examples, whether it reads the registry, and the function
+# adding its options
+COMMANDS = {}
+
+
+def command(
+    name: str,  # the subcommand's name
+    run,  # the function that runs it: run(args) -> exit code
+    help: str,  # one line for `quantml --help`
+    examples: str,  # the examples `quantml NAME --help` ends with
+    registry: bool = False,  # the command takes --registry
+):
+    """Declare a subcommand where it is defined: the decorated function adds its options;
+    `build_parser` reads them in cell order."""
+
     def add(options):
-        COMMANDS[name] = dict(run=run, help=help, examples=examples, registry=registry, options=options)
+        COMMANDS[name] = dict(
+            run=run, help=help, examples=examples, registry=registry, options=options
+        )
         return options
+
     return add
 
 # %% ../nbs/90_cli.ipynb #12de7d30
 def _dask_options(c):
     "The options of a command that can run on Dask (train, signal)."
-    c.add_argument('--dask', metavar='SCHEDULER', help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)")
-    c.add_argument('--parquet', metavar='DIR', help="with --dask: the Parquet dataset the workers read (default for 'local': the store, exported)")
-    c.add_argument('--workers', type=_number(int, 1, 256), default=2, help="with --dask local: worker processes (default 2)")
+    c.add_argument(
+        '--dask',
+        metavar='SCHEDULER',
+        help="run on Dask: 'local' for a local cluster, or a scheduler address (tcp://host:8786)",
+    )
+    c.add_argument(
+        '--parquet',
+        metavar='DIR',
+        help="with --dask: the Parquet dataset the workers read (default for 'local': the store, "
+             "exported)",
+    )
+    c.add_argument(
+        '--workers',
+        type=_number(int, 1, 256),
+        default=2,
+        help="with --dask local: worker processes (default 2)",
+    )
+
 
 def _groups_option(c):
-    "Symbols per Parquet file (ingest --parquet-out, export): export_parquet's default, which a test holds equal (quantml.cluster loads Dask, so not imported here)."
-    c.add_argument('--symbols-per-group', type=_number(int, 1, 1_000_000), default=200, help="symbols per Parquet file, the unit of work on Dask (default 200)")
+    """Symbols per Parquet file (ingest --parquet-out, export): export_parquet's default, which a
+    test holds equal (quantml.cluster loads Dask, so not imported here)."""
+    c.add_argument(
+        '--symbols-per-group',
+        type=_number(int, 1, 1_000_000),
+        default=200,
+        help="symbols per Parquet file, the unit of work on Dask (default 200)",
+    )
+
 
 def _table(rows, cols):
     df = pd.DataFrame(rows, columns=cols)
     return df.to_string(index=False, float_format=lambda x: f'{x:.4f}') if len(df) else '(none)'
 
-def _option(c, flag:str, owner, name:str|None=None, default=None, **kw):
-    "An option whose default and help are a library parameter's (its signature and its comment), so the face keeps no copy of either."
+
+def _option(c, flag: str, owner, name: str | None = None, default=None, **kw):
+    """An option whose default and help are a library parameter's (its signature and its comment),
+    so the face keeps no copy of either."""
     name = name or flag.lstrip('-').replace('-', '_')
     d = default_of(owner, name) if default is None else default
-    c.add_argument(flag, default=d, help=doc_of(owner, name).replace('%', '%%') + ' (default %(default)s)', **kw)
+    c.add_argument(
+        flag,
+        default=d,
+        help=doc_of(owner, name).replace('%', '%%') + ' (default %(default)s)',
+        **kw,
+    )
 
 # %% ../nbs/90_cli.ipynb #4d5741f3
 def build_parser() -> argparse.ArgumentParser:
-    "The `quantml` parser: its global options, then each command of `COMMANDS` with the options its own cell declares."
-    p = _Parser(prog='quantml', description="Honest machine-learning trading signals on daily OHLCV in DuckDB.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="exit codes: 0 done, 1 error in the input or environment, 2 usage, 3 strict ingest refused")
+    """The `quantml` parser: its global options, then each command of `COMMANDS` with the options
+    its own cell declares."""
+    p = _Parser(
+        prog='quantml',
+        description="Honest machine-learning trading signals on daily OHLCV in DuckDB.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 done, 1 error in the input or environment, 2 usage, 3 strict ingest "
+               "refused",
+    )
     from quantml import __version__
+
     p.add_argument('--version', action='version', version=f'quantml {__version__}')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     for name, d in COMMANDS.items():
-        c = sub.add_parser(name, help=d['help'], description=d['help'], epilog=d['examples'], formatter_class=argparse.RawDescriptionHelpFormatter)
+        c = sub.add_parser(
+            name,
+            help=d['help'],
+            description=d['help'],
+            epilog=d['examples'],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         c.add_argument('--db', help="DuckDB price database (default: $QUANTML_HOME/quantml.duckdb)")
-        c.add_argument('--json', action='store_true', help="print one JSON object instead of the report")
-        if d['registry']: c.add_argument('--registry', help="model registry folder (default: $QUANTML_HOME/models)")
+        c.add_argument(
+            '--json', action='store_true', help="print one JSON object instead of the report"
+        )
+        if d['registry']:
+            c.add_argument(
+                '--registry', help="model registry folder (default: $QUANTML_HOME/models)"
+            )
         d['options'](c)
         c.set_defaults(fn=d['run'])
     return p
 
 # %% ../nbs/90_cli.ipynb #0fab05c8
 def _warning_line(message, category, filename, lineno, file=None, line=None):
-    "A warning as one plain line on stderr: what it says, not the file and line of the code that raised it."
-    print(f"quantml: warning: {' '.join(str(message).split()) or category.__name__}", file=sys.stderr)
+    """A warning as one plain line on stderr: what it says, not the file and line of the code that
+    raised it."""
+    print(
+        f"quantml: warning: {' '.join(str(message).split()) or category.__name__}", file=sys.stderr
+    )
 
-def main(argv:list|None=None) -> int:
-    "The `quantml` command: parse, run, and turn a `QuantmlError` into one line on stderr and exit code 1; warnings one line each."
+
+def main(argv: list | None = None) -> int:
+    """The `quantml` command: parse, run, and turn a `QuantmlError` into one line on stderr and exit
+    code 1; warnings one line each."""
     args = build_parser().parse_args(argv)
     with warnings.catch_warnings():
         warnings.showwarning = _warning_line
-        try: return args.fn(args)
+        try:
+            return args.fn(args)
         except QuantmlError as e:
             print(f"quantml: error: {e}", file=sys.stderr)
             return EXIT_ERROR
@@ -123,96 +230,221 @@ def main(argv:list|None=None) -> int:
 # %% ../nbs/90_cli.ipynb #ba4c63a2
 def _synth_into(db, n_symbols, n_days, seed, signal, volatility_only=False):
     "Build the synthetic market and load it through the same validated ingest as real files."
-    frame = synth_market(n_symbols, n_days, seed=seed, signal=signal, volatility_only=volatility_only)
+    frame = synth_market(
+        n_symbols, n_days, seed=seed, signal=signal, volatility_only=volatility_only
+    )
     return frame, ingest(frame, db)
+
 
 def cmd_synth(args):
     "Write a synthetic market into the price store."
-    frame, s = _synth_into(_db(args), args.symbols, args.days, args.seed, args.signal, args.volatility_only)
-    out = dict(synthetic=True, symbols=args.symbols, days=args.days, seed=args.seed, signal=args.signal, volatility_only=args.volatility_only,
-               first_date=str(frame.date.min().date()), last_date=str(frame.date.max().date()), db=str(_db(args)),
-               ingest=s.to_dict())
-    if args.json: _print_json(out)
+    frame, s = _synth_into(
+        _db(args), args.symbols, args.days, args.seed, args.signal, args.volatility_only
+    )
+    out = dict(
+        synthetic=True,
+        symbols=args.symbols,
+        days=args.days,
+        seed=args.seed,
+        signal=args.signal,
+        volatility_only=args.volatility_only,
+        first_date=str(frame.date.min().date()),
+        last_date=str(frame.date.max().date()),
+        db=str(_db(args)),
+        ingest=s.to_dict(),
+    )
+    if args.json:
+        _print_json(out)
     else:
-        print(f"synthetic market (not real prices): {args.symbols} symbols x {args.days:,} business days, "
-              f"{out['first_date']} .. {out['last_date']}, seed {args.seed}, signal {args.signal}" + (', volatility only' if args.volatility_only else ''))
+        print(
+            f"synthetic market (not real prices): {args.symbols} symbols x {args.days:,} business "
+            "days, "
+            f"{out['first_date']} .. {out['last_date']}, seed {args.seed}, signal {args.signal}"
+            + (', volatility only' if args.volatility_only else '')
+        )
         print(s)
     return EXIT_OK
 
-@command('synth', cmd_synth, "write a deterministic synthetic market into the store",
-         "examples:\n  quantml synth --symbols 60 --days 1500 --seed 0 --signal 0     # a pure random walk\n  quantml synth --signal 1 --db synth.duckdb --json")
+
+@command(
+    'synth',
+    cmd_synth,
+    "write a deterministic synthetic market into the store",
+    "examples:\n  quantml synth --symbols 60 --days 1500 --seed 0 --signal 0     # a pure random "
+    "walk\n  quantml synth --signal 1 --db synth.duckdb --json",
+)
 def _synth_options(c):
-    c.add_argument('--symbols', type=_number(int, 1), default=60, help="number of symbols (default 60)")
-    c.add_argument('--days', type=_number(int, 2), default=1500, help="business days (default 1500)")
+    c.add_argument(
+        '--symbols', type=_number(int, 1), default=60, help="number of symbols (default 60)"
+    )
+    c.add_argument(
+        '--days', type=_number(int, 2), default=1500, help="business days (default 1500)"
+    )
     _option(c, '--seed', synth_market, type=_SEED)
     _option(c, '--signal', synth_market, type=_number(float))
-    c.add_argument('--volatility-only', action='store_true', help="no drift and no signal: volatility widely spread across symbols and strongly clustered")
+    c.add_argument(
+        '--volatility-only',
+        action='store_true',
+        help="no drift and no signal: volatility widely spread across symbols and strongly "
+             "clustered",
+    )
 
 # %% ../nbs/90_cli.ipynb #d4f4a665
-def _expand(paths:list) -> list:
-    "Files as given, a pattern (a quoted glob: 'prices/*.csv') as the files it matches, sorted; a pattern that matches nothing is an error."
+def _expand(paths: list) -> list:
+    """Files as given, a pattern (a quoted glob: 'prices/*.csv') as the files it matches, sorted; a
+    pattern that matches nothing is an error."""
     out = []
     for p in paths:
         if any(ch in str(p) for ch in '*?[') and not Path(p).expanduser().exists():
             hits = sorted(glob.glob(str(Path(p).expanduser())))
-            if not hits: raise QuantmlError(f"{p}: no file matches")
+            if not hits:
+                raise QuantmlError(f"{p}: no file matches")
             out += hits
-        else: out.append(p)
+        else:
+            out.append(p)
     return out
 
+
 def cmd_ingest(args):
-    "Load CSV / Parquet files into the price store, with validation; apply a corporate-actions file; undo a recorded adjustment."
-    if args.undo_adjustment: return _undo(args)
-    if not args.paths and not args.splits: raise QuantmlError("give files to load, --splits FILE, or --undo-adjustment SYMBOL DATE")
+    """Load CSV / Parquet files into the price store, with validation; apply a corporate-actions
+    file; undo a recorded adjustment."""
+    if args.undo_adjustment:
+        return _undo(args)
+    if not args.paths and not args.splits:
+        raise QuantmlError("give files to load, --splits FILE, or --undo-adjustment SYMBOL DATE")
     out, text = {}, ''
     if args.paths:
-        try: s = ingest(_expand(args.paths), _db(args), strict=args.strict, symbol=args.symbol, adj_close=args.adj_close, date_format=args.date_format,
-                        adjust_splits=args.adjust_splits, wait=args.wait, on_wait=lambda m: print(f"quantml: {m}", file=sys.stderr, flush=True))
+        try:
+            s = ingest(
+                _expand(args.paths),
+                _db(args),
+                strict=args.strict,
+                symbol=args.symbol,
+                adj_close=args.adj_close,
+                date_format=args.date_format,
+                adjust_splits=args.adjust_splits,
+                wait=args.wait,
+                on_wait=lambda m: print(f"quantml: {m}", file=sys.stderr, flush=True),
+            )
         except IngestRejected as e:
-            if args.json: _print_json(e.summary.to_dict())
-            else: print(e.summary)
+            if args.json:
+                _print_json(e.summary.to_dict())
+            else:
+                print(e.summary)
             print(f"quantml: {e}", file=sys.stderr)
             return EXIT_REJECTED
         out, text = s.to_dict(), str(s)
     if args.splits:
         out['splits_applied'] = apply_splits(_db(args), args.splits, source=Path(args.splits).name)
-        text = '\n'.join([text] * bool(text) + [f"{a['symbol']}: {a['ratio']:g}-for-1 split on {a['date']} " + (f"applied to {a['rows_adjusted']:,} earlier bars"
-                          if a['rows_adjusted'] else "already recorded, not applied again") for a in out['splits_applied']])
+        text = '\n'.join(
+            [text] * bool(text)
+            + [
+                f"{a['symbol']}: {a['ratio']:g}-for-1 split on {a['date']} "
+                + (
+                    f"applied to {a['rows_adjusted']:,} earlier bars"
+                    if a['rows_adjusted']
+                    else "already recorded, not applied again"
+                )
+                for a in out['splits_applied']
+            ]
+        )
     if args.parquet_out:
         out['parquet'], more = _export(args, args.parquet_out)
         text += '\n' + more
-    if args.json: _print_json(out)
-    else: print(text)
+    if args.json:
+        _print_json(out)
+    else:
+        print(text)
     return EXIT_OK
+
 
 def _undo(args):
     "Undo one recorded split adjustment (--undo-adjustment SYMBOL DATE)."
     r = undo_adjustment(_db(args), *args.undo_adjustment)
-    if args.json: _print_json(r)
-    else: print(f"{r['symbol']}: the {r['ratio']:g}-for-1 adjustment of {r['date']} undone; {r['rows_restored']:,} earlier bars restored")
+    if args.json:
+        _print_json(r)
+    else:
+        print(
+            f"{r['symbol']}: the {r['ratio']:g}-for-1 adjustment of {r['date']} undone; "
+            f"{r['rows_restored']:,} earlier bars restored"
+        )
     return EXIT_OK
+
 
 def _export(args, folder) -> tuple:
     "(summary, sentence) of writing the store as the Parquet dataset of `quantml.cluster`."
     from quantml.cluster import export_parquet
+
     d = export_parquet(_db(args), folder, args.symbols_per_group)
-    return (dict(path=str(d.root), groups=len(d.groups), symbols=d.n_symbols, rows=d.rows, symbols_per_group=d.symbols_per_group),
-            f"exported {_db(args)} to {d.root}: {len(d.groups)} Parquet files of up to {d.symbols_per_group} symbols, {d.n_symbols:,} symbols, {d.rows:,} rows")
+    return (
+        dict(
+            path=str(d.root),
+            groups=len(d.groups),
+            symbols=d.n_symbols,
+            rows=d.rows,
+            symbols_per_group=d.symbols_per_group,
+        ),
+        f"exported {_db(args)} to {d.root}: {len(d.groups)} Parquet files of up to "
+        f"{d.symbols_per_group} symbols, {d.n_symbols:,} symbols, {d.rows:,} rows",
+    )
 
 # %% ../nbs/90_cli.ipynb #640046ed
-@command('ingest', cmd_ingest, "load CSV (also gzipped) or Parquet files of daily OHLCV, validating every row",
-         "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest raw.csv --splits vendor_splits.csv\n  quantml ingest --undo-adjustment AAPL 2020-08-31\n  quantml ingest prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json")
+@command(
+    'ingest',
+    cmd_ingest,
+    "load CSV (also gzipped) or Parquet files of daily OHLCV, validating every row",
+    "examples:\n  quantml ingest prices.csv.gz\n  quantml ingest raw.csv --splits "
+    "vendor_splits.csv\n  quantml ingest --undo-adjustment AAPL 2020-08-31\n  quantml ingest "
+    "prices.csv.gz --parquet-out /shared/prices\n  quantml ingest a.csv b.parquet --db "
+    "research.duckdb --strict\n  quantml ingest aapl.csv --symbol AAPL --adj-close --json",
+)
 def _ingest_options(c):
     c.add_argument('paths', nargs='*', metavar='PATH')
-    c.add_argument('--strict', action='store_true', help="load nothing if any row is bad (exit code 3)")
+    c.add_argument(
+        '--strict', action='store_true', help="load nothing if any row is bad (exit code 3)"
+    )
     c.add_argument('--symbol', help="symbol for files that have no symbol column")
-    c.add_argument('--adj-close', action='store_true', help="use the adjusted close, scaling open, high and low with it")
-    c.add_argument('--date-format', metavar='FMT', help="strptime format of dates that are neither ISO nor YYYYMMDD, e.g. '%%m/%%d/%%Y'")
-    c.add_argument('--adjust-splits', action='store_true', help="back-adjust the bars before each confirmed suspected split (high or medium confidence; prices divided, volume multiplied)")
-    c.add_argument('--splits', metavar='FILE', help="a corporate-actions CSV (symbol, date, ratio: 2 for 2-for-1): applied exactly, each recorded, none twice")
-    c.add_argument('--undo-adjustment', nargs=2, metavar=('SYMBOL', 'DATE'), help="undo one recorded split adjustment: its earlier bars restored")
-    c.add_argument('--wait', type=_number(float, 0, 86400), default=60.0, metavar='SECONDS', help="wait this long while another process (a server's reads) holds the database (default 60)")
-    c.add_argument('--parquet-out', metavar='DIR', help="then write the store as a partitioned Parquet dataset for Dask")
+    c.add_argument(
+        '--adj-close',
+        action='store_true',
+        help="use the adjusted close, scaling open, high and low with it",
+    )
+    c.add_argument(
+        '--date-format',
+        metavar='FMT',
+        help="strptime format of dates that are neither ISO nor YYYYMMDD, e.g. '%%m/%%d/%%Y'",
+    )
+    c.add_argument(
+        '--adjust-splits',
+        action='store_true',
+        help="back-adjust the bars before each confirmed suspected split (high or medium "
+             "confidence; prices divided, volume multiplied)",
+    )
+    c.add_argument(
+        '--splits',
+        metavar='FILE',
+        help="a corporate-actions CSV (symbol, date, ratio: 2 for 2-for-1): applied exactly, each "
+             "recorded, none twice",
+    )
+    c.add_argument(
+        '--undo-adjustment',
+        nargs=2,
+        metavar=('SYMBOL', 'DATE'),
+        help="undo one recorded split adjustment: its earlier bars restored",
+    )
+    c.add_argument(
+        '--wait',
+        type=_number(float, 0, 86400),
+        default=60.0,
+        metavar='SECONDS',
+        help="wait this long while another process (a server's reads) holds the database (default "
+             "60)",
+    )
+    c.add_argument(
+        '--parquet-out',
+        metavar='DIR',
+        help="then write the store as a partitioned Parquet dataset for Dask",
+    )
     _groups_option(c)
 
 # %% ../nbs/90_cli.ipynb #afe964d8
@@ -220,135 +452,277 @@ def cmd_check(args):
     "The store's health report: per symbol, coverage, gaps, flags and a verdict."
     h = check_store(_db(args), stale_after=args.stale_after)
     if args.json:
-        _print_json(dict(symbols=len(h), verdicts=h.verdict.value_counts().to_dict(), rule=VERDICTS, flags={f: int(h[f].sum()) for f in FLAGS},
-                         per_symbol=h.assign(first_date=h.first_date.dt.strftime('%Y-%m-%d'), last_date=h.last_date.dt.strftime('%Y-%m-%d')).to_dict('records')))
+        _print_json(
+            dict(
+                symbols=len(h),
+                verdicts=h.verdict.value_counts().to_dict(),
+                rule=VERDICTS,
+                flags={f: int(h[f].sum()) for f in FLAGS},
+                per_symbol=h.assign(
+                    first_date=h.first_date.dt.strftime('%Y-%m-%d'),
+                    last_date=h.last_date.dt.strftime('%Y-%m-%d'),
+                ).to_dict('records'),
+            )
+        )
         return EXIT_OK
-    print(f"{_db(args)}: {len(h):,} symbols, {h.first_date.min():%Y-%m-%d} .. {h.last_date.max():%Y-%m-%d}; "
-          + ', '.join(f"{v} {n:,}" for v, n in h.verdict.value_counts().items()))
+    print(
+        f"{_db(args)}: {len(h):,} symbols, {h.first_date.min():%Y-%m-%d} .. "
+        f"{h.last_date.max():%Y-%m-%d}; "
+        + ', '.join(f"{v} {n:,}" for v, n in h.verdict.value_counts().items())
+    )
     print("flags: " + ', '.join(f"{f} {int(h[f].sum()):,}" for f in FLAGS))
     shown = h if args.all else h[h.verdict != 'clean']
     cols = ['symbol', 'first_date', 'last_date', 'rows', 'gaps', *FLAGS, 'verdict', 'worst']
-    if len(shown): print(shown[cols].assign(first_date=shown.first_date.dt.strftime('%Y-%m-%d'), last_date=shown.last_date.dt.strftime('%Y-%m-%d'))
-                         .to_string(index=False))
+    if len(shown):
+        print(
+            shown[cols]
+            .assign(
+                first_date=shown.first_date.dt.strftime('%Y-%m-%d'),
+                last_date=shown.last_date.dt.strftime('%Y-%m-%d'),
+            )
+            .to_string(index=False)
+        )
     print(f"verdicts: {VERDICTS}")
     return EXIT_OK
 
-@command('check', cmd_check, "the store's health report: per symbol, dates, rows, gaps, flags and a verdict. " + VERDICTS,
-         "examples:\n  quantml check\n  quantml check --all --db research.duckdb\n  quantml check --json")
+
+@command(
+    'check',
+    cmd_check,
+    "the store's health report: per symbol, dates, rows, gaps, flags and a verdict. " + VERDICTS,
+    "examples:\n  quantml check\n  quantml check --all --db research.duckdb\n  quantml check "
+    "--json",
+)
 def _check_options(c):
-    c.add_argument('--all', action='store_true', help="list every symbol, not only those flagged or stale")
-    c.add_argument('--stale-after', type=_number(int), default=5, help="a symbol whose last bar is more than this many store dates old is stale (default 5)")
+    c.add_argument(
+        '--all', action='store_true', help="list every symbol, not only those flagged or stale"
+    )
+    c.add_argument(
+        '--stale-after',
+        type=_number(int),
+        default=5,
+        help="a symbol whose last bar is more than this many store dates old is stale (default 5)",
+    )
 
 # %% ../nbs/90_cli.ipynb #14d65a70
 def cmd_export(args):
     "Write the price store as a partitioned Parquet dataset for Dask."
     out, text = _export(args, args.out)
-    if args.json: _print_json(out)
-    else: print(text)
+    if args.json:
+        _print_json(out)
+    else:
+        print(text)
     return EXIT_OK
 
-@command('export', cmd_export, "write the price store as a partitioned Parquet dataset (one file per symbol group) for Dask",
-         "examples:\n  quantml export /shared/prices\n  quantml export prices-parquet --symbols-per-group 500 --db research.duckdb")
+
+@command(
+    'export',
+    cmd_export,
+    "write the price store as a partitioned Parquet dataset (one file per symbol group) for Dask",
+    "examples:\n  quantml export /shared/prices\n  quantml export prices-parquet "
+    "--symbols-per-group 500 --db research.duckdb",
+)
 def _export_options(c):
     c.add_argument('out', metavar='DIR')
     _groups_option(c)
 
 # %% ../nbs/90_cli.ipynb #61bed86c
-_REPORT = [('rank_ic', 'baseline_rank_ic', 'linear baseline; 0 = no direction'), ('rank_ic_t', None, 'HAC, lag = horizon'),
-           ('rank_icir', None, ''), ('rank_ic_positive', None, 'share of dates with rank IC > 0'),
-           ('long_short', None, 'top minus bottom fifth, per horizon'), ('ic', None, ''), ('ic_method', None, '')]
+_REPORT = [
+    ('rank_ic', 'baseline_rank_ic', 'linear baseline; 0 = no direction'),
+    ('rank_ic_t', None, 'HAC, lag = horizon'),
+    ('rank_icir', None, ''),
+    ('rank_ic_positive', None, 'share of dates with rank IC > 0'),
+    ('long_short', None, 'top minus bottom fifth, per horizon'),
+    ('ic', None, ''),
+    ('ic_method', None, ''),
+]
 
-_REPORT_BINARY = [('auc', 'logreg_auc', 'logistic regression AUC'), ('log_loss', 'constant_log_loss', 'constant at the training base rate'),
-                  ('accuracy', 'majority_accuracy', 'always the majority class'), ('balanced_accuracy', None, '0.5 for a constant answer'),
-                  ('brier', None, ''), ('base_rate', None, 'share of positive labels')]
+_REPORT_BINARY = [
+    ('auc', 'logreg_auc', 'logistic regression AUC'),
+    ('log_loss', 'constant_log_loss', 'constant at the training base rate'),
+    ('accuracy', 'majority_accuracy', 'always the majority class'),
+    ('balanced_accuracy', None, '0.5 for a constant answer'),
+    ('brier', None, ''),
+    ('base_rate', None, 'share of positive labels'),
+]
 
-def _fmt(v): return f"{v:>9.4f}" if isinstance(v, float) else f"{str(v):>9}"
+
+def _fmt(v):
+    return f"{v:>9.4f}" if isinstance(v, float) else f"{str(v):>9}"
+
 
 def _train_report(m):
-    x = m.to_dict(); mt = x['metrics']; s = x['split']; sk = m.skill
-    lines = [f"trained on {x['data']['n_symbols']} symbols, {m.feature_set} features ({len(m.features)}), label {m.label.family}, objective {m.objective}"
-             + (f", features normalised per date ({m.cs_norm})" if m.cs_norm else '')
-             + (f", robust z-score fitted on the {m.feature_norm.fitted_on[0]:,} training rows" if m.feature_norm else '') + f": {m.meaning}",
-             f"train {s['train'][0]} .. {s['train'][1]} ({s['rows']['train']:,} rows), valid {s['valid'][0]} .. {s['valid'][1]} "
-             f"({s['rows']['valid']:,}), test {s['test'][0]} .. {s['test'][1]} ({s['rows']['test']:,}); purged + embargo {s['rows']['purged']:,} "
-             f"(embargo {s['embargo']} bars)",
-             f"{m.num_iterations} boosting rounds (early stopping on the validation rank IC, first half), {m.trials} tuning trials; "
-             f"walk-forward CV rank IC {x['cv']['rank_ic_mean']:.4f} +/- {x['cv']['rank_ic_std']:.4f} over {x['cv']['k']} folds",
-             f"directional skill (second half of validation): rank IC {sk['rank_ic']:.4f}, t {sk['t']:.2f} over {sk['dates']} dates"
-             + (f" -> no buy or sell calls ({skill_gate(sk)})" if skill_gate(sk) else " -> buy and sell calls allowed"),
-             "", f"{'test metric':<20}{'model':>9}   baseline"]
+    x = m.to_dict()
+    mt = x['metrics']
+    s = x['split']
+    sk = m.skill
+    lines = [
+        f"trained on {x['data']['n_symbols']} symbols, {m.feature_set} features "
+        f"({len(m.features)}), label {m.label.family}, objective {m.objective}"
+        + (f", features normalised per date ({m.cs_norm})" if m.cs_norm else '')
+        + (
+            f", robust z-score fitted on the {m.feature_norm.fitted_on[0]:,} training rows"
+            if m.feature_norm
+            else ''
+        )
+        + f": {m.meaning}",
+        f"train {s['train'][0]} .. {s['train'][1]} ({s['rows']['train']:,} rows), valid "
+        f"{s['valid'][0]} .. {s['valid'][1]} "
+        f"({s['rows']['valid']:,}), test {s['test'][0]} .. {s['test'][1]} "
+        f"({s['rows']['test']:,}); purged + embargo {s['rows']['purged']:,} "
+        f"(embargo {s['embargo']} bars)",
+        f"{m.num_iterations} boosting rounds (early stopping on the validation rank IC, first "
+        f"half), {m.trials} tuning trials; "
+        f"walk-forward CV rank IC {x['cv']['rank_ic_mean']:.4f} +/- {x['cv']['rank_ic_std']:.4f} "
+        f"over {x['cv']['k']} folds",
+        f"directional skill (second half of validation): rank IC {sk['rank_ic']:.4f}, t "
+        f"{sk['t']:.2f} over {sk['dates']} dates"
+        + (
+            f" -> no buy or sell calls ({skill_gate(sk)})"
+            if skill_gate(sk)
+            else " -> buy and sell calls allowed"
+        ),
+        "",
+        f"{'test metric':<20}{'model':>9}   baseline",
+    ]
     for k, b, note in _REPORT + (_REPORT_BINARY if m.label.binary else []):
         base = f"{mt[b]:.4f} ({note})" if b and isinstance(mt.get(b), float) else note
         lines.append(f"{k:<20}{_fmt(mt[k])}   {base}")
     lines.append(f"\ntop features by gain: {', '.join(m.importance.feature.head(5))}")
-    if m.degenerate: lines.append(f"\nWARNING: degenerate model ({m.degenerate}): registered, never promoted or served")
+    if m.degenerate:
+        lines.append(
+            f"\nWARNING: degenerate model ({m.degenerate}): registered, never promoted or served"
+        )
     return '\n'.join(lines)
 
 # %% ../nbs/90_cli.ipynb #8c52196b
 @contextlib.contextmanager
 def _dask_session(args):
-    "(client, dataset) for --dask: the --parquet dataset, or for a local cluster the store exported to a temporary folder."
+    """(client, dataset) for --dask: the --parquet dataset, or for a local cluster the store
+    exported to a temporary folder."""
     from quantml.cluster import connect, close_client, open_parquet, export_parquet
-    if args.parquet: data = open_parquet(args.parquet)
-    elif args.dask != 'local': raise QuantmlError(f"--dask {args.dask}: give --parquet DIR, a dataset on storage the workers share (write it with `quantml export DIR`)")
+
+    if args.parquet:
+        data = open_parquet(args.parquet)
+    elif args.dask != 'local':
+        raise QuantmlError(
+            f"--dask {args.dask}: give --parquet DIR, a dataset on storage the workers share "
+            "(write it with `quantml export DIR`)"
+        )
     client = connect(args.dask, n_workers=args.workers)
     try:
-        if args.parquet: yield client, data
+        if args.parquet:
+            yield client, data
         else:
             quantml_home().mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=quantml_home()) as d:
                 yield client, export_parquet(_db(args), Path(d) / 'parquet')
-    finally: close_client(client)
+    finally:
+        close_client(client)
+
 
 def _label_options(c):
     "The label, objective and normalisation options `train` and `demo` share."
     d = LabelSpec()
-    c.add_argument('--label', choices=FAMILIES, help=f"label family (default {d.family}): threshold = return above --threshold; "
-                   "excess = beats the date's median; rank = the date's percentile")
+    c.add_argument(
+        '--label',
+        choices=FAMILIES,
+        help=f"label family (default {d.family}): threshold = return above --threshold; "
+        "excess = beats the date's median; rank = the date's percentile",
+    )
     _option(c, '--horizon', LabelSpec, type=_number(int, 1, MAX_HORIZON))
     _option(c, '--threshold', LabelSpec, type=_number(float))
     _option(c, '--returns', LabelSpec, choices=RETURNS)
-    c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}),
-                   help=f"LightGBM objective (default: {', '.join(f'{k} {v[0]}' for k, v in OBJECTIVES.items())})")
-    c.add_argument('--cs-norm', choices=CS_NORMS, help="normalise each feature within its date: rank or robust z-score (default: none)")
-    c.add_argument('--features', choices=FEATURE_SETS, default=default_of(train_model, 'features'), help="feature set (default %(default)s): seed22 (the seed's 22 indicators), "
-                   "alpha158 (Qlib's Alpha158), all (both), factors (the documented factors), factors+alpha158")
-    c.add_argument('--feature-norm', choices=FEATURE_NORMS, help="robust: z-score each feature with medians and scales fitted on the "
-                   "training segment (Qlib's RobustZScoreNorm), saved with the model (default: none)")
+    c.add_argument(
+        '--objective',
+        choices=sorted({o for v in OBJECTIVES.values() for o in v}),
+        help="LightGBM objective (default: "
+             f"{', '.join(f'{k} {v[0]}' for k, v in OBJECTIVES.items())})",
+    )
+    c.add_argument(
+        '--cs-norm',
+        choices=CS_NORMS,
+        help="normalise each feature within its date: rank or robust z-score (default: none)",
+    )
+    c.add_argument(
+        '--features',
+        choices=FEATURE_SETS,
+        default=default_of(train_model, 'features'),
+        help="feature set (default %(default)s): seed22 (the seed's 22 indicators), "
+        "alpha158 (Qlib's Alpha158), all (both), factors (the documented factors), "
+        "factors+alpha158",
+    )
+    c.add_argument(
+        '--feature-norm',
+        choices=FEATURE_NORMS,
+        help="robust: z-score each feature with medians and scales fitted on the "
+        "training segment (Qlib's RobustZScoreNorm), saved with the model (default: none)",
+    )
+
 
 def _label(args) -> LabelSpec:
     return LabelSpec(args.label or LabelSpec().family, args.horizon, args.threshold, args.returns)
 
 # %% ../nbs/90_cli.ipynb #e1c40c66
 def cmd_train(args):
-    "Train a LightGBM signal on the prices in the database and print its test metrics beside baselines."
+    """Train a LightGBM signal on the prices in the database and print its test metrics beside
+    baselines."""
     label = _label(args)
-    settings = dict(objective=args.objective, trials=args.trials, cv_folds=args.cv_folds, seed=args.seed, cs_norm=args.cs_norm,
-                    features=args.features, feature_norm=args.feature_norm)          # the same on one machine and on a cluster
+    # the same on one machine and on a cluster
+    settings = dict(
+        objective=args.objective,
+        trials=args.trials,
+        cv_folds=args.cv_folds,
+        seed=args.seed,
+        cs_norm=args.cs_norm,
+        features=args.features,
+        feature_norm=args.feature_norm,
+    )
     if args.dask:
         if args.symbols or args.start or args.end:
-            raise QuantmlError("--dask trains on the whole Parquet dataset: --symbols, --start and --end select from the store, on one machine")
+            raise QuantmlError(
+                "--dask trains on the whole Parquet dataset: --symbols, --start and --end select "
+                "from the store, on one machine"
+            )
         from quantml.cluster import train_model_dask
+
         with _dask_session(args) as (client, data), ProgressBar('training on dask') as bar:
-            m = train_model_dask(client, data, label, SplitSpec(), on_progress=bar, on_stage=bar.stage, **settings)
+            m = train_model_dask(
+                client, data, label, SplitSpec(), on_progress=bar, on_stage=bar.stage, **settings
+            )
     else:
-        with ProgressBar('training') as bar:            # the stages a server's training job publishes: read prices, TRAIN_STEPS, register
+        # the stages a server's training job publishes: read prices, TRAIN_STEPS, register
+        with ProgressBar('training') as bar:
             bar.stage('read prices')
             prices = read_prices(_db(args), args.symbols, args.start, args.end)
-            if prices.empty: raise QuantmlError(f"{_db(args)}: no prices in the selection")
-            m = train_model(prices, label, SplitSpec(), on_progress=bar, on_stage=bar.stage, **settings)
+            if prices.empty:
+                raise QuantmlError(f"{_db(args)}: no prices in the selection")
+            m = train_model(
+                prices, label, SplitSpec(), on_progress=bar, on_stage=bar.stage, **settings
+            )
             bar.stage('register')
     reg = _registry(args)
     version = reg.save(m)
-    if args.json: _print_json({**m.to_dict(), 'version': version, 'registry': str(reg.root)})
-    else: print(_train_report(m) + f"\n\nregistered as {version} in {reg.root}")
+    if args.json:
+        _print_json({**m.to_dict(), 'version': version, 'registry': str(reg.root)})
+    else:
+        print(_train_report(m) + f"\n\nregistered as {version} in {reg.root}")
     return EXIT_OK
 
-@command('train', cmd_train, "train a LightGBM signal on the database's prices; print test metrics beside baselines",
-         "examples:\n  quantml train\n  quantml train --symbols AAPL MSFT GOOG --start 2014-01-01 --horizon 10 --threshold 0.03\n  quantml train --trials 20 --json\n  quantml train --dask local\n  quantml train --dask tcp://10.0.0.5:8786 --parquet /shared/prices", registry=True)
+
+@command(
+    'train',
+    cmd_train,
+    "train a LightGBM signal on the database's prices; print test metrics beside baselines",
+    "examples:\n  quantml train\n  quantml train --symbols AAPL MSFT GOOG --start 2014-01-01 "
+    "--horizon 10 --threshold 0.03\n  quantml train --trials 20 --json\n  quantml train --dask "
+    "local\n  quantml train --dask tcp://10.0.0.5:8786 --parquet /shared/prices",
+    registry=True,
+)
 def _train_options(c):
     c.add_argument('--symbols', nargs='+', help="symbols to train on (default: all)")
-    c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
+    c.add_argument('--start', help="first date, YYYY-MM-DD")
+    c.add_argument('--end', help="last date, YYYY-MM-DD")
     _label_options(c)
     _option(c, '--trials', train_model, type=_number(int, 0, MAX_TRIALS))
     _option(c, '--cv-folds', train_model, type=_number(int, 0, MAX_CV_FOLDS))
@@ -356,59 +730,146 @@ def _train_options(c):
     _dask_options(c)
 
 # %% ../nbs/90_cli.ipynb #9db0eee4
-def _universe(args) -> UniverseSpec|None:
-    "The universe the options name: the research default, none, or the default with the thresholds given."
+def _universe(args) -> UniverseSpec | None:
+    """The universe the options name: the research default, none, or the default with the thresholds
+    given."""
     if args.universe == 'none':
         if any(v is not None for v in (args.min_price, args.min_dollar_volume, args.top_n)):
-            raise QuantmlError("--universe none keeps every symbol: drop --min-price, --min-dollar-volume and --top-n, or drop --universe none")
+            raise QuantmlError(
+                "--universe none keeps every symbol: drop --min-price, --min-dollar-volume and "
+                "--top-n, or drop --universe none"
+            )
         return None
     d = RESEARCH_UNIVERSE
-    return UniverseSpec(d.min_price if args.min_price is None else args.min_price,
-                        d.min_dollar_volume if args.min_dollar_volume is None else args.min_dollar_volume, args.top_n, d.window)
+    return UniverseSpec(
+        d.min_price if args.min_price is None else args.min_price,
+        d.min_dollar_volume if args.min_dollar_volume is None else args.min_dollar_volume,
+        args.top_n,
+        d.window,
+    )
+
 
 def cmd_evaluate(args):
-    "The rolling walk-forward of a model beside the documented factors, with a portfolio and a report."
+    """The rolling walk-forward of a model beside the documented factors, with a portfolio and a
+    report."""
     from quantml.research import evaluate, walk_forward_spec
-    out = Path(args.out).expanduser() if args.out else quantml_home() / 'reports' / f"evaluate-{time.strftime('%Y%m%d-%H%M%S')}"
+
+    out = (
+        Path(args.out).expanduser()
+        if args.out
+        else quantml_home() / 'reports' / f"evaluate-{time.strftime('%Y%m%d-%H%M%S')}"
+    )
     spec = walk_forward_spec(args.retrain_every, args.window, args.first_train)
     label = LabelSpec(args.label, args.horizon, returns=args.returns)
     with ProgressBar('evaluate') as bar:
-        s = evaluate(_db(args), features=args.features, label=label, objective=args.objective, universe=_universe(args), spec=spec,
-                     out=out, symbols=args.symbols, start=args.start, end=args.end, seed=args.seed, on_stage=bar.stage, on_progress=bar)
-    if args.json: _print_json({**s, 'out': str(out)}); return EXIT_OK
-    rows = [('model', s['walk_forward']), ('linear baseline', s['linear_baseline']), ('composite of five', s['composite'])] + \
-           [(f['name'], f) for f in s['factors']]
+        s = evaluate(
+            _db(args),
+            features=args.features,
+            label=label,
+            objective=args.objective,
+            universe=_universe(args),
+            spec=spec,
+            out=out,
+            symbols=args.symbols,
+            start=args.start,
+            end=args.end,
+            seed=args.seed,
+            on_stage=bar.stage,
+            on_progress=bar,
+        )
+    if args.json:
+        _print_json({**s, 'out': str(out)})
+        return EXIT_OK
+    rows = [
+        ('model', s['walk_forward']),
+        ('linear baseline', s['linear_baseline']),
+        ('composite of five', s['composite']),
+    ] + [(f['name'], f) for f in s['factors']]
     print(s['verdict'] + '\n')
-    print(_table([(n, r['rank_ic'], r['t'], r['t_nonoverlap'], r['dates']) for n, r in rows], ['', 'rank_ic', 'HAC t', 'non-overlapping t', 'dates']))
+    print(
+        _table(
+            [(n, r['rank_ic'], r['t'], r['t_nonoverlap'], r['dates']) for n, r in rows],
+            ['', 'rank_ic', 'HAC t', 'non-overlapping t', 'dates'],
+        )
+    )
     print(f"\n{s['data']['survivorship']}\nreport: {out / 'report.html'}")
     return EXIT_OK
 
 # %% ../nbs/90_cli.ipynb #bed5ebfc
-@command('evaluate', cmd_evaluate, "a rolling walk-forward of a model beside the documented factors, with a portfolio net of costs and a report",
-         "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors --out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json")
+@command(
+    'evaluate',
+    cmd_evaluate,
+    "a rolling walk-forward of a model beside the documented factors, with a portfolio net of "
+    "costs and a report",
+    "examples:\n  quantml evaluate --db us_stocks.duckdb\n  quantml evaluate --features factors "
+    "--out report/\n  quantml evaluate --universe none --retrain-every 126 --window 756 --json",
+)
 def _evaluate_options(c):
-    from quantml.research import evaluate, WalkForwardSpec          # its defaults are the research job's own
+    # its defaults are the research job's own
+    from quantml.research import evaluate, WalkForwardSpec
+
     lab = default_of(evaluate, 'label')
-    c.add_argument('--features', choices=FEATURE_SETS, default=default_of(evaluate, 'features'), help="feature set of the model, ranked per "
-                   "date (default %(default)s; factors+alpha158 is the documented factors beside Qlib's Alpha158)")
-    c.add_argument('--label', choices=FAMILIES, default=lab.family, help="label family (default %(default)s; rank: the date's percentile of the forward return)")
+    c.add_argument(
+        '--features',
+        choices=FEATURE_SETS,
+        default=default_of(evaluate, 'features'),
+        help="feature set of the model, ranked per "
+        "date (default %(default)s; factors+alpha158 is the documented factors beside Qlib's "
+        "Alpha158)",
+    )
+    c.add_argument(
+        '--label',
+        choices=FAMILIES,
+        default=lab.family,
+        help="label family (default %(default)s; rank: the date's percentile of the forward "
+             "return)",
+    )
     _option(c, '--horizon', LabelSpec, default=lab.horizon, type=_number(int, 1, MAX_HORIZON))
     _option(c, '--returns', LabelSpec, default=lab.returns, choices=RETURNS)
-    c.add_argument('--objective', choices=sorted({o for v in OBJECTIVES.values() for o in v}), default=None,
-                   help="LightGBM objective (default: regression for rank, binary otherwise)")
+    c.add_argument(
+        '--objective',
+        choices=sorted({o for v in OBJECTIVES.values() for o in v}),
+        default=None,
+        help="LightGBM objective (default: regression for rank, binary otherwise)",
+    )
     u = RESEARCH_UNIVERSE
-    c.add_argument('--universe', choices=['research', 'none'], default='research', help=f"research (default): close >= ${u.min_price:g} and trailing "
-                   f"{u.window}-bar median dollar volume >= ${u.min_dollar_volume:,.0f} on each date; none: every symbol")
-    c.add_argument('--min-price', type=_number(float, 0), help=f"universe: the least close (default {u.min_price:g})")
-    c.add_argument('--min-dollar-volume', type=_number(float, 0), help=f"universe: the least trailing {u.window}-bar median close x volume (default {u.min_dollar_volume:,.0f})")
-    c.add_argument('--top-n', type=_number(int, 10, 1_000_000), help="universe: only the N names with the largest trailing dollar volume each date")
+    c.add_argument(
+        '--universe',
+        choices=['research', 'none'],
+        default='research',
+        help=f"research (default): close >= ${u.min_price:g} and trailing "
+        f"{u.window}-bar median dollar volume >= ${u.min_dollar_volume:,.0f} on each date; none: "
+        "every symbol",
+    )
+    c.add_argument(
+        '--min-price',
+        type=_number(float, 0),
+        help=f"universe: the least close (default {u.min_price:g})",
+    )
+    c.add_argument(
+        '--min-dollar-volume',
+        type=_number(float, 0),
+        help=f"universe: the least trailing {u.window}-bar median close x volume (default "
+             f"{u.min_dollar_volume:,.0f})",
+    )
+    c.add_argument(
+        '--top-n',
+        type=_number(int, 10, 1_000_000),
+        help="universe: only the N names with the largest trailing dollar volume each date",
+    )
     _option(c, '--retrain-every', WalkForwardSpec, type=_number(int, 5, 100_000))
     _option(c, '--window', WalkForwardSpec, type=_number(int, 60, 100_000))
     _option(c, '--first-train', WalkForwardSpec, type=_number(int, 60, 100_000))
     c.add_argument('--symbols', nargs='+', help="symbols to evaluate on (default: all)")
-    c.add_argument('--start', help="first date, YYYY-MM-DD"); c.add_argument('--end', help="last date, YYYY-MM-DD")
+    c.add_argument('--start', help="first date, YYYY-MM-DD")
+    c.add_argument('--end', help="last date, YYYY-MM-DD")
     c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/evaluate-<time>)")
-    c.add_argument('--seed', type=_SEED, default=default_of(evaluate, 'seed'), help="seed of the models and of the bootstrap (default %(default)s)")
+    c.add_argument(
+        '--seed',
+        type=_SEED,
+        default=default_of(evaluate, 'seed'),
+        help="seed of the models and of the bootstrap (default %(default)s)",
+    )
 
 # %% ../nbs/90_cli.ipynb #b98eea5c
 def cmd_models(args):
@@ -416,161 +877,361 @@ def cmd_models(args):
     reg, a, out = _registry(args), args.action, None
     if a == 'list':
         out = reg.list_versions()
-        text = (f"{out['total']} models in {reg.root}, latest {out['latest_version']}\n"
-                + _table([{**r, 'aliases': ','.join(r['aliases'])} for r in out['models']],
-                         ['version', 'created', 'family', 'objective', 'horizon', 'cs_norm', 'valid_rank_ic', 'rank_ic', 'auc', 'degenerate', 'aliases']))
-    elif a == 'show': out = reg.show(args.target); text = dumps_json(out).rstrip()
+        text = f"{out['total']} models in {reg.root}, latest {out['latest_version']}\n" + _table(
+            [{**r, 'aliases': ','.join(r['aliases'])} for r in out['models']],
+            [
+                'version',
+                'created',
+                'family',
+                'objective',
+                'horizon',
+                'cs_norm',
+                'valid_rank_ic',
+                'rank_ic',
+                'auc',
+                'degenerate',
+                'aliases',
+            ],
+        )
+    elif a == 'show':
+        out = reg.show(args.target)
+        text = dumps_json(out).rstrip()
     elif a == 'compare':
         metric = args.target or 'valid_rank_ic'
-        df = reg.compare(metric); out = df.to_dict(orient='records')
-        text = f"by {metric} ({'higher' if metric_direction(metric) else 'lower'} is better)\n" + _table(out, list(df.columns))
+        df = reg.compare(metric)
+        out = df.to_dict(orient='records')
+        text = (
+            f"by {metric} ({'higher' if metric_direction(metric) else 'lower'} is better)\n"
+            + _table(out, list(df.columns))
+        )
     elif a == 'best':
         metric = args.target or 'valid_rank_ic'
-        v = reg.best(metric); out = dict(metric=metric, version=v); text = v
-    elif a == 'promote': out = reg.promote(check_version(args.target or ''), args.alias); text = f"{out['alias']} -> {out['version']}"
+        v = reg.best(metric)
+        out = dict(metric=metric, version=v)
+        text = v
+    elif a == 'promote':
+        out = reg.promote(check_version(args.target or ''), args.alias)
+        text = f"{out['alias']} -> {out['version']}"
     elif a == 'delete':
         out = reg.delete(check_version(args.target or ''), force=args.force)
-        text = f"deleted {out['deleted']}" + (f" (aliases dropped: {', '.join(out['aliases_dropped'])})" if out['aliases_dropped'] else '')
+        text = f"deleted {out['deleted']}" + (
+            f" (aliases dropped: {', '.join(out['aliases_dropped'])})"
+            if out['aliases_dropped']
+            else ''
+        )
     elif a == 'verify':
         out = reg.verify(args.target)
-        text = '\n'.join(f"{v}: ok" if p == 'ok' else '; '.join(p) for v, p in out['versions'].items())
-        if out['unregistered_folders']: text += f"\nfolders no version points to (left by an interrupted save or delete): {', '.join(out['unregistered_folders'])}"
-    if args.json: _print_json(out)
-    else: print(text)
+        text = '\n'.join(
+            f"{v}: ok" if p == 'ok' else '; '.join(p) for v, p in out['versions'].items()
+        )
+        if out['unregistered_folders']:
+            text += ("\nfolders no version points to (left by an interrupted save or delete): "
+                     f"{', '.join(out['unregistered_folders'])}")
+    if args.json:
+        _print_json(out)
+    else:
+        print(text)
     return EXIT_ERROR if a == 'verify' and not out['ok'] else EXIT_OK
 
-@command('models', cmd_models, "list, show, compare, promote, delete and verify registered models",
-         "examples:\n  quantml models list\n  quantml models compare auc\n  quantml models promote v3 --alias champion\n  quantml models verify --json", registry=True)
+
+@command(
+    'models',
+    cmd_models,
+    "list, show, compare, promote, delete and verify registered models",
+    "examples:\n  quantml models list\n  quantml models compare auc\n  quantml models promote v3 "
+    "--alias champion\n  quantml models verify --json",
+    registry=True,
+)
 def _models_options(c):
-    c.add_argument('action', choices=['list', 'show', 'compare', 'best', 'promote', 'delete', 'verify'])
-    c.add_argument('target', nargs='?', help="a version (show, promote, delete, verify) or a metric (compare, best; default valid_rank_ic)")
+    c.add_argument(
+        'action', choices=['list', 'show', 'compare', 'best', 'promote', 'delete', 'verify']
+    )
+    c.add_argument(
+        'target',
+        nargs='?',
+        help="a version (show, promote, delete, verify) or a metric (compare, best; default "
+             "valid_rank_ic)",
+    )
     c.add_argument('--alias', default='champion', help="alias for promote (default champion)")
     c.add_argument('--force', action='store_true', help="delete even a version an alias points to")
 
 # %% ../nbs/90_cli.ipynb #bcade5be
 def cmd_signal(args):
     "Score symbols (or the whole universe) with the serving model."
-    if not args.all and not args.symbols: raise QuantmlError("give one or more symbols, or --all")
-    args.as_of = parse_date(args.as_of, '--as-of')                     # strict YYYY-MM-DD, not in the future: one line and exit 1 otherwise
+    if not args.all and not args.symbols:
+        raise QuantmlError("give one or more symbols, or --all")
+    # strict YYYY-MM-DD, not in the future: one line and exit 1 otherwise
+    args.as_of = parse_date(args.as_of, '--as-of')
     if args.dask:
-        if not args.all: raise QuantmlError("--dask scores the whole universe: use it with --all")
+        if not args.all:
+            raise QuantmlError("--dask scores the whole universe: use it with --all")
         from quantml.cluster import score_universe_dask
+
         with _dask_session(args) as (client, data):
-            uni = score_universe_dask(client, data, _registry(args), as_of=args.as_of, stale_after=args.stale_after)
-        rows, skipped = uni.to_dict(orient='records'), {s: f"too little history ({n} bars)" for s, n in uni.attrs['skipped'].items()}
-    else: rows, skipped = _signal_rows(args)
+            uni = score_universe_dask(
+                client, data, _registry(args), as_of=args.as_of, stale_after=args.stale_after
+            )
+        rows, skipped = (
+            uni.to_dict(orient='records'),
+            {s: f"too little history ({n} bars)" for s, n in uni.attrs['skipped'].items()},
+        )
+    else:
+        rows, skipped = _signal_rows(args)
     return _print_signals(args, rows, skipped)
 
+
 def _signal_rows(args):
-    "(signals, symbol -> why it was not scored): every symbol asked for is one or the other; all of them failing is the first one's error."
+    """(signals, symbol -> why it was not scored): every symbol asked for is one or the other; all
+    of them failing is the first one's error."""
     with SignalService(_db(args), _registry(args), stale_after=args.stale_after) as svc:
         if args.all:
             uni = svc.score_universe(as_of=args.as_of, explain=True)
-            return uni.to_dict(orient='records'), {s: f"too little history ({n} bars)" for s, n in uni.attrs['skipped'].items()}
+            return uni.to_dict(orient='records'), {
+                s: f"too little history ({n} bars)" for s, n in uni.attrs['skipped'].items()
+            }
         rows, why, first = [], {}, None
         for s in args.symbols:
-            try: rows.append(svc.score_symbol(s, args.lookback, as_of=args.as_of).to_dict())
-            except QuantmlError as e: why[s], first = str(e), first or e
-    if not rows and first is not None: raise first
+            try:
+                rows.append(svc.score_symbol(s, args.lookback, as_of=args.as_of).to_dict())
+            except QuantmlError as e:
+                why[s], first = str(e), first or e
+    if not rows and first is not None:
+        raise first
     return rows, why
 
+
 def _print_signals(args, rows, skipped):
-    if args.json:                                            # one shape whatever the count: the signals, and every symbol not scored with why
-        _print_json(dict(signals=rows, not_scored=[dict(symbol=s, reason=r) for s, r in skipped.items()])); return EXIT_OK
+    # one shape whatever the count: the signals, and every symbol not scored with why
+    if args.json:
+        _print_json(
+            dict(signals=rows, not_scored=[dict(symbol=s, reason=r) for s, r in skipped.items()])
+        )
+        return EXIT_OK
     src = rows[0]['source'] if rows else 'ml'
-    print(f"source: {src}" + (f" (model {rows[0]['model_version']})" if src == 'ml' else f" (fallback: {rows[0]['fallback_reason']})"))
-    if rows: print(f"probability: {rows[0]['meaning']}")
-    if rows and rows[0].get('recommendation_reason'): print(f"recommendations held: {rows[0]['recommendation_reason']}")
-    table = [dict(symbol=r['symbol'], as_of=r['as_of'], probability=r['probability'], recommendation=r['recommendation'],
-                  stale_days=r['stale_days'], warmup='ok' if r['warmup_complete'] else 'short',
-                  top=', '.join(f"{t['feature']} {t['contribution']:+.3f}" for t in r['top_signals'][:3])) for r in rows]
-    print(_table(table, ['symbol', 'as_of', 'probability', 'recommendation', 'stale_days', 'warmup', 'top']))
-    for s, r in skipped.items(): print(f"not scored: {s}: {r}")
+    print(
+        f"source: {src}"
+        + (
+            f" (model {rows[0]['model_version']})"
+            if src == 'ml'
+            else f" (fallback: {rows[0]['fallback_reason']})"
+        )
+    )
+    if rows:
+        print(f"probability: {rows[0]['meaning']}")
+    if rows and rows[0].get('recommendation_reason'):
+        print(f"recommendations held: {rows[0]['recommendation_reason']}")
+    table = [
+        dict(
+            symbol=r['symbol'],
+            as_of=r['as_of'],
+            probability=r['probability'],
+            recommendation=r['recommendation'],
+            stale_days=r['stale_days'],
+            warmup='ok' if r['warmup_complete'] else 'short',
+            top=', '.join(f"{t['feature']} {t['contribution']:+.3f}" for t in r['top_signals'][:3]),
+        )
+        for r in rows
+    ]
+    print(
+        _table(
+            table,
+            ['symbol', 'as_of', 'probability', 'recommendation', 'stale_days', 'warmup', 'top'],
+        )
+    )
+    for s, r in skipped.items():
+        print(f"not scored: {s}: {r}")
     for r in rows:
-        for f in r.get('data_flags') or []: print(f"{r['symbol']}: a bar behind this score is flagged: {f['date']} {f['flag']} ({f['detail']})")
+        for f in r.get('data_flags') or []:
+            print(
+                f"{r['symbol']}: a bar behind this score is flagged: {f['date']} {f['flag']} "
+                f"({f['detail']})"
+            )
     return EXIT_OK
 
 # %% ../nbs/90_cli.ipynb #937e988c
-@command('signal', cmd_signal, "score symbols with the registry's serving model (or the heuristic, saying why)",
-         "examples:\n  quantml signal AAPL MSFT\n  quantml signal AAPL --as-of 2017-06-30 --json\n  quantml signal --all\n  quantml signal --all --dask tcp://10.0.0.5:8786 --parquet /shared/prices", registry=True)
+@command(
+    'signal',
+    cmd_signal,
+    "score symbols with the registry's serving model (or the heuristic, saying why)",
+    "examples:\n  quantml signal AAPL MSFT\n  quantml signal AAPL --as-of 2017-06-30 --json\n  "
+    "quantml signal --all\n  quantml signal --all --dask tcp://10.0.0.5:8786 --parquet "
+    "/shared/prices",
+    registry=True,
+)
 def _signal_options(c):
     c.add_argument('symbols', nargs='*', metavar='SYMBOL')
     c.add_argument('--all', action='store_true', help="score every symbol in the store")
     c.add_argument('--as-of', help="score with bars up to this date only (YYYY-MM-DD)")
-    c.add_argument('--lookback', type=_number(int, 1, MAX_LOOKBACK), default=default_of(SignalService.score_symbol, 'lookback_bars'),
-                   help=f"bars to read (at least {HISTORY_BARS} are read; default %(default)s)")
-    c.add_argument('--stale-after', type=_number(int, 0, MAX_LOOKBACK), default=default_of(SignalService, 'stale_after'),
-                   help=f"{doc_of(SignalService, 'stale_after').split(';')[0]} (default %(default)s; a large number turns the check off)")
+    c.add_argument(
+        '--lookback',
+        type=_number(int, 1, MAX_LOOKBACK),
+        default=default_of(SignalService.score_symbol, 'lookback_bars'),
+        help=f"bars to read (at least {HISTORY_BARS} are read; default %(default)s)",
+    )
+    c.add_argument(
+        '--stale-after',
+        type=_number(int, 0, MAX_LOOKBACK),
+        default=default_of(SignalService, 'stale_after'),
+        help=f"{doc_of(SignalService, 'stale_after').split(';')[0]} (default %(default)s; a large "
+             "number turns the check off)",
+    )
     _dask_options(c)
 
 # %% ../nbs/90_cli.ipynb #eb148f92
 DEMO_MARKET = dict(n_symbols=60, n_days=1500, seed=0, signal=1.0)
 
-def _demo_guard(db:Path, reg:ModelRegistry):
-    "Refuse to put the synthetic market, or models trained on it, where a user's own prices or models are."
+
+def _demo_guard(db: Path, reg: ModelRegistry):
+    """Refuse to put the synthetic market, or models trained on it, where a user's own prices or
+    models are."""
     syn = set()
     if db.exists():
         have = list_symbols(db)
         own, syn = have.symbol[~have.synthetic], set(have.symbol[have.synthetic])
-        if len(own): raise QuantmlError(f"{db} holds your own prices ({len(own):,} symbol{'s' * (len(own) != 1)}, e.g. {own.iloc[0]}): the demo would add a synthetic "
-                                        "market beside them and promote a model trained on it. Give the demo a store and a registry of its own: "
-                                        "quantml demo --db demo.duckdb --registry demo-models (or --prices FILE to run it on prices)")
-    theirs = [v for v, m in reg._read()['versions'].items() if not set((m.get('data') or {}).get('symbols') or ()) <= syn]
-    if theirs: raise QuantmlError(f"{reg.root} holds models trained on other data ({', '.join(theirs[:3])}): the demo would register a model trained "
-                                  "on a synthetic market there and promote it. Give it a registry of its own: --registry demo-models")
+        if len(own):
+            raise QuantmlError(
+                f"{db} holds your own prices ({len(own):,} symbol{'s' * (len(own) != 1)}, e.g. "
+                f"{own.iloc[0]}): the demo would add a synthetic "
+                "market beside them and promote a model trained on it. Give the demo a store and "
+                "a registry of its own: "
+                "quantml demo --db demo.duckdb --registry demo-models (or --prices FILE to run it "
+                "on prices)"
+            )
+    theirs = [
+        v
+        for v, m in reg._read()['versions'].items()
+        if not set((m.get('data') or {}).get('symbols') or ()) <= syn
+    ]
+    if theirs:
+        raise QuantmlError(
+            f"{reg.root} holds models trained on other data ({', '.join(theirs[:3])}): the demo "
+            "would register a model trained "
+            "on a synthetic market there and promote it. Give it a registry of its own: "
+            "--registry demo-models"
+        )
 
 # %% ../nbs/90_cli.ipynb #5cf469a5
 def cmd_demo(args):
     "Run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report."
     from datetime import datetime
     from quantml.pipeline import run_pipeline, write_report, stale_summary, format_stats
+
     db, reg, loaded = _db(args), _registry(args), None
-    if not args.prices: _demo_guard(db, reg)
-    with ProgressBar('demo') as bar:                        # names each stage: on the bar, or one line each on stderr without a terminal
+    if not args.prices:
+        _demo_guard(db, reg)
+    # names each stage: on the bar, or one line each on stderr without a terminal
+    with ProgressBar('demo') as bar:
         if args.prices:
             files = _expand(args.prices)
-            bar.stage('ingest'); loaded = ingest(files, db)
+            bar.stage('ingest')
+            loaded = ingest(files, db)
             have = list_symbols(db)
             symbols = have.symbol[~have.synthetic].tolist()
-            label = f"prices from {Path(files[0]).name}" if len(files) == 1 else f"prices from {len(files)} files"
+            label = (
+                f"prices from {Path(files[0]).name}"
+                if len(files) == 1
+                else f"prices from {len(files)} files"
+            )
         else:
-            if not (db.exists() and list_symbols(db).synthetic.any()): bar.stage('ingest'); _, loaded = _synth_into(db, **DEMO_MARKET)
+            if not (db.exists() and list_symbols(db).synthetic.any()):
+                bar.stage('ingest')
+                _, loaded = _synth_into(db, **DEMO_MARKET)
             have = list_symbols(db)
             symbols = have.symbol[have.synthetic].tolist()
-            label = f"the synthetic market (not real prices): {len(symbols)} symbols, planted signal {DEMO_MARKET['signal']}"
-        if not symbols: raise QuantmlError(f"{db}: no symbols to run the demo on")
-        res = run_pipeline(db, reg, symbols, label=_label(args), objective=args.objective, cs_norm=args.cs_norm, features=args.features,
-                           feature_norm=args.feature_norm, trials=args.trials, on_progress=bar, on_stage=bar.stage)
+            label = (f"the synthetic market (not real prices): {len(symbols)} symbols, planted "
+                     f"signal {DEMO_MARKET['signal']}")
+        if not symbols:
+            raise QuantmlError(f"{db}: no symbols to run the demo on")
+        res = run_pipeline(
+            db,
+            reg,
+            symbols,
+            label=_label(args),
+            objective=args.objective,
+            cs_norm=args.cs_norm,
+            features=args.features,
+            feature_norm=args.feature_norm,
+            trials=args.trials,
+            on_progress=bar,
+            on_stage=bar.stage,
+        )
         bar.stage('report')
-        out = Path(args.out).expanduser() if args.out else quantml_home() / 'reports' / datetime.now().strftime('demo-%Y%m%d-%H%M%S')
+        out = (
+            Path(args.out).expanduser()
+            if args.out
+            else quantml_home() / 'reports' / datetime.now().strftime('demo-%Y%m%d-%H%M%S')
+        )
         page = write_report(res, out, f"quantml demo on {label}")
-    bt = res['backtest'].loc[['annual_return', 'sharpe', 'max_drawdown', 'turnover', 'deflated_sharpe']]
+    bt = res['backtest'].loc[
+        ['annual_return', 'sharpe', 'max_drawdown', 'turnover', 'deflated_sharpe']
+    ]
     if args.json:
-        _print_json(dict(db=str(db), registry=str(reg.root), data=label, synthetic=not args.prices, symbols=len(symbols),
-                         ingest=None if loaded is None else loaded.to_dict(), champion=res['champion'], label=res['champion_model'].to_dict()['label'],
-                         objective=res['champion_model'].objective, skill=res['champion_model'].skill, skill_gate=res['skill_gate'],
-                         test_metrics=res['champion_model'].metrics, walk_forward=res['wf_quality'], backtest=res['backtest'].to_dict(),
-                         report=str(page)))
+        _print_json(
+            dict(
+                db=str(db),
+                registry=str(reg.root),
+                data=label,
+                synthetic=not args.prices,
+                symbols=len(symbols),
+                ingest=None if loaded is None else loaded.to_dict(),
+                champion=res['champion'],
+                label=res['champion_model'].to_dict()['label'],
+                objective=res['champion_model'].objective,
+                skill=res['champion_model'].skill,
+                skill_gate=res['skill_gate'],
+                test_metrics=res['champion_model'].metrics,
+                walk_forward=res['wf_quality'],
+                backtest=res['backtest'].to_dict(),
+                report=str(page),
+            )
+        )
         return EXIT_OK
     print(f"quantml demo on {label}\ndatabase {db}, registry {reg.root}")
-    if loaded is not None: print(loaded)
-    cm = res['champion_model']; m = cm.metrics
-    print(f"\nchampion {res['champion']} ({cm.label.family}, {cm.objective}): validation skill rank IC {cm.skill['rank_ic']:.3f} (t {cm.skill['t']:.1f}); "
-          f"test rank IC {m['rank_ic']:.3f} (linear baseline {m['baseline_rank_ic']:.3f}); walk-forward rank IC {res['wf_quality']['rank_ic']:.3f}")
+    if loaded is not None:
+        print(loaded)
+    cm = res['champion_model']
+    m = cm.metrics
+    print(
+        f"\nchampion {res['champion']} ({cm.label.family}, {cm.objective}): validation skill rank "
+        f"IC {cm.skill['rank_ic']:.3f} (t {cm.skill['t']:.1f}); "
+        f"test rank IC {m['rank_ic']:.3f} (linear baseline {m['baseline_rank_ic']:.3f}); "
+        f"walk-forward rank IC {res['wf_quality']['rank_ic']:.3f}"
+    )
     print(f"signals: {res['skill_gate'] or 'buy and sell calls allowed (shown validation skill)'}")
-    if (stale := stale_summary(res['universe'])): print(f"signals today: {stale}")
-    print(f"backtest of the walk-forward predictions, top {res['k']}, next-open fills, {res['costs_bps']:.0f} bps a side:")
+    if stale := stale_summary(res['universe']):
+        print(f"signals today: {stale}")
+    print(
+        f"backtest of the walk-forward predictions, top {res['k']}, next-open fills, "
+        f"{res['costs_bps']:.0f} bps a side:"
+    )
     print(format_stats(bt).to_string())
     print(f"\nreport: {page}")
     return EXIT_OK
 
 # %% ../nbs/90_cli.ipynb #828ee0b3
-@command('demo', cmd_demo, "run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report",
-         "examples:\n  quantml demo\n  quantml demo --prices prices.csv.gz --out report/\n  quantml demo --db /tmp/demo.duckdb --registry /tmp/models --json", registry=True)
+@command(
+    'demo',
+    cmd_demo,
+    "run the whole pipeline on the embedded synthetic market (or --prices FILE) and write a report",
+    "examples:\n  quantml demo\n  quantml demo --prices prices.csv.gz --out report/\n  quantml "
+    "demo --db /tmp/demo.duckdb --registry /tmp/models --json",
+    registry=True,
+)
 def _demo_options(c):
-    c.add_argument('--prices', nargs='+', metavar='FILE', help="ingest these files (or quoted globs: 'dir/*.csv') and run on their symbols instead of the synthetic market")
+    c.add_argument(
+        '--prices',
+        nargs='+',
+        metavar='FILE',
+        help="ingest these files (or quoted globs: 'dir/*.csv') and run on their symbols instead "
+             "of the synthetic market",
+    )
     c.add_argument('--out', help="report folder (default: $QUANTML_HOME/reports/demo-<time>)")
-    c.add_argument('--trials', type=_number(int, 0, MAX_TRIALS), default=5, help="Optuna trials for the tuned version (default 5)")
+    c.add_argument(
+        '--trials',
+        type=_number(int, 0, MAX_TRIALS),
+        default=5,
+        help="Optuna trials for the tuned version (default 5)",
+    )
     _label_options(c)
 
 # %% ../nbs/90_cli.ipynb #6fe697d1
@@ -578,21 +1239,57 @@ def cmd_serve(args):
     "Run the REST API (docs at /docs)."
     import uvicorn
     from quantml.api import create_app
-    if args.host not in ('127.0.0.1', 'localhost', '::1') and not os.environ.get('QUANTML_API_TOKEN'):
-        print("quantml: warning: serving beyond loopback without QUANTML_API_TOKEN: anyone who can reach it can train, delete and promote", file=sys.stderr)
+
+    if args.host not in ('127.0.0.1', 'localhost', '::1') and not os.environ.get(
+        'QUANTML_API_TOKEN'
+    ):
+        print(
+            "quantml: warning: serving beyond loopback without QUANTML_API_TOKEN: anyone who can "
+            "reach it can train, delete and promote",
+            file=sys.stderr,
+        )
     import socket
-    with socket.socket(socket.AF_INET6 if ':' in args.host else socket.AF_INET) as s:     # a busy port is one line, before uvicorn starts
+
+    # a busy port is one line, before uvicorn starts
+    with socket.socket(socket.AF_INET6 if ':' in args.host else socket.AF_INET) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try: s.bind((args.host, args.port))
-        except OSError as e: raise QuantmlError(f"cannot listen on {args.host}:{args.port} ({e.strerror}): another server may have it; choose a port with --port") from None
-        except (TypeError, UnicodeError): raise QuantmlError(f"--host {args.host!r} is not an address to listen on: give an IP address or a host name") from None
+        try:
+            s.bind((args.host, args.port))
+        except OSError as e:
+            raise QuantmlError(
+                f"cannot listen on {args.host}:{args.port} ({e.strerror}): another server may "
+                "have it; choose a port with --port"
+            ) from None
+        except (TypeError, UnicodeError):
+            raise QuantmlError(
+                f"--host {args.host!r} is not an address to listen on: give an IP address or a "
+                "host name"
+            ) from None
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
-    print(f"quantml API on {url}  (docs: {url}/docs; prices {_db(args)}; models {_registry(args).root}); Ctrl-C stops it", flush=True)
-    uvicorn.run(create_app(_db(args), _registry(args), access_log=True), host=args.host, port=args.port, log_level='warning')
+    print(
+        f"quantml API on {url}  (docs: {url}/docs; prices {_db(args)}; models "
+        f"{_registry(args).root}); Ctrl-C stops it",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(_db(args), _registry(args), access_log=True),
+        host=args.host,
+        port=args.port,
+        log_level='warning',
+    )
     return EXIT_OK
 
-@command('serve', cmd_serve, "serve the REST API (FastAPI; docs at /docs)",
-         "examples:\n  quantml serve\n  QUANTML_API_TOKEN=s3cret quantml serve --port 8500\n  curl http://127.0.0.1:8500/health", registry=True)
+
+@command(
+    'serve',
+    cmd_serve,
+    "serve the REST API (FastAPI; docs at /docs)",
+    "examples:\n  quantml serve\n  QUANTML_API_TOKEN=s3cret quantml serve --port 8500\n  curl "
+    "http://127.0.0.1:8500/health",
+    registry=True,
+)
 def _serve_options(c):
-    c.add_argument('--host', default='127.0.0.1', help="address to bind (default 127.0.0.1: this machine only)")
+    c.add_argument(
+        '--host', default='127.0.0.1', help="address to bind (default 127.0.0.1: this machine only)"
+    )
     c.add_argument('--port', type=_number(int, 1, 65535), default=8500, help="port (default 8500)")

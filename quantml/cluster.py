@@ -17,12 +17,30 @@ import lightgbm as lgb
 from .core import QuantmlError, write_atomic, dumps_json, as_prices, PRICE_COLUMNS
 from .store import open_db, ingest, SCHEMA_SQL, symbol_spans, copy_symbols_to_parquet
 from .features import compute_features
-from .dataset import (LabelSpec, SplitSpec, Dataset, UniverseSpec, symbol_stage, date_stage, feature_columns, compute_feature_set)
+from quantml.dataset import (
+    LabelSpec,
+    SplitSpec,
+    Dataset,
+    UniverseSpec,
+    symbol_stage,
+    date_stage,
+    feature_columns,
+    compute_feature_set,
+)
 from .metrics import linear_baseline, group_rank, per_group_corr
-from .metrics import baseline_scores as _scores_of   # DaskEngine.baseline_scores, patched below, takes the module's name
+
+# DaskEngine.baseline_scores, patched below, takes the module's name
+from .metrics import baseline_scores as _scores_of
 from .model import TrainedModel
 from .trainer import train_model, RANK_GRADES, EARLY_STOPPING_ROUNDS
-from .serving import SignalService, HISTORY_BARS, STALE_BARS, heuristic_rows, skill_of_rows, _market_clock
+from quantml.serving import (
+    SignalService,
+    HISTORY_BARS,
+    STALE_BARS,
+    heuristic_rows,
+    skill_of_rows,
+    _market_clock,
+)
 from distributed.diagnostics.plugin import WorkerPlugin
 from fastcore.basics import patch
 
@@ -34,45 +52,75 @@ __all__ = ['MANIFEST', 'ParquetPrices', 'export_parquet', 'open_parquet', 'read_
 # %% ../nbs/05_dask.ipynb #a18a4a26
 MANIFEST = 'quantml-parquet.json'
 
+
 @dataclass
 class ParquetPrices:
-    "A partitioned Parquet price dataset: its folder and, per symbol group, the file and what it holds."
+    """A partitioned Parquet price dataset: its folder and, per symbol group, the file and what it
+    holds."""
+
     root: Path
-    groups: list              # dicts: file, first_symbol, last_symbol, symbols, rows, first_date, last_date
-    symbols_per_group: int                                    # symbols per file: the unit of work on the cluster
-    synthetic: bool = False   # every symbol synthetic: its signals are judged against its own last day (`quantml.serving._market_clock`)
+    # dicts: file, first_symbol, last_symbol, symbols, rows, first_date, last_date
+    groups: list
+    # symbols per file: the unit of work on the cluster
+    symbols_per_group: int
+    # every symbol synthetic: its signals are judged against its own last day
+    # (`quantml.serving._market_clock`)
+    synthetic: bool = False
 
     @property
-    def paths(self) -> list: return [str(self.root / g['file']) for g in self.groups]
+    def paths(self) -> list:
+        return [str(self.root / g['file']) for g in self.groups]
+
     @property
-    def rows(self) -> int: return sum(g['rows'] for g in self.groups)
+    def rows(self) -> int:
+        return sum(g['rows'] for g in self.groups)
+
     @property
-    def n_symbols(self) -> int: return sum(g['symbols'] for g in self.groups)
-    def __repr__(self): return f"ParquetPrices('{self.root}', {len(self.groups)} groups, {self.n_symbols:,} symbols, {self.rows:,} rows)"
+    def n_symbols(self) -> int:
+        return sum(g['symbols'] for g in self.groups)
+
+    def __repr__(self):
+        return (f"ParquetPrices('{self.root}', {len(self.groups)} groups, {self.n_symbols:,} "
+                f"symbols, {self.rows:,} rows)")
 
 # %% ../nbs/05_dask.ipynb #4e573b37
-def _writable_target(out:Path):
-    if out.exists() and not out.is_dir(): raise QuantmlError(f"{out} is a file, not a folder for a Parquet dataset")
+def _writable_target(out: Path):
+    if out.exists() and not out.is_dir():
+        raise QuantmlError(f"{out} is a file, not a folder for a Parquet dataset")
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists():
-        raise QuantmlError(f"{out} is not empty and is not a quantml Parquet dataset (no {MANIFEST}); quantml will not write over it")
+        raise QuantmlError(
+            f"{out} is not empty and is not a quantml Parquet dataset (no {MANIFEST}); quantml "
+            "will not write over it"
+        )
+
 
 def _source_connection(source):
-    "(a read connection holding daily_prices, whether quantml opened it) for a database path, an open connection, or a DataFrame."
+    """(a read connection holding daily_prices, whether quantml opened it) for a database path, an
+    open connection, or a DataFrame."""
     if isinstance(source, pd.DataFrame):
-        con = duckdb.connect(); con.execute(SCHEMA_SQL)
-        ingest(source, con, strict=True)                   # the store's checks; a bad row raises and names itself
+        con = duckdb.connect()
+        con.execute(SCHEMA_SQL)
+        # the store's checks; a bad row raises and names itself
+        ingest(source, con, strict=True)
         return con, True
-    if isinstance(source, duckdb.DuckDBPyConnection): return source, False
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        return source, False
     return open_db(source, read_only=True), True
 
 # %% ../nbs/05_dask.ipynb #bd9df03b
-def export_parquet(source,                  # a price database path, an open connection, or a long OHLCV DataFrame
-                   out:str|Path,            # the dataset folder (replaced if it holds a quantml dataset)
-                   symbols_per_group:int=200, # symbols per file: the unit of work on the cluster
-                  ) -> ParquetPrices:
-    "Write the prices as one sorted Parquet file per symbol group, with a manifest; swap it in when complete."
+def export_parquet(
+    # a price database path, an open connection, or a long OHLCV DataFrame
+    source,
+    # the dataset folder (replaced if it holds a quantml dataset)
+    out: str | Path,
+    symbols_per_group: int = 200,  # symbols per file: the unit of work on the cluster
+) -> ParquetPrices:
+    """Write the prices as one sorted Parquet file per symbol group, with a manifest; swap it in
+    when complete."""
     if not isinstance(symbols_per_group, (int, np.integer)) or symbols_per_group < 1:
-        raise QuantmlError(f"symbols_per_group must be a whole number >= 1 (got {symbols_per_group})")
+        raise QuantmlError(
+            f"symbols_per_group must be a whole number >= 1 (got {symbols_per_group})"
+        )
     out = Path(out).expanduser().absolute()
     _writable_target(out)
     con, mine = _source_connection(source)
@@ -80,29 +128,48 @@ def export_parquet(source,                  # a price database path, an open con
     try:
         con.execute("BEGIN TRANSACTION")
         per = symbol_spans(con)
-        if not per: raise QuantmlError("no prices to export: the store is empty")
+        if not per:
+            raise QuantmlError("no prices to export: the store is empty")
         stage.mkdir(parents=True)
         groups = []
         for j in range(0, len(per), symbols_per_group):
-            g = per[j:j + symbols_per_group]
+            g = per[j : j + symbols_per_group]
             name = f'group-{j // symbols_per_group:05d}.parquet'
             copy_symbols_to_parquet(con, g[0][0], g[-1][0], stage / name)
-            groups.append(dict(file=name, first_symbol=g[0][0], last_symbol=g[-1][0], symbols=len(g), rows=int(sum(r[1] for r in g)),
-                               first_date=str(min(r[2] for r in g)), last_date=str(max(r[3] for r in g))))
+            groups.append(
+                dict(
+                    file=name,
+                    first_symbol=g[0][0],
+                    last_symbol=g[-1][0],
+                    symbols=len(g),
+                    rows=int(sum(r[1] for r in g)),
+                    first_date=str(min(r[2] for r in g)),
+                    last_date=str(max(r[3] for r in g)),
+                )
+            )
         synthetic = _market_clock(con) is not None
         con.execute("COMMIT")
-        manifest = dict(format=1, created=datetime.now(timezone.utc).isoformat(timespec='seconds'), symbols_per_group=int(symbols_per_group),
-                        columns=PRICE_COLUMNS, groups=groups, synthetic=synthetic)
+        manifest = dict(
+            format=1,
+            created=datetime.now(timezone.utc).isoformat(timespec='seconds'),
+            symbols_per_group=int(symbols_per_group),
+            columns=PRICE_COLUMNS,
+            groups=groups,
+            synthetic=synthetic,
+        )
         write_atomic(stage / MANIFEST, dumps_json(manifest).encode())
         _swap_in(stage, out)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         if not mine:
-            try: con.execute("ROLLBACK")
-            except duckdb.Error: pass
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
         raise
     finally:
-        if mine: con.close()
+        if mine:
+            con.close()
     return open_parquet(out)
 
 # %% ../nbs/05_dask.ipynb #3cb091a1
@@ -121,75 +188,129 @@ def _swap_in(stage:Path, out:Path):
 # %% ../nbs/05_dask.ipynb #8272ff8b
 _GROUP_KEYS = {'file', 'first_symbol', 'last_symbol', 'symbols', 'rows'}
 
-def open_parquet(root:str|Path) -> ParquetPrices:
+
+def open_parquet(root: str | Path) -> ParquetPrices:
     "The dataset at `root`, after checking its manifest against the files."
     root = Path(root).expanduser().absolute()
     mpath = root / MANIFEST
-    if not mpath.exists(): raise QuantmlError(f"{root}: not a quantml Parquet dataset (no {MANIFEST}); write one with `quantml export` or `quantml ingest --parquet-out`")
-    try: m = json.loads(mpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise QuantmlError(f"{mpath} is corrupt ({e})") from None
+    if not mpath.exists():
+        raise QuantmlError(
+            f"{root}: not a quantml Parquet dataset (no {MANIFEST}); write one with `quantml "
+            "export` or `quantml ingest --parquet-out`"
+        )
+    try:
+        m = json.loads(mpath.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise QuantmlError(f"{mpath} is corrupt ({e})") from None
     groups = m.get('groups') if isinstance(m, dict) else None
-    if not isinstance(groups, list) or not groups or m.get('format') != 1 or not all(isinstance(g, dict) and _GROUP_KEYS <= set(g) for g in groups):
-        raise QuantmlError(f"{mpath}: not a format-1 quantml manifest (groups with {', '.join(sorted(_GROUP_KEYS))}); re-export the dataset")
+    if (
+        not isinstance(groups, list)
+        or not groups
+        or m.get('format') != 1
+        or not all(isinstance(g, dict) and _GROUP_KEYS <= set(g) for g in groups)
+    ):
+        raise QuantmlError(
+            f"{mpath}: not a format-1 quantml manifest (groups with "
+            f"{', '.join(sorted(_GROUP_KEYS))}); re-export the dataset"
+        )
     for a, b in zip(groups, groups[1:]):
         if not a['last_symbol'] < b['first_symbol']:
-            raise QuantmlError(f"{mpath}: groups {a['file']} and {b['file']} overlap or are out of order ({a['last_symbol']} >= {b['first_symbol']})")
+            raise QuantmlError(
+                f"{mpath}: groups {a['file']} and {b['file']} overlap or are out of order "
+                f"({a['last_symbol']} >= {b['first_symbol']})"
+            )
     for g in groups:
         f = root / g['file']
-        if not f.exists(): raise QuantmlError(f"{root}: {g['file']} is missing (listed in {MANIFEST})")
+        if not f.exists():
+            raise QuantmlError(f"{root}: {g['file']} is missing (listed in {MANIFEST})")
         n = pq.ParquetFile(f).metadata.num_rows
-        if n != g['rows']: raise QuantmlError(f"{f}: {n:,} rows, but the manifest says {g['rows']:,}; re-export the dataset")
+        if n != g['rows']:
+            raise QuantmlError(
+                f"{f}: {n:,} rows, but the manifest says {g['rows']:,}; re-export the dataset"
+            )
     return ParquetPrices(root, groups, int(m['symbols_per_group']), bool(m.get('synthetic', False)))
 
 # %% ../nbs/05_dask.ipynb #dadec6de
-def read_group(path:str|Path) -> pd.DataFrame:
+def read_group(path: str | Path) -> pd.DataFrame:
     "One symbol group's prices, as `quantml.store.read_prices` gives them."
-    try: return pq.read_table(path).to_pandas()
+    try:
+        return pq.read_table(path).to_pandas()
     except FileNotFoundError:
         import socket
-        raise QuantmlError(f"{path} is not visible on {socket.gethostname()}: Dask workers need the Parquet dataset on storage they all share") from None
+
+        raise QuantmlError(
+            f"{path} is not visible on {socket.gethostname()}: Dask workers need the Parquet "
+            "dataset on storage they all share"
+        ) from None
 
 # %% ../nbs/05_dask.ipynb #5994ed16
-def connect(address:str='local',       # 'local', or a scheduler address such as tcp://10.0.0.5:8786
-            n_workers:int=2,           # worker processes of a local cluster
-            threads_per_worker:int|None=None, # threads each (None: the cores shared out)
-            timeout:float=20,          # seconds to wait for a remote scheduler
-           ):
-    "A Dask client on a new local cluster or a running scheduler, with quantml's version checked on every worker."
+def connect(
+    address: str = 'local',  # 'local', or a scheduler address such as tcp://10.0.0.5:8786
+    n_workers: int = 2,  # worker processes of a local cluster
+    threads_per_worker: int | None = None,  # threads each (None: the cores shared out)
+    timeout: float = 20,  # seconds to wait for a remote scheduler
+):
+    """A Dask client on a new local cluster or a running scheduler, with quantml's version checked
+    on every worker."""
     from distributed import Client, LocalCluster
     import quantml
+
     if address == 'local':
         threads = threads_per_worker or max(1, (os.cpu_count() or 1) // n_workers)
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads, processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=n_workers, threads_per_worker=threads, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
         client._quantml_cluster = cluster
-        client.register_plugin(_StdoutToStderr(), name='quantml-stdout')   # LightGBM's network log must not mix with the caller's output (`--json`)
+        # LightGBM's network log must not mix with the caller's output (`--json`)
+        client.register_plugin(_StdoutToStderr(), name='quantml-stdout')
     else:
-        try: client = Client(address, timeout=timeout)
-        except (OSError, TimeoutError) as e: raise QuantmlError(f"cannot reach the Dask scheduler at {address} ({e})") from None
-    def version():                             # defined here, so it travels by value and runs where quantml is missing
         try:
-            import quantml; return quantml.__version__
-        except ImportError: return 'not installed'
+            client = Client(address, timeout=timeout)
+        except (OSError, TimeoutError) as e:
+            raise QuantmlError(f"cannot reach the Dask scheduler at {address} ({e})") from None
+
+    # defined here, so it travels by value and runs where quantml is missing
+    def version():
+        try:
+            import quantml
+
+            return quantml.__version__
+        except ImportError:
+            return 'not installed'
+
     try:
         seen = client.run(version)
     except Exception as e:
-        close_client(client); raise QuantmlError(f"cannot run on the workers of {address} ({e})") from None
-    if not seen: close_client(client); raise QuantmlError(f"the Dask scheduler at {address} has no workers")
+        close_client(client)
+        raise QuantmlError(f"cannot run on the workers of {address} ({e})") from None
+    if not seen:
+        close_client(client)
+        raise QuantmlError(f"the Dask scheduler at {address} has no workers")
     wrong = {w: v for w, v in seen.items() if v != quantml.__version__}
-    if wrong: close_client(client); raise QuantmlError(f"workers without quantml {quantml.__version__}: " + ', '.join(f"{w} ({v})" for w, v in wrong.items()))
+    if wrong:
+        close_client(client)
+        raise QuantmlError(
+            f"workers without quantml {quantml.__version__}: "
+            + ', '.join(f"{w} ({v})" for w, v in wrong.items())
+        )
     return client
+
 
 class _StdoutToStderr(WorkerPlugin):
     "Send a local worker's standard output to its standard error, now and after every restart."
+
     def setup(self, worker):
-        sys.stdout.flush(); os.dup2(2, 1)
+        sys.stdout.flush()
+        os.dup2(2, 1)
 
 # %% ../nbs/05_dask.ipynb #d6250701
 def _workers(client) -> list:
-    "The workers' addresses, asked of the scheduler (`scheduler_info()` returns a cache that a 2-second background refresh can leave without workers)."
+    """The workers' addresses, asked of the scheduler (`scheduler_info()` returns a cache that a
+    2-second background refresh can leave without workers)."""
     ws = sorted(client.nthreads())
-    if not ws: raise QuantmlError("the Dask cluster has no workers")
+    if not ws:
+        raise QuantmlError("the Dask cluster has no workers")
     return ws
 
 # %% ../nbs/05_dask.ipynb #8092d4c1
@@ -202,53 +323,92 @@ def close_client(client):
 # %% ../nbs/05_dask.ipynb #9fee15e4
 def _features_of(path, indicators=False):
     from quantml.features import compute_indicators
+
     return (compute_indicators if indicators else compute_features)(read_group(path))
 
-def dask_features(data:ParquetPrices,     # the Parquet dataset (its files must be visible to the workers)
-                  indicators:bool=False, # the raw indicators instead of the model's features
-                 ):
-    "A Dask DataFrame of the features (or indicators), one partition per symbol group, sorted by symbol then date."
+
+def dask_features(
+    # the Parquet dataset (its files must be visible to the workers)
+    data: ParquetPrices,
+    indicators: bool = False,  # the raw indicators instead of the model's features
+):
+    """A Dask DataFrame of the features (or indicators), one partition per symbol group, sorted by
+    symbol then date."""
     import dask.dataframe as dd
     from quantml.features import compute_indicators
-    empty = pd.DataFrame({'symbol': pd.Series([], dtype='str'), 'date': pd.Series([], dtype='datetime64[us]'), 'high': [], 'low': [], 'close': [], 'volume': []})
+
+    empty = pd.DataFrame(
+        {
+            'symbol': pd.Series([], dtype='str'),
+            'date': pd.Series([], dtype='datetime64[us]'),
+            'high': [],
+            'low': [],
+            'close': [],
+            'volume': [],
+        }
+    )
     meta = (compute_indicators if indicators else compute_features)(empty)
-    return dd.from_map(_features_of, data.paths, indicators=indicators, meta=meta, enforce_metadata=False)
+    return dd.from_map(
+        _features_of, data.paths, indicators=indicators, meta=meta, enforce_metadata=False
+    )
 
 # %% ../nbs/05_dask.ipynb #96436a5e
 @dataclass
 class DaskDataset(Dataset):
-    """A `Dataset` whose feature matrix stays on the workers, in date partitions: each a range of dates, its rows by date then symbol.
-    The labels, forward returns, symbols, dates and label ends are here, in the same row order, for the trainer to split and score."""
-    parts: list = field(default_factory=list)          # futures: one frame per date partition (features, y, fwd_ret, symbol, date, label_end)
-    sizes: list = field(default_factory=list)          # rows per partition
+    """A `Dataset` whose feature matrix stays on the workers, in date partitions: each a range of
+    dates, its rows by date then symbol.
+    The labels, forward returns, symbols, dates and label ends are here, in the same row order, for
+    the trainer to split and score."""
+
+    # futures: one frame per date partition (features, y, fwd_ret, symbol, date, label_end)
+    parts: list = field(default_factory=list)
+    sizes: list = field(default_factory=list)  # rows per partition
     client: object = None
-    feature_names: list = field(default_factory=list)         # the feature columns, in the order the models read them
+    # the feature columns, in the order the models read them
+    feature_names: list = field(default_factory=list)
 
     @property
-    def features(self) -> list: return list(self.feature_names)
+    def features(self) -> list:
+        return list(self.feature_names)
+
     @property
-    def engine(self): return DaskEngine(self.client)
-    def pieces(self,
-               mask:np.ndarray,           # a mask over all rows
-              ) -> list:
+    def engine(self):
+        return DaskEngine(self.client)
+
+    def pieces(
+        self,
+        mask: np.ndarray,  # a mask over all rows
+    ) -> list:
         "A mask over all rows, cut into one piece per partition."
         return np.split(np.asarray(mask), np.cumsum(self.sizes)[:-1])
-    def __repr__(self): return f"DaskDataset({len(self):,} rows, {len(self.features)} features, {len(self.parts)} date partitions, {self.label})"
+
+    def __repr__(self):
+        return (f"DaskDataset({len(self):,} rows, {len(self.features)} features, {len(self.parts)} "
+                f"date partitions, {self.label})")
+
 
 def _date_counts_of(path) -> pd.Series:
     "Rows per date in a group's file (only the date column is read)."
     return pq.read_table(path, columns=['date']).to_pandas()['date'].value_counts()
 
-def _date_edges(client, data:ParquetPrices, n_parts:int) -> np.ndarray:
-    "The first date of partitions 1..n-1: cuts that give the date partitions about equal numbers of rows."
-    counts = pd.concat(client.gather(client.map(_date_counts_of, data.paths))).groupby(level=0).sum().sort_index()
+
+def _date_edges(client, data: ParquetPrices, n_parts: int) -> np.ndarray:
+    """The first date of partitions 1..n-1: cuts that give the date partitions about equal numbers
+    of rows."""
+    counts = (
+        pd.concat(client.gather(client.map(_date_counts_of, data.paths)))
+        .groupby(level=0)
+        .sum()
+        .sort_index()
+    )
     cum = np.cumsum(counts.to_numpy())
     at = np.searchsorted(cum, cum[-1] * np.arange(1, n_parts) / n_parts, side='right')
     return np.unique(counts.index.to_numpy()[np.minimum(at, len(counts) - 1)])
 
 # %% ../nbs/05_dask.ipynb #a200ae4b
 def _symbol_stage_of(path, label, name, universe, edges) -> tuple:
-    "(a symbol group's rows after the symbol stage, cut into one piece per date partition; the rows it left out, by reason)."
+    """(a symbol group's rows after the symbol stage, cut into one piece per date partition; the
+    rows it left out, by reason)."""
     p = read_group(path)
     feats = compute_feature_set(p, name)
     keep, fwd, end, left_out = symbol_stage(p, feats, name, label, True, universe)
@@ -258,302 +418,552 @@ def _symbol_stage_of(path, label, name, universe, edges) -> tuple:
     k = np.searchsorted(edges, rows['date'].to_numpy(), side='right')
     return [rows[k == j].reset_index(drop=True) for j in range(len(edges) + 1)], left_out
 
+
 def _date_stage_of(label, cs_norm, dtype, cols, *pieces) -> pd.DataFrame:
-    "One date partition: every group's rows of its dates, by date then symbol, after the date stage (labels, per-date normalisation)."
+    """One date partition: every group's rows of its dates, by date then symbol, after the date
+    stage (labels, per-date normalisation)."""
     rows = pd.concat(pieces, ignore_index=True).sort_values(['date', 'symbol'], ignore_index=True)
-    if rows.empty: return rows[cols + ['fwd_ret', 'symbol', 'date', 'label_end']].assign(y=pd.Series([], dtype=float))
-    kept, X, y = date_stage(rows[cols], rows['fwd_ret'].to_numpy(), rows['date'].to_numpy(), label, cs_norm, dtype)
+    if rows.empty:
+        return rows[cols + ['fwd_ret', 'symbol', 'date', 'label_end']].assign(
+            y=pd.Series([], dtype=float)
+        )
+    kept, X, y = date_stage(
+        rows[cols], rows['fwd_ret'].to_numpy(), rows['date'].to_numpy(), label, cs_norm, dtype
+    )
     rest = rows.loc[kept, ['fwd_ret', 'symbol', 'date', 'label_end']].reset_index(drop=True)
     return pd.concat([X.reset_index(drop=True), rest], axis=1).assign(y=y)
 
+
 def _meta_of(part) -> dict:
-    return {k: part[k].to_numpy() if k != 'symbol' else part[k].to_numpy(dtype=object) for k in ('y', 'fwd_ret', 'symbol', 'date', 'label_end')}
+    return {
+        k: part[k].to_numpy() if k != 'symbol' else part[k].to_numpy(dtype=object)
+        for k in ('y', 'fwd_ret', 'symbol', 'date', 'label_end')
+    }
 
 # %% ../nbs/05_dask.ipynb #953c7db1
-def build_dataset_dask(client,                       # a Dask client (`connect`)
-                       data:ParquetPrices,           # the Parquet dataset, visible to the workers
-                       label:LabelSpec=LabelSpec(),  # any family: the date stage sees whole dates
-                       features:str='seed22',        # the feature set
-                       cs_norm:str|None=None,        # per-date feature normalisation: None, 'rank' or 'zscore'
-                       universe:UniverseSpec|None=None, # price and liquidity rules (top_n compares symbols, and is for one machine)
-                       dtype=None,                   # of the features (np.float32 halves the workers' memory)
-                       n_parts:int|None=None,        # date partitions (None: as many as symbol groups)
-                      ) -> DaskDataset:
-    "`build_dataset` on the cluster: the symbol stage on each symbol group, a shuffle to date partitions, the date stage on each."
-    if universe is not None and universe.top_n: raise QuantmlError("universe top_n ranks symbols by liquidity on each date: build that dataset on one machine")
-    cols, ws = feature_columns(features), _workers(client)              # an unknown set is refused here, by name
+def build_dataset_dask(
+    client,  # a Dask client (`connect`)
+    data: ParquetPrices,  # the Parquet dataset, visible to the workers
+    label: LabelSpec = LabelSpec(),  # any family: the date stage sees whole dates
+    features: str = 'seed22',  # the feature set
+    # per-date feature normalisation: None, 'rank' or 'zscore'
+    cs_norm: str | None = None,
+    # price and liquidity rules (top_n compares symbols, and is for one machine)
+    universe: UniverseSpec | None = None,
+    # of the features (np.float32 halves the workers' memory)
+    dtype=None,
+    # date partitions (None: as many as symbol groups)
+    n_parts: int | None = None,
+) -> DaskDataset:
+    """`build_dataset` on the cluster: the symbol stage on each symbol group, a shuffle to date
+    partitions, the date stage on each."""
+    if universe is not None and universe.top_n:
+        raise QuantmlError(
+            "universe top_n ranks symbols by liquidity on each date: build that dataset on one "
+            "machine"
+        )
+    # an unknown set is refused here, by name
+    cols, ws = feature_columns(features), _workers(client)
     n_parts = n_parts or len(data.paths)
     edges = _date_edges(client, data, n_parts)
-    staged = [client.submit(_symbol_stage_of, path, label, features, universe, edges) for path in data.paths]
-    pieces = [[client.submit(operator.itemgetter(j), client.submit(operator.itemgetter(0), s)) for s in staged] for j in range(len(edges) + 1)]
-    parts = [client.submit(_date_stage_of, label, cs_norm, dtype, cols, *pc, workers=[ws[j % len(ws)]], allow_other_workers=False)
-             for j, pc in enumerate(pieces)]
+    staged = [
+        client.submit(_symbol_stage_of, path, label, features, universe, edges)
+        for path in data.paths
+    ]
+    pieces = [
+        [
+            client.submit(operator.itemgetter(j), client.submit(operator.itemgetter(0), s))
+            for s in staged
+        ]
+        for j in range(len(edges) + 1)
+    ]
+    parts = [
+        client.submit(
+            _date_stage_of,
+            label,
+            cs_norm,
+            dtype,
+            cols,
+            *pc,
+            workers=[ws[j % len(ws)]],
+            allow_other_workers=False,
+        )
+        for j, pc in enumerate(pieces)
+    ]
     try:
         left = client.gather([client.submit(operator.itemgetter(1), s) for s in staged])
         meta = client.gather(client.map(_meta_of, parts))
-    except BaseException: client.cancel(parts); raise
-    del staged, pieces                                         # the symbol stage's rows leave the workers once the date stage has them
+    except BaseException:
+        client.cancel(parts)
+        raise
+    # the symbol stage's rows leave the workers once the date stage has them
+    del staged, pieces
     cat = lambda k: np.concatenate([m[k] for m in meta])
     left_out = {k: sum(l.get(k, 0) for l in left) for k in left[0]}
-    prov = dict(feature_set=features, label=asdict(label), cs_norm=cs_norm, prices_sha256=None, rows=int(sum(len(m['y']) for m in meta)), left_out=left_out,
-                universe=asdict(universe) if universe is not None and not universe.empty else None, date_partitions=len(parts))
-    return DaskDataset(X=None, y=cat('y'), fwd_ret=cat('fwd_ret'), symbol=cat('symbol'), date=cat('date'), label_end=cat('label_end'), label=label,
-                       cs_norm=cs_norm, provenance=prov, parts=parts, sizes=[len(m['y']) for m in meta], client=client,
-                       feature_names=cols)
+    prov = dict(
+        feature_set=features,
+        label=asdict(label),
+        cs_norm=cs_norm,
+        prices_sha256=None,
+        rows=int(sum(len(m['y']) for m in meta)),
+        left_out=left_out,
+        universe=asdict(universe) if universe is not None and not universe.empty else None,
+        date_partitions=len(parts),
+    )
+    return DaskDataset(
+        X=None,
+        y=cat('y'),
+        fwd_ret=cat('fwd_ret'),
+        symbol=cat('symbol'),
+        date=cat('date'),
+        label_end=cat('label_end'),
+        label=label,
+        cs_norm=cs_norm,
+        provenance=prov,
+        parts=parts,
+        sizes=[len(m['y']) for m in meta],
+        client=client,
+        feature_names=cols,
+    )
 
 # %% ../nbs/05_dask.ipynb #9e74fa39
 def _leaf_values(booster) -> np.ndarray:
-    "Leaf values as a trees x leaves table: a row's raw score after round k is the sum over trees 0..k of its leaf's value."
+    """Leaf values as a trees x leaves table: a row's raw score after round k is the sum over trees
+    0..k of its leaf's value."""
     dump = booster.dump_model()['tree_info']
     table = np.zeros((len(dump), max(t['num_leaves'] for t in dump)))
     for t, tree in enumerate(dump):
         stack = [tree['tree_structure']]
         while stack:
             node = stack.pop()
-            if 'split_index' not in node: table[t, node.get('leaf_index', 0)] = node['leaf_value']
-            else: stack += [node['left_child'], node['right_child']]
+            if 'split_index' not in node:
+                table[t, node.get('leaf_index', 0)] = node['leaf_value']
+            else:
+                stack += [node['left_child'], node['right_child']]
     return table
 
-def _round_scores(b, X:pd.DataFrame) -> np.ndarray:
-    "rows x rounds: each row's raw score after every boosting round (one pass over the trees, not one prediction per round)."
+
+def _round_scores(b, X: pd.DataFrame) -> np.ndarray:
+    """rows x rounds: each row's raw score after every boosting round (one pass over the trees, not
+    one prediction per round)."""
     table = _leaf_values(b)
     leaves = b.predict(X, pred_leaf=True).reshape(-1, table.shape[0])
     return np.cumsum(table[np.arange(table.shape[0]), leaves], axis=1)
 
 # %% ../nbs/05_dask.ipynb #9f9fcdca
-def _stop_curve_of(part, rows, model_str, stop_on:str, chunk:int=20_000) -> tuple:
-    """(sum, count) per boosting round over a partition's `rows`: of each date's rank IC (a partition holds whole dates), or of each
-    row's binary log loss. Added over the partitions and divided, it is the curve `lgb.early_stopping` watches on one machine."""
+def _stop_curve_of(part, rows, model_str, stop_on: str, chunk: int = 20_000) -> tuple:
+    """(sum, count) per boosting round over a partition's `rows`: of each date's rank IC (a
+    partition holds whole dates), or of each row's binary log loss. Added over the partitions and
+    divided, it is the curve `lgb.early_stopping` watches on one machine."""
     import lightgbm as lgb
+
     b = lgb.Booster(model_str=model_str)
     r, T = part.loc[rows], b.num_trees()
     total, count = np.zeros(T), np.zeros(T)
-    if not len(r): return total, count
+    if not len(r):
+        return total, count
     if stop_on == 'log_loss':
         for s in range(0, len(r), chunk):
-            c = r.iloc[s:s + chunk]
+            c = r.iloc[s : s + chunk]
             p = np.clip(1 / (1 + np.exp(-_round_scores(b, c[b.feature_name()]))), 1e-15, 1 - 1e-15)
             y = c['y'].to_numpy()[:, None]
             total += -(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(axis=0)
         return total, np.full(T, float(len(r)))
     dates = r['date'].to_numpy()
-    bounds = np.r_[0, np.flatnonzero(dates[1:] != dates[:-1]) + 1, len(r)]             # rows come by date: chunks of whole dates
+    # rows come by date: chunks of whole dates
+    bounds = np.r_[0, np.flatnonzero(dates[1:] != dates[:-1]) + 1, len(r)]
     n_dates = len(bounds) - 1
     step = max(1, chunk // int(np.diff(bounds).max()))
     for a in range(0, n_dates, step):
-        c = r.iloc[bounds[a]:bounds[min(a + step, n_dates)]]
+        c = r.iloc[bounds[a] : bounds[min(a + step, n_dates)]]
         codes = pd.factorize(c['date'].to_numpy())[0]
-        target, raw = group_rank(c['fwd_ret'].to_numpy(float), codes), _round_scores(b, c[b.feature_name()])
+        target, raw = (
+            group_rank(c['fwd_ret'].to_numpy(float), codes),
+            _round_scores(b, c[b.feature_name()]),
+        )
         for t in range(T):
             ic = per_group_corr(group_rank(raw[:, t], codes), target, codes)
-            ok = np.isfinite(ic); total[t] += ic[ok].sum(); count[t] += ok.sum()
+            ok = np.isfinite(ic)
+            total[t] += ic[ok].sum()
+            count[t] += ok.sum()
     return total, count
 
-def best_iteration(loss:np.ndarray,            # the validation loss after each round (lower is better)
-                   early_stopping_rounds:int,
-                  ) -> int:
-    "The iteration LightGBM's early stopping keeps for this validation-loss curve (1-based; negate a score that should rise)."
+
+def best_iteration(
+    # the validation loss after each round (lower is better)
+    loss: np.ndarray,
+    early_stopping_rounds: int,
+) -> int:
+    """The iteration LightGBM's early stopping keeps for this validation-loss curve (1-based; negate
+    a score that should rise)."""
     best, best_i = np.inf, 0
     for i, v in enumerate(loss):
-        if v < best: best, best_i = v, i
-        elif i - best_i >= early_stopping_rounds: break
+        if v < best:
+            best, best_i = v, i
+        elif i - best_i >= early_stopping_rounds:
+            break
     return best_i + 1
 
 # %% ../nbs/05_dask.ipynb #ec5d93c8
 def _fit_rows_of(part, rows, cols, objective) -> pd.DataFrame:
-    "The features and label of the rows a fit learns from, by date (each date's rows together: lambdarank's query groups)."
+    """The features and label of the rows a fit learns from, by date (each date's rows together:
+    lambdarank's query groups)."""
     r = part.loc[rows]
     y = r['y'].to_numpy()
-    if objective == 'lambdarank': y = np.minimum((y * RANK_GRADES).astype(int), RANK_GRADES - 1)
+    if objective == 'lambdarank':
+        y = np.minimum((y * RANK_GRADES).astype(int), RANK_GRADES - 1)
     return r[cols].assign(y=y).reset_index(drop=True)
+
 
 def _predict_of(part, rows, model_str, n_iter) -> np.ndarray:
     import lightgbm as lgb
+
     b = lgb.Booster(model_str=model_str)
     r = part.loc[rows]
     return b.predict(r[b.feature_name()], num_iteration=n_iter) if len(r) else np.zeros(0)
 
-def _columns_of(part, rows, cols) -> np.ndarray: return part.loc[rows, cols].to_numpy(np.float64)
-def _matrix_bytes_of(part, rows, cols) -> bytes: return np.ascontiguousarray(part.loc[rows, cols].to_numpy()).tobytes()
+
+def _columns_of(part, rows, cols) -> np.ndarray:
+    return part.loc[rows, cols].to_numpy(np.float64)
+
+
+def _matrix_bytes_of(part, rows, cols) -> bytes:
+    return np.ascontiguousarray(part.loc[rows, cols].to_numpy()).tobytes()
+
+
 def _baseline_of(part, rows, cols, model) -> np.ndarray:
     r = part.loc[rows, cols]
     return _scores_of(model, r) if len(r) else np.zeros(0)
+
+
 def _normalised_of(part, norm) -> pd.DataFrame:
-    "The partition with its features replaced by the fitted normalisation's (float32, as on one machine)."
+    """The partition with its features replaced by the fitted normalisation's (float32, as on one
+    machine)."""
     return pd.concat([norm.apply(part), part.drop(columns=list(norm.features))], axis=1)
 
-_ESTIMATORS = {'binary': 'DaskLGBMClassifier', 'regression': 'DaskLGBMRegressor', 'lambdarank': 'DaskLGBMRanker'}
+
+_ESTIMATORS = {
+    'binary': 'DaskLGBMClassifier',
+    'regression': 'DaskLGBMRegressor',
+    'lambdarank': 'DaskLGBMRanker',
+}
 
 # %% ../nbs/05_dask.ipynb #7fa1c1ee
 class DaskEngine:
-    """The trainer's engine on a Dask cluster: the feature matrix in a `DaskDataset`'s date partitions on the workers, LightGBM through
-    `lightgbm.dask` (data-parallel, each worker building histograms of its own rows). What `train_model` gives it are masks over all rows;
-    each partition gets its piece, and what comes back is a few numbers a row (predictions) or a curve."""
-    def __init__(self, client, baseline_rows:int=1_000_000):   # baseline_rows: most training rows the linear baseline is fitted on
+    """The trainer's engine on a Dask cluster: the feature matrix in a `DaskDataset`'s date
+    partitions on the workers, LightGBM through `lightgbm.dask` (data-parallel, each worker building
+    histograms of its own rows). What `train_model` gives it are masks over all rows; each partition
+    gets its piece, and what comes back is a few numbers a row (predictions) or a curve."""
+
+    def __init__(
+        self,
+        client,
+        baseline_rows: int = 1_000_000,  # most training rows the linear baseline is fitted on
+    ):
         self.client, self.baseline_rows = client, baseline_rows
 
     def check(self, ds):
-        if not isinstance(ds, DaskDataset): raise QuantmlError("the Dask engine trains a DaskDataset: build it with build_dataset_dask(client, parquet, ...)")
+        if not isinstance(ds, DaskDataset):
+            raise QuantmlError(
+                "the Dask engine trains a DaskDataset: build it with build_dataset_dask(client, "
+                "parquet, ...)"
+            )
 
     def _map(self, fn, ds, mask, *args) -> list:
         "fn(partition, its piece of `mask`, *args) on every partition, gathered in partition order."
-        return self.client.gather([self.client.submit(fn, part, m, *args) for part, m in zip(ds.parts, ds.pieces(mask))])
+        return self.client.gather(
+            [self.client.submit(fn, part, m, *args) for part, m in zip(ds.parts, ds.pieces(mask))]
+        )
 
 # %% ../nbs/05_dask.ipynb #899003fd
 @patch
-def fit(self:DaskEngine,
-        ds,
-        train,
-        stop,                                                  # the rows whose curve early stopping reads
-        params:dict,
-        num_boost_round:int=500,
-        early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS,
-        stop_on:str='rank_ic',
-        cache=None,
-        key=None,
-       ) -> tuple:
-    "(booster cut to the rounds kept, rounds kept): trained on the `train` rows to the last round, stopped afterwards on the `stop` rows' curve."
+def fit(
+    self: DaskEngine,
+    ds,
+    train,
+    # the rows whose curve early stopping reads
+    stop,
+    params: dict,
+    num_boost_round: int = 500,
+    early_stopping_rounds: int | None = EARLY_STOPPING_ROUNDS,
+    stop_on: str = 'rank_ic',
+    cache=None,
+    key=None,
+) -> tuple:
+    """(booster cut to the rounds kept, rounds kept): trained on the `train` rows to the last round,
+    stopped afterwards on the `stop` rows' curve."""
     import dask.array as da, dask.dataframe as dd, lightgbm.dask as lgbd
+
     obj = params['objective']
-    if stop_on not in ('rank_ic', 'log_loss'): raise QuantmlError(f"stop_on must be 'rank_ic' or 'log_loss' (got {stop_on!r})")
-    if stop_on == 'log_loss' and obj != 'binary': raise QuantmlError("stop_on='log_loss' needs a binary label")
+    if stop_on not in ('rank_ic', 'log_loss'):
+        raise QuantmlError(f"stop_on must be 'rank_ic' or 'log_loss' (got {stop_on!r})")
+    if stop_on == 'log_loss' and obj != 'binary':
+        raise QuantmlError("stop_on='log_loss' needs a binary label")
     pieces, offs = ds.pieces(train), np.r_[0, np.cumsum(ds.sizes)]
-    held = [k for k, m in enumerate(pieces) if m.any()]                                 # LightGBM wants no empty partitions
-    if not held: raise QuantmlError("no rows to fit on")
+    # LightGBM wants no empty partitions
+    held = [k for k, m in enumerate(pieces) if m.any()]
+    if not held:
+        raise QuantmlError("no rows to fit on")
     sel = [self.client.submit(_fit_rows_of, ds.parts[k], pieces[k], ds.features, obj) for k in held]
-    meta = pd.DataFrame({c: pd.Series([], dtype='float64') for c in ds.features}).assign(y=pd.Series([], dtype='float64'))
+    meta = pd.DataFrame({c: pd.Series([], dtype='float64') for c in ds.features}).assign(
+        y=pd.Series([], dtype='float64')
+    )
     rows = dd.from_delayed(sel, meta=meta, verify_meta=False)
     kw = {}
-    if obj == 'lambdarank':                                   # each partition's query groups: its dates' row counts, from the dates here
-        g = [np.unique(ds.date[offs[k]:offs[k + 1]][pieces[k]], return_counts=True)[1] for k in held]
+    # each partition's query groups: its dates' row counts, from the dates here
+    if obj == 'lambdarank':
+        g = [
+            np.unique(ds.date[offs[k] : offs[k + 1]][pieces[k]], return_counts=True)[1]
+            for k in held
+        ]
         kw['group'] = da.concatenate([da.from_array(x, chunks=len(x)) for x in g])
-    est = getattr(lgbd, _ESTIMATORS[obj])(client=self.client, objective=obj, n_estimators=num_boost_round,
-                                            **{k: v for k, v in params.items() if k not in ('num_threads', 'objective')})   # the workers' own threads
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():   # lightgbm.dask prints its port search
-        warnings.filterwarnings('ignore', 'Parameter n_jobs will be ignored')      # and warns that the workers' threads are used
+    # the workers' own threads
+    est = getattr(lgbd, _ESTIMATORS[obj])(
+        client=self.client,
+        objective=obj,
+        n_estimators=num_boost_round,
+        **{k: v for k, v in params.items() if k not in ('num_threads', 'objective')},
+    )
+    # lightgbm.dask prints its port search
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        # and warns that the workers' threads are used
+        warnings.filterwarnings('ignore', 'Parameter n_jobs will be ignored')
         est.fit(rows[ds.features], rows['y'], **kw)
     b = est.booster_
-    if not early_stopping_rounds: return b, int(b.current_iteration())
-    text = self.client.scatter(b.model_to_string(), broadcast=True, hash=False)   # a key of its own (a released twin would take it)
+    if not early_stopping_rounds:
+        return b, int(b.current_iteration())
+    # a key of its own (a released twin would take it)
+    text = self.client.scatter(b.model_to_string(), broadcast=True, hash=False)
     got = self._map(_stop_curve_of, ds, stop, text, stop_on)
     total, count = sum(t for t, _ in got), sum(c for _, c in got)
-    if not count.any(): raise QuantmlError("no validation rows to stop on")
-    with np.errstate(invalid='ignore'): curve = total / count
+    if not count.any():
+        raise QuantmlError("no validation rows to stop on")
+    with np.errstate(invalid='ignore'):
+        curve = total / count
     curve = np.where(np.isfinite(curve), curve, -np.inf if stop_on == 'rank_ic' else np.inf)
     n_iter = best_iteration(-curve if stop_on == 'rank_ic' else curve, early_stopping_rounds)
     return lgb.Booster(model_str=b.model_to_string(num_iteration=n_iter)), n_iter
 
 # %% ../nbs/05_dask.ipynb #e339afd5
 @patch
-def predict(self:DaskEngine,
+def predict(
+    self: DaskEngine,
+    ds,
+    b,  # the fitted LightGBM booster
+    rows,
+    n_iter: int,  # boosting rounds to use
+) -> np.ndarray:
+    return np.concatenate(
+        self._map(
+            _predict_of,
             ds,
-            b,                            # the fitted LightGBM booster
             rows,
-            n_iter:int,                   # boosting rounds to use
-           ) -> np.ndarray:
-    return np.concatenate(self._map(_predict_of, ds, rows, self.client.scatter(b.model_to_string(), broadcast=True, hash=False), n_iter))
+            self.client.scatter(b.model_to_string(), broadcast=True, hash=False),
+            n_iter,
+        )
+    )
+
 
 @patch
-def column(self:DaskEngine,
-           ds,
-           name:str,                      # the column: 'y', 'fwd_ret', 'date', 'symbol' or 'label_end'
-           rows,
-          ) -> np.ndarray: return np.concatenate(self._map(_columns_of, ds, rows, [name])).ravel()
+def column(
+    self: DaskEngine,
+    ds,
+    # the column: 'y', 'fwd_ret', 'date', 'symbol' or 'label_end'
+    name: str,
+    rows,
+) -> np.ndarray:
+    return np.concatenate(self._map(_columns_of, ds, rows, [name])).ravel()
+
 
 @patch
-def normalised(self:DaskEngine,
-               ds,
-               norm,                      # the fitted normalisation (`FeatureNorm`)
-              ):
+def normalised(
+    self: DaskEngine,
+    ds,
+    norm,  # the fitted normalisation (`FeatureNorm`)
+):
     return replace(ds, parts=[self.client.submit(_normalised_of, part, norm) for part in ds.parts])
 
+
 @patch
-def baseline_scores(self:DaskEngine, ds, train, test) -> np.ndarray|None:
-    "The linear baseline on the training rows (every k-th beyond `baseline_rows`), scored on the workers' test rows."
+def baseline_scores(self: DaskEngine, ds, train, test) -> np.ndarray | None:
+    """The linear baseline on the training rows (every k-th beyond `baseline_rows`), scored on the
+    workers' test rows."""
     idx = np.flatnonzero(train)
-    sample = np.zeros(len(ds), bool); sample[idx[::max(1, -(-len(idx) // self.baseline_rows))]] = True
+    sample = np.zeros(len(ds), bool)
+    sample[idx[:: max(1, -(-len(idx) // self.baseline_rows))]] = True
     X = np.concatenate(self._map(_columns_of, ds, sample, ds.features))
     model = linear_baseline(pd.DataFrame(X, columns=ds.features), ds.y[sample], ds.label.binary)
-    return None if model is None else np.concatenate(self._map(_baseline_of, ds, test, ds.features, model))
+    return (
+        None
+        if model is None
+        else np.concatenate(self._map(_baseline_of, ds, test, ds.features, model))
+    )
+
 
 @patch
-def matrix_bytes(self:DaskEngine,
-                 ds,
-                 idx:np.ndarray,          # row indices, in the partitions' order
-                ):
-    "The features of rows `idx` (in the partitions' order, as the fingerprint takes them), streamed a partition at a time."
-    if len(idx) > 1 and not (np.diff(idx) > 0).all(): raise QuantmlError("a cluster streams rows in its partitions' order (date, then symbol)")
-    mask = np.zeros(len(ds), bool); mask[idx] = True
+def matrix_bytes(
+    self: DaskEngine,
+    ds,
+    idx: np.ndarray,  # row indices, in the partitions' order
+):
+    """The features of rows `idx` (in the partitions' order, as the fingerprint takes them),
+    streamed a partition at a time."""
+    if len(idx) > 1 and not (np.diff(idx) > 0).all():
+        raise QuantmlError("a cluster streams rows in its partitions' order (date, then symbol)")
+    mask = np.zeros(len(ds), bool)
+    mask[idx] = True
     for part, m in zip(ds.parts, ds.pieces(mask)):
-        if m.any(): yield self.client.submit(_matrix_bytes_of, part, m, ds.features).result()
+        if m.any():
+            yield self.client.submit(_matrix_bytes_of, part, m, ds.features).result()
+
 
 @patch
-def describe(self:DaskEngine, ds) -> dict:
-    return dict(distributed=dict(workers=len(_workers(self.client)), date_partitions=len(ds.parts), baseline_rows=min(int(self.baseline_rows), len(ds)),
-                                 early_stopping='every round trained, the curve over all stopping rows, LightGBM\'s rule applied after'))
+def describe(self: DaskEngine, ds) -> dict:
+    return dict(
+        distributed=dict(
+            workers=len(_workers(self.client)),
+            date_partitions=len(ds.parts),
+            baseline_rows=min(int(self.baseline_rows), len(ds)),
+            early_stopping='every round trained, the curve over all stopping rows, LightGBM\'s '
+                           'rule applied after',
+        )
+    )
 
 # %% ../nbs/05_dask.ipynb #6ecd03f3
-def train_model_dask(client,                        # a Dask client (`connect`)
-                     data:ParquetPrices,             # the Parquet dataset, visible to the workers
-                     label:LabelSpec=LabelSpec(),    # any family: labels are made on date partitions
-                     split:SplitSpec=SplitSpec(),
-                     features:str='seed22',          # the feature set
-                     cs_norm:str|None=None,          # per-date feature normalisation, on the date partitions
-                     baseline_rows:int=1_000_000,    # most training rows the linear baseline is fitted on
-                     **kw,                           # the rest of train_model's settings: objective, params, feature_norm, stop_on, cv_folds, trials, seed, ...
-                    ) -> TrainedModel:
-    "`train_model` on a Dask cluster: the dataset built on the workers (`build_dataset_dask`) and fitted through `DaskEngine`."
+def train_model_dask(
+    client,  # a Dask client (`connect`)
+    data: ParquetPrices,  # the Parquet dataset, visible to the workers
+    # any family: labels are made on date partitions
+    label: LabelSpec = LabelSpec(),
+    split: SplitSpec = SplitSpec(),
+    features: str = 'seed22',  # the feature set
+    # per-date feature normalisation, on the date partitions
+    cs_norm: str | None = None,
+    # most training rows the linear baseline is fitted on
+    baseline_rows: int = 1_000_000,
+    # the rest of train_model's settings: objective, params, feature_norm, stop_on,
+    # cv_folds, trials, seed, ...
+    **kw,
+) -> TrainedModel:
+    """`train_model` on a Dask cluster: the dataset built on the workers (`build_dataset_dask`) and
+    fitted through `DaskEngine`."""
     ds = build_dataset_dask(client, data, label, features, cs_norm)
-    try: return train_model(ds, split=split, engine=DaskEngine(client, baseline_rows), **kw)
-    finally: client.cancel(ds.parts)                  # the dataset leaves the workers' memory, also after an error
+    try:
+        return train_model(ds, split=split, engine=DaskEngine(client, baseline_rows), **kw)
+    # the dataset leaves the workers' memory, also after an error
+    finally:
+        client.cancel(ds.parts)
 
 # %% ../nbs/05_dask.ipynb #ee8a697d
 def _window_of(path, as_of, bars) -> pd.DataFrame:
-    "The last `bars` bars up to `as_of` of every symbol in a group, as `quantml.serving` reads them from the store."
+    """The last `bars` bars up to `as_of` of every symbol in a group, as `quantml.serving` reads
+    them from the store."""
     w = read_group(path)
-    if as_of is not None: w = w[w['date'] <= pd.Timestamp(as_of)]
+    if as_of is not None:
+        w = w[w['date'] <= pd.Timestamp(as_of)]
     return w.groupby('symbol', sort=False).tail(bars).reset_index(drop=True)
 
+
 def _score_group(path, svc, as_of, explain, lookback_bars) -> tuple:
-    df = svc.score_prices(_window_of(path, as_of, max(lookback_bars, HISTORY_BARS)), as_of, explain, lookback_bars)
+    df = svc.score_prices(
+        _window_of(path, as_of, max(lookback_bars, HISTORY_BARS)), as_of, explain, lookback_bars
+    )
     return df, df.attrs['skipped']
 
+
 def _raw_rows_of(path, svc, as_of, lookback_bars) -> tuple:
-    "A group's last rows with their features not yet normalised within the date (that needs every group), its flags, the symbols it skipped."
+    """A group's last rows with their features not yet normalised within the date (that needs every
+    group), its flags, the symbols it skipped."""
     w, skipped = as_prices(_window_of(path, as_of, max(lookback_bars, HISTORY_BARS))), {}
-    return (svc._last_rows(w, skipped, normalise=False) if len(w) else None), svc._window_flags(w), skipped
+    return (
+        (svc._last_rows(w, skipped, normalise=False) if len(w) else None),
+        svc._window_flags(w),
+        skipped,
+    )
+
 
 def _score_together(client, svc, remote, data, as_of, explain, lookback_bars) -> pd.DataFrame:
-    "A cs_norm model's signals: each group's raw last rows from the workers, normalised within each date across all groups here, then scored."
-    got = client.gather([client.submit(_raw_rows_of, path, remote, as_of, lookback_bars) for path in data.paths])
+    """A cs_norm model's signals: each group's raw last rows from the workers, normalised within
+    each date across all groups here, then scored."""
+    got = client.gather(
+        [client.submit(_raw_rows_of, path, remote, as_of, lookback_bars) for path in data.paths]
+    )
     parts = [r for r, _, _ in got if r is not None and len(r[0])]
-    rows = (pd.concat([r[0] for r in parts], ignore_index=True), *(np.concatenate([r[k] for r in parts]) for k in range(1, 5))) if parts else None
-    df = svc._signals(svc._cross_sectional(rows) if rows else None, {k: v for _, f, _ in got for k, v in f.items()}, as_of, explain, lookback_bars)
+    rows = (
+        (
+            pd.concat([r[0] for r in parts], ignore_index=True),
+            *(np.concatenate([r[k] for r in parts]) for k in range(1, 5)),
+        )
+        if parts
+        else None
+    )
+    df = svc._signals(
+        svc._cross_sectional(rows) if rows else None,
+        {k: v for _, f, _ in got for k, v in f.items()},
+        as_of,
+        explain,
+        lookback_bars,
+    )
     df.attrs['skipped'] = {k: v for _, _, sk in got for k, v in sk.items()}
     return df
 
 # %% ../nbs/05_dask.ipynb #74254c0e
-def score_universe_dask(client,                   # a Dask client (`connect`)
-                        data:ParquetPrices,        # the Parquet dataset, visible to the workers
-                        registry=None,            # the model registry (None: $QUANTML_HOME/models; False: the heuristic)
-                        model:str|None=None,      # version or alias (None: the serving version)
-                        as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS, top_k:int=5,
-                        stale_after:int|None=STALE_BARS, # weekdays a last bar may lie before as_of (or today) and still be acted on; None: any
-                       ) -> pd.DataFrame:
-    "Every symbol's signal as of its latest bar (or `as_of`), scored group by group on the workers, best first."
+def score_universe_dask(
+    client,  # a Dask client (`connect`)
+    data: ParquetPrices,  # the Parquet dataset, visible to the workers
+    # the model registry (None: $QUANTML_HOME/models; False: the heuristic)
+    registry=None,
+    model: str | None = None,  # version or alias (None: the serving version)
+    as_of=None,
+    explain: bool = False,
+    lookback_bars: int = HISTORY_BARS,
+    top_k: int = 5,
+    # weekdays a last bar may lie before as_of (or today) and still be acted on;
+    # None: any
+    stale_after: int | None = STALE_BARS,
+) -> pd.DataFrame:
+    """Every symbol's signal as of its latest bar (or `as_of`), scored group by group on the
+    workers, best first."""
     svc = SignalService(None, registry, model, top_k, stale_after=stale_after)
-    if svc.model is None:       # the heuristic's gate, judged on the whole dataset's history as on a store's: rows from every group
-        svc.heuristic_skill = skill_of_rows(pd.concat(client.gather([client.submit(lambda pth: heuristic_rows(read_group(pth)), path)
-                                                                     for path in data.paths]), ignore_index=True))
+    # the heuristic's gate, judged on the whole dataset's history as on a store's: rows from every
+    # group
+    if svc.model is None:
+        svc.heuristic_skill = skill_of_rows(
+            pd.concat(
+                client.gather(
+                    [
+                        client.submit(lambda pth: heuristic_rows(read_group(pth)), path)
+                        for path in data.paths
+                    ]
+                ),
+                ignore_index=True,
+            )
+        )
     if svc.universe is not None and svc.universe.top_n:
-        raise QuantmlError(f"model {svc.version}'s universe keeps the top {svc.universe.top_n} names by liquidity on each date, which compares every "
-                           "group's symbols: score it with SignalService.score_universe on one machine")
-    if as_of is None and data.synthetic: as_of = max(pd.Timestamp(g['last_date']) for g in data.groups)   # a synthetic market's "today"
+        raise QuantmlError(
+            f"model {svc.version}'s universe keeps the top {svc.universe.top_n} names by "
+            "liquidity on each date, which compares every "
+            "group's symbols: score it with SignalService.score_universe on one machine"
+        )
+    # a synthetic market's "today"
+    if as_of is None and data.synthetic:
+        as_of = max(pd.Timestamp(g['last_date']) for g in data.groups)
     remote = client.scatter(svc, broadcast=True)
-    if svc.model is not None and svc.model.cs_norm: return _score_together(client, svc, remote, data, as_of, explain, lookback_bars)
-    got = client.gather([client.submit(_score_group, path, remote, as_of, explain, lookback_bars) for path in data.paths])
+    if svc.model is not None and svc.model.cs_norm:
+        return _score_together(client, svc, remote, data, as_of, explain, lookback_bars)
+    got = client.gather(
+        [
+            client.submit(_score_group, path, remote, as_of, explain, lookback_bars)
+            for path in data.paths
+        ]
+    )
     frames = [df for df, _ in got if len(df)]
-    df = (pd.concat(frames, ignore_index=True).sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)
-          if frames else got[0][0])
+    df = (
+        pd.concat(frames, ignore_index=True).sort_values(
+            ['probability', 'symbol'], ascending=[False, True], ignore_index=True
+        )
+        if frames
+        else got[0][0]
+    )
     df.attrs['skipped'] = {k: v for _, sk in got for k, v in sk.items()}
     return df

@@ -19,34 +19,51 @@ __all__ = ['GLOSSARY', 'PRICE_COLUMNS', 'COLUMN_SPELLINGS', 'QuantmlError', 'Con
 
 # %% ../nbs/000_core.ipynb #2fbc4b2e
 class QuantmlError(Exception):
-    "An error the user caused and can fix; the message names the symbol, column, file or version at fault."
+    """An error the user caused and can fix; the message names the symbol, column, file or version
+    at fault."""
+
 
 class ConflictError(QuantmlError):
-    "The request is sound but the current state forbids it (deleting the version an alias points to): the API answers 409."
+    """The request is sound but the current state forbids it (deleting the version an alias points
+    to): the API answers 409."""
+
 
 class NotFoundError(QuantmlError):
     "No such symbol, model version, alias or job: the API answers 404."
 
+
 class BusyError(QuantmlError):
-    "What is needed is in use by another process for now (a price store being written): try again shortly; the API answers 503."
+    """What is needed is in use by another process for now (a price store being written): try again
+    shortly; the API answers 503."""
 
 # %% ../nbs/000_core.ipynb #684a3d6a
-def parse_date(value,                     # the date as typed: text, a date, a datetime or a Timestamp
-               what:str='date',           # what the date is, for the error (e.g. '--as-of')
-               future:bool=False,         # allow a date after today (the end of a range)
-              ):
-    """A date as people type it, strictly YYYY-MM-DD and (unless `future`, for the end of a range) not after today, as a pandas
-    Timestamp; dates and timestamps from code pass through."""
+def parse_date(
+    # the date as typed: text, a date, a datetime or a Timestamp
+    value,
+    what: str = 'date',  # what the date is, for the error (e.g. '--as-of')
+    future: bool = False,  # allow a date after today (the end of a range)
+):
+    """A date as people type it, strictly YYYY-MM-DD and (unless `future`, for the end of a range)
+    not after today, as a pandas Timestamp; dates and timestamps from code pass through."""
     import datetime as _dt
-    if value is None: return None
-    if not isinstance(value, str):                                   # a date, Timestamp or datetime64 from code, not typed by a person
-        try: return pd.Timestamp(value)
-        except (ValueError, TypeError): raise QuantmlError(f"{what} {value!r} is not a date") from None
+
+    if value is None:
+        return None
+    # a date, Timestamp or datetime64 from code, not typed by a person
+    if not isinstance(value, str):
+        try:
+            return pd.Timestamp(value)
+        except (ValueError, TypeError):
+            raise QuantmlError(f"{what} {value!r} is not a date") from None
     s = value.strip()
     try:
-        if not re.fullmatch(r'\d{4}-\d{2}-\d{2}', s): raise ValueError
+        if not re.fullmatch(r'\d{4}-\d{2}-\d{2}', s):
+            raise ValueError
         d = _dt.date.fromisoformat(s)
-    except ValueError: raise QuantmlError(f"{what} {str(value)[:40]!r} is not a date: give YYYY-MM-DD, e.g. 2017-06-30") from None
+    except ValueError:
+        raise QuantmlError(
+            f"{what} {str(value)[:40]!r} is not a date: give YYYY-MM-DD, e.g. 2017-06-30"
+        ) from None
     if not future and d > _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=1):
         raise QuantmlError(f"{what} {s} is in the future: give a date up to today")
     return pd.Timestamp(d)
@@ -58,11 +75,14 @@ def scratch_dir(prefix:str='quantml-',    # the start of the folder's name
     import shutil
     from multiprocessing import util
     path = Path(tempfile.mkdtemp(prefix=prefix))
-    util.Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)      # run at exit by the main process and by pool workers
+    # run at exit by the main process and by pool workers
+    util.Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)
     return path
 
 # %% ../nbs/000_core.ipynb #dd926e85
-def jsonable(o,                           # any value: a number, a string, a list, a dict, numpy or pandas scalars
+def jsonable(
+    # any value: a number, a string, a list, a dict, numpy or pandas scalars
+    o,
             ):
     "Plain JSON values: NaN and inf become None, numpy scalars become Python ones."
     if isinstance(o, dict): return {str(k): jsonable(v) for k, v in o.items()}
@@ -103,29 +123,45 @@ def write_atomic(path:Path,
 
 # %% ../nbs/000_core.ipynb #bc0001d7
 def file_id(path) -> tuple:
-    "(resolved path, inode, modification time in ns, size) of a file as it is on disk now; (path, None) when there is none."
+    """(resolved path, inode, modification time in ns, size) of a file as it is on disk now; (path,
+    None) when there is none."""
     p = Path(path)
-    try: st = p.stat(); return (str(p.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
-    except OSError: return (str(p), None)
+    try:
+        st = p.stat()
+        return (str(p.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
+    except OSError:
+        return (str(p), None)
 
 # %% ../nbs/000_core.ipynb #a8370b05
 def _type_name(t) -> str:
-    "A type annotation as a reader writes it: `int | None`, `'rank' | 'excess'`, `list[str]`; strings (postponed annotations) as they are."
+    """A type annotation as a reader writes it: `int | None`, `'rank' | 'excess'`, `list[str]`;
+    strings (postponed annotations) as they are."""
     import inspect, types, typing
-    if t is inspect.Parameter.empty: return ''
-    if isinstance(t, str): return t
-    if t is None or t is type(None): return 'None'
+
+    if t is inspect.Parameter.empty:
+        return ''
+    if isinstance(t, str):
+        return t
+    if t is None or t is type(None):
+        return 'None'
     origin, args = typing.get_origin(t), typing.get_args(t)
-    if origin is typing.Annotated: return _type_name(args[0])
-    if origin is typing.Literal: return ' | '.join(repr(a) for a in args)
-    if origin in (typing.Union, types.UnionType): return ' | '.join(_type_name(a) for a in args)
-    if origin is not None: return f"{getattr(origin, '__name__', str(origin))}[{', '.join(_type_name(a) for a in args)}]"
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin is typing.Literal:
+        return ' | '.join(repr(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return ' | '.join(_type_name(a) for a in args)
+    if origin is not None:
+        return (
+            f"{getattr(origin, '__name__', str(origin))}[{', '.join(_type_name(a) for a in args)}]"
+        )
     return getattr(t, '__qualname__', str(t))
 
 # %% ../nbs/000_core.ipynb #1d39b1d0
 GLOSSARY = {
     # prices and the store
-    'prices': "long OHLCV prices: symbol, date, open, high, low, close, volume (or any shape `as_prices` reads)",
+    'prices': "long OHLCV prices: symbol, date, open, high, low, close, volume (or any shape "
+              "`as_prices` reads)",
     'db': "the price store: a DuckDB file",
     'con': "an open DuckDB connection to the price store",
     'symbol': "one ticker, as stored",
@@ -138,14 +174,17 @@ GLOSSARY = {
     'start': "first date to use (inclusive); None: from the first bar",
     'end': "last date to use (inclusive); None: to the last bar",
     'as_of': "last date to use (inclusive, YYYY-MM-DD); None: the latest bar",
-    'lookback_bars': "bars of each symbol's history asked for (at least HISTORY_BARS are read, so the recursive indicators are exact)",
+    'lookback_bars': "bars of each symbol's history asked for (at least HISTORY_BARS are read, so "
+                     "the recursive indicators are exact)",
     'path': "a file",
     'root': "the folder it keeps its files in",
     'folder': "a folder of files (Qlib's binary data, a report)",
     # datasets and labels
-    'ds': "a `Dataset` (`build_dataset`): every row's features, label, forward return, date, symbol and label end",
+    'ds': "a `Dataset` (`build_dataset`): every row's features, label, forward return, date, "
+          "symbol and label end",
     'label': "the label (`LabelSpec`): family, horizon, the returns it reads, threshold",
-    'horizon': "bars the label holds: the forward return runs from the next open to the open this many bars later",
+    'horizon': "bars the label holds: the forward return runs from the next open to the open this "
+               "many bars later",
     'fwd_ret': "each row's forward return over the label's horizon",
     'label_end': "each row's last bar its label reads (what purging and the embargo keep apart)",
     'X': "the feature matrix: a row per (symbol, date), a column per feature",
@@ -154,7 +193,8 @@ GLOSSARY = {
     'codes': "each row's group (its date) as an integer code",
     'rows': "indices (or a mask) of the rows to use",
     'cs_norm': "per-date feature normalisation among the date's symbols: None, 'rank' or 'zscore'",
-    'feature_norm': "'robust': a median and scale per feature fitted on the training rows only; None: the features as they are",
+    'feature_norm': "'robust': a median and scale per feature fitted on the training rows only; "
+                    "None: the features as they are",
     'embargo': "bars left out after each segment, so no label reaches into the next segment's rows",
     'test_frac': "share of the dates in the test segment (the last ones)",
     'valid_frac': "share of the dates in the validation segment (before the test)",
@@ -162,26 +202,32 @@ GLOSSARY = {
     'valid': "the validation segment's rows (indices or a mask)",
     'test': "the test segment's rows (indices or a mask)",
     'folds': "the walk-forward folds inside the training segment: (train, validation) rows each",
-    'split': "the segments' proportions and embargo (`SplitSpec`): validation and test shares of the dates, bars left out between them",
-    'provenance': "what the rows were built from: symbols, dates, the prices' fingerprint, the feature set",
+    'split': "the segments' proportions and embargo (`SplitSpec`): validation and test shares of "
+             "the dates, bars left out between them",
+    'provenance': "what the rows were built from: symbols, dates, the prices' fingerprint, the "
+                  "feature set",
     'cuts': "the dates that cut the rows into segments, and the purge limits (`split_cuts`)",
     'within': "the rows (a mask) the folds divide: the training segment's",
     'min_symbols': "dates with fewer symbols than this are left out",
     # training
-    'objective': "LightGBM's objective: 'binary', 'regression' or 'lambdarank'; None: the label's natural one",
+    'objective': "LightGBM's objective: 'binary', 'regression' or 'lambdarank'; None: the label's "
+                 "natural one",
     'params': "LightGBM parameters over quantml's defaults",
     'num_boost_round': "the most boosting rounds (early stopping may keep fewer)",
     'early_stopping_rounds': "stop when the watched score has not improved for this many rounds",
     'stop_on': "what early stopping and tuning watch: 'rank_ic', or 'log_loss' (binary labels)",
     'seed': "random seed: the same seed gives the same result",
     'num_threads': "threads for LightGBM and the compiled kernels; 0: every core",
-    'trials': "configurations tried: Optuna's tuning trials (0: the defaults only), which the deflated Sharpe ratio counts",
-    'cache': "a dict kept between calls: the binned training data (LightGBM's Datasets) built once and reused",
+    'trials': "configurations tried: Optuna's tuning trials (0: the defaults only), which the "
+              "deflated Sharpe ratio counts",
+    'cache': "a dict kept between calls: the binned training data (LightGBM's Datasets) built "
+             "once and reused",
     'key': "the `cache` entry to use",
     'engine': "where fitting runs: `LocalEngine` (this process) or `DaskEngine` (a cluster)",
     'on_progress': "called with the fraction done (0 to 1) as the work proceeds",
     'on_stage': "called with each stage's name as it starts",
-    'n_windows': "walk-forward windows over the last `test_frac` of the dates, each trained on what came before it",
+    'n_windows': "walk-forward windows over the last `test_frac` of the dates, each trained on "
+                 "what came before it",
     'valid_pred': "the model's predictions on its validation rows",
     'quantiles': "how many quantiles to cut the predictions into",
     'skill': "the model's validation skill: rank IC, its HAC t, dates and lags",
@@ -197,9 +243,11 @@ GLOSSARY = {
     'aliases': "the registry's aliases: alias -> version",
     'created': "when the version was registered (ISO time, UTC)",
     'family': "the label family: 'rank', 'excess', 'threshold', ...",
-    'degenerate': "why training flagged the model degenerate (constant, or no better than a constant), or None: it is served",
+    'degenerate': "why training flagged the model degenerate (constant, or no better than a "
+                  "constant), or None: it is served",
     'threshold': "a `threshold` label's bar: the forward return a positive must beat",
-    'valid_rank_ic': "rank IC of the model's predictions on its validation segment: the skill the gate reads",
+    'valid_rank_ic': "rank IC of the model's predictions on its validation segment: the skill the "
+                     "gate reads",
     'rank_ic': "rank IC of the model's predictions on its test segment",
     'auc': "AUC on the test segment (binary labels), or None",
     'svc': "a `SignalService`",
@@ -212,7 +260,8 @@ GLOSSARY = {
     'fee_bps': "fee per side, in basis points",
     'slippage_bps': "slippage per side, in basis points",
     'n_boot': "bootstrap resamples behind each interval",
-    'block': "mean block length, in days, of the stationary bootstrap (it keeps neighbouring days' dependence)",
+    'block': "mean block length, in days, of the stationary bootstrap (it keeps neighbouring "
+             "days' dependence)",
     'periods': "periods a year (252 trading days)",
     # the command line and the API
     'args': "the parsed command line (an argparse namespace)",
@@ -229,185 +278,359 @@ GLOSSARY = {
 }
 
 # %% ../nbs/000_core.ipynb #dc4c1675
-_BOUNDS = (('ge', '≥ {}'), ('gt', '> {}'), ('le', '≤ {}'), ('lt', '< {}'), ('min_length', 'length ≥ {}'), ('max_length', 'length ≤ {}'))
+_BOUNDS = (
+    ('ge', '≥ {}'),
+    ('gt', '> {}'),
+    ('le', '≤ {}'),
+    ('lt', '< {}'),
+    ('min_length', 'length ≥ {}'),
+    ('max_length', 'length ≤ {}'),
+)
+
 
 def _pydantic_rows(model) -> list[dict]:
     "A pydantic model's fields: type, default, description and the bounds it enforces."
     from pydantic_core import PydanticUndefined
+
     rows = []
     for name, f in model.model_fields.items():
-        bounds = [fmt.format(getattr(m, k)) for m in f.metadata for k, fmt in _BOUNDS if getattr(m, k, None) is not None]
-        details = (f.description or GLOSSARY.get(name, '')) + (f" ({', '.join(bounds)})" if bounds else '')
-        default = 'required' if f.is_required() else repr(f.default) if f.default is not PydanticUndefined else 'made fresh'
-        rows.append(dict(name=name, type=_type_name(f.annotation), default=default, details=details.strip()))
+        bounds = [
+            fmt.format(getattr(m, k))
+            for m in f.metadata
+            for k, fmt in _BOUNDS
+            if getattr(m, k, None) is not None
+        ]
+        details = (f.description or GLOSSARY.get(name, '')) + (
+            f" ({', '.join(bounds)})" if bounds else ''
+        )
+        default = (
+            'required'
+            if f.is_required()
+            else repr(f.default)
+            if f.default is not PydanticUndefined
+            else 'made fresh'
+        )
+        rows.append(
+            dict(name=name, type=_type_name(f.annotation), default=default, details=details.strip())
+        )
     return rows
 
-def param_docs(obj,                       # a function, a method, a dataclass or a pydantic model
-              ) -> list[dict]:
-    """The parameters of a function or method, or the fields of a dataclass or pydantic model, as rows of name, type, default
-    ('required' when there is none) and details (the comment beside it, else the name's `GLOSSARY` entry)."""
+
+def param_docs(
+    obj,  # a function, a method, a dataclass or a pydantic model
+) -> list[dict]:
+    """The parameters of a function or method, or the fields of a dataclass or pydantic model, as
+    rows of name, type, default ('required' when there is none) and details (the comment beside it,
+    else the name's `GLOSSARY` entry)."""
     import inspect
-    if hasattr(obj, 'model_fields') and isinstance(obj, type): return _pydantic_rows(obj)
+
+    if hasattr(obj, 'model_fields') and isinstance(obj, type):
+        return _pydantic_rows(obj)
     from fastcore.docments import docments
-    try: declared = inspect.signature(obj).parameters
-    except (TypeError, ValueError): declared = {}
+
+    try:
+        declared = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        declared = {}
     rows = []
     for name, d in docments(obj, full=True).items():
-        if name in ('self', 'cls', 'return') or d.get('kind') in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD): continue
+        if name in ('self', 'cls', 'return') or d.get('kind') in (
+            inspect.Parameter.VAR_POSITIONAL,
+            inspect.Parameter.VAR_KEYWORD,
+        ):
+            continue
         default = d['default']
-        default = 'required' if default is inspect.Parameter.empty else 'made fresh' if repr(default) == '<factory>' else repr(default)
-        unannotated = name in declared and declared[name].annotation is inspect.Parameter.empty   # docments would guess from the default
-        rows.append(dict(name=name, type='' if unannotated else _type_name(d['anno']), default=default, details=d['docment'] or GLOSSARY.get(name, '')))
+        default = (
+            'required'
+            if default is inspect.Parameter.empty
+            else 'made fresh'
+            if repr(default) == '<factory>'
+            else repr(default)
+        )
+        # docments would guess from the default
+        unannotated = name in declared and declared[name].annotation is inspect.Parameter.empty
+        rows.append(
+            dict(
+                name=name,
+                type='' if unannotated else _type_name(d['anno']),
+                default=default,
+                details=d['docment'] or GLOSSARY.get(name, ''),
+            )
+        )
     return rows
 
 # %% ../nbs/000_core.ipynb #9008d589
 _DOC_MARK = '\n\nParameters\n----------\n'
 
-def full_doc(obj,                         # a function, a method, a dataclass or a pydantic model
-            ) -> str:
-    "`obj`'s docstring followed by its parameters (numpydoc layout, which `help()` and IPython's `?` show as written)."
+
+def full_doc(
+    obj,  # a function, a method, a dataclass or a pydantic model
+) -> str:
+    """`obj`'s docstring followed by its parameters (numpydoc layout, which `help()` and IPython's
+    `?` show as written)."""
     import inspect
+
     doc = inspect.getdoc(obj) or ''
-    if _DOC_MARK in doc: return doc                                   # already complete
+    if _DOC_MARK in doc:
+        return doc  # already complete
     rows = param_docs(obj)
-    if not any(r['details'] for r in rows): return doc                # the signature already says all there is
-    lines = [f"{r['name']} : {r['type'] or 'any'}" + ('' if r['default'] == 'required' else f", default {r['default']}")
-             + (f"\n    {r['details']}" if r['details'] else '') for r in rows]
+    # the signature already says all there is
+    if not any(r['details'] for r in rows):
+        return doc
+    lines = [
+        f"{r['name']} : {r['type'] or 'any'}"
+        + ('' if r['default'] == 'required' else f", default {r['default']}")
+        + (f"\n    {r['details']}" if r['details'] else '')
+        for r in rows
+    ]
     return doc + _DOC_MARK + '\n'.join(lines)
 
 # %% ../nbs/000_core.ipynb #b86f90c2
-def default_of(owner,                     # the function, or the dataclass, whose parameter it is
-               name:str,                  # the parameter's name
-              ):
-    "The default of parameter `name` of `owner` (a function, or a dataclass's field): what a face offers instead of a copy."
+def default_of(
+    owner,  # the function, or the dataclass, whose parameter it is
+    name: str,  # the parameter's name
+):
+    """The default of parameter `name` of `owner` (a function, or a dataclass's field): what a face
+    offers instead of a copy."""
     import inspect
+
     p = inspect.signature(owner).parameters.get(name)
     if p is None or p.default is inspect.Parameter.empty:
-        raise QuantmlError(f"{getattr(owner, '__qualname__', owner)} has no parameter {name!r} with a default")
+        raise QuantmlError(
+            f"{getattr(owner, '__qualname__', owner)} has no parameter {name!r} with a default"
+        )
     return p.default
 
-def doc_of(owner,                         # the function, or the dataclass, whose parameter it is
-           name:str,                      # the parameter's name
-          ) -> str:
-    "The comment documenting parameter `name` of `owner` (its docment): what a face's help says instead of a copy."
+
+def doc_of(
+    owner,  # the function, or the dataclass, whose parameter it is
+    name: str,  # the parameter's name
+) -> str:
+    """The comment documenting parameter `name` of `owner` (its docment): what a face's help says
+    instead of a copy."""
     from fastcore.docments import docments
+
     doc = docments(owner).get(name)
-    if not doc: raise QuantmlError(f"{getattr(owner, '__qualname__', owner)} has no documented parameter {name!r}")
+    if not doc:
+        raise QuantmlError(
+            f"{getattr(owner, '__qualname__', owner)} has no documented parameter {name!r}"
+        )
     return doc
 
 # %% ../nbs/000_core.ipynb #cec799fb
-def renamed(old:dict,                     # the call's other keyword arguments (**kwargs), where the old name may be
-            was:str,                      # the keyword's old name
-            now:str,
-            value,                        # the value passed under the new name
-            stacklevel:int=3,             # how far up the stack the warning points (the caller's line)
-           ):
-    "The value of a renamed keyword argument (`old`: the call's **kwargs): the old name still works for one release, with a DeprecationWarning; anything else is an error."
+def renamed(
+    # the call's other keyword arguments (**kwargs), where the old name may be
+    old: dict,
+    was: str,  # the keyword's old name
+    now: str,
+    value,  # the value passed under the new name
+    # how far up the stack the warning points (the caller's line)
+    stacklevel: int = 3,
+):
+    """The value of a renamed keyword argument (`old`: the call's **kwargs): the old name still
+    works for one release, with a DeprecationWarning; anything else is an error."""
     extra = set(old) - {was}
-    if extra: raise TypeError(f"unexpected keyword argument {sorted(extra)[0]!r}")
-    if was not in old: return value
+    if extra:
+        raise TypeError(f"unexpected keyword argument {sorted(extra)[0]!r}")
+    if was not in old:
+        return value
     import warnings
-    warnings.warn(f"{was}= is now {now}= (the old name goes in the next release)", DeprecationWarning, stacklevel=stacklevel)   # 3: the caller of the function that was called
+
+    # 3: the caller of the function that was called
+    warnings.warn(
+        f"{was}= is now {now}= (the old name goes in the next release)",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
     return old[was]
 
 # %% ../nbs/000_core.ipynb #fd51339d
-PRICE_COLUMNS = ['symbol', 'date', 'open', 'high', 'low', 'close', 'volume']   # a long price frame, as every function reads it
+# a long price frame, as every function reads it
+PRICE_COLUMNS = ['symbol', 'date', 'open', 'high', 'low', 'close', 'volume']
 
 COLUMN_SPELLINGS = {
     'symbol': ['symbol', 'ticker', 'name', 'sym'],
     'date': ['date', 'datetime', 'timestamp', 'day', 'trade_date'],
-    'open': ['open'], 'high': ['high'], 'low': ['low'], 'close': ['close'],
+    'open': ['open'],
+    'high': ['high'],
+    'low': ['low'],
+    'close': ['close'],
     'volume': ['volume', 'vol'],
     'adj_close': ['adj_close', 'adjclose', 'adjusted_close'],
 }
 
-def _norm(name): return re.sub(r'[^a-z0-9]+', '_', str(name).strip().strip('<>').lower()).strip('_')
 
-def resolve_columns(columns:list,        # the source's column names
-                    source:str='input',  # how to name the source in an error
-                    symbol:str|None=None,# the symbol of a one-symbol source without a symbol column
-                    adj_close:bool=False,# use the adjusted close (and scale open, high, low with it)
-                    require:list|None=None, # the fields that must be there (default: all of PRICE_COLUMNS)
-                   ) -> dict:
-    "Map each needed field to the source column that holds it; raise naming any required column that is missing."
+def _norm(name):
+    return re.sub(r'[^a-z0-9]+', '_', str(name).strip().strip('<>').lower()).strip('_')
+
+
+def resolve_columns(
+    columns: list,  # the source's column names
+    source: str = 'input',  # how to name the source in an error
+    symbol: str | None = None,  # the symbol of a one-symbol source without a symbol column
+    # use the adjusted close (and scale open, high, low with it)
+    adj_close: bool = False,
+    # the fields that must be there (default: all of PRICE_COLUMNS)
+    require: list | None = None,
+) -> dict:
+    """Map each needed field to the source column that holds it; raise naming any required column
+    that is missing."""
     normed = {}
-    for c in columns: normed.setdefault(_norm(c), c)
-    found = {f: next((normed[s] for s in spellings if s in normed), None) for f, spellings in COLUMN_SPELLINGS.items()}
-    need = [f for f in (require or PRICE_COLUMNS) if not (f == 'symbol' and symbol is not None)] + (['adj_close'] if adj_close else [])
+    for c in columns:
+        normed.setdefault(_norm(c), c)
+    found = {
+        f: next((normed[s] for s in spellings if s in normed), None)
+        for f, spellings in COLUMN_SPELLINGS.items()
+    }
+    need = [f for f in (require or PRICE_COLUMNS) if not (f == 'symbol' and symbol is not None)] + (
+        ['adj_close'] if adj_close else []
+    )
     missing = [f for f in need if found[f] is None]
     if missing:
-        hint = " (or give the symbol: symbol=..., or --symbol on the command line)" if 'symbol' in missing else ""
-        raise QuantmlError(f"{source}: required column{'s' if len(missing) > 1 else ''} "
-                           + ', '.join(f"'{f}'" for f in missing)
-                           + f" missing{hint}; found columns {list(columns)}; accepted spellings: "
-                           + '; '.join(f"{f}: {', '.join(COLUMN_SPELLINGS[f])}" for f in missing))
-    if not adj_close: found['adj_close'] = None
-    if symbol is not None: found['symbol'] = None
+        hint = (
+            " (or give the symbol: symbol=..., or --symbol on the command line)"
+            if 'symbol' in missing
+            else ""
+        )
+        raise QuantmlError(
+            f"{source}: required column{'s' if len(missing) > 1 else ''} "
+            + ', '.join(f"'{f}'" for f in missing)
+            + f" missing{hint}; found columns {list(columns)}; accepted spellings: "
+            + '; '.join(f"{f}: {', '.join(COLUMN_SPELLINGS[f])}" for f in missing)
+        )
+    if not adj_close:
+        found['adj_close'] = None
+    if symbol is not None:
+        found['symbol'] = None
     return found
 
 # %% ../nbs/000_core.ipynb #3e21c20d
-def as_prices(prices,                      # long OHLCV in any spelling ingest accepts, or one symbol's bars with `symbol`
-              symbol:str|None=None,        # the symbol of a frame without a symbol column (or to replace the one it has)
-              what:str='prices',           # how to name the frame in an error
-              require:tuple=tuple(PRICE_COLUMNS), # the columns the caller reads (the indicators need no open)
-             ) -> pd.DataFrame:
-    "The frame with the price columns first (others kept after them) and dates as datetime64; index levels become columns."
-    if not isinstance(prices, pd.DataFrame): raise QuantmlError(f"{what}: expected a pandas DataFrame of prices, got {type(prices).__name__}")
+def as_prices(
+    # long OHLCV in any spelling ingest accepts, or one symbol's bars with `symbol`
+    prices,
+    # the symbol of a frame without a symbol column (or to replace the one it has)
+    symbol: str | None = None,
+    what: str = 'prices',  # how to name the frame in an error
+    # the columns the caller reads (the indicators need no open)
+    require: tuple = tuple(PRICE_COLUMNS),
+) -> pd.DataFrame:
+    """The frame with the price columns first (others kept after them) and dates as datetime64;
+    index levels become columns."""
+    if not isinstance(prices, pd.DataFrame):
+        raise QuantmlError(
+            f"{what}: expected a pandas DataFrame of prices, got {type(prices).__name__}"
+        )
     df = prices
-    if any(n is not None for n in df.index.names): df = df.reset_index()               # date index, or a (date, symbol) MultiIndex
-    elif isinstance(df.index, pd.DatetimeIndex) and 'date' not in {_norm(c) for c in df.columns}: df = df.rename_axis('date').reset_index()
+    # date index, or a (date, symbol) MultiIndex
+    if any(n is not None for n in df.index.names):
+        df = df.reset_index()
+    elif isinstance(df.index, pd.DatetimeIndex) and 'date' not in {_norm(c) for c in df.columns}:
+        df = df.rename_axis('date').reset_index()
     cols = [c for c in PRICE_COLUMNS if c in require or c in df.columns]
-    if symbol is None and list(df.columns[:len(cols)]) == cols and 'date' in df.columns and pd.api.types.is_datetime64_any_dtype(df['date']) \
-            and getattr(df['date'].dtype, 'tz', None) is None:
-        return df                                                                        # already in shape: the same object
+    if (
+        symbol is None
+        and list(df.columns[: len(cols)]) == cols
+        and 'date' in df.columns
+        and pd.api.types.is_datetime64_any_dtype(df['date'])
+        and getattr(df['date'].dtype, 'tz', None) is None
+    ):
+        # already in shape: the same object
+        return df
     m = resolve_columns(list(df.columns), what, symbol, require=list(require))
     df = df.rename(columns={m[f]: f for f in PRICE_COLUMNS if m[f] is not None and m[f] != f})
-    if symbol is not None: df = df.assign(symbol=str(symbol))
+    if symbol is not None:
+        df = df.assign(symbol=str(symbol))
     cols = [c for c in PRICE_COLUMNS if c in df.columns]
     df = df[cols + [c for c in df.columns if c not in cols]]
     d = df['date']
-    if getattr(d.dtype, 'tz', None) is not None: df = df.assign(date=d.dt.tz_localize(None))   # the date where it was stamped
+    # the date where it was stamped
+    if getattr(d.dtype, 'tz', None) is not None:
+        df = df.assign(date=d.dt.tz_localize(None))
     elif not pd.api.types.is_datetime64_any_dtype(d):
-        parsed = pd.to_datetime(d.astype(str).str.strip().where(d.notna()), format='ISO8601', errors='coerce') if d.dtype.kind in 'OUT' \
-                 else pd.to_datetime(d, errors='coerce') if d.dtype.kind == 'M' else None
-        if parsed is None: raise QuantmlError(f"{what}: column 'date' holds {d.dtype} values, not dates (give dates, or YYYY-MM-DD text)")
+        parsed = (
+            pd.to_datetime(
+                d.astype(str).str.strip().where(d.notna()), format='ISO8601', errors='coerce'
+            )
+            if d.dtype.kind in 'OUT'
+            else pd.to_datetime(d, errors='coerce')
+            if d.dtype.kind == 'M'
+            else None
+        )
+        if parsed is None:
+            raise QuantmlError(
+                f"{what}: column 'date' holds {d.dtype} values, not dates (give dates, or "
+                "YYYY-MM-DD text)"
+            )
         bad = parsed.isna()
         if bad.any():
             i = int(bad.to_numpy().argmax())
-            raise QuantmlError(f"{what}: date {d.iloc[i]!r} in row {i} is not a date (give YYYY-MM-DD); {int(bad.sum()):,} such row(s)")
+            raise QuantmlError(
+                f"{what}: date {d.iloc[i]!r} in row {i} is not a date (give YYYY-MM-DD); "
+                f"{int(bad.sum()):,} such row(s)"
+            )
         df = df.assign(date=parsed)
     return df
 
 # %% ../nbs/000_core.ipynb #71ac3e1d
-def progress(items:Iterable,                         # the work, one item at a time
-             total:int|None=None,                     # number of items, when `items` has no `len`
-             desc:str='',                             # what is being done, shown before the bar
-             on_progress:Callable[[float],None]|None=None, # called with the fraction done after each item
-            ):
-    "Iterate `items`, drawing a progress bar where someone can see it and reporting the fraction done."
-    if total is None and hasattr(items, '__len__'): total = len(items)
+def progress(
+    items: Iterable,  # the work, one item at a time
+    total: int | None = None,  # number of items, when `items` has no `len`
+    desc: str = '',  # what is being done, shown before the bar
+    # called with the fraction done after each item
+    on_progress: Callable[[float], None] | None = None,
+):
+    """Iterate `items`, drawing a progress bar where someone can see it and reporting the fraction
+    done."""
+    if total is None and hasattr(items, '__len__'):
+        total = len(items)
     quiet = os.environ.get('QUANTML_PROGRESS', '').lower() in ('0', 'off', 'false', 'no')
-    bar = tqdm(items, total=total, desc=desc, disable=True if quiet else None, leave=False, file=sys.stderr)
+    bar = tqdm(
+        items, total=total, desc=desc, disable=True if quiet else None, leave=False, file=sys.stderr
+    )
     for i, item in enumerate(bar, 1):
         yield item
-        if on_progress is not None and total: on_progress(min(i / total, 1.0))
+        if on_progress is not None and total:
+            on_progress(min(i / total, 1.0))
 
 # %% ../nbs/000_core.ipynb #9203c0ed
 class ProgressBar:
     "A bar driven by fractions done: `with ProgressBar('training') as bar: work(on_progress=bar)`."
-    def __init__(self,
-                 desc:str='',             # the bar's label, and the prefix of each stage's line
-                ):
-        self.desc, self.quiet = desc, os.environ.get('QUANTML_PROGRESS', '').lower() in ('0', 'off', 'false', 'no')
-        self.bar = tqdm(total=100, desc=desc, disable=True if self.quiet else None, leave=False, file=sys.stderr, bar_format='{l_bar}{bar}| {elapsed}')
-    def __call__(self, fraction:float):
-        self.bar.n = round(100 * min(max(fraction, 0.0), 1.0)); self.bar.refresh()
-    def stage(self,
-              name:str,                   # the stage starting, e.g. 'train v1'
-             ):
-        "Name the stage under way: the bar's label on a terminal; one line on stderr where no bar is drawn (a pipe, a log file)."
+
+    def __init__(
+        self,
+        desc: str = '',  # the bar's label, and the prefix of each stage's line
+    ):
+        self.desc, self.quiet = (
+            desc,
+            os.environ.get('QUANTML_PROGRESS', '').lower() in ('0', 'off', 'false', 'no'),
+        )
+        self.bar = tqdm(
+            total=100,
+            desc=desc,
+            disable=True if self.quiet else None,
+            leave=False,
+            file=sys.stderr,
+            bar_format='{l_bar}{bar}| {elapsed}',
+        )
+
+    def __call__(self, fraction: float):
+        self.bar.n = round(100 * min(max(fraction, 0.0), 1.0))
+        self.bar.refresh()
+
+    def stage(
+        self,
+        name: str,  # the stage starting, e.g. 'train v1'
+    ):
+        """Name the stage under way: the bar's label on a terminal; one line on stderr where no bar
+        is drawn (a pipe, a log file)."""
         text = f"{self.desc}: {name}" if self.desc else name
-        if not self.bar.disable: self.bar.set_description_str(text)
-        elif not self.quiet: print(text, file=sys.stderr, flush=True)
-    def __enter__(self): return self
-    def __exit__(self, *exc): self.bar.close()
+        if not self.bar.disable:
+            self.bar.set_description_str(text)
+        elif not self.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()

@@ -26,31 +26,52 @@ __all__ = ['RETURNS', 'FAMILIES', 'MAX_HORIZON', 'CROSS_SECTION_MIN', 'CS_NORMS'
 # %% ../nbs/00a_dataset.ipynb #4d64b843
 RETURNS = ('open', 'close')
 
-def _forward(sym, open_, close, horizon:int, returns:str):
-    "(forward return, index of the bar the label ends at, has a label) for rows sorted by symbol then date."
+
+def _forward(sym, open_, close, horizon: int, returns: str):
+    """(forward return, index of the bar the label ends at, has a label) for rows sorted by symbol
+    then date."""
     n = len(sym)
     starts = np.r_[0, np.flatnonzero(sym[1:] != sym[:-1]) + 1, n]
-    pos = np.arange(n) - np.repeat(starts[:-1], np.diff(starts))          # bar number within its symbol
+    # bar number within its symbol
+    pos = np.arange(n) - np.repeat(starts[:-1], np.diff(starts))
     n_in = np.repeat(np.diff(starts), np.diff(starts))
-    lead = 1 if returns == 'open' else 0                                  # the trade starts at the next bar's open
+    # the trade starts at the next bar's open
+    lead = 1 if returns == 'open' else 0
     has = pos + lead + horizon < n_in
     end = np.where(has, np.arange(n) + lead + horizon, 0)
     px = open_ if returns == 'open' else close
     entry = np.where(has, np.arange(n) + lead, 0)
     return np.where(has, px[end] / px[entry] - 1, np.nan), end, has, pos
 
-def forward_return(prices:pd.DataFrame,  # long OHLCV with symbol, date, open, close
-                   horizon:int=5,        # bars held
-                   returns:str='open',   # 'open': next open to the open `horizon` bars later; 'close': close to close
-                  ) -> pd.DataFrame:     # symbol, date, fwd_ret, label_end, sorted by symbol then date; NaN / NaT where the future is not there
+
+def forward_return(
+    prices: pd.DataFrame,  # long OHLCV with symbol, date, open, close
+    horizon: int = 5,  # bars held
+    # 'open': next open to the open `horizon` bars later; 'close': close to close
+    returns: str = 'open',
+    # symbol, date, fwd_ret, label_end, sorted by symbol then date; NaN / NaT where
+    # the future is not there
+) -> pd.DataFrame:
     "The forward return of every (symbol, date) and the date its interval ends."
-    if returns not in RETURNS: raise QuantmlError(f"returns must be one of {', '.join(RETURNS)} (got {returns!r})")
+    if returns not in RETURNS:
+        raise QuantmlError(f"returns must be one of {', '.join(RETURNS)} (got {returns!r})")
     prices = as_prices(prices, require=('symbol', 'date', 'open', 'close'))
-    bars = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
+    bars = (
+        prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
+    )
     sym, dates = bars['symbol'].to_numpy(), bars['date'].to_numpy()
-    fwd, end, has, _ = _forward(sym, bars['open'].to_numpy(float), bars['close'].to_numpy(float), horizon, returns)
-    return pd.DataFrame({'symbol': sym, 'date': dates, 'fwd_ret': fwd,
-                         'label_end': np.where(has, dates[end], np.datetime64('NaT'))})
+    fwd, end, has, _ = _forward(
+        sym, bars['open'].to_numpy(float), bars['close'].to_numpy(float), horizon, returns
+    )
+    return pd.DataFrame(
+        {
+            'symbol': sym,
+            'date': dates,
+            'fwd_ret': fwd,
+            'label_end': np.where(has, dates[end], np.datetime64('NaT')),
+        }
+    )
+
 
 def _is_sorted(prices):
     s, d = prices['symbol'].to_numpy(), prices['date'].to_numpy()
@@ -58,79 +79,137 @@ def _is_sorted(prices):
 
 # %% ../nbs/00a_dataset.ipynb #2502de36
 FAMILIES = ('threshold', 'excess', 'rank')
-MAX_HORIZON = 250       # bars: about a trading year; declared once, used by the API and the command line too
+# bars: about a trading year; declared once, used by the API and the command line too
+MAX_HORIZON = 250
 CROSS_SECTION_MIN = 10
+
 
 @dataclass(frozen=True)
 class LabelSpec:
     "What is predicted about the forward return over the next `horizon` bars."
-    family: str = 'rank'        # 'threshold' | 'excess' | 'rank' (the default: measured best on the S&P panel, see the trainer)
-    horizon: int = 5            # bars held
-    threshold: float = 0.02     # the `threshold` family's cut-off
-    returns: str = 'open'       # 'open': the tradeable next-open to open return; 'close': close to close (the seed's)
-    score: str = 'percentile'   # the `rank` family's value: 'percentile' (0..1) or 'normal' (its normal score)
+
+    # 'threshold' | 'excess' | 'rank' (the default: measured best on the S&P panel, see the trainer)
+    family: str = 'rank'
+    horizon: int = 5  # bars held
+    threshold: float = 0.02  # the `threshold` family's cut-off
+    # 'open': the tradeable next-open to open return; 'close': close to close (the seed's)
+    returns: str = 'open'
+    # the `rank` family's value: 'percentile' (0..1) or 'normal' (its normal score)
+    score: str = 'percentile'
 
     def __post_init__(self):
-        if self.family not in FAMILIES: raise QuantmlError(f"label family must be one of {', '.join(FAMILIES)} (got {self.family!r})")
-        if not (isinstance(self.horizon, (int, np.integer)) and not isinstance(self.horizon, bool) and 1 <= self.horizon <= MAX_HORIZON):
-            raise QuantmlError(f"label horizon must be a whole number of bars from 1 to {MAX_HORIZON} (got {self.horizon})")
-        if not (isinstance(self.threshold, (int, float)) and math.isfinite(self.threshold) and -0.5 < self.threshold < 0.5):
-            raise QuantmlError(f"label threshold must be a return between -0.5 and 0.5 (got {self.threshold})")
-        if self.returns not in RETURNS: raise QuantmlError(f"label returns must be one of {', '.join(RETURNS)} (got {self.returns!r})")
-        if self.score not in ('percentile', 'normal'): raise QuantmlError(f"label score must be 'percentile' or 'normal' (got {self.score!r})")
+        if self.family not in FAMILIES:
+            raise QuantmlError(
+                f"label family must be one of {', '.join(FAMILIES)} (got {self.family!r})"
+            )
+        if not (
+            isinstance(self.horizon, (int, np.integer))
+            and not isinstance(self.horizon, bool)
+            and 1 <= self.horizon <= MAX_HORIZON
+        ):
+            raise QuantmlError(
+                f"label horizon must be a whole number of bars from 1 to {MAX_HORIZON} (got "
+                f"{self.horizon})"
+            )
+        if not (
+            isinstance(self.threshold, (int, float))
+            and math.isfinite(self.threshold)
+            and -0.5 < self.threshold < 0.5
+        ):
+            raise QuantmlError(
+                f"label threshold must be a return between -0.5 and 0.5 (got {self.threshold})"
+            )
+        if self.returns not in RETURNS:
+            raise QuantmlError(
+                f"label returns must be one of {', '.join(RETURNS)} (got {self.returns!r})"
+            )
+        if self.score not in ('percentile', 'normal'):
+            raise QuantmlError(f"label score must be 'percentile' or 'normal' (got {self.score!r})")
 
     @property
-    def binary(self) -> bool: return self.family != 'rank'
+    def binary(self) -> bool:
+        return self.family != 'rank'
+
     @property
-    def cross_sectional(self) -> bool: return self.family != 'threshold'
+    def cross_sectional(self) -> bool:
+        return self.family != 'threshold'
 
 # %% ../nbs/00a_dataset.ipynb #8248e3fd
-def _span(l:LabelSpec) -> str:
-    return (f"from the next open to the open {l.horizon} bars later" if l.returns == 'open'
-            else f"from this close to the close {l.horizon} bars later")
+def _span(l: LabelSpec) -> str:
+    return (
+        f"from the next open to the open {l.horizon} bars later"
+        if l.returns == 'open'
+        else f"from this close to the close {l.horizon} bars later"
+    )
 
-def label_meaning(l:LabelSpec,              # the label (`LabelSpec`)
-                  objective:str|None=None,
-                 ) -> str:
-    "What the model's output means, in words (a `lambdarank` model's score is reported as a percentile of its validation scores)."
+
+def label_meaning(
+    l: LabelSpec,  # the label (`LabelSpec`)
+    objective: str | None = None,
+) -> str:
+    """What the model's output means, in words (a `lambdarank` model's score is reported as a
+    percentile of its validation scores)."""
     if l.family == 'threshold':
-        return (f"probability that the return {_span(l)} exceeds {l.threshold:.1%} "
-                f"(a threshold label: on daily data mostly a forecast of the size of the move, not its direction)")
+        return (
+            f"probability that the return {_span(l)} exceeds {l.threshold:.1%} "
+            "(a threshold label: on daily data mostly a forecast of the size of the move, not "
+            "its direction)"
+        )
     if l.family == 'excess':
-        return f"probability that the symbol's return {_span(l)} beats the median of the universe over the same bars"
+        return (f"probability that the symbol's return {_span(l)} beats the median of the universe "
+                "over the same bars")
     if objective == 'lambdarank':
-        return (f"percentile, among the model's validation scores, of its ranking score for the symbol's return {_span(l)}: "
-                "higher means expected to rank higher against the universe")
-    return f"predicted cross-sectional percentile (0 worst, 1 best) of the symbol's return {_span(l)}"
+        return (
+            "percentile, among the model's validation scores, of its ranking score for the "
+            f"symbol's return {_span(l)}: "
+            "higher means expected to rank higher against the universe"
+        )
+    return (
+        f"predicted cross-sectional percentile (0 worst, 1 best) of the symbol's return {_span(l)}"
+    )
 
 # %% ../nbs/00a_dataset.ipynb #6b6bb5d5
-def make_label(fwd_ret:np.ndarray, date:np.ndarray, label:LabelSpec) -> np.ndarray:
-    "The label values of rows with these forward returns and dates (rows of one date form a cross-section)."
-    if label.family == 'threshold': return (fwd_ret > label.threshold).astype(np.int8)
+def make_label(fwd_ret: np.ndarray, date: np.ndarray, label: LabelSpec) -> np.ndarray:
+    """The label values of rows with these forward returns and dates (rows of one date form a
+    cross-section)."""
+    if label.family == 'threshold':
+        return (fwd_ret > label.threshold).astype(np.int8)
     g = pd.Series(fwd_ret).groupby(date)
-    if label.family == 'excess': return (fwd_ret > g.transform('median').to_numpy()).astype(np.int8)
-    pct = ((g.rank(method='average') - 0.5) / g.transform('size')).to_numpy()     # strictly inside (0, 1)
+    if label.family == 'excess':
+        return (fwd_ret > g.transform('median').to_numpy()).astype(np.int8)
+    # strictly inside (0, 1)
+    pct = ((g.rank(method='average') - 0.5) / g.transform('size')).to_numpy()
     if label.score == 'normal':
         from scipy.stats import norm
+
         return norm.ppf(pct)
     return pct
 
 # %% ../nbs/00a_dataset.ipynb #5ed8d032
 CS_NORMS = ('rank', 'zscore')
 
-def cs_normalize(X:pd.DataFrame,
-                 date:np.ndarray,
-                 method:str,                # 'rank' (percentile) or 'zscore' (robust: median and MAD)
-                 ref:np.ndarray|None=None,  # the rows each date's statistics come from (the eligible ones); None: all
-                 dtype=np.float64,          # the result's float type
-                ) -> pd.DataFrame:
+
+def cs_normalize(
+    X: pd.DataFrame,
+    date: np.ndarray,
+    # 'rank' (percentile) or 'zscore' (robust: median and MAD)
+    method: str,
+    # the rows each date's statistics come from (the eligible ones); None: all
+    ref: np.ndarray | None = None,
+    dtype=np.float64,  # the result's float type
+) -> pd.DataFrame:
     "Each column ranked (percentile) or robustly z-scored within its date."
-    if method not in CS_NORMS: raise QuantmlError(f"cs_norm must be one of {', '.join(CS_NORMS)} or None (got {method!r})")
-    if ref is not None and not np.all(ref): return _cs_against(X, np.asarray(date), method, np.asarray(ref, bool))
+    if method not in CS_NORMS:
+        raise QuantmlError(f"cs_norm must be one of {', '.join(CS_NORMS)} or None (got {method!r})")
+    if ref is not None and not np.all(ref):
+        return _cs_against(X, np.asarray(date), method, np.asarray(ref, bool))
     codes = pd.factorize(np.asarray(date))[0]
-    if method == 'rank':                          # a column at a time into one block: a 168-column panel of 2M rows ranks in a fraction of the memory
+    # a column at a time into one block: a 168-column panel of 2M rows ranks in a fraction of the
+    # memory
+    if method == 'rank':
         out = np.empty((X.shape[1], len(X)), dtype=dtype)
-        for j, c in enumerate(X.columns): out[j] = pd.Series(X[c].to_numpy()).groupby(codes).rank(pct=True).to_numpy()
+        for j, c in enumerate(X.columns):
+            out[j] = pd.Series(X[c].to_numpy()).groupby(codes).rank(pct=True).to_numpy()
         return pd.DataFrame(out.T, index=X.index, columns=X.columns, copy=False)
     g = X.groupby(codes)
     med = g.transform('median')
@@ -138,10 +217,12 @@ def cs_normalize(X:pd.DataFrame,
     return ((X - med) / mad.where(mad > 0)).clip(-5, 5)
 
 # %% ../nbs/00a_dataset.ipynb #51d4a32c
-def _cs_against(X:pd.DataFrame, date:np.ndarray, method:str, ref:np.ndarray) -> pd.DataFrame:
-    "`ref` rows normalised among themselves; every other row placed among its date's `ref` rows as if it alone joined them."
+def _cs_against(X: pd.DataFrame, date: np.ndarray, method: str, ref: np.ndarray) -> pd.DataFrame:
+    """`ref` rows normalised among themselves; every other row placed among its date's `ref` rows as
+    if it alone joined them."""
     out = pd.DataFrame(np.nan, index=X.index, columns=X.columns)
-    if ref.any(): out.loc[ref] = cs_normalize(X[ref], date[ref], method).to_numpy()
+    if ref.any():
+        out.loc[ref] = cs_normalize(X[ref], date[ref], method).to_numpy()
     for d in pd.unique(date[~ref]):
         r_rows, o_rows = ref & (date == d), ~ref & (date == d)
         for c in X.columns:
@@ -149,27 +230,45 @@ def _cs_against(X:pd.DataFrame, date:np.ndarray, method:str, ref:np.ndarray) -> 
             v, xo = np.sort(v[np.isfinite(v)]), x[o_rows]
             if method == 'rank':
                 lo, hi = np.searchsorted(v, xo, 'left'), np.searchsorted(v, xo, 'right')
-                val = (lo + (hi - lo) / 2 + 1) / (len(v) + 1)                     # pandas' average rank, pct, in the group it would make
+                # pandas' average rank, pct, in the group it would make
+                val = (lo + (hi - lo) / 2 + 1) / (len(v) + 1)
             elif len(v):
-                med = np.median(v); mad = np.median(np.abs(v - med)) * 1.4826
+                med = np.median(v)
+                mad = np.median(np.abs(v - med)) * 1.4826
                 val = np.clip((xo - med) / mad, -5, 5) if mad > 0 else np.full(len(xo), np.nan)
-            else: val = np.full(len(xo), np.nan)
+            else:
+                val = np.full(len(xo), np.nan)
             out.loc[o_rows, c] = np.where(np.isfinite(xo), val, np.nan)
     return out
 
 # %% ../nbs/00a_dataset.ipynb #5ad7c0d8
-FEATURE_WARMUP = 50                                   # bars before the seed's 22 are all defined
+FEATURE_WARMUP = 50  # bars before the seed's 22 are all defined
 FEATURE_SETS = ('seed22', 'alpha158', 'all', 'factors', 'factors+alpha158')
-_SET_COLUMNS = {'seed22': SEED22, 'alpha158': ALPHA158, 'all': SEED22 + ALPHA158, 'factors': FACTORS, 'factors+alpha158': FACTORS + ALPHA158}
-_SET_WARMUP = {'seed22': FEATURE_WARMUP, 'alpha158': ALPHA158_WARMUP, 'all': max(FEATURE_WARMUP, ALPHA158_WARMUP),
-               'factors': FACTOR_WARMUP, 'factors+alpha158': max(FACTOR_WARMUP, ALPHA158_WARMUP)}
+_SET_COLUMNS = {
+    'seed22': SEED22,
+    'alpha158': ALPHA158,
+    'all': SEED22 + ALPHA158,
+    'factors': FACTORS,
+    'factors+alpha158': FACTORS + ALPHA158,
+}
+_SET_WARMUP = {
+    'seed22': FEATURE_WARMUP,
+    'alpha158': ALPHA158_WARMUP,
+    'all': max(FEATURE_WARMUP, ALPHA158_WARMUP),
+    'factors': FACTOR_WARMUP,
+    'factors+alpha158': max(FACTOR_WARMUP, ALPHA158_WARMUP),
+}
+
 
 def _known_set(name):
-    if name not in FEATURE_SETS: raise QuantmlError(f"unknown feature set {name!r} (known: {', '.join(FEATURE_SETS)})")
+    if name not in FEATURE_SETS:
+        raise QuantmlError(f"unknown feature set {name!r} (known: {', '.join(FEATURE_SETS)})")
     return name
 
-def feature_columns(name:str,             # a feature set's name (`FEATURE_SETS`)
-                   ) -> list:
+
+def feature_columns(
+    name: str,  # a feature set's name (`FEATURE_SETS`)
+) -> list:
     "The columns of a feature set, in the order models see them."
     return list(_SET_COLUMNS[_known_set(name)])
 
@@ -180,161 +279,281 @@ def feature_warmup(name:str,              # a feature set's name (`FEATURE_SETS`
     return _SET_WARMUP[_known_set(name)]
 
 # %% ../nbs/00a_dataset.ipynb #fc7d2d74
-def compute_feature_set(prices:pd.DataFrame, # long OHLCV
-                        name:str='seed22',    # seed22 | alpha158 | all | factors | factors+alpha158
-                       ) -> pd.DataFrame:     # symbol, date and the set's columns, sorted by symbol then date
+def compute_feature_set(
+    prices: pd.DataFrame,  # long OHLCV
+    name: str = 'seed22',  # seed22 | alpha158 | all | factors | factors+alpha158
+    # symbol, date and the set's columns, sorted by symbol then date
+) -> pd.DataFrame:
     "The features of a named set, computed from the prices."
-    parts = {'seed22': ['seed22'], 'alpha158': ['alpha158'], 'all': ['seed22', 'alpha158'], 'factors': ['factors'],
-             'factors+alpha158': ['factors', 'alpha158']}[_known_set(name)]
-    make = {'seed22': (compute_features, SEED22), 'alpha158': (compute_alpha158, ALPHA158), 'factors': (compute_factors, FACTORS)}
+    parts = {
+        'seed22': ['seed22'],
+        'alpha158': ['alpha158'],
+        'all': ['seed22', 'alpha158'],
+        'factors': ['factors'],
+        'factors+alpha158': ['factors', 'alpha158'],
+    }[_known_set(name)]
+    make = {
+        'seed22': (compute_features, SEED22),
+        'alpha158': (compute_alpha158, ALPHA158),
+        'factors': (compute_factors, FACTORS),
+    }
     frames = [make[k][0](prices) for k in parts]
     return pd.concat([frames[0]] + [f[make[k][1]] for k, f in zip(parts[1:], frames[1:])], axis=1)
 
 # %% ../nbs/00a_dataset.ipynb #15d21a5e
-def feature_set_of(frame:pd.DataFrame,    # computed features (`compute_feature_set`)
-                  ) -> str:
+def feature_set_of(
+    frame: pd.DataFrame,  # computed features (`compute_feature_set`)
+) -> str:
     "The largest feature set whose columns a frame has."
     cols = set(frame.columns)
     for name in ('all', 'factors+alpha158', 'alpha158', 'seed22', 'factors'):
-        if set(_SET_COLUMNS[name]) <= cols: return name
-    raise QuantmlError("these features are not a known feature set: compute them with compute_feature_set(prices, name)")
+        if set(_SET_COLUMNS[name]) <= cols:
+            return name
+    raise QuantmlError(
+        "these features are not a known feature set: compute them with "
+        "compute_feature_set(prices, name)"
+    )
 
 # %% ../nbs/00a_dataset.ipynb #3a48b1f9
 @dataclass
 class Dataset:
-    "Features, labels and forward returns, one row per (symbol, date) with a label, sorted by symbol then date."
-    X: pd.DataFrame           # the feature matrix (after per-date normalisation, when asked)
-    y: np.ndarray             # the label: 0/1 for binary families, a percentile (or normal score) for `rank`
-    fwd_ret: np.ndarray       # the forward return the label is made from (what a trade earns, for returns='open')
+    """Features, labels and forward returns, one row per (symbol, date) with a label, sorted by
+    symbol then date."""
+
+    X: pd.DataFrame  # the feature matrix (after per-date normalisation, when asked)
+    # the label: 0/1 for binary families, a percentile (or normal score) for `rank`
+    y: np.ndarray
+    # the forward return the label is made from (what a trade earns, for returns='open')
+    fwd_ret: np.ndarray
     symbol: np.ndarray
-    date: np.ndarray          # datetime64
-    label_end: np.ndarray     # date of the last price the label looks at
+    date: np.ndarray  # datetime64
+    label_end: np.ndarray  # date of the last price the label looks at
     label: LabelSpec
-    cs_norm: str|None = None
-    provenance: dict = field(default_factory=dict)   # feature set, label, cs_norm, prices fingerprint, rows, dates
+    cs_norm: str | None = None
+    # feature set, label, cs_norm, prices fingerprint, rows, dates
+    provenance: dict = field(default_factory=dict)
 
-    def __len__(self): return len(self.y)
+    def __len__(self):
+        return len(self.y)
+
     @property
-    def features(self) -> list: return list(self.X.columns)
+    def features(self) -> list:
+        return list(self.X.columns)
 
-    def rows(self,
-             mask,                        # the rows to keep: a boolean mask or indices
-            ) -> Dataset:
+    def rows(
+        self,
+        mask,  # the rows to keep: a boolean mask or indices
+    ) -> Dataset:
         "The dataset restricted to the rows of a boolean mask (or index array)."
         idx = np.flatnonzero(mask) if np.asarray(mask).dtype == bool else np.asarray(mask)
-        return replace(self, X=self.X.iloc[idx].reset_index(drop=True), y=self.y[idx], fwd_ret=self.fwd_ret[idx],
-                       symbol=self.symbol[idx], date=self.date[idx], label_end=self.label_end[idx])
+        return replace(
+            self,
+            X=self.X.iloc[idx].reset_index(drop=True),
+            y=self.y[idx],
+            fwd_ret=self.fwd_ret[idx],
+            symbol=self.symbol[idx],
+            date=self.date[idx],
+            label_end=self.label_end[idx],
+        )
 
 # %% ../nbs/00a_dataset.ipynb #9577d561
-def prices_fingerprint(prices:pd.DataFrame) -> str:
-    "SHA-256 of the prices (symbols, dates, OHLCV) in symbol, date order: two datasets built from the same bars share it."
-    bars = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
+def prices_fingerprint(prices: pd.DataFrame) -> str:
+    """SHA-256 of the prices (symbols, dates, OHLCV) in symbol, date order: two datasets built from
+    the same bars share it."""
+    bars = (
+        prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
+    )
     codes, names = pd.factorize(bars['symbol'].to_numpy(), sort=True)
     h = hashlib.sha256('\x00'.join(map(str, names)).encode())
-    h.update(codes.astype(np.int64).tobytes()); h.update(bars['date'].to_numpy().astype('datetime64[D]').astype(np.int64).tobytes())
-    for c in ('open', 'high', 'low', 'close', 'volume'): h.update(np.ascontiguousarray(bars[c].to_numpy(float)).tobytes())
+    h.update(codes.astype(np.int64).tobytes())
+    h.update(bars['date'].to_numpy().astype('datetime64[D]').astype(np.int64).tobytes())
+    for c in ('open', 'high', 'low', 'close', 'volume'):
+        h.update(np.ascontiguousarray(bars[c].to_numpy(float)).tobytes())
     return h.hexdigest()
 
+
 def _check_features(feats, bars):
-    if not isinstance(feats, pd.DataFrame) or len(feats) != len(bars) or not {'symbol', 'date'} <= set(feats.columns):
-        raise QuantmlError("computed must be the frame compute_feature_set returned for these same prices")
-    if not (np.array_equal(feats['symbol'].to_numpy(), bars['symbol'].to_numpy()) and np.array_equal(feats['date'].to_numpy(), bars['date'].to_numpy())):
-        raise QuantmlError("computed: the features given are for other (symbol, date) rows than these prices: compute them from the same prices")
+    if (
+        not isinstance(feats, pd.DataFrame)
+        or len(feats) != len(bars)
+        or not {'symbol', 'date'} <= set(feats.columns)
+    ):
+        raise QuantmlError(
+            "computed must be the frame compute_feature_set returned for these same prices"
+        )
+    if not (
+        np.array_equal(feats['symbol'].to_numpy(), bars['symbol'].to_numpy())
+        and np.array_equal(feats['date'].to_numpy(), bars['date'].to_numpy())
+    ):
+        raise QuantmlError(
+            "computed: the features given are for other (symbol, date) rows than these prices: "
+            "compute them from the same prices"
+        )
 
 # %% ../nbs/00a_dataset.ipynb #8989e897
 @dataclass(frozen=True)
 class UniverseSpec:
     "Which symbols are eligible on each date, decided from bars up to that date only."
-    min_price: float|None = None          # the close on the date must be at least this
-    min_dollar_volume: float|None = None  # the median close x volume over the last `window` bars must be at least this
-    top_n: int|None = None                # then only the `top_n` names by that trailing dollar volume on the date
-    window: int = 20                      # bars of the trailing dollar volume
+
+    min_price: float | None = None  # the close on the date must be at least this
+    # the median close x volume over the last `window` bars must be at least this
+    min_dollar_volume: float | None = None
+    # then only the `top_n` names by that trailing dollar volume on the date
+    top_n: int | None = None
+    window: int = 20  # bars of the trailing dollar volume
 
     def __post_init__(self):
         for k in ('min_price', 'min_dollar_volume'):
             v = getattr(self, k)
-            if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0):
-                raise QuantmlError(f"universe {k} must be a non-negative number or None (got {v!r})")
-        if self.top_n is not None and not (isinstance(self.top_n, (int, np.integer)) and not isinstance(self.top_n, bool) and self.top_n >= CROSS_SECTION_MIN):
-            raise QuantmlError(f"universe top_n must be a whole number of at least {CROSS_SECTION_MIN} or None (got {self.top_n!r})")
+            if v is not None and not (
+                isinstance(v, (int, float))
+                and not isinstance(v, bool)
+                and math.isfinite(v)
+                and v >= 0
+            ):
+                raise QuantmlError(
+                    f"universe {k} must be a non-negative number or None (got {v!r})"
+                )
+        if self.top_n is not None and not (
+            isinstance(self.top_n, (int, np.integer))
+            and not isinstance(self.top_n, bool)
+            and self.top_n >= CROSS_SECTION_MIN
+        ):
+            raise QuantmlError(
+                f"universe top_n must be a whole number of at least {CROSS_SECTION_MIN} or None "
+                f"(got {self.top_n!r})"
+            )
         if not (isinstance(self.window, (int, np.integer)) and 1 <= self.window <= MAX_HORIZON):
-            raise QuantmlError(f"universe window must be 1 to {MAX_HORIZON} bars (got {self.window!r})")
+            raise QuantmlError(
+                f"universe window must be 1 to {MAX_HORIZON} bars (got {self.window!r})"
+            )
 
     @property
-    def empty(self) -> bool: return self.min_price is None and self.min_dollar_volume is None and self.top_n is None
+    def empty(self) -> bool:
+        return self.min_price is None and self.min_dollar_volume is None and self.top_n is None
+
 
 RESEARCH_UNIVERSE = UniverseSpec(min_price=5.0, min_dollar_volume=5e6, window=20)
 
 # %% ../nbs/00a_dataset.ipynb #08db8863
-def universe_mask(prices:pd.DataFrame,    # long OHLCV sorted by symbol then date
-                  spec:UniverseSpec,      # the eligibility rule (`UniverseSpec`): the least price and median dollar volume, or the top N by liquidity
-                 ) -> np.ndarray:           # one bool per row: is the symbol eligible on that date
+def universe_mask(
+    prices: pd.DataFrame,  # long OHLCV sorted by symbol then date
+    # the eligibility rule (`UniverseSpec`): the least price and median dollar volume,
+    # or the top N by liquidity
+    spec: UniverseSpec,
+) -> np.ndarray:  # one bool per row: is the symbol eligible on that date
     "Per-row eligibility by the rule `spec`, from each symbol's bars up to the row's date."
     n = len(prices)
-    if spec.empty: return np.ones(n, bool)
+    if spec.empty:
+        return np.ones(n, bool)
     sym = prices['symbol'].to_numpy()
     close = prices['close'].to_numpy(float)
     ok = np.ones(n, bool)
-    if spec.min_price is not None: ok &= close >= spec.min_price
+    if spec.min_price is not None:
+        ok &= close >= spec.min_price
     if spec.min_dollar_volume is not None or spec.top_n is not None:
         starts = np.r_[0, np.flatnonzero(sym[1:] != sym[:-1]) + 1] if n else np.array([], int)
         pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-        dv = pd.Series(close * prices['volume'].to_numpy(float)).rolling(spec.window, min_periods=spec.window).median().to_numpy().copy()
-        dv[pos < spec.window - 1] = np.nan                      # a window that would reach into the previous symbol
+        dv = (
+            pd.Series(close * prices['volume'].to_numpy(float))
+            .rolling(spec.window, min_periods=spec.window)
+            .median()
+            .to_numpy()
+            .copy()
+        )
+        # a window that would reach into the previous symbol
+        dv[pos < spec.window - 1] = np.nan
         ok &= np.isfinite(dv)
-        if spec.min_dollar_volume is not None: ok &= dv >= spec.min_dollar_volume
+        if spec.min_dollar_volume is not None:
+            ok &= dv >= spec.min_dollar_volume
         if spec.top_n is not None:
-            r = pd.Series(np.where(ok, dv, np.nan)).groupby(prices['date'].to_numpy()).rank(ascending=False, method='first').to_numpy()
+            r = (
+                pd.Series(np.where(ok, dv, np.nan))
+                .groupby(prices['date'].to_numpy())
+                .rank(ascending=False, method='first')
+                .to_numpy()
+            )
             ok &= r <= spec.top_n
     return ok
 
 # %% ../nbs/00a_dataset.ipynb #a2386a45
 def _cross_section(date, keep, label):
-    "Drop rows on dates with fewer than CROSS_SECTION_MIN symbols; refuse a panel whose typical date is narrower."
+    """Drop rows on dates with fewer than CROSS_SECTION_MIN symbols; refuse a panel whose typical
+    date is narrower."""
     n = pd.Series(keep).groupby(date).transform('sum').to_numpy()
     med = float(np.median(n[keep])) if keep.any() else 0.0
     if med < CROSS_SECTION_MIN:
-        raise QuantmlError(f"the {label.family} label ranks symbols against each other on each date, and this panel has a median of "
-                           f"{med:.0f} symbols per date (need at least {CROSS_SECTION_MIN}): add symbols, or use the threshold label (family='threshold', --label threshold)")
+        raise QuantmlError(
+            f"the {label.family} label ranks symbols against each other on each date, and this "
+            "panel has a median of "
+            f"{med:.0f} symbols per date (need at least {CROSS_SECTION_MIN}): add symbols, or use "
+            "the threshold label (family='threshold', --label threshold)"
+        )
     return keep & (n >= CROSS_SECTION_MIN)
 
-LEFT_OUT_FLAGS = JUDGED_FLAGS      # the flags that make a price doubtful (quality): a split, a jump, a glitch
 
-def _near_flags(bars:pd.DataFrame, warm:int, horizon:int, lead:int) -> tuple:
-    "(rows whose feature window or label interval holds a split, jump or glitch; rows whose feature window holds a flat bar)."
+# the flags that make a price doubtful (quality): a split, a jump, a glitch
+LEFT_OUT_FLAGS = JUDGED_FLAGS
+
+
+def _near_flags(bars: pd.DataFrame, warm: int, horizon: int, lead: int) -> tuple:
+    """(rows whose feature window or label interval holds a split, jump or glitch; rows whose
+    feature window holds a flat bar)."""
     n, sym = len(bars), bars['symbol'].to_numpy()
     starts = np.r_[0, np.flatnonzero(sym[1:] != sym[:-1]) + 1, n]
-    first, last = np.repeat(starts[:-1], np.diff(starts)), np.repeat(starts[1:] - 1, np.diff(starts))
+    first, last = (
+        np.repeat(starts[:-1], np.diff(starts)),
+        np.repeat(starts[1:] - 1, np.diff(starts)),
+    )
     i, bad = np.arange(n), np.zeros(n, bool)
     fl = flag_prices(bars)
     fl = fl[fl.flag.isin(LEFT_OUT_FLAGS)]
     if len(fl):
-        at = pd.MultiIndex.from_arrays([bars['symbol'], pd.to_datetime(bars['date']).astype('datetime64[ns]')]).get_indexer(
-             pd.MultiIndex.from_arrays([fl.symbol, fl.date.astype('datetime64[ns]')]))
+        at = pd.MultiIndex.from_arrays(
+            [bars['symbol'], pd.to_datetime(bars['date']).astype('datetime64[ns]')]
+        ).get_indexer(pd.MultiIndex.from_arrays([fl.symbol, fl.date.astype('datetime64[ns]')]))
         bad[at[at >= 0]] = True
     flat = flat_bars(bars)
-    def any_in(mark, lo, hi):                                             # a marked bar among bars lo..hi of the row's own symbol
+
+    # a marked bar among bars lo..hi of the row's own symbol
+    def any_in(mark, lo, hi):
         c = np.r_[0, np.cumsum(mark)]
         return c[np.maximum(hi, lo - 1) + 1] - c[lo] > 0
+
     near = any_in(bad, np.maximum(i - warm + 1, first), np.minimum(i + lead + horizon, last))
     return near, any_in(flat, np.maximum(i - warm + 1, first), i)
 
 # %% ../nbs/00a_dataset.ipynb #3dbdb6e0
-def symbol_stage(bars:pd.DataFrame,                # long OHLCV sorted by symbol then date
-                 feats:pd.DataFrame,               # its features (compute_feature_set), row for row
-                 name:str,                         # the feature set's name: its warm-up
-                 label:LabelSpec,
-                 drop_flagged:bool=True,           # leave out rows whose features or label read a doubtful price (a flagged bar)
-                 universe:UniverseSpec|None=None,  # the eligibility rule (`UniverseSpec`); None: every row
-                ) -> tuple:                # (rows kept, forward returns, label-end bar numbers, rows left out by reason)
-    """The rules that read one symbol's own bars: a full warm-up, a future, no doubtful price near, inside the universe.
-    Any partition of the prices that holds whole symbols gives the same rows (except `top_n`, which compares symbols on a date)."""
+def symbol_stage(
+    bars: pd.DataFrame,  # long OHLCV sorted by symbol then date
+    feats: pd.DataFrame,  # its features (compute_feature_set), row for row
+    name: str,  # the feature set's name: its warm-up
+    label: LabelSpec,
+    # leave out rows whose features or label read a doubtful price (a flagged bar)
+    drop_flagged: bool = True,
+    # the eligibility rule (`UniverseSpec`); None: every row
+    universe: UniverseSpec | None = None,
+    # (rows kept, forward returns, label-end bar numbers, rows left out by reason)
+) -> tuple:
+    """The rules that read one symbol's own bars: a full warm-up, a future, no doubtful price near,
+    inside the universe.
+    Any partition of the prices that holds whole symbols gives the same rows (except `top_n`, which
+    compares symbols on a date)."""
     warm, sym = _SET_WARMUP[name], feats['symbol'].to_numpy()
-    fwd, end, has, pos = _forward(sym, bars['open'].to_numpy(float), bars['close'].to_numpy(float), label.horizon, label.returns)
+    fwd, end, has, pos = _forward(
+        sym,
+        bars['open'].to_numpy(float),
+        bars['close'].to_numpy(float),
+        label.horizon,
+        label.returns,
+    )
     keep, left_out = has & (pos >= warm - 1) & np.isfinite(fwd), {}
     if drop_flagged:
         near, flat = _near_flags(bars, warm, label.horizon, 1 if label.returns == 'open' else 0)
-        left_out = {'near_split_jump_or_glitch': int((keep & near).sum()), 'over_flat_bars': int((keep & flat & ~near).sum())}
+        left_out = {
+            'near_split_jump_or_glitch': int((keep & near).sum()),
+            'over_flat_bars': int((keep & flat & ~near).sum()),
+        }
         keep &= ~(near | flat)
     if universe is not None and not universe.empty:
         elig = universe_mask(bars, universe)
@@ -342,147 +561,265 @@ def symbol_stage(bars:pd.DataFrame,                # long OHLCV sorted by symbol
         keep &= elig
     return keep, fwd, end, left_out
 
-def date_stage(X:pd.DataFrame,
-               fwd_ret:np.ndarray,
-               date:np.ndarray,
-               label:LabelSpec,
-               cs_norm:str|None=None,
-               dtype=None,                # the float type of the features (float32 halves the memory)
-              ) -> tuple:
-    """The work that compares symbols on a date, on rows holding every kept row of their dates: (rows kept, features, labels).
-    Narrow dates dropped (cross-sectional labels), labels made, features normalised within each date."""
-    keep = _cross_section(date, np.ones(len(date), bool), label) if label.cross_sectional else np.ones(len(date), bool)
-    if not keep.all(): X, fwd_ret, date = X[keep].reset_index(drop=True), fwd_ret[keep], date[keep]
-    if cs_norm is not None: X = cs_normalize(X, date, cs_norm, dtype=dtype or np.float64)
-    elif dtype is not None: X = X.astype(dtype)
+
+def date_stage(
+    X: pd.DataFrame,
+    fwd_ret: np.ndarray,
+    date: np.ndarray,
+    label: LabelSpec,
+    cs_norm: str | None = None,
+    # the float type of the features (float32 halves the memory)
+    dtype=None,
+) -> tuple:
+    """The work that compares symbols on a date, on rows holding every kept row of their dates:
+    (rows kept, features, labels).
+    Narrow dates dropped (cross-sectional labels), labels made, features normalised within each
+    date."""
+    keep = (
+        _cross_section(date, np.ones(len(date), bool), label)
+        if label.cross_sectional
+        else np.ones(len(date), bool)
+    )
+    if not keep.all():
+        X, fwd_ret, date = X[keep].reset_index(drop=True), fwd_ret[keep], date[keep]
+    if cs_norm is not None:
+        X = cs_normalize(X, date, cs_norm, dtype=dtype or np.float64)
+    elif dtype is not None:
+        X = X.astype(dtype)
     return keep, X, make_label(fwd_ret, date, label)
 
-
 # %% ../nbs/00a_dataset.ipynb #0b1f8b5c
-def _feature_args(features, computed, old:dict) -> tuple:
-    "(set name or None, computed frame or None) from build_dataset's arguments, the old spellings (a frame as `features`, `feature_set=`) warned about."
+def _feature_args(features, computed, old: dict) -> tuple:
+    """(set name or None, computed frame or None) from build_dataset's arguments, the old spellings
+    (a frame as `features`, `feature_set=`) warned about."""
     import warnings
+
     if isinstance(features, pd.DataFrame):
-        warnings.warn("build_dataset(features=<frame>) is now computed=<frame>; `features` names the set", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            "build_dataset(features=<frame>) is now computed=<frame>; `features` names the set",
+            DeprecationWarning,
+            stacklevel=3,
+        )
         features, computed = None, features
     return renamed(old, 'feature_set', 'features', features, stacklevel=4), computed
 
 # %% ../nbs/00a_dataset.ipynb #806a1b49
-def build_dataset(prices:pd.DataFrame,               # long OHLCV
-                  label:LabelSpec=LabelSpec(),        # label family, horizon, return convention
-                  features:str|None=None,             # the feature set's name (None: seed22, or with `computed` the largest set it holds)
-                  cs_norm:str|None=None,              # per-date feature normalisation: None, 'rank' or 'zscore'
-                  drop_flagged:bool=True,             # leave out rows near a split, jump or glitch, and rows over flat bars (counted)
-                  symbol:str|None=None,               # the symbol of one symbol's bars without a symbol column
-                  universe:UniverseSpec|None=None,    # keep only rows whose symbol is eligible on the date (point in time)
-                  dtype=None,                         # of X: None keeps the features' own; np.float32 halves a panel's memory
-                  computed:pd.DataFrame|None=None,    # compute_feature_set(prices, ...) already computed, to build several datasets from
-                  **old,                              # features=<frame>, feature_set=: the old spellings, for one release
-                 ) -> Dataset:
-    "Features, forward returns, labels and label intervals of a long OHLCV frame: the symbol stage, then the date stage."
+def build_dataset(
+    prices: pd.DataFrame,  # long OHLCV
+    label: LabelSpec = LabelSpec(),  # label family, horizon, return convention
+    # the feature set's name (None: seed22, or with `computed` the largest set it
+    # holds)
+    features: str | None = None,
+    # per-date feature normalisation: None, 'rank' or 'zscore'
+    cs_norm: str | None = None,
+    # leave out rows near a split, jump or glitch, and rows over flat bars (counted)
+    drop_flagged: bool = True,
+    # the symbol of one symbol's bars without a symbol column
+    symbol: str | None = None,
+    # keep only rows whose symbol is eligible on the date (point in time)
+    universe: UniverseSpec | None = None,
+    # of X: None keeps the features' own; np.float32 halves a panel's memory
+    dtype=None,
+    # compute_feature_set(prices, ...) already computed, to build several datasets
+    # from
+    computed: pd.DataFrame | None = None,
+    # features=<frame>, feature_set=: the old spellings, for one release
+    **old,
+) -> Dataset:
+    """Features, forward returns, labels and label intervals of a long OHLCV frame: the symbol
+    stage, then the date stage."""
     features, computed = _feature_args(features, computed, old)
-    prices = as_prices(prices, symbol)                               # Close, Date, a date index: what ingest accepts
-    bars = prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
+    # Close, Date, a date index: what ingest accepts
+    prices = as_prices(prices, symbol)
+    bars = (
+        prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True)
+    )
     if computed is None:
         name = _known_set(features or 'seed22')
-        feats = compute_feature_set(bars, name)                        # sorted by symbol, date; checks the input
+        # sorted by symbol, date; checks the input
+        feats = compute_feature_set(bars, name)
     else:
-        _check_features(computed, bars); feats = computed
+        _check_features(computed, bars)
+        feats = computed
         name = _known_set(features) if features is not None else feature_set_of(feats)
         missing = [c for c in _SET_COLUMNS[name] if c not in feats.columns]
-        if missing: raise QuantmlError(f"the features given lack {len(missing)} column(s) of the {name} set ({', '.join(missing[:5])}...)")
+        if missing:
+            raise QuantmlError(
+                f"the features given lack {len(missing)} column(s) of the {name} set "
+                f"({', '.join(missing[:5])}...)"
+            )
     sym, dates = feats['symbol'].to_numpy(), feats['date'].to_numpy()
     keep, fwd, end, left_out = symbol_stage(bars, feats, name, label, drop_flagged, universe)
     idx = np.flatnonzero(keep)
-    if not len(idx): raise QuantmlError(f"no row has both a full feature warm-up ({_SET_WARMUP[name]} bars for {name}) and a {label.horizon}-bar future: use more history")
+    if not len(idx):
+        raise QuantmlError(
+            f"no row has both a full feature warm-up ({_SET_WARMUP[name]} bars for {name}) and a "
+            f"{label.horizon}-bar future: use more history"
+        )
     X = feats.loc[idx, _SET_COLUMNS[name]].reset_index(drop=True)
-    del feats                                                        # a panel's features are gigabytes: gone before the ranks are made
+    # a panel's features are gigabytes: gone before the ranks are made
+    del feats
     kept, X, y = date_stage(X, fwd[idx], dates[idx], label, cs_norm, dtype)
     idx = idx[kept]
-    prov = dict(feature_set=name, label=asdict(label), cs_norm=cs_norm, prices_sha256=prices_fingerprint(bars), rows=int(len(idx)), left_out=left_out,
-                universe=asdict(universe) if universe is not None and not universe.empty else None,
-                symbols=int(pd.unique(sym[idx]).size), first_date=str(pd.Timestamp(dates[idx].min()).date()),
-                last_date=str(pd.Timestamp(dates[idx].max()).date()))
-    return Dataset(X=X, y=y, fwd_ret=fwd[idx], symbol=sym[idx], date=dates[idx], label_end=dates[end[idx]], label=label, cs_norm=cs_norm,
-                   provenance=prov)
+    prov = dict(
+        feature_set=name,
+        label=asdict(label),
+        cs_norm=cs_norm,
+        prices_sha256=prices_fingerprint(bars),
+        rows=int(len(idx)),
+        left_out=left_out,
+        universe=asdict(universe) if universe is not None and not universe.empty else None,
+        symbols=int(pd.unique(sym[idx]).size),
+        first_date=str(pd.Timestamp(dates[idx].min()).date()),
+        last_date=str(pd.Timestamp(dates[idx].max()).date()),
+    )
+    return Dataset(
+        X=X,
+        y=y,
+        fwd_ret=fwd[idx],
+        symbol=sym[idx],
+        date=dates[idx],
+        label_end=dates[end[idx]],
+        label=label,
+        cs_norm=cs_norm,
+        provenance=prov,
+    )
 
 # %% ../nbs/00a_dataset.ipynb #00f60911
 @dataclass(frozen=True)
 class SplitSpec:
-    """Chronological train / validation / test by date, with purging and an embargo of `embargo` bars (None: the horizon).
-    The segments are the last fractions of the dates, or start at given dates (`valid_start`, `test_start`, both or neither)."""
+    """Chronological train / validation / test by date, with purging and an embargo of `embargo`
+    bars (None: the horizon).
+    The segments are the last fractions of the dates, or start at given dates (`valid_start`,
+    `test_start`, both or neither)."""
+
     valid_frac: float = 0.15
     test_frac: float = 0.2
-    embargo: int|None = None
-    valid_start: str|None = None    # 'YYYY-MM-DD': the first validation date (then the fractions are not used)
-    test_start: str|None = None     # 'YYYY-MM-DD': the first test date
+    embargo: int | None = None
+    # 'YYYY-MM-DD': the first validation date (then the fractions are not used)
+    valid_start: str | None = None
+    test_start: str | None = None  # 'YYYY-MM-DD': the first test date
 
     def __post_init__(self):
         for k in ('valid_frac', 'test_frac'):
             v = getattr(self, k)
-            if not (0 < v < 0.5): raise QuantmlError(f"{k} must be between 0 and 0.5 (got {v})")
-        if self.embargo is not None and not (0 <= self.embargo <= MAX_HORIZON): raise QuantmlError(f"embargo must be 0 to {MAX_HORIZON} bars (got {self.embargo})")
-        if (self.valid_start is None) != (self.test_start is None): raise QuantmlError("give both valid_start and test_start, or neither")
+            if not (0 < v < 0.5):
+                raise QuantmlError(f"{k} must be between 0 and 0.5 (got {v})")
+        if self.embargo is not None and not (0 <= self.embargo <= MAX_HORIZON):
+            raise QuantmlError(f"embargo must be 0 to {MAX_HORIZON} bars (got {self.embargo})")
+        if (self.valid_start is None) != (self.test_start is None):
+            raise QuantmlError("give both valid_start and test_start, or neither")
         if self.valid_start is not None:
-            try: v, t = pd.Timestamp(self.valid_start), pd.Timestamp(self.test_start)
-            except (ValueError, TypeError) as e: raise QuantmlError(f"valid_start / test_start must be dates (YYYY-MM-DD): {e}") from None
-            if not v < t: raise QuantmlError(f"valid_start ({self.valid_start}) must come before test_start ({self.test_start})")
+            try:
+                v, t = pd.Timestamp(self.valid_start), pd.Timestamp(self.test_start)
+            except (ValueError, TypeError) as e:
+                raise QuantmlError(
+                    f"valid_start / test_start must be dates (YYYY-MM-DD): {e}"
+                ) from None
+            if not v < t:
+                raise QuantmlError(
+                    f"valid_start ({self.valid_start}) must come before test_start "
+                    f"({self.test_start})"
+                )
 
 # %% ../nbs/00a_dataset.ipynb #22cff294
-def purge_before(ds:Dataset,
-                 mask:np.ndarray,         # the rows of the earlier segment
-                 next_start_idx:int,      # where the next segment starts, as an index into `dates`
-                 dates:np.ndarray,
-                 embargo:int,
-                ) -> np.ndarray:
-    "Rows of `mask` whose label ends `embargo` bars before the segment starting at dates[next_start_idx]."
+def purge_before(
+    ds: Dataset,
+    mask: np.ndarray,  # the rows of the earlier segment
+    next_start_idx: int,  # where the next segment starts, as an index into `dates`
+    dates: np.ndarray,
+    embargo: int,
+) -> np.ndarray:
+    """Rows of `mask` whose label ends `embargo` bars before the segment starting at
+    dates[next_start_idx]."""
     limit = dates[max(next_start_idx - embargo, 0)] if embargo else dates[next_start_idx]
     return mask & (ds.label_end < limit)
 
 # %% ../nbs/00a_dataset.ipynb #1afd0ddd
-def split_cuts(dates:np.ndarray, horizon:int, split:SplitSpec=SplitSpec()) -> dict:
-    "The dates that cut the sorted unique labelled `dates` into segments, and the purge limits: all a row's segment depends on."
+def split_cuts(dates: np.ndarray, horizon: int, split: SplitSpec = SplitSpec()) -> dict:
+    """The dates that cut the sorted unique labelled `dates` into segments, and the purge limits:
+    all a row's segment depends on."""
     n = len(dates)
-    if n < 30: raise QuantmlError(f"too little history to split: {n} labelled dates (need at least 30)")
+    if n < 30:
+        raise QuantmlError(f"too little history to split: {n} labelled dates (need at least 30)")
     emb = horizon if split.embargo is None else split.embargo
-    if split.valid_start is None: t0 = int(round(n * (1 - split.test_frac))); v0 = int(round(n * (1 - split.test_frac - split.valid_frac)))
+    if split.valid_start is None:
+        t0 = int(round(n * (1 - split.test_frac)))
+        v0 = int(round(n * (1 - split.test_frac - split.valid_frac)))
     else:
-        v0, t0 = (int(np.searchsorted(dates, np.datetime64(pd.Timestamp(d)))) for d in (split.valid_start, split.test_start))
-        if not (0 < v0 < t0 < n): raise QuantmlError(f"the dates {split.valid_start} and {split.test_start} do not leave three segments inside "
-                                                     f"the labelled dates {pd.Timestamp(dates[0]).date()} .. {pd.Timestamp(dates[-1]).date()}")
+        v0, t0 = (
+            int(np.searchsorted(dates, np.datetime64(pd.Timestamp(d))))
+            for d in (split.valid_start, split.test_start)
+        )
+        if not (0 < v0 < t0 < n):
+            raise QuantmlError(
+                f"the dates {split.valid_start} and {split.test_start} do not leave three "
+                "segments inside "
+                f"the labelled dates {pd.Timestamp(dates[0]).date()} .. "
+                f"{pd.Timestamp(dates[-1]).date()}"
+            )
     limit = lambda i: dates[max(i - emb, 0)] if emb else dates[i]
-    return dict(valid_start=dates[v0], test_start=dates[t0], train_label_before=limit(v0), valid_label_before=limit(t0),
-                horizon=int(horizon), embargo=int(emb), valid_frac=split.valid_frac, test_frac=split.test_frac)
+    return dict(
+        valid_start=dates[v0],
+        test_start=dates[t0],
+        train_label_before=limit(v0),
+        valid_label_before=limit(t0),
+        horizon=int(horizon),
+        embargo=int(emb),
+        valid_frac=split.valid_frac,
+        test_frac=split.test_frac,
+    )
 
 # %% ../nbs/00a_dataset.ipynb #1dc91818
-def segment_masks(date:np.ndarray, label_end:np.ndarray, cuts:dict) -> tuple:
-    "(train, valid, test, rows purged) of rows with these dates and label ends: a row at a time, so any partition of the rows gives the same answer."
+def segment_masks(date: np.ndarray, label_end: np.ndarray, cuts: dict) -> tuple:
+    """(train, valid, test, rows purged) of rows with these dates and label ends: a row at a time,
+    so any partition of the rows gives the same answer."""
     seg_train, seg_test = date < cuts['valid_start'], date >= cuts['test_start']
     seg_valid = ~seg_train & ~seg_test
-    train, valid = seg_train & (label_end < cuts['train_label_before']), seg_valid & (label_end < cuts['valid_label_before'])
+    train, valid = (
+        seg_train & (label_end < cuts['train_label_before']),
+        seg_valid & (label_end < cuts['valid_label_before']),
+    )
     return train, valid, seg_test, int((seg_train & ~train).sum() + (seg_valid & ~valid).sum())
 
 # %% ../nbs/00a_dataset.ipynb #d7ac7e53
-def segment_stats(date:np.ndarray,
-                  masks:tuple,            # (train, valid, test, purged) row masks (`segment_masks`)
-                 ) -> dict:
-    "Rows, first and last date of each segment, and rows purged: the summary `merge_segment_stats` adds up over partitions."
-    st = {k: (int(m.sum()), date[m].min() if m.any() else None, date[m].max() if m.any() else None) for k, m in zip(('train', 'valid', 'test'), masks)}
+def segment_stats(
+    date: np.ndarray,
+    masks: tuple,  # (train, valid, test, purged) row masks (`segment_masks`)
+) -> dict:
+    """Rows, first and last date of each segment, and rows purged: the summary `merge_segment_stats`
+    adds up over partitions."""
+    st = {
+        k: (int(m.sum()), date[m].min() if m.any() else None, date[m].max() if m.any() else None)
+        for k, m in zip(('train', 'valid', 'test'), masks)
+    }
     return {**st, 'purged': masks[3]}
 
 # %% ../nbs/00a_dataset.ipynb #7063b827
-def merge_segment_stats(stats:list,       # each partition's `segment_stats`
-                        cuts:dict,
-                       ) -> tuple:
-    "(boundaries, purged) from the `segment_stats` of each partition (`stats`); an error when a segment has fewer than 50 rows."
+def merge_segment_stats(
+    stats: list,  # each partition's `segment_stats`
+    cuts: dict,
+) -> tuple:
+    """(boundaries, purged) from the `segment_stats` of each partition (`stats`); an error when a
+    segment has fewer than 50 rows."""
     b, rows = {}, {}
     for k in ('train', 'valid', 'test'):
         rows[k] = sum(st[k][0] for st in stats)
-        firsts, lasts = [st[k][1] for st in stats if st[k][0]], [st[k][2] for st in stats if st[k][0]]
-        b[k] = (str(pd.Timestamp(min(firsts)).date()), str(pd.Timestamp(max(lasts)).date())) if rows[k] else (None, None)
+        firsts, lasts = (
+            [st[k][1] for st in stats if st[k][0]],
+            [st[k][2] for st in stats if st[k][0]],
+        )
+        b[k] = (
+            (str(pd.Timestamp(min(firsts)).date()), str(pd.Timestamp(max(lasts)).date()))
+            if rows[k]
+            else (None, None)
+        )
     b.update({k: cuts[k] for k in ('horizon', 'embargo', 'valid_frac', 'test_frac')})
     for k in ('train', 'valid', 'test'):
-        if rows[k] < 50: raise QuantmlError(f"the {k} segment has only {rows[k]} rows after purging; use more history")
+        if rows[k] < 50:
+            raise QuantmlError(
+                f"the {k} segment has only {rows[k]} rows after purging; use more history"
+            )
     return b, sum(st['purged'] for st in stats)
 
 # %% ../nbs/00a_dataset.ipynb #32fdaf8e
@@ -501,14 +838,22 @@ def split_segments(ds:Dataset, split:SplitSpec=SplitSpec()) -> Segments:
     return Segments(*masks[:3], b, purged)
 
 # %% ../nbs/00a_dataset.ipynb #564658c9
-def fold_cuts(dates:np.ndarray,
-              k:int=4,                    # how many folds
-              embargo:int=5,
-             ) -> list:
-    "For k expanding-window folds over the sorted unique training `dates`: where each fold's validation starts and ends, and its purge limit."
+def fold_cuts(
+    dates: np.ndarray,
+    k: int = 4,  # how many folds
+    embargo: int = 5,
+) -> list:
+    """For k expanding-window folds over the sorted unique training `dates`: where each fold's
+    validation starts and ends, and its purge limit."""
     edges = np.linspace(0, len(dates), k + 2).round().astype(int)
-    return [dict(valid_start=dates[v0], valid_end=dates[v1 - 1], label_before=dates[max(v0 - embargo, 0)] if embargo else dates[v0])
-            for v0, v1 in zip(edges[1:k + 1], edges[2:k + 2])]
+    return [
+        dict(
+            valid_start=dates[v0],
+            valid_end=dates[v1 - 1],
+            label_before=dates[max(v0 - embargo, 0)] if embargo else dates[v0],
+        )
+        for v0, v1 in zip(edges[1 : k + 1], edges[2 : k + 2])
+    ]
 
 # %% ../nbs/00a_dataset.ipynb #71dedd05
 def fold_masks(date:np.ndarray,
@@ -521,20 +866,32 @@ def fold_masks(date:np.ndarray,
             within & (date >= cut['valid_start']) & (date <= cut['valid_end']))
 
 # %% ../nbs/00a_dataset.ipynb #1f04ba28
-def training_folds(ds:Dataset,
-                   within:np.ndarray,
-                   k:int=4,                # how many folds
-                   embargo:int|None=None,
-                  ) -> list:
-    "k expanding-window (train_mask, valid_mask) pairs inside the rows `within`, purged and embargoed."
+def training_folds(
+    ds: Dataset,
+    within: np.ndarray,
+    k: int = 4,  # how many folds
+    embargo: int | None = None,
+) -> list:
+    """k expanding-window (train_mask, valid_mask) pairs inside the rows `within`, purged and
+    embargoed."""
     emb = ds.label.horizon if embargo is None else embargo
-    return [fold_masks(ds.date, ds.label_end, within, c) for c in fold_cuts(np.unique(ds.date[within]), k, emb)]
+    return [
+        fold_masks(ds.date, ds.label_end, within, c)
+        for c in fold_cuts(np.unique(ds.date[within]), k, emb)
+    ]
 
 # %% ../nbs/00a_dataset.ipynb #adb89ae1
-def split_validation(ds:Dataset, valid:np.ndarray, embargo:int|None=None) -> tuple:
-    "(rows early stopping watches, rows skill is measured on): the validation rows' dates cut in half, the first half purged before the second."
+def split_validation(ds: Dataset, valid: np.ndarray, embargo: int | None = None) -> tuple:
+    """(rows early stopping watches, rows skill is measured on): the validation rows' dates cut in
+    half, the first half purged before the second."""
     dates = np.unique(ds.date[valid])
-    if len(dates) < 4: raise QuantmlError(f"the validation segment has {len(dates)} dates; it needs at least 4 to hold a stopping half and a skill half")
+    if len(dates) < 4:
+        raise QuantmlError(
+            f"the validation segment has {len(dates)} dates; it needs at least 4 to hold a "
+            "stopping half and a skill half"
+        )
     mid = len(dates) // 2
     emb = ds.label.horizon if embargo is None else embargo
-    return purge_before(ds, valid & (ds.date < dates[mid]), mid, dates, emb), valid & (ds.date >= dates[mid])
+    return purge_before(ds, valid & (ds.date < dates[mid]), mid, dates, emb), valid & (
+        ds.date >= dates[mid]
+    )

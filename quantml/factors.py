@@ -13,52 +13,86 @@ from .core import as_prices
 __all__ = ['FACTORS', 'FACTOR_WARMUP', 'FACTOR_DOCS', 'compute_factors']
 
 # %% ../nbs/00_features_factors.ipynb #db85ac3c
-FACTORS = ['rev1', 'rev5', 'rev21', 'mom12_1', 'mom6_1', 'lowvol20', 'lowvol60', 'lowrange20', 'lowdvol20', 'high52']
-FACTOR_WARMUP = 253          # bars before every factor is defined: 12-1 momentum reads the close 252 bars back
+FACTORS = [
+    'rev1',
+    'rev5',
+    'rev21',
+    'mom12_1',
+    'mom6_1',
+    'lowvol20',
+    'lowvol60',
+    'lowrange20',
+    'lowdvol20',
+    'high52',
+]
+# bars before every factor is defined: 12-1 momentum reads the close 252 bars back
+FACTOR_WARMUP = 253
 FACTOR_DOCS = {
     'rev1': "minus the last bar's close-to-close return (short-term reversal)",
     'rev5': "minus the return over the last 5 bars (weekly reversal, Lehmann 1990)",
     'rev21': "minus the return over the last 21 bars (monthly reversal, Jegadeesh 1990)",
-    'mom12_1': "the return from 252 bars back to 21 bars back (12-1 month momentum, Jegadeesh and Titman 1993)",
+    'mom12_1': "the return from 252 bars back to 21 bars back (12-1 month momentum, Jegadeesh and "
+               "Titman 1993)",
     'mom6_1': "the return from 126 bars back to 21 bars back (6-1 month momentum)",
-    'lowvol20': "minus the standard deviation of the last 20 daily log returns (low volatility, Ang et al. 2006)",
+    'lowvol20': "minus the standard deviation of the last 20 daily log returns (low volatility, "
+                "Ang et al. 2006)",
     'lowvol60': "minus the standard deviation of the last 60 daily log returns",
     'lowrange20': "minus the mean of (high - low) / close over the last 20 bars",
-    'lowdvol20': "minus the log of the mean dollar volume (close x volume) over the last 20 bars (small and illiquid names)",
+    'lowdvol20': "minus the log of the mean dollar volume (close x volume) over the last 20 bars "
+                 "(small and illiquid names)",
     'high52': "the close over the highest high of the last 252 bars (George and Hwang 2004)",
 }
 
 # %% ../nbs/00_features_factors.ipynb #84684530
-def _rolling(x:np.ndarray, n:int, how:str='mean') -> np.ndarray:
-    "Rolling mean, std (ddof=1) or max of the last n values of one long array (NaN for the first n - 1)."
+def _rolling(x: np.ndarray, n: int, how: str = 'mean') -> np.ndarray:
+    """Rolling mean, std (ddof=1) or max of the last n values of one long array (NaN for the first n
+    - 1)."""
     s = pd.Series(x).rolling(n, min_periods=n)
     return (s.mean() if how == 'mean' else s.std() if how == 'std' else s.max()).to_numpy().copy()
 
 # %% ../nbs/00_features_factors.ipynb #5db0d82d
-def compute_factors(prices:pd.DataFrame,  # long OHLCV: symbol, date, open, high, low, close, volume
-                   ) -> pd.DataFrame:      # symbol, date and the FACTORS columns, sorted by symbol then date
-    "The documented factors of every (symbol, date), each from bars up to that date, signed so that higher is expected to do better."
+def compute_factors(
+    prices: pd.DataFrame,  # long OHLCV: symbol, date, open, high, low, close, volume
+    # symbol, date and the FACTORS columns, sorted by symbol then date
+) -> pd.DataFrame:
+    """The documented factors of every (symbol, date), each from bars up to that date, signed so
+    that higher is expected to do better."""
     p = as_prices(prices, require=('symbol', 'date', 'high', 'low', 'close', 'volume'))
     p = p.sort_values(['symbol', 'date'], ignore_index=True)
     sym = p['symbol'].to_numpy()
     n = len(p)
     starts = np.r_[0, np.flatnonzero(sym[1:] != sym[:-1]) + 1] if n else np.array([], int)
-    pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))        # bar number within the symbol
+    # bar number within the symbol
+    pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
     c, h, l, v = (p[k].to_numpy(float) for k in ('close', 'high', 'low', 'volume'))
-    def back(x, k):                                                       # x k bars back within the symbol, else NaN
-        out = np.full(n, np.nan); out[k:] = x[:-k] if k else x
+
+    # x k bars back within the symbol, else NaN
+    def back(x, k):
+        out = np.full(n, np.nan)
+        out[k:] = x[:-k] if k else x
         out[pos < k] = np.nan
         return out
-    def window(x, k, how, need=0):                                        # over the last k bars, all within the symbol
-        out = _rolling(x, k, how); out[pos < k - 1 + need] = np.nan
+
+    # over the last k bars, all within the symbol
+    def window(x, k, how, need=0):
+        out = _rolling(x, k, how)
+        out[pos < k - 1 + need] = np.nan
         return out
+
     lr = np.log(c / back(c, 1))
     with np.errstate(divide='ignore', invalid='ignore'):
-        f = {'rev1': -(c / back(c, 1) - 1), 'rev5': -(c / back(c, 5) - 1), 'rev21': -(c / back(c, 21) - 1),
-             'mom12_1': back(c, 21) / back(c, 252) - 1, 'mom6_1': back(c, 21) / back(c, 126) - 1,
-             'lowvol20': -window(lr, 20, 'std', need=1), 'lowvol60': -window(lr, 60, 'std', need=1),
-             'lowrange20': -window((h - l) / c, 20, 'mean'), 'lowdvol20': -np.log1p(window(c * v, 20, 'mean')),
-             'high52': c / window(h, 252, 'max')}
+        f = {
+            'rev1': -(c / back(c, 1) - 1),
+            'rev5': -(c / back(c, 5) - 1),
+            'rev21': -(c / back(c, 21) - 1),
+            'mom12_1': back(c, 21) / back(c, 252) - 1,
+            'mom6_1': back(c, 21) / back(c, 126) - 1,
+            'lowvol20': -window(lr, 20, 'std', need=1),
+            'lowvol60': -window(lr, 60, 'std', need=1),
+            'lowrange20': -window((h - l) / c, 20, 'mean'),
+            'lowdvol20': -np.log1p(window(c * v, 20, 'mean')),
+            'high52': c / window(h, 252, 'max'),
+        }
     out = pd.DataFrame({'symbol': sym, 'date': p['date'].to_numpy(), **{k: f[k] for k in FACTORS}})
     out[FACTORS] = out[FACTORS].replace([np.inf, -np.inf], np.nan)
     return out

@@ -18,33 +18,81 @@ __all__ = ['INDICATORS', 'WARMUP', 'SEED22', 'FEW_SYMBOLS', 'panel_arrays', 'com
 _CACHE = __name__ != '__main__'     # cache compiled code in the package, not in a notebook session
 
 # %% ../nbs/00_features.ipynb #5f7d6875
-INDICATORS = ['rsi', 'macd', 'macd_signal', 'macd_hist', 'bb_upper', 'bb_middle', 'bb_lower', 'bb_width', 'bb_position',
-              'sma_5', 'sma_10', 'sma_20', 'sma_50', 'ema_12', 'ema_26', 'volume_sma', 'volume_ratio', 'obv',
-              'price_change_1d', 'price_change_5d', 'price_change_20d', 'hl_range']
+INDICATORS = [
+    'rsi',
+    'macd',
+    'macd_signal',
+    'macd_hist',
+    'bb_upper',
+    'bb_middle',
+    'bb_lower',
+    'bb_width',
+    'bb_position',
+    'sma_5',
+    'sma_10',
+    'sma_20',
+    'sma_50',
+    'ema_12',
+    'ema_26',
+    'volume_sma',
+    'volume_ratio',
+    'obv',
+    'price_change_1d',
+    'price_change_5d',
+    'price_change_20d',
+    'hl_range',
+]
 
-WARMUP = {'rsi': 15, 'macd': 34, 'macd_signal': 34, 'macd_hist': 34, 'bb_upper': 20, 'bb_middle': 20, 'bb_lower': 20,
-          'bb_width': 20, 'bb_position': 20, 'sma_5': 5, 'sma_10': 10, 'sma_20': 20, 'sma_50': 50, 'ema_12': 12,
-          'ema_26': 26, 'volume_sma': 20, 'volume_ratio': 20, 'obv': 1, 'price_change_1d': 2, 'price_change_5d': 6,
-          'price_change_20d': 21, 'hl_range': 1}
+WARMUP = {
+    'rsi': 15,
+    'macd': 34,
+    'macd_signal': 34,
+    'macd_hist': 34,
+    'bb_upper': 20,
+    'bb_middle': 20,
+    'bb_lower': 20,
+    'bb_width': 20,
+    'bb_position': 20,
+    'sma_5': 5,
+    'sma_10': 10,
+    'sma_20': 20,
+    'sma_50': 50,
+    'ema_12': 12,
+    'ema_26': 26,
+    'volume_sma': 20,
+    'volume_ratio': 20,
+    'obv': 1,
+    'price_change_1d': 2,
+    'price_change_5d': 6,
+    'price_change_20d': 21,
+    'hl_range': 1,
+}
 
 # %% ../nbs/00_features.ipynb #0a1a9f64
 @njit(cache=_CACHE)
 def _sma(x, n, out):
-    "Simple moving average of `x` over `n` bars, TA-Lib's running sum; `out[:n-1]` left as it is (NaN)."
-    if len(x) < n: return
+    """Simple moving average of `x` over `n` bars, TA-Lib's running sum; `out[:n-1]` left as it is
+    (NaN)."""
+    if len(x) < n:
+        return
     total = 0.0
-    for i in range(n - 1): total += x[i]
+    for i in range(n - 1):
+        total += x[i]
     for i in range(n - 1, len(x)):
         total += x[i]
         out[i] = total / n
         total -= x[i - n + 1]
 
+
 @njit(cache=_CACHE)
 def _ema(x, n, seed_end, out):
-    "EMA with k = 2/(n+1), seeded at bar `seed_end` with the mean of the `n` values ending there (TA-Lib's seeding)."
-    if seed_end >= len(x) or seed_end < n - 1: return
+    """EMA with k = 2/(n+1), seeded at bar `seed_end` with the mean of the `n` values ending there
+    (TA-Lib's seeding)."""
+    if seed_end >= len(x) or seed_end < n - 1:
+        return
     total = 0.0
-    for i in range(seed_end - n + 1, seed_end + 1): total += x[i]
+    for i in range(seed_end - n + 1, seed_end + 1):
+        total += x[i]
     k, prev = 2.0 / (n + 1), total / n
     out[seed_end] = prev
     for i in range(seed_end + 1, len(x)):
@@ -54,22 +102,31 @@ def _ema(x, n, seed_end, out):
 # %% ../nbs/00_features.ipynb #f3429c20
 @njit(cache=_CACHE)
 def _rsi(x, n, out, flat):
-    "Wilder's RSI over `n` changes, first value at bar n (index n); `flat` where average gain and loss are both 0."
-    if len(x) <= n: return
+    """Wilder's RSI over `n` changes, first value at bar n (index n); `flat` where average gain and
+    loss are both 0."""
+    if len(x) <= n:
+        return
     gain = loss = 0.0
     for i in range(1, n + 1):
         d = x[i] - x[i - 1]
-        if d < 0.0: loss -= d
-        else: gain += d
-    gain /= n; loss /= n
+        if d < 0.0:
+            loss -= d
+        else:
+            gain += d
+    gain /= n
+    loss /= n
     s = gain + loss
     out[n] = 100.0 * (gain / s) if s != 0.0 else flat
     for i in range(n + 1, len(x)):
         d = x[i] - x[i - 1]
-        loss *= n - 1; gain *= n - 1
-        if d < 0.0: loss -= d
-        else: gain += d
-        loss /= n; gain /= n
+        loss *= n - 1
+        gain *= n - 1
+        if d < 0.0:
+            loss -= d
+        else:
+            gain += d
+        loss /= n
+        gain /= n
         s = gain + loss
         out[i] = 100.0 * (gain / s) if s != 0.0 else flat
 
@@ -117,13 +174,39 @@ def _div(a, b):
     "a / b, NaN where b is 0 or either is NaN: never inf."
     return a / b if b != 0.0 else np.nan
 
-# The kernel's output rows, one per indicator in INDICATORS order (numba compiles them in as constants)
-(_RSI, _MACD, _MACD_SIGNAL, _MACD_HIST, _BB_UPPER, _BB_MIDDLE, _BB_LOWER, _BB_WIDTH, _BB_POSITION, _SMA_5, _SMA_10, _SMA_20, _SMA_50,
- _EMA_12, _EMA_26, _VOLUME_SMA, _VOLUME_RATIO, _OBV, _CHANGE_1D, _CHANGE_5D, _CHANGE_20D, _HL_RANGE) = range(len(INDICATORS))
+
+# The kernel's output rows, one per indicator in INDICATORS order (numba compiles them in as
+# constants)
+(
+    _RSI,
+    _MACD,
+    _MACD_SIGNAL,
+    _MACD_HIST,
+    _BB_UPPER,
+    _BB_MIDDLE,
+    _BB_LOWER,
+    _BB_WIDTH,
+    _BB_POSITION,
+    _SMA_5,
+    _SMA_10,
+    _SMA_20,
+    _SMA_50,
+    _EMA_12,
+    _EMA_26,
+    _VOLUME_SMA,
+    _VOLUME_RATIO,
+    _OBV,
+    _CHANGE_1D,
+    _CHANGE_5D,
+    _CHANGE_20D,
+    _HL_RANGE,
+) = range(len(INDICATORS))
+
 
 @njit(cache=_CACHE)
 def _symbol_indicators(h, l, c, v, out, features):
-    "All 22 indicators (or features) of one symbol's bars into `out` (22 x bars); NaN where undefined."
+    """All 22 indicators (or features) of one symbol's bars into `out` (22 x bars); NaN where
+    undefined."""
     n = len(c)
     out[:] = np.nan
     _rsi(c, 14, out[_RSI], np.nan if features else 0.0)
@@ -132,41 +215,99 @@ def _symbol_indicators(h, l, c, v, out, features):
     for i in range(19, n):
         out[_BB_WIDTH, i] = _div(out[_BB_UPPER, i] - out[_BB_LOWER, i], out[_BB_MIDDLE, i])
         out[_BB_POSITION, i] = _div(c[i] - out[_BB_LOWER, i], out[_BB_UPPER, i] - out[_BB_LOWER, i])
-    for j, w in enumerate((5, 10, 20, 50)): _sma(c, w, out[_SMA_5 + j])
-    _ema(c, 12, 11, out[_EMA_12]); _ema(c, 26, 25, out[_EMA_26])
+    for j, w in enumerate((5, 10, 20, 50)):
+        _sma(c, w, out[_SMA_5 + j])
+    _ema(c, 12, 11, out[_EMA_12])
+    _ema(c, 26, 25, out[_EMA_26])
     _sma(v, 20, out[_VOLUME_SMA])
-    for i in range(19, n): out[_VOLUME_RATIO, i] = _div(v[i], out[_VOLUME_SMA, i])
+    for i in range(19, n):
+        out[_VOLUME_RATIO, i] = _div(v[i], out[_VOLUME_SMA, i])
     _obv(c, v, out[_OBV])
     for j, w in enumerate((1, 5, 20)):
-        for i in range(w, n): out[_CHANGE_1D + j, i] = _div(c[i], c[i - w]) - 1.0
-    for i in range(n): out[_HL_RANGE, i] = _div(h[i] - l[i], c[i])
-    if features: _to_features(c, v, out)
+        for i in range(w, n):
+            out[_CHANGE_1D + j, i] = _div(c[i], c[i - w]) - 1.0
+    for i in range(n):
+        out[_HL_RANGE, i] = _div(h[i] - l[i], c[i])
+    if features:
+        _to_features(c, v, out)
 
 # %% ../nbs/00_features.ipynb #039e34db
-SEED22 = ['rsi', 'macd_rel', 'macd_signal_rel', 'macd_hist_rel', 'bb_upper_rel', 'bb_middle_rel', 'bb_lower_rel',
-            'bb_width', 'bb_position', 'sma_5_rel', 'sma_10_rel', 'sma_20_rel', 'sma_50_rel', 'ema_12_rel', 'ema_26_rel',
-            'volume_sma_rel', 'volume_ratio', 'obv_flow_20', 'price_change_1d', 'price_change_5d', 'price_change_20d', 'hl_range']
+SEED22 = [
+    'rsi',
+    'macd_rel',
+    'macd_signal_rel',
+    'macd_hist_rel',
+    'bb_upper_rel',
+    'bb_middle_rel',
+    'bb_lower_rel',
+    'bb_width',
+    'bb_position',
+    'sma_5_rel',
+    'sma_10_rel',
+    'sma_20_rel',
+    'sma_50_rel',
+    'ema_12_rel',
+    'ema_26_rel',
+    'volume_sma_rel',
+    'volume_ratio',
+    'obv_flow_20',
+    'price_change_1d',
+    'price_change_5d',
+    'price_change_20d',
+    'hl_range',
+]
 
-_PER_CLOSE = (_MACD, _MACD_SIGNAL, _MACD_HIST)                                  # divided by close
-_RELATIVE_TO_CLOSE = (_BB_UPPER, _BB_MIDDLE, _BB_LOWER, _SMA_5, _SMA_10, _SMA_20, _SMA_50, _EMA_12, _EMA_26)   # level / close - 1
+_PER_CLOSE = (_MACD, _MACD_SIGNAL, _MACD_HIST)  # divided by close
+# level / close - 1
+_RELATIVE_TO_CLOSE = (
+    _BB_UPPER,
+    _BB_MIDDLE,
+    _BB_LOWER,
+    _SMA_5,
+    _SMA_10,
+    _SMA_20,
+    _SMA_50,
+    _EMA_12,
+    _EMA_26,
+)
+
 
 @njit(cache=_CACHE)
 def _to_features(c, v, out):
     "Turn the level indicators in `out` into their scale-free forms, in place."
     n = len(c)
-    for i in range(n - 1, -1, -1):          # backwards, so the values 20 bars back are still the raw ones
-        for r in _PER_CLOSE: out[r, i] = _div(out[r, i], c[i])
-        for r in _RELATIVE_TO_CLOSE: out[r, i] = _div(out[r, i], c[i]) - 1.0
-        out[_OBV, i] = _div(out[_OBV, i] - out[_OBV, i - 20], 20.0 * out[_VOLUME_SMA, i]) if i >= 20 else np.nan
-        out[_VOLUME_SMA, i] = _div(out[_VOLUME_SMA, i], out[_VOLUME_SMA, i - 20]) - 1.0 if i >= 20 else np.nan
+    # backwards, so the values 20 bars back are still the raw ones
+    for i in range(n - 1, -1, -1):
+        for r in _PER_CLOSE:
+            out[r, i] = _div(out[r, i], c[i])
+        for r in _RELATIVE_TO_CLOSE:
+            out[r, i] = _div(out[r, i], c[i]) - 1.0
+        out[_OBV, i] = (
+            _div(out[_OBV, i] - out[_OBV, i - 20], 20.0 * out[_VOLUME_SMA, i])
+            if i >= 20
+            else np.nan
+        )
+        out[_VOLUME_SMA, i] = (
+            _div(out[_VOLUME_SMA, i], out[_VOLUME_SMA, i - 20]) - 1.0 if i >= 20 else np.nan
+        )
 
 # %% ../nbs/00_features.ipynb #3338aa2f
-def __getattr__(name,                     # the name asked for: an old one is answered, with a warning naming the new
-               ):
-    "FEATURES, the old name of SEED22, for one release with a DeprecationWarning at the code that asked for it."
-    if name != 'FEATURES': raise AttributeError(f"module 'quantml.features' has no attribute {name!r}")
+def __getattr__(
+    # the name asked for: an old one is answered, with a warning naming the new
+    name,
+):
+    """FEATURES, the old name of SEED22, for one release with a DeprecationWarning at the code that
+    asked for it."""
+    if name != 'FEATURES':
+        raise AttributeError(f"module 'quantml.features' has no attribute {name!r}")
     import warnings
-    warnings.warn("quantml.features.FEATURES is now SEED22 (the seed's 22 features); the old name goes in the next release", DeprecationWarning, stacklevel=2)
+
+    warnings.warn(
+        "quantml.features.FEATURES is now SEED22 (the seed's 22 features); the old name goes in "
+        "the next release",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return SEED22
 
 # %% ../nbs/00_features.ipynb #8737f6cb
@@ -177,30 +318,42 @@ def _panel(starts, h, l, c, v, out, features):
         a, b = starts[s], starts[s + 1]
         _symbol_indicators(h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b], features)
 
+
 @njit(cache=_CACHE)
 def _panel_serial(starts, h, l, c, v, out, features):
-    "`_panel` on the calling thread: for a few symbols (a signal request), waking the thread pool costs more than the work."
+    """`_panel` on the calling thread: for a few symbols (a signal request), waking the thread pool
+    costs more than the work."""
     for s in range(len(starts) - 1):
         a, b = starts[s], starts[s + 1]
         _symbol_indicators(h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b], features)
 
-FEW_SYMBOLS = 16          # up to this many symbols, the kernels run on the calling thread
+
+FEW_SYMBOLS = 16  # up to this many symbols, the kernels run on the calling thread
 
 # %% ../nbs/00_features.ipynb #e1288791
 _FIELDS = ('high', 'low', 'close', 'volume')
 
-def panel_arrays(prices:pd.DataFrame,
-                 fields:tuple=_FIELDS,    # the price columns to return as arrays
-                ):
-    "Sorted, checked arrays of a long OHLCV frame, for kernels that run symbol by symbol: (symbol codes, symbol names, dates, starts, one array per field, row order)."
+
+def panel_arrays(
+    prices: pd.DataFrame,
+    fields: tuple = _FIELDS,  # the price columns to return as arrays
+):
+    """Sorted, checked arrays of a long OHLCV frame, for kernels that run symbol by symbol: (symbol
+    codes, symbol names, dates, starts, one array per field, row order)."""
     needed = ['symbol', 'date', *fields]
     missing = [c for c in needed if c not in prices.columns]
-    if missing: raise QuantmlError(f"prices: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (need {', '.join(needed)})")
+    if missing:
+        raise QuantmlError(
+            f"prices: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (need "
+            f"{', '.join(needed)})"
+        )
     codes, names = pd.factorize(prices['symbol'], sort=True)
     dates = prices['date'].to_numpy()
     if not np.issubdtype(dates.dtype, np.datetime64):
-        try: dates = pd.to_datetime(prices['date']).to_numpy()
-        except (ValueError, TypeError) as e: raise QuantmlError(f"prices: column 'date' is not dates ({e})") from None
+        try:
+            dates = pd.to_datetime(prices['date']).to_numpy()
+        except (ValueError, TypeError) as e:
+            raise QuantmlError(f"prices: column 'date' is not dates ({e})") from None
     order = None
     if len(codes) > 1:
         same = codes[1:] == codes[:-1]
@@ -209,71 +362,122 @@ def panel_arrays(prices:pd.DataFrame,
             codes, dates = codes[order], dates[order]
             same = codes[1:] == codes[:-1]
             dup = np.flatnonzero(same & (dates[1:] == dates[:-1]))
-            if len(dup): raise QuantmlError(f"prices: duplicate row for {names[codes[dup[0]]]} on {pd.Timestamp(dates[dup[0]]).date()}")
-    take = (lambda col: np.ascontiguousarray(prices[col].to_numpy(dtype=float))) if order is None else (lambda col: prices[col].to_numpy(dtype=float)[order])
+            if len(dup):
+                raise QuantmlError(
+                    f"prices: duplicate row for {names[codes[dup[0]]]} on "
+                    f"{pd.Timestamp(dates[dup[0]]).date()}"
+                )
+    take = (
+        (lambda col: np.ascontiguousarray(prices[col].to_numpy(dtype=float)))
+        if order is None
+        else (lambda col: prices[col].to_numpy(dtype=float)[order])
+    )
     arrays = tuple(take(col) for col in fields)
     bad = np.zeros(len(codes), bool)
-    for col, a in zip(fields, arrays): bad |= ~np.isfinite(a) | ((a < 0) if col == 'volume' else (a <= 0))
+    for col, a in zip(fields, arrays):
+        bad |= ~np.isfinite(a) | ((a < 0) if col == 'volume' else (a <= 0))
     if bad.any():
         i = np.flatnonzero(bad)[0]
-        raise QuantmlError(f"prices: bad bar for {names[codes[i]]} on {pd.Timestamp(dates[i]).date()} ("
-                           + ', '.join(f'{col} {a[i]}' for col, a in zip(fields, arrays)) + "): "
-                           "prices must be finite and positive and volume finite and >= 0; load through quantml.store.ingest to find and reject such rows")
+        raise QuantmlError(
+            f"prices: bad bar for {names[codes[i]]} on {pd.Timestamp(dates[i]).date()} ("
+            + ', '.join(f'{col} {a[i]}' for col, a in zip(fields, arrays))
+            + "): "
+            "prices must be finite and positive and volume finite and >= 0; load through "
+            "quantml.store.ingest to find and reject such rows"
+        )
     starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)].astype(np.int64)
     return codes, names, dates, starts, arrays, order
 
 # %% ../nbs/00_features.ipynb #557f29b6
 def _compute(prices, features, symbol=None):
-    prices = as_prices(prices, symbol, require=('symbol', 'date', *_FIELDS))   # Close, Date, a date index: what ingest accepts
+    # Close, Date, a date index: what ingest accepts
+    prices = as_prices(prices, symbol, require=('symbol', 'date', *_FIELDS))
     codes, names, dates, starts, (h, l, c, v), order = panel_arrays(prices)
     out = np.empty((22, len(c)))
-    if len(c): (_panel_serial if len(starts) <= FEW_SYMBOLS + 1 else _panel)(starts, h, l, c, v, out, features)
+    if len(c):
+        (_panel_serial if len(starts) <= FEW_SYMBOLS + 1 else _panel)(
+            starts, h, l, c, v, out, features
+        )
     frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
-    symbols = prices['symbol'].array                      # the caller's strings, not copied when already in order
+    # the caller's strings, not copied when already in order
+    symbols = prices['symbol'].array
     frame.insert(0, 'date', dates)
     frame.insert(0, 'symbol', symbols if order is None else symbols.take(order))
     return frame
 
-def compute_indicators(prices:pd.DataFrame, # long OHLCV: symbol, date, high, low, close, volume (open is not used)
-                       symbol:str|None=None, # the symbol of one symbol's bars without a symbol column
-                      ) -> pd.DataFrame:     # symbol, date and the 22 `INDICATORS`, sorted by symbol then date
+
+def compute_indicators(
+    # long OHLCV: symbol, date, high, low, close, volume (open is not used)
+    prices: pd.DataFrame,
+    # the symbol of one symbol's bars without a symbol column
+    symbol: str | None = None,
+    # symbol, date and the 22 `INDICATORS`, sorted by symbol then date
+) -> pd.DataFrame:
     "The 22 indicators per (symbol, date), each symbol on its own, exact to TA-Lib."
     return _compute(prices, False, symbol)
 
 # %% ../nbs/00_features.ipynb #009701c4
 def compute_features(prices:pd.DataFrame,   # long OHLCV, as for `compute_indicators`
-                     symbol:str|None=None,   # the symbol of one symbol's bars without a symbol column
-                    ) -> pd.DataFrame:       # symbol, date and the 22 scale-free `SEED22`, sorted by symbol then date
+                     # the symbol of one symbol's bars without a symbol column
+                     symbol:str|None=None,
+                    # symbol, date and the 22 scale-free `SEED22`, sorted by symbol then date
+                    ) -> pd.DataFrame:
     "The model's matrix: the 22 indicators with the level ones made scale-free."
     return _compute(prices, True, symbol)
 
 # %% ../nbs/00_features.ipynb #11738085
-def talib_indicators(bars:pd.DataFrame,   # one symbol's OHLCV bars, sorted by date
-                    ) -> pd.DataFrame:
-    "The 22 indicators of one symbol's bars (sorted by date) with TA-Lib's C functions: the reference. Needs `ta-lib`."
+def talib_indicators(
+    bars: pd.DataFrame,  # one symbol's OHLCV bars, sorted by date
+) -> pd.DataFrame:
+    """The 22 indicators of one symbol's bars (sorted by date) with TA-Lib's C functions: the
+    reference. Needs `ta-lib`."""
     import talib
+
     h, l, c, v = (bars[k].to_numpy(dtype=float) for k in ('high', 'low', 'close', 'volume'))
     macd, sig, hist = talib.MACD(c, 12, 26, 9)
     up, mid, lo = talib.BBANDS(c, 20, 2, 2)
     vs = talib.SMA(v, 20)
     with np.errstate(divide='ignore', invalid='ignore'):
-        out = dict(rsi=talib.RSI(c, 14), macd=macd, macd_signal=sig, macd_hist=hist, bb_upper=up, bb_middle=mid, bb_lower=lo,
-                   bb_width=np.where(mid != 0, (up - lo) / mid, np.nan), bb_position=np.where(up != lo, (c - lo) / (up - lo), np.nan),
-                   sma_5=talib.SMA(c, 5), sma_10=talib.SMA(c, 10), sma_20=talib.SMA(c, 20), sma_50=talib.SMA(c, 50),
-                   ema_12=talib.EMA(c, 12), ema_26=talib.EMA(c, 26), volume_sma=vs, volume_ratio=np.where(vs != 0, v / vs, np.nan),
-                   obv=talib.OBV(c, v), price_change_1d=talib.ROCR(c, 1) - 1, price_change_5d=talib.ROCR(c, 5) - 1,
-                   price_change_20d=talib.ROCR(c, 20) - 1, hl_range=(h - l) / c)
+        out = dict(
+            rsi=talib.RSI(c, 14),
+            macd=macd,
+            macd_signal=sig,
+            macd_hist=hist,
+            bb_upper=up,
+            bb_middle=mid,
+            bb_lower=lo,
+            bb_width=np.where(mid != 0, (up - lo) / mid, np.nan),
+            bb_position=np.where(up != lo, (c - lo) / (up - lo), np.nan),
+            sma_5=talib.SMA(c, 5),
+            sma_10=talib.SMA(c, 10),
+            sma_20=talib.SMA(c, 20),
+            sma_50=talib.SMA(c, 50),
+            ema_12=talib.EMA(c, 12),
+            ema_26=talib.EMA(c, 26),
+            volume_sma=vs,
+            volume_ratio=np.where(vs != 0, v / vs, np.nan),
+            obv=talib.OBV(c, v),
+            price_change_1d=talib.ROCR(c, 1) - 1,
+            price_change_5d=talib.ROCR(c, 5) - 1,
+            price_change_20d=talib.ROCR(c, 20) - 1,
+            hl_range=(h - l) / c,
+        )
     return pd.DataFrame(out, index=bars.index)
 
 # %% ../nbs/00_features.ipynb #bf76a331
-def max_talib_error(mine:pd.DataFrame,    # quantml's indicators
-                    ref:pd.DataFrame,     # TA-Lib's, on the same rows (`talib_indicators`)
-                   ) -> pd.Series:
+def max_talib_error(
+    mine: pd.DataFrame,  # quantml's indicators
+    ref: pd.DataFrame,  # TA-Lib's, on the same rows (`talib_indicators`)
+) -> pd.Series:
     "Per indicator, the largest |mine - ref| / max(1, |ref|); inf where the NaN positions differ."
     err = {}
     for k in INDICATORS:
         a, b = mine[k].to_numpy(), ref[k].to_numpy()
-        if not np.array_equal(np.isnan(a), np.isnan(b)): err[k] = np.inf; continue
+        if not np.array_equal(np.isnan(a), np.isnan(b)):
+            err[k] = np.inf
+            continue
         ok = ~np.isnan(b)
-        err[k] = float((np.abs(a[ok] - b[ok]) / np.maximum(1, np.abs(b[ok]))).max()) if ok.any() else 0.0
+        err[k] = (
+            float((np.abs(a[ok] - b[ok]) / np.maximum(1, np.abs(b[ok]))).max()) if ok.any() else 0.0
+        )
     return pd.Series(err, name='max relative error')

@@ -17,32 +17,46 @@ __all__ = ['group_rank', 'per_group_corr', 'finite_mean', 'hac_t', 'fixed_b_crit
            'linear_baseline', 'baseline_scores']
 
 # %% ../nbs/00b_metrics.ipynb #fbe3b0e8
-def group_rank(x:np.ndarray,              # the values to rank
-               codes:np.ndarray,
-              ) -> np.ndarray:
-    "Rank of each value within its group (`codes`: integer group ids), ties averaged. Only differences within a group are meaningful."
-    x, codes = np.asarray(x, float), np.asarray(codes); n = len(x)
-    if n and codes.max() < 2**15:                      # sort by value, then stably by group: a radix sort on 16-bit ids
-        o = np.argsort(x); o = o[np.argsort(codes.astype(np.int16)[o], kind='stable')]
-    else: o = np.lexsort((x, codes))
+def group_rank(
+    x: np.ndarray,  # the values to rank
+    codes: np.ndarray,
+) -> np.ndarray:
+    """Rank of each value within its group (`codes`: integer group ids), ties averaged. Only
+    differences within a group are meaningful."""
+    x, codes = np.asarray(x, float), np.asarray(codes)
+    n = len(x)
+    # sort by value, then stably by group: a radix sort on 16-bit ids
+    if n and codes.max() < 2**15:
+        o = np.argsort(x)
+        o = o[np.argsort(codes.astype(np.int16)[o], kind='stable')]
+    else:
+        o = np.lexsort((x, codes))
     xs, cs = x[o], codes[o]
     new = np.r_[True, (cs[1:] != cs[:-1]) | (xs[1:] != xs[:-1])]
     run = np.cumsum(new) - 1
     mean_pos = np.bincount(run, np.arange(n, dtype=float)) / np.bincount(run)
-    out = np.empty(n); out[o] = mean_pos[run]
+    out = np.empty(n)
+    out[o] = mean_pos[run]
     return out
 
 # %% ../nbs/00b_metrics.ipynb #4ea25040
-def per_group_corr(a:np.ndarray,          # the first values
-                   b:np.ndarray,          # the second values, aligned with `a`
-                   codes:np.ndarray,
-                  ) -> np.ndarray:
-    "Pearson correlation of a and b within each group 0..codes.max() (NaN where a group has no spread)."
+def per_group_corr(
+    a: np.ndarray,  # the first values
+    b: np.ndarray,  # the second values, aligned with `a`
+    codes: np.ndarray,
+) -> np.ndarray:
+    """Pearson correlation of a and b within each group 0..codes.max() (NaN where a group has no
+    spread)."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     cnt = np.bincount(codes).astype(float)
-    da = a - (np.bincount(codes, a) / cnt)[codes]; db = b - (np.bincount(codes, b) / cnt)[codes]
-    num, den = np.bincount(codes, da * db), np.sqrt(np.bincount(codes, da * da) * np.bincount(codes, db * db))
-    with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
+    da = a - (np.bincount(codes, a) / cnt)[codes]
+    db = b - (np.bincount(codes, b) / cnt)[codes]
+    num, den = (
+        np.bincount(codes, da * db),
+        np.sqrt(np.bincount(codes, da * da) * np.bincount(codes, db * db)),
+    )
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(den > 0, num / den, np.nan)
 
 # %% ../nbs/00b_metrics.ipynb #d12f77e2
 def finite_mean(x,                        # the values (NaN and inf are left out)
@@ -54,7 +68,8 @@ def finite_mean(x,                        # the values (NaN and inf are left out
 # %% ../nbs/00b_metrics.ipynb #a8f00685
 def hac_t(x,                # a series in time order (NaN and infinite values are dropped)
           lags:int,          # Newey-West lag: at least the horizon of the overlapping quantity
-         ) -> float:         # mean / its HAC standard error; NaN for fewer than 3 values or no variance
+         # mean / its HAC standard error; NaN for fewer than 3 values or no variance
+         ) -> float:
     "t-statistic of the mean of a time series with a Newey-West (Bartlett kernel) standard error."
     x = np.asarray(x, float); x = x[np.isfinite(x)]
     n = len(x)
@@ -66,143 +81,236 @@ def hac_t(x,                # a series in time order (NaN and infinite values ar
     return float(x.mean() / math.sqrt(s / n)) if s > 0 else float('nan')
 
 # %% ../nbs/00b_metrics.ipynb #19ede01a
-def fixed_b_critical(n:int,      # values the HAC t was taken over
-                     lags:int,   # its Newey-West lag
-                    ) -> float:  # the two-sided 5% (one-sided 2.5%) critical value; 1.96 as n grows
-    "Critical value of `hac_t` over `n` values at lag `lags` from fixed-b asymptotics (Kiefer & Vogelsang 2005, Bartlett kernel)."
+def fixed_b_critical(
+    n: int,  # values the HAC t was taken over
+    lags: int,  # its Newey-West lag
+) -> float:  # the two-sided 5% (one-sided 2.5%) critical value; 1.96 as n grows
+    """Critical value of `hac_t` over `n` values at lag `lags` from fixed-b asymptotics (Kiefer &
+    Vogelsang 2005, Bartlett kernel)."""
     b = min((int(lags) + 1) / max(int(n), 1), 1.0)
-    return 1.96 + 2.9694 * b + 0.4160 * b ** 2 - 0.5324 * b ** 3
+    return 1.96 + 2.9694 * b + 0.4160 * b**2 - 0.5324 * b**3
 
 # %% ../nbs/00b_metrics.ipynb #ef25e972
 def long_short(p:np.ndarray,
                r:np.ndarray,              # the rows' realised returns
                codes:np.ndarray,
-               q:float=0.2,               # the share of each date's names in the top and in the bottom
+               # the share of each date's names in the top and in the bottom
+               q:float=0.2,
               ) -> float:
     "Mean over dates of (mean return of the top `q` by prediction - mean return of the bottom `q`)."
     rk, n = group_rank(p, codes), np.bincount(codes).astype(float)
-    pct = (rk - (np.bincount(codes, rk) / n)[codes]) / n[codes] + 0.5      # rank within the date, scaled to about 0..1
+    # rank within the date, scaled to about 0..1
+    pct = (rk - (np.bincount(codes, rk) / n)[codes]) / n[codes] + 0.5
     top, bot = pct > 1 - q, pct <= q
-    with np.errstate(invalid='ignore', divide='ignore'):                    # a date too narrow for a fifth has no spread
+    # a date too narrow for a fifth has no spread
+    with np.errstate(invalid='ignore', divide='ignore'):
         t = np.bincount(codes, r * top) / np.bincount(codes, top.astype(float))
         b = np.bincount(codes, r * bot) / np.bincount(codes, bot.astype(float))
     spread = (t - b)[np.isfinite(t - b)]
     return float(spread.mean()) if len(spread) else float('nan')
 
 # %% ../nbs/00b_metrics.ipynb #16c36234
-def signal_quality(p:np.ndarray,         # predictions
-                   fwd_ret:np.ndarray,   # the realised forward returns of the same rows
-                   dates:np.ndarray,     # the date of each row
-                   horizon:int=1,        # bars each forward return spans: the HAC lag (and the non-overlapping t's step)
-                   min_symbols:int=10,   # below this median cross-section the IC is pooled
-                  ) -> dict:
-    "IC, rank IC, their IRs, the rank IC's HAC t (and the non-overlapping t), the share of positive dates and the long-short spread."
+def signal_quality(
+    p: np.ndarray,  # predictions
+    fwd_ret: np.ndarray,  # the realised forward returns of the same rows
+    dates: np.ndarray,  # the date of each row
+    # bars each forward return spans: the HAC lag (and the non-overlapping t's step)
+    horizon: int = 1,
+    min_symbols: int = 10,  # below this median cross-section the IC is pooled
+) -> dict:
+    """IC, rank IC, their IRs, the rank IC's HAC t (and the non-overlapping t), the share of
+    positive dates and the long-short spread."""
     p, r = np.asarray(p, float), np.asarray(fwd_ret, float)
     ok = np.isfinite(p) & np.isfinite(r)
     p, r, dates = p[ok], r[ok], np.asarray(dates)[ok]
     codes, uniq = pd.factorize(dates, sort=True)
     size = np.bincount(codes)
-    if len(p) < 3: raise QuantmlError(f"too few predictions to measure their quality ({len(p)})")
+    if len(p) < 3:
+        raise QuantmlError(f"too few predictions to measure their quality ({len(p)})")
     if np.median(size) < min_symbols:
         step = np.isin(codes, np.arange(0, len(uniq), max(horizon, 1)))
         ric = _pooled_rank_corr(p[step], r[step])
-        t_pooled = float(ric * math.sqrt(max(step.sum() - 2, 1) / max(1 - ric ** 2, 1e-12)))   # pooled: no date series to take a HAC t of
-        return dict(ic=float(np.corrcoef(p, r)[0, 1]) if p.std() > 0 else float('nan'), rank_ic=_pooled_rank_corr(p, r),
-                    icir=float('nan'), rank_icir=float('nan'), rank_ic_t=t_pooled, rank_ic_t_nonoverlap=t_pooled,
-                    rank_ic_positive=float('nan'), long_short=float('nan'), ic_method='pooled', ic_dates=int(len(uniq)))
+        # pooled: no date series to take a HAC t of
+        t_pooled = float(ric * math.sqrt(max(step.sum() - 2, 1) / max(1 - ric**2, 1e-12)))
+        return dict(
+            ic=float(np.corrcoef(p, r)[0, 1]) if p.std() > 0 else float('nan'),
+            rank_ic=_pooled_rank_corr(p, r),
+            icir=float('nan'),
+            rank_icir=float('nan'),
+            rank_ic_t=t_pooled,
+            rank_ic_t_nonoverlap=t_pooled,
+            rank_ic_positive=float('nan'),
+            long_short=float('nan'),
+            ic_method='pooled',
+            ic_dates=int(len(uniq)),
+        )
     ic = per_group_corr(p, r, codes)
     ric = per_group_corr(group_rank(p, codes), group_rank(r, codes), codes)
-    ic[size < min_symbols] = np.nan; ric[size < min_symbols] = np.nan
-    sparse = ric[::max(horizon, 1)]; sparse = sparse[np.isfinite(sparse)]
-    t = float(sparse.mean() / sparse.std(ddof=1) * math.sqrt(len(sparse))) if len(sparse) > 2 and sparse.std(ddof=1) > 0 else float('nan')
-    return dict(ic=finite_mean(ic), rank_ic=finite_mean(ric), icir=_ir(ic), rank_icir=_ir(ric), rank_ic_t=hac_t(ric, max(horizon, 1)), rank_ic_t_nonoverlap=t,
-                rank_ic_positive=finite_mean(np.where(np.isfinite(ric), ric > 0, np.nan)), long_short=long_short(p, r, codes),
-                ic_method='per_date', ic_dates=int(np.isfinite(ric).sum()))
+    ic[size < min_symbols] = np.nan
+    ric[size < min_symbols] = np.nan
+    sparse = ric[:: max(horizon, 1)]
+    sparse = sparse[np.isfinite(sparse)]
+    t = (
+        float(sparse.mean() / sparse.std(ddof=1) * math.sqrt(len(sparse)))
+        if len(sparse) > 2 and sparse.std(ddof=1) > 0
+        else float('nan')
+    )
+    return dict(
+        ic=finite_mean(ic),
+        rank_ic=finite_mean(ric),
+        icir=_ir(ic),
+        rank_icir=_ir(ric),
+        rank_ic_t=hac_t(ric, max(horizon, 1)),
+        rank_ic_t_nonoverlap=t,
+        rank_ic_positive=finite_mean(np.where(np.isfinite(ric), ric > 0, np.nan)),
+        long_short=long_short(p, r, codes),
+        ic_method='per_date',
+        ic_dates=int(np.isfinite(ric).sum()),
+    )
+
 
 def _ir(x):
     x = x[np.isfinite(x)]
     return float(x.mean() / x.std(ddof=1)) if len(x) > 2 and x.std(ddof=1) > 0 else float('nan')
+
 
 def _pooled_rank_corr(p, r):
     z = np.zeros(len(p), int)
     return float(per_group_corr(group_rank(p, z), group_rank(r, z), z)[0])
 
 # %% ../nbs/00b_metrics.ipynb #18880601
-def rank_ic_by_date(p:np.ndarray, fwd_ret:np.ndarray, dates:np.ndarray, min_symbols:int=10) -> pd.DataFrame:
-    "Each date's rank IC of predictions `p` against the forward returns (NaN below `min_symbols` rows), with its row count."
+def rank_ic_by_date(
+    p: np.ndarray, fwd_ret: np.ndarray, dates: np.ndarray, min_symbols: int = 10
+) -> pd.DataFrame:
+    """Each date's rank IC of predictions `p` against the forward returns (NaN below `min_symbols`
+    rows), with its row count."""
     p, r = np.asarray(p, float), np.asarray(fwd_ret, float)
     ok = np.isfinite(p) & np.isfinite(r)
     codes, uniq = pd.factorize(np.asarray(dates)[ok], sort=True)
-    ric = per_group_corr(group_rank(p[ok], codes), group_rank(r[ok], codes), codes) if len(codes) else np.array([])
+    ric = (
+        per_group_corr(group_rank(p[ok], codes), group_rank(r[ok], codes), codes)
+        if len(codes)
+        else np.array([])
+    )
     size = np.bincount(codes, minlength=len(uniq))
     ric[size < min_symbols] = np.nan
     return pd.DataFrame({'rank_ic': ric, 'n': size}, index=pd.DatetimeIndex(uniq, name='date'))
 
 # %% ../nbs/00b_metrics.ipynb #11f5e582
-def ic_summary(ic:pd.Series,     # rank IC by date (a DatetimeIndex), in date order
-               horizon:int=1,    # bars each forward return spans: the HAC lag, and the step of the non-overlapping t
-              ) -> dict:         # rank_ic, t (HAC), t_nonoverlap, dates, per_year {year: mean}
-    "The mean of a per-date IC series with its HAC t-statistic, the non-overlapping t beside it, and its mean by year."
+def ic_summary(
+    ic: pd.Series,  # rank IC by date (a DatetimeIndex), in date order
+    # bars each forward return spans: the HAC lag, and the step of the non-overlapping t
+    horizon: int = 1,
+) -> dict:  # rank_ic, t (HAC), t_nonoverlap, dates, per_year {year: mean}
+    """The mean of a per-date IC series with its HAC t-statistic, the non-overlapping t beside it,
+    and its mean by year."""
     ic = ic[np.isfinite(ic.to_numpy(float))]
-    sparse = ic.to_numpy(float)[::max(horizon, 1)]
-    t_sparse = float(sparse.mean() / sparse.std(ddof=1) * math.sqrt(len(sparse))) if len(sparse) > 2 and sparse.std(ddof=1) > 0 else float('nan')
-    return dict(rank_ic=finite_mean(ic), t=hac_t(ic.to_numpy(float), max(horizon, 1)), t_nonoverlap=t_sparse, dates=int(len(ic)),
-                per_year={int(y): float(v) for y, v in ic.groupby(ic.index.year).mean().items()})
+    sparse = ic.to_numpy(float)[:: max(horizon, 1)]
+    t_sparse = (
+        float(sparse.mean() / sparse.std(ddof=1) * math.sqrt(len(sparse)))
+        if len(sparse) > 2 and sparse.std(ddof=1) > 0
+        else float('nan')
+    )
+    return dict(
+        rank_ic=finite_mean(ic),
+        t=hac_t(ic.to_numpy(float), max(horizon, 1)),
+        t_nonoverlap=t_sparse,
+        dates=int(len(ic)),
+        per_year={int(y): float(v) for y, v in ic.groupby(ic.index.year).mean().items()},
+    )
 
 # %% ../nbs/00b_metrics.ipynb #8692aeaf
-def classification_metrics(y:np.ndarray, p:np.ndarray) -> dict:
-    "AUC, log loss, Brier, and the decision metrics at 0.5, with the base rate and the majority-class accuracy."
-    y = np.asarray(y).astype(int); p = np.clip(np.asarray(p, float), 1e-15, 1 - 1e-15)
+def classification_metrics(y: np.ndarray, p: np.ndarray) -> dict:
+    """AUC, log loss, Brier, and the decision metrics at 0.5, with the base rate and the
+    majority-class accuracy."""
+    y = np.asarray(y).astype(int)
+    p = np.clip(np.asarray(p, float), 1e-15, 1 - 1e-15)
     yhat = (p >= 0.5).astype(int)
     both = len(np.unique(y)) == 2
     prf = lambda avg: skm.precision_recall_fscore_support(y, yhat, average=avg, zero_division=0)[:3]
     (pr, rc, f1), (prw, rcw, f1w) = prf('binary'), prf('weighted')
     base = float(y.mean())
-    return dict(auc=float(skm.roc_auc_score(y, p)) if both else float('nan'), log_loss=float(skm.log_loss(y, p, labels=[0, 1])),
-                brier=float(skm.brier_score_loss(y, p)), accuracy=float(skm.accuracy_score(y, yhat)),
-                balanced_accuracy=float(skm.balanced_accuracy_score(y, yhat)) if both else float('nan'),
-                precision=float(pr), recall=float(rc), f1=float(f1), precision_weighted=float(prw), recall_weighted=float(rcw),
-                f1_weighted=float(f1w), mcc=float(skm.matthews_corrcoef(y, yhat)) if both else 0.0,
-                base_rate=base, majority_accuracy=max(base, 1 - base), n=int(len(y)))
+    return dict(
+        auc=float(skm.roc_auc_score(y, p)) if both else float('nan'),
+        log_loss=float(skm.log_loss(y, p, labels=[0, 1])),
+        brier=float(skm.brier_score_loss(y, p)),
+        accuracy=float(skm.accuracy_score(y, yhat)),
+        balanced_accuracy=float(skm.balanced_accuracy_score(y, yhat)) if both else float('nan'),
+        precision=float(pr),
+        recall=float(rc),
+        f1=float(f1),
+        precision_weighted=float(prw),
+        recall_weighted=float(rcw),
+        f1_weighted=float(f1w),
+        mcc=float(skm.matthews_corrcoef(y, yhat)) if both else 0.0,
+        base_rate=base,
+        majority_accuracy=max(base, 1 - base),
+        n=int(len(y)),
+    )
 
 # %% ../nbs/00b_metrics.ipynb #de67628d
-def constant_log_loss(y:np.ndarray,
-                      base_rate:float,    # the constant prediction: the training segment's share of positives
-                     ) -> float:
-    "Log loss on labels `y` of the constant prediction `base_rate` (the training segment's share of positives)."
-    return float(skm.log_loss(np.asarray(y).astype(int), np.full(len(y), min(max(base_rate, 1e-6), 1 - 1e-6)), labels=[0, 1]))
+def constant_log_loss(
+    y: np.ndarray,
+    # the constant prediction: the training segment's share of positives
+    base_rate: float,
+) -> float:
+    """Log loss on labels `y` of the constant prediction `base_rate` (the training segment's share
+    of positives)."""
+    return float(
+        skm.log_loss(
+            np.asarray(y).astype(int),
+            np.full(len(y), min(max(base_rate, 1e-6), 1 - 1e-6)),
+            labels=[0, 1],
+        )
+    )
 
 # %% ../nbs/00b_metrics.ipynb #fe3b38d1
 from sklearn.base import BaseEstimator, TransformerMixin
 
+
 class MedianImputer(TransformerMixin, BaseEstimator):
-    "Missing values replaced by the training column's median (0 for an all-missing column): sklearn's SimpleImputer, 20x faster here."
+    """Missing values replaced by the training column's median (0 for an all-missing column):
+    sklearn's SimpleImputer, 20x faster here."""
+
     def fit(self, X, y=None):
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore', RuntimeWarning)                   # an all-missing column: its median is NaN, then 0
+            # an all-missing column: its median is NaN, then 0
+            warnings.simplefilter('ignore', RuntimeWarning)
             self.median_ = np.nan_to_num(np.nanmedian(np.asarray(X, float), axis=0))
         return self
+
     def transform(self, X):
-        X = np.array(X, float); r, c = np.nonzero(np.isnan(X)); X[r, c] = self.median_[c]
+        X = np.array(X, float)
+        r, c = np.nonzero(np.isnan(X))
+        X[r, c] = self.median_[c]
         return X
 
 # %% ../nbs/00b_metrics.ipynb #e52be993
-def linear_baseline(X_train,              # the training rows' features
-                    y_train,              # the training rows' labels
-                    binary:bool=True,     # a classifier (logistic) for a binary label, else a ridge regression
-                   ):
-    "A linear model (median-imputed, standardised features) fitted on the training rows; None when a binary label has one class."
+def linear_baseline(
+    X_train,  # the training rows' features
+    y_train,  # the training rows' labels
+    # a classifier (logistic) for a binary label, else a ridge regression
+    binary: bool = True,
+):
+    """A linear model (median-imputed, standardised features) fitted on the training rows; None when
+    a binary label has one class."""
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    if binary and len(np.unique(y_train)) < 2: return None
+
+    if binary and len(np.unique(y_train)) < 2:
+        return None
     head = LogisticRegression(max_iter=500) if binary else Ridge(alpha=1.0)
-    return make_pipeline(MedianImputer(), StandardScaler(), head).fit(np.asarray(X_train, float), y_train)
+    return make_pipeline(MedianImputer(), StandardScaler(), head).fit(
+        np.asarray(X_train, float), y_train
+    )
 
 # %% ../nbs/00b_metrics.ipynb #4166a57d
-def baseline_scores(model,                # what `linear_baseline` fitted
-                    X,
-                   ) -> np.ndarray:
-    "The baseline's prediction for rows X: a probability for a classifier, the fitted value for a regression."
+def baseline_scores(
+    model,  # what `linear_baseline` fitted
+    X,
+) -> np.ndarray:
+    """The baseline's prediction for rows X: a probability for a classifier, the fitted value for a
+    regression."""
     X = np.asarray(X, float)
     return model.predict_proba(X)[:, 1] if hasattr(model, 'predict_proba') else model.predict(X)

@@ -17,82 +17,134 @@ from .dataset import LabelSpec, label_meaning
 __all__ = ['FEATURE_NORMS', 'FeatureNorm', 'TrainedModel']
 
 # %% ../nbs/00c_model.ipynb #433278d6
-FEATURE_NORMS = ('robust',)   # the fitted normalisations a model can carry (None: none)
+FEATURE_NORMS = ('robust',)  # the fitted normalisations a model can carry (None: none)
+
 
 @dataclass(frozen=True)
 class FeatureNorm:
-    """A robust z-score per feature, fitted on a model's training rows: (x - median) / (1.4826 (MAD + 1e-12)), clipped to
-    +-`clip`, NaN to 0 (Qlib's RobustZScoreNorm then Fillna). Fitted by the trainer; loaded from the registry."""
-    features: tuple                                           # the features normalised, in the model's order
-    center: tuple               # each feature's median on the training rows
-    scale: tuple                # 1.4826 x (its median absolute deviation + 1e-12)
-    clip: float = 3.0                                         # z-scores beyond this are clipped
-    fitted_on: tuple = ()       # (rows, first date, last date) of the training rows it was fitted on
+    """A robust z-score per feature, fitted on a model's training rows: (x - median) / (1.4826 (MAD
+    + 1e-12)), clipped to +-`clip`, NaN to 0 (Qlib's RobustZScoreNorm then Fillna). Fitted by the
+    trainer; loaded from the registry."""
 
-    def apply(self, X:pd.DataFrame) -> pd.DataFrame:
+    # the features normalised, in the model's order
+    features: tuple
+    center: tuple  # each feature's median on the training rows
+    scale: tuple  # 1.4826 x (its median absolute deviation + 1e-12)
+    clip: float = 3.0  # z-scores beyond this are clipped
+    # (rows, first date, last date) of the training rows it was fitted on
+    fitted_on: tuple = ()
+
+    def apply(self, X: pd.DataFrame) -> pd.DataFrame:
         "The normalised features (float32), in the fitted order."
         missing = [f for f in self.features if f not in X.columns]
-        if missing: raise QuantmlError(f"the feature normalisation needs {len(missing)} feature(s) these rows lack: {', '.join(missing[:5])}")
+        if missing:
+            raise QuantmlError(
+                f"the feature normalisation needs {len(missing)} feature(s) these rows lack: "
+                f"{', '.join(missing[:5])}"
+            )
         out = np.empty((len(self.features), len(X)), np.float32)
         for j, f in enumerate(self.features):
-            z = np.clip((X[f].to_numpy(np.float64) - self.center[j]) / self.scale[j], -self.clip, self.clip)
+            z = np.clip(
+                (X[f].to_numpy(np.float64) - self.center[j]) / self.scale[j], -self.clip, self.clip
+            )
             out[j] = np.where(np.isnan(z), 0.0, z)
         return pd.DataFrame(out.T, columns=list(self.features), index=X.index, copy=False)
 
     def to_dict(self) -> dict:
-        return dict(method='robust', features=list(self.features), center=list(self.center), scale=list(self.scale), clip=self.clip,
-                    fitted_on=list(self.fitted_on))
+        return dict(
+            method='robust',
+            features=list(self.features),
+            center=list(self.center),
+            scale=list(self.scale),
+            clip=self.clip,
+            fitted_on=list(self.fitted_on),
+        )
 
     @classmethod
-    def from_dict(cls, d:dict) -> FeatureNorm:
+    def from_dict(cls, d: dict) -> FeatureNorm:
         num = lambda v: float('nan') if v is None else float(v)
-        return cls(tuple(d['features']), tuple(num(v) for v in d['center']), tuple(num(v) for v in d['scale']), float(d['clip']), tuple(d.get('fitted_on', ())))
+        return cls(
+            tuple(d['features']),
+            tuple(num(v) for v in d['center']),
+            tuple(num(v) for v in d['scale']),
+            float(d['clip']),
+            tuple(d.get('fitted_on', ())),
+        )
 
 # %% ../nbs/00c_model.ipynb #036f7ca0
-@dataclass(kw_only=True)       # 21 fields: built by name, so no two of them can be swapped by position
+# 21 fields: built by name, so no two of them can be swapped by position
+@dataclass(kw_only=True)
 class TrainedModel:
     "A trained booster and everything that says what it is and how good it is."
     booster: lgb.Booster                                      # the fitted LightGBM booster
-    features: list                                            # the feature columns, in the order the booster reads them
+    # the feature columns, in the order the booster reads them
+    features: list
     label: LabelSpec
-    split: dict                                               # the segments' boundaries and the embargo
+    # the segments' boundaries and the embargo
+    split: dict
     params: dict
-    num_iterations: int                                       # boosting rounds kept (early stopping)
+    # boosting rounds kept (early stopping)
+    num_iterations: int
     metrics: dict
-    cv: dict                                                  # the walk-forward folds' scores inside the training segment
+    # the walk-forward folds' scores inside the training segment
+    cv: dict
     importance: pd.DataFrame                                  # each feature's gain
     trials: int
-    data: dict                                                # what it was trained on: symbols, dates, rows, fingerprints, the universe
+    # what it was trained on: symbols, dates, rows, fingerprints, the universe
+    data: dict
     valid_pred: np.ndarray
     test_predictions: pd.DataFrame                            # its predictions on the test segment
     seconds: float = 0.0                                      # training time
-    bands: list = field(default_factory=list)   # cut-offs between the five recommendations (band_edges of valid_pred)
+    # cut-offs between the five recommendations (band_edges of valid_pred)
+    bands: list = field(default_factory=list)
     objective: str = 'binary'
     cs_norm: str|None = None
-    feature_set: str = 'seed22'                               # the feature set's name (`FEATURE_SETS`)
+    # the feature set's name (`FEATURE_SETS`)
+    feature_set: str = 'seed22'
     skill: dict = field(default_factory=dict)   # validation rank IC, its t, dates
     degenerate: str|None = None                 # why the model must not be served, or None
-    feature_norm: FeatureNorm|None = None       # the normalisation fitted on the training segment, applied before the booster
+    # the normalisation fitted on the training segment, applied before the booster
+    feature_norm: FeatureNorm|None = None
 
     @property
     def meaning(self) -> str: return label_meaning(self.label, self.objective)
 
 # %% ../nbs/00c_model.ipynb #e58a5ee0
 @patch
-def to_dict(self:TrainedModel) -> dict:
+def to_dict(self: TrainedModel) -> dict:
     "Everything but the booster and the prediction arrays, as plain JSON-able values."
-    return dict(features=list(self.features), label=asdict(self.label), meaning=self.meaning, objective=self.objective, cs_norm=self.cs_norm,
-                feature_set=self.feature_set, split=self.split, params=self.params, bands=self.bands, skill=self.skill,
-                degenerate=self.degenerate, num_iterations=self.num_iterations, metrics=self.metrics, cv=self.cv, trials=self.trials,
-                data=self.data, importance=self.importance.to_dict(orient='records'), seconds=round(self.seconds, 3),
-                feature_norm=self.feature_norm.to_dict() if self.feature_norm else None)
+    return dict(
+        features=list(self.features),
+        label=asdict(self.label),
+        meaning=self.meaning,
+        objective=self.objective,
+        cs_norm=self.cs_norm,
+        feature_set=self.feature_set,
+        split=self.split,
+        params=self.params,
+        bands=self.bands,
+        skill=self.skill,
+        degenerate=self.degenerate,
+        num_iterations=self.num_iterations,
+        metrics=self.metrics,
+        cv=self.cv,
+        trials=self.trials,
+        data=self.data,
+        importance=self.importance.to_dict(orient='records'),
+        seconds=round(self.seconds, 3),
+        feature_norm=self.feature_norm.to_dict() if self.feature_norm else None,
+    )
+
 
 @patch
-def inputs(self:TrainedModel, X:pd.DataFrame) -> pd.DataFrame:
-    "What the booster sees for rows of the model's raw features: its features in order, normalised when it was trained so."
+def inputs(self: TrainedModel, X: pd.DataFrame) -> pd.DataFrame:
+    """What the booster sees for rows of the model's raw features: its features in order, normalised
+    when it was trained so."""
     return self.feature_norm.apply(X) if self.feature_norm else X[self.features]
 
+
 @patch
-def predict(self:TrainedModel, X:pd.DataFrame) -> np.ndarray:
-    "The model's output for rows of its (raw) features: a probability for binary labels, a score for `rank`."
+def predict(self: TrainedModel, X: pd.DataFrame) -> np.ndarray:
+    """The model's output for rows of its (raw) features: a probability for binary labels, a score
+    for `rank`."""
     return self.booster.predict(self.inputs(X), num_iteration=self.num_iterations or None)

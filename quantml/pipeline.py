@@ -16,365 +16,781 @@ from .store import read_prices
 from .dataset import LabelSpec, build_dataset, split_segments, compute_feature_set
 from .metrics import signal_quality, group_rank, per_group_corr
 from .trainer import train_model, walk_forward_predict, TRAIN_STEPS
-from .backtest import (backtest, equal_weight, stats, plot_report, relative_stats, factor_tearsheet, plot_tearsheet, percent_axis,
-                              risk_stats, drawdown_table, calendar_returns, rolling_risk, _MONTH_NAMES)
+from quantml.backtest import (
+    backtest,
+    equal_weight,
+    stats,
+    plot_report,
+    relative_stats,
+    factor_tearsheet,
+    plot_tearsheet,
+    percent_axis,
+    risk_stats,
+    drawdown_table,
+    calendar_returns,
+    rolling_risk,
+    _MONTH_NAMES,
+)
 
 # %% auto #0
 __all__ = ['run_pipeline', 'format_stats', 'stale_summary', 'write_report']
 
 # %% ../nbs/04_integration.ipynb #351bdb7b
-def _ic_by_year(pred:pd.DataFrame) -> pd.Series:
+def _ic_by_year(pred: pd.DataFrame) -> pd.Series:
     "Mean per-date rank IC of walk-forward predictions, by year."
     codes, dates = pd.factorize(pred.date.to_numpy(), sort=True)
-    ic = pd.Series(per_group_corr(group_rank(pred.p.to_numpy(), codes), group_rank(pred.fwd_ret.to_numpy(), codes), codes), index=dates)
+    ic = pd.Series(
+        per_group_corr(
+            group_rank(pred.p.to_numpy(), codes), group_rank(pred.fwd_ret.to_numpy(), codes), codes
+        ),
+        index=dates,
+    )
     return ic.groupby(pd.DatetimeIndex(ic.index).year).mean()
+
 
 def _skill_key(m):
     r = m.skill.get('rank_ic')
     return r if r is not None and np.isfinite(r) else -np.inf
 
+
 def _same_rows(raw, ds):
-    "The rows of `raw` (the heuristic's raw 22) that `ds` has, in `ds`'s order: a longer warm-up keeps fewer rows."
-    at = pd.MultiIndex.from_arrays([raw.symbol, raw.date]).get_indexer(pd.MultiIndex.from_arrays([ds.symbol, ds.date]))
-    if (at < 0).any(): raise QuantmlError("the heuristic's features lack some of the dataset's rows")
+    """The rows of `raw` (the heuristic's raw 22) that `ds` has, in `ds`'s order: a longer warm-up
+    keeps fewer rows."""
+    at = pd.MultiIndex.from_arrays([raw.symbol, raw.date]).get_indexer(
+        pd.MultiIndex.from_arrays([ds.symbol, ds.date])
+    )
+    if (at < 0).any():
+        raise QuantmlError("the heuristic's features lack some of the dataset's rows")
     return raw.rows(at)
 
 # %% ../nbs/04_integration.ipynb #4cadbd68
 def _pipeline_progress(on_progress, on_stage) -> tuple:
-    "(report(fraction, stage=None), within(lo, hi, name)): the pipeline's progress, and a step's own fractions as the pipeline's and as 'name k/n'."
+    """(report(fraction, stage=None), within(lo, hi, name)): the pipeline's progress, and a step's
+    own fractions as the pipeline's and as 'name k/n'."""
+
     def report(f, stage=None):
-        if on_progress: on_progress(f)
-        if stage and on_stage: on_stage(stage)
+        if on_progress:
+            on_progress(f)
+        if stage and on_stage:
+            on_stage(stage)
+
     def within(lo, hi, name):
         last = [None]
+
         def step(f, n=None):
             report(lo + (hi - lo) * f)
-            if n and on_stage and (k := min(n, int(f * n + 1e-9) + 1)) != last[0] and f < 1: last[0] = k; on_stage(f"{name} {k}/{n}")
+            if n and on_stage and (k := min(n, int(f * n + 1e-9) + 1)) != last[0] and f < 1:
+                last[0] = k
+                on_stage(f"{name} {k}/{n}")
+
         return step
+
     return report, within
 
-def _two_versions(ds, kw:dict, trials:int, report, within) -> tuple:
+
+def _two_versions(ds, kw: dict, trials: int, report, within) -> tuple:
     "(the default version, the tuned one) of the same dataset, sharing the CV folds' binned data."
     folds = {}
     report(0.05, 'train v1')
     base = train_model(ds, cache=folds, on_progress=within(0.05, 0.25, 'train v1'), **kw)
-    tune, t0 = within(0.25, 0.55, 'tune'), TRAIN_STEPS.index('tuning') / len(TRAIN_STEPS)      # train_model's fraction while its trials run
-    tuned = train_model(ds, trials=trials, cache=folds, **kw,
-                        on_progress=lambda f: tune(min(max((f - t0) * len(TRAIN_STEPS), 0), 1), trials) if trials else report(0.25 + 0.3 * f))
+    # train_model's fraction while its trials run
+    tune, t0 = within(0.25, 0.55, 'tune'), TRAIN_STEPS.index('tuning') / len(TRAIN_STEPS)
+    tuned = train_model(
+        ds,
+        trials=trials,
+        cache=folds,
+        **kw,
+        on_progress=lambda f: (
+            tune(min(max((f - t0) * len(TRAIN_STEPS), 0), 1), trials)
+            if trials
+            else report(0.25 + 0.3 * f)
+        ),
+    )
     return base, tuned
 
+
 def _promote_better(reg, base, tuned) -> tuple:
-    "(version, model): both registered, the one with more validation skill that is not degenerate promoted to champion."
+    """(version, model): both registered, the one with more validation skill that is not degenerate
+    promoted to champion."""
     va, vb = reg.save(base), reg.save(tuned)
     fit = [(v, m) for v, m in ((va, base), (vb, tuned)) if m.degenerate is None]
-    if not fit: raise QuantmlError(f"both versions ({va}, {vb}) are flagged degenerate: {base.degenerate}; nothing to promote")
+    if not fit:
+        raise QuantmlError(
+            f"both versions ({va}, {vb}) are flagged degenerate: {base.degenerate}; nothing to "
+            "promote"
+        )
     champion_v, champion = max(fit, key=lambda x: _skill_key(x[1]))
     reg.promote(champion_v)
     return champion_v, champion
 
 # %% ../nbs/04_integration.ipynb #d5288005
-def _pipeline_backtests(wf, raw, prices, tried:int, kw:dict) -> tuple:
-    """(results, statistics table): the walk-forward model's top k, the heuristic's on the same dates, and the equal-weight universe.
-    The model's deflated Sharpe ratio counts the `tried` configurations the champion was chosen from."""
+def _pipeline_backtests(wf, raw, prices, tried: int, kw: dict) -> tuple:
+    """(results, statistics table): the walk-forward model's top k, the heuristic's on the same
+    dates, and the equal-weight universe.
+    The model's deflated Sharpe ratio counts the `tried` configurations the champion was chosen
+    from."""
     h = pd.DataFrame({'symbol': raw.symbol, 'date': raw.date, 'p': heuristic_score(raw.X)})
     heur = wf[['symbol', 'date']].merge(h, on=['symbol', 'date'], how='left')
-    results = [backtest(wf, prices, name=f"model, top {kw['k']}", **kw), backtest(heur, prices, name=f"heuristic, top {kw['k']}", **kw),
-               equal_weight(prices, wf.date.unique())]
-    return results, pd.DataFrame({r.name: stats(r, trials=tried if i == 0 else 1) for i, r in enumerate(results)})
+    results = [
+        backtest(wf, prices, name=f"model, top {kw['k']}", **kw),
+        backtest(heur, prices, name=f"heuristic, top {kw['k']}", **kw),
+        equal_weight(prices, wf.date.unique()),
+    ]
+    return results, pd.DataFrame(
+        {r.name: stats(r, trials=tried if i == 0 else 1) for i, r in enumerate(results)}
+    )
 
 # %% ../nbs/04_integration.ipynb #1e135241
-def run_pipeline(db,
-                 registry,
-                 symbols:list|None=None,
-                 label:LabelSpec|None=None,
-                 objective:str|None=None,
-                 cs_norm:str|None=None,
-                 features:str='seed22',       # the feature set's name (`FEATURE_SETS`)
-                 feature_norm:str|None=None,
-                 trials:int=10,
-                 n_windows:int=4,
-                 k:int|None=None,             # names the portfolio holds; None: a tenth of the symbols
-                 fee_bps:float=1.0,
-                 slippage_bps:float=2.0,
-                 num_threads:int=0,
-                 on_progress=None,
-                 on_stage=None,
-                ) -> dict:
-    """Features once, one dataset; train two versions, register, promote the better, score, compare with the heuristic, walk forward, backtest.
-    `on_progress` is told the fraction done, `on_stage` the name of each stage as it starts (features, train v1, tune k/n, ...)."""
+def run_pipeline(
+    db,
+    registry,
+    symbols: list | None = None,
+    label: LabelSpec | None = None,
+    objective: str | None = None,
+    cs_norm: str | None = None,
+    features: str = 'seed22',  # the feature set's name (`FEATURE_SETS`)
+    feature_norm: str | None = None,
+    trials: int = 10,
+    n_windows: int = 4,
+    # names the portfolio holds; None: a tenth of the symbols
+    k: int | None = None,
+    fee_bps: float = 1.0,
+    slippage_bps: float = 2.0,
+    num_threads: int = 0,
+    on_progress=None,
+    on_stage=None,
+) -> dict:
+    """Features once, one dataset; train two versions, register, promote the better, score, compare
+    with the heuristic, walk forward, backtest.
+    `on_progress` is told the fraction done, `on_stage` the name of each stage as it starts
+    (features, train v1, tune k/n, ...)."""
     report, within = _pipeline_progress(on_progress, on_stage)
     prices = read_prices(db, symbols)
-    if prices.empty: raise QuantmlError(f"{db}: no prices to run the pipeline on")
+    if prices.empty:
+        raise QuantmlError(f"{db}: no prices to run the pipeline on")
     k = k or max(1, prices.symbol.nunique() // 10)
     reg = registry if isinstance(registry, ModelRegistry) else ModelRegistry(registry)
     report(0.02, 'features')
-    feats = compute_feature_set(prices, 'seed22' if features == 'seed22' else 'all')   # the only time they are computed; the heuristic reads the 22
+    # the only time they are computed; the heuristic reads the 22
+    feats = compute_feature_set(prices, 'seed22' if features == 'seed22' else 'all')
     ds = build_dataset(prices, label or LabelSpec(), features, cs_norm=cs_norm, computed=feats)
-    raw = ds if cs_norm is None and features == 'seed22' else _same_rows(build_dataset(prices, ds.label, 'seed22', computed=feats), ds)
-    base, tuned = _two_versions(ds, dict(objective=objective, cv_folds=3, num_threads=num_threads, feature_norm=feature_norm), trials, report, within)
+    raw = (
+        ds
+        if cs_norm is None and features == 'seed22'
+        else _same_rows(build_dataset(prices, ds.label, 'seed22', computed=feats), ds)
+    )
+    base, tuned = _two_versions(
+        ds,
+        dict(objective=objective, cv_folds=3, num_threads=num_threads, feature_norm=feature_norm),
+        trials,
+        report,
+        within,
+    )
     report(0.55, 'register and promote')
     champion_v, champion = _promote_better(reg, base, tuned)
     test = split_segments(ds).test
     report(0.6, 'score')
     with SignalService(db, reg) as svc:
-        universe, vs_heuristic, gate = svc.score_universe(symbols, explain=True), compare_with_heuristic(svc, ds, test, raw.X[test]), svc.gate
+        universe, vs_heuristic, gate = (
+            svc.score_universe(symbols, explain=True),
+            compare_with_heuristic(svc, ds, test, raw.X[test]),
+            svc.gate,
+        )
     report(0.7)
-    wf_step = within(0.7, 0.9, 'walk-forward'); wf_step(0, n_windows)       # its progress reports each window's end: name the first's start
-    wf = walk_forward_predict(ds, n_windows=n_windows, params=champion.params, objective=champion.objective, num_threads=num_threads,
-                              feature_norm=feature_norm, on_progress=lambda f: wf_step(f, n_windows))
+    # its progress reports each window's end: name the first's start
+    wf_step = within(0.7, 0.9, 'walk-forward')
+    wf_step(0, n_windows)
+    wf = walk_forward_predict(
+        ds,
+        n_windows=n_windows,
+        params=champion.params,
+        objective=champion.objective,
+        num_threads=num_threads,
+        feature_norm=feature_norm,
+        on_progress=lambda f: wf_step(f, n_windows),
+    )
     report(0.9, 'backtest')
-    tried = 1 + tuned.trials                                                  # v1's defaults and each of the tuning's trials
-    results, table = _pipeline_backtests(wf, raw, prices, tried, dict(k=k, fee_bps=fee_bps, slippage_bps=slippage_bps))
+    # v1's defaults and each of the tuning's trials
+    tried = 1 + tuned.trials
+    results, table = _pipeline_backtests(
+        wf, raw, prices, tried, dict(k=k, fee_bps=fee_bps, slippage_bps=slippage_bps)
+    )
     report(1.0)
-    return dict(prices=prices, dataset=ds, registry=reg, versions=reg.compare('valid_rank_ic'), champion=champion_v, champion_model=champion,
-                skill_gate=gate, universe=universe, vs_heuristic=vs_heuristic, walk_forward=wf,
-                wf_quality=signal_quality(wf.p, wf.fwd_ret, wf.date, ds.label.horizon), ic_by_year=_ic_by_year(wf), results=results,
-                backtest=table, k=k, costs_bps=fee_bps + slippage_bps, tried=tried, tuning_trials=tuned.trials)
+    return dict(
+        prices=prices,
+        dataset=ds,
+        registry=reg,
+        versions=reg.compare('valid_rank_ic'),
+        champion=champion_v,
+        champion_model=champion,
+        skill_gate=gate,
+        universe=universe,
+        vs_heuristic=vs_heuristic,
+        walk_forward=wf,
+        wf_quality=signal_quality(wf.p, wf.fwd_ret, wf.date, ds.label.horizon),
+        ic_by_year=_ic_by_year(wf),
+        results=results,
+        backtest=table,
+        k=k,
+        costs_bps=fee_bps + slippage_bps,
+        tried=tried,
+        tuning_trials=tuned.trials,
+    )
 
 # %% ../nbs/04_integration.ipynb #205540f2
-_LIMITS = ("What this does not show: the universe is the symbols in the database, which for a survivorship-biased list "
-           "(today's index members, as the Kaggle S&P file is) flatters any long strategy; prices are not adjusted for "
-           "dividends, so returns miss them and spin-offs look like losses; costs are a flat assumption (basis points "
-           "per side), not a model of spread, impact or borrow; one path of history is one sample.")
+_LIMITS = (
+    "What this does not show: the universe is the symbols in the database, which for a "
+    "survivorship-biased list "
+    "(today's index members, as the Kaggle S&P file is) flatters any long strategy; prices are "
+    "not adjusted for "
+    "dividends, so returns miss them and spin-offs look like losses; costs are a flat assumption "
+    "(basis points "
+    "per side), not a model of spread, impact or borrow; one path of history is one sample."
+)
 
-_PCT = ('total_return', 'annual_return', 'annual_vol', 'max_drawdown', 'turnover', 'hit_rate', 'deflated_sharpe',   # stats
-        'var_historical', 'cvar_historical', 'var_normal', 'cvar_normal', 'var_cornish_fisher', 'best_day', 'worst_day',   # risk_stats
-        'best_month', 'worst_month', 'best_year', 'worst_year')
+_PCT = (
+    'total_return',
+    'annual_return',
+    'annual_vol',
+    'max_drawdown',
+    'turnover',
+    'hit_rate',
+    'deflated_sharpe',  # stats
+    # risk_stats
+    'var_historical',
+    'cvar_historical',
+    'var_normal',
+    'cvar_normal',
+    'var_cornish_fisher',
+    'best_day',
+    'worst_day',
+    'best_month',
+    'worst_month',
+    'best_year',
+    'worst_year',
+)
 
 _INT = ('trades', 'days')
 
-def _shown(v, kind:str) -> str:
-    "One value of a report table: `pct` percent, `pts` signed percentage points, `int`, `date`, `num2`/`num4` decimals, `text`; '–' when missing."
-    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NaT: return '–'
-    if kind == 'pct': return f'{v * 100:.1f}%'
-    if kind == 'pts': return f'{v * 100:+.1f} pts'
-    if kind == 'int': return f'{int(round(v)):,}'
-    if kind == 'date': return str(pd.Timestamp(v).date())
-    if kind in ('num2', 'num4'): return f'{v:.{kind[-1]}f}'
+
+def _shown(v, kind: str) -> str:
+    """One value of a report table: `pct` percent, `pts` signed percentage points, `int`, `date`,
+    `num2`/`num4` decimals, `text`; '–' when missing."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NaT:
+        return '–'
+    if kind == 'pct':
+        return f'{v * 100:.1f}%'
+    if kind == 'pts':
+        return f'{v * 100:+.1f} pts'
+    if kind == 'int':
+        return f'{int(round(v)):,}'
+    if kind == 'date':
+        return str(pd.Timestamp(v).date())
+    if kind in ('num2', 'num4'):
+        return f'{v:.{kind[-1]}f}'
     return html.escape(str(v))
 
+
 def _fmt_value(k, v) -> str:
-    "A statistic as a reader expects it: percentages as percentages, counts as integers, ratios with two decimals."
+    """A statistic as a reader expects it: percentages as percentages, counts as integers, ratios
+    with two decimals."""
     return _shown(v, 'pct' if k in _PCT else 'int' if k in _INT else 'num2')
 
-def format_stats(table:pd.DataFrame,      # statistics, a column per strategy (`stats`, `risk_stats`)
-                 labels:dict|None=None,   # a row's name in words, where its key with spaces is not enough
-                ) -> pd.DataFrame:
-    "The statistics table as a person reads it, one formatting for the page and the terminal: rows named in words, values by `_fmt_value`."
+
+def format_stats(
+    # statistics, a column per strategy (`stats`, `risk_stats`)
+    table: pd.DataFrame,
+    # a row's name in words, where its key with spaces is not enough
+    labels: dict | None = None,
+) -> pd.DataFrame:
+    """The statistics table as a person reads it, one formatting for the page and the terminal: rows
+    named in words, values by `_fmt_value`."""
     labels = labels or {}
-    return pd.DataFrame({c: [_fmt_value(k, v) for k, v in table[c].items()] for c in table.columns},
-                        index=[labels.get(k, k.replace('_', ' ')) for k in table.index])
+    return pd.DataFrame(
+        {c: [_fmt_value(k, v) for k, v in table[c].items()] for c in table.columns},
+        index=[labels.get(k, k.replace('_', ' ')) for k in table.index],
+    )
 
-def _stats_html(table:pd.DataFrame, labels:dict|None=None) -> str:
+
+def _stats_html(table: pd.DataFrame, labels: dict | None = None) -> str:
     shown = format_stats(table, labels)
-    rows = ''.join(f"<tr><th>{html.escape(k)}</th>" + ''.join(f'<td>{v}</td>' for v in shown.loc[k]) + '</tr>' for k in shown.index)
-    return '<table><tr><th></th>' + ''.join(f'<th>{html.escape(str(c))}</th>' for c in table.columns) + '</tr>' + rows + '</table>'
+    rows = ''.join(
+        f"<tr><th>{html.escape(k)}</th>" + ''.join(f'<td>{v}</td>' for v in shown.loc[k]) + '</tr>'
+        for k in shown.index
+    )
+    return (
+        '<table><tr><th></th>'
+        + ''.join(f'<th>{html.escape(str(c))}</th>' for c in table.columns)
+        + '</tr>'
+        + rows
+        + '</table>'
+    )
 
-def _frame_html(df:pd.DataFrame, kinds:dict, names:dict|None=None) -> str:
-    """A table a person reads, where `DataFrame.to_html` would leak pandas: each column formatted by its kind (see `_shown`),
-    headed by its name in words, no row numbers."""
+
+def _frame_html(df: pd.DataFrame, kinds: dict, names: dict | None = None) -> str:
+    """A table a person reads, where `DataFrame.to_html` would leak pandas: each column formatted by
+    its kind (see `_shown`), headed by its name in words, no row numbers."""
     names, left = names or {}, {c: " class='l'" if k == 'text' else '' for c, k in kinds.items()}
     head = ''.join(f"<th>{html.escape(names.get(c, str(c).replace('_', ' ')))}</th>" for c in kinds)
-    body = ''.join('<tr>' + ''.join(f"<td{left[c]}>{_shown(v, kinds[c])}</td>" for c, v in zip(kinds, row)) + '</tr>'
-                   for row in zip(*(df[c].tolist() for c in kinds)))                # column by column: iterrows would make a year 2016.0
+    # column by column: iterrows would make a year 2016.0
+    body = ''.join(
+        '<tr>'
+        + ''.join(f"<td{left[c]}>{_shown(v, kinds[c])}</td>" for c, v in zip(kinds, row))
+        + '</tr>'
+        for row in zip(*(df[c].tolist() for c in kinds))
+    )
     return f'<table><tr>{head}</tr>{body}</table>'
 
 # %% ../nbs/04_integration.ipynb #43658a2a
-def _monthly_picture(model, uni, path:Path):
-    "Monthly returns as a year x month heat map with each month's return written in it (9 pt), and the distribution of daily returns."
+def _monthly_picture(model, uni, path: Path):
+    """Monthly returns as a year x month heat map with each month's return written in it (9 pt), and
+    the distribution of daily returns."""
     import matplotlib.pyplot as plt
+
     r = model.returns.dropna()
-    monthly = ((1 + r).groupby([r.index.year, r.index.month]).prod().unstack() - 1).reindex(columns=range(1, 13))
-    fig, ax = plt.subplots(1, 2, figsize=(13, max(3.2, 0.5 * len(monthly) + 1.4)), gridspec_kw=dict(width_ratios=[2.2, 1]))
+    monthly = ((1 + r).groupby([r.index.year, r.index.month]).prod().unstack() - 1).reindex(
+        columns=range(1, 13)
+    )
+    fig, ax = plt.subplots(
+        1,
+        2,
+        figsize=(13, max(3.2, 0.5 * len(monthly) + 1.4)),
+        gridspec_kw=dict(width_ratios=[2.2, 1]),
+    )
     lim = np.nanmax(np.abs(monthly.to_numpy())) if monthly.notna().any().any() else 1
     ax[0].imshow(monthly.to_numpy(), cmap='RdYlGn', vmin=-lim, vmax=lim, aspect='auto')
     for (i, j), v in np.ndenumerate(monthly.to_numpy()):
-        if np.isfinite(v): ax[0].text(j, i, f'{v:.1%}', ha='center', va='center', fontsize=9)
-    ax[0].set(title=f'monthly returns, {model.name}', yticks=range(len(monthly.index)), yticklabels=monthly.index, xticks=range(12), xticklabels=_MONTH_NAMES)
+        if np.isfinite(v):
+            ax[0].text(j, i, f'{v:.1%}', ha='center', va='center', fontsize=9)
+    ax[0].set(
+        title=f'monthly returns, {model.name}',
+        yticks=range(len(monthly.index)),
+        yticklabels=monthly.index,
+        xticks=range(12),
+        xticklabels=_MONTH_NAMES,
+    )
     ax[0].tick_params(labelsize=10)
-    ax[1].hist([r, uni.returns.dropna()], bins=50, label=[model.name, uni.name]); ax[1].legend(fontsize=8)
-    ax[1].set(title='daily returns', ylabel='days'); percent_axis(ax[1], 'x', 1)
-    plt.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
+    ax[1].hist([r, uni.returns.dropna()], bins=50, label=[model.name, uni.name])
+    ax[1].legend(fontsize=8)
+    ax[1].set(title='daily returns', ylabel='days')
+    percent_axis(ax[1], 'x', 1)
+    plt.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
-def _risk_picture(model, uni, path:Path, window:int=126):
-    "Rolling volatility of the model and the universe, and the model's beta to the universe, over `window` days (half the days, when fewer)."
+
+def _risk_picture(model, uni, path: Path, window: int = 126):
+    """Rolling volatility of the model and the universe, and the model's beta to the universe, over
+    `window` days (half the days, when fewer)."""
     import matplotlib.pyplot as plt
+
     w = min(window, max(2, len(model.returns.dropna()) // 2))
     rr = rolling_risk(model.returns.dropna(), uni.returns.dropna(), window=w)
     fig, ax = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True)
-    ax[0].plot(rr.index, rr.volatility, lw=1, label=model.name); ax[0].plot(rr.index, rr.benchmark_volatility, lw=1, label=uni.name)
-    ax[0].set(title=f'volatility, annualised, rolling {w} days'); ax[0].legend(fontsize=8); percent_axis(ax[0])
-    ax[1].plot(rr.index, rr.beta, lw=1); ax[1].axhline(1, c='k', lw=0.5, ls='--'); ax[1].axhline(0, c='k', lw=0.5)
+    ax[0].plot(rr.index, rr.volatility, lw=1, label=model.name)
+    ax[0].plot(rr.index, rr.benchmark_volatility, lw=1, label=uni.name)
+    ax[0].set(title=f'volatility, annualised, rolling {w} days')
+    ax[0].legend(fontsize=8)
+    percent_axis(ax[0])
+    ax[1].plot(rr.index, rr.beta, lw=1)
+    ax[1].axhline(1, c='k', lw=0.5, ls='--')
+    ax[1].axhline(0, c='k', lw=0.5)
     ax[1].set(title=f'{model.name}: beta to the universe, rolling {w} days')
-    plt.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
+    plt.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
-def _report_pictures(res:dict, out:Path) -> list:
+
+def _report_pictures(res: dict, out: Path) -> list:
     "The report's PNGs: (file name, caption)."
     import matplotlib.pyplot as plt
+
     model, _, uni = res['results']
-    fig = plot_report(res['results'], res['ic_by_year'], out / 'equity.png'); plt.close(fig)
+    fig = plot_report(res['results'], res['ic_by_year'], out / 'equity.png')
+    plt.close(fig)
     ex = (model.returns - uni.returns.reindex(model.returns.index)).fillna(0)
     fig, ax = plt.subplots(2, 1, figsize=(9, 5.2))
-    ax[0].plot(ex.index, (1 + ex).cumprod() - 1, lw=1); ax[0].axhline(0, c='k', lw=0.5); ax[0].set(title=f'cumulative excess return of {model.name} over the universe')
+    ax[0].plot(ex.index, (1 + ex).cumprod() - 1, lw=1)
+    ax[0].axhline(0, c='k', lw=0.5)
+    ax[0].set(title=f'cumulative excess return of {model.name} over the universe')
     ax[0].yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f'{y:.0%}'))
-    ax[1].plot(model.turnover.index, model.turnover.rolling(20, min_periods=1).mean(), lw=1); ax[1].set(title='daily turnover, 20-day mean')
+    ax[1].plot(model.turnover.index, model.turnover.rolling(20, min_periods=1).mean(), lw=1)
+    ax[1].set(title='daily turnover, 20-day mean')
     ax[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f'{y:.0%}'))
-    plt.tight_layout(); fig.savefig(out / 'excess.png', dpi=100); plt.close(fig)
+    plt.tight_layout()
+    fig.savefig(out / 'excess.png', dpi=100)
+    plt.close(fig)
     fig, ax = plt.subplots(figsize=(9, 2.8))
     for r in res['results']:
         roll = r.returns.rolling(126, min_periods=60)
         ax.plot(r.returns.index, roll.mean() / roll.std() * np.sqrt(252), lw=1, label=r.name)
-    ax.axhline(0, c='k', lw=0.5); ax.legend(fontsize=8); ax.set(title='Sharpe ratio, rolling 6 months')
-    plt.tight_layout(); fig.savefig(out / 'rolling.png', dpi=100); plt.close(fig)
+    ax.axhline(0, c='k', lw=0.5)
+    ax.legend(fontsize=8)
+    ax.set(title='Sharpe ratio, rolling 6 months')
+    plt.tight_layout()
+    fig.savefig(out / 'rolling.png', dpi=100)
+    plt.close(fig)
     _monthly_picture(model, uni, out / 'monthly.png')
     _risk_picture(model, uni, out / 'risk.png')
-    fig = plot_tearsheet(res['tearsheet'], out / 'factor.png'); plt.close(fig)
-    return [('equity.png', 'equity (log scale), drawdown and rank IC per year'), ('excess.png', 'cumulative excess over the universe, and turnover'),
-            ('rolling.png', 'rolling Sharpe ratio'), ('risk.png', 'rolling volatility, and beta to the universe'),
-            ('monthly.png', 'monthly returns and the distribution of daily returns'),
-            ('factor.png', 'factor tear sheet of the walk-forward predictions, with their rolling rank IC')]
+    fig = plot_tearsheet(res['tearsheet'], out / 'factor.png')
+    plt.close(fig)
+    return [
+        ('equity.png', 'equity (log scale), drawdown and rank IC per year'),
+        ('excess.png', 'cumulative excess over the universe, and turnover'),
+        ('rolling.png', 'rolling Sharpe ratio'),
+        ('risk.png', 'rolling volatility, and beta to the universe'),
+        ('monthly.png', 'monthly returns and the distribution of daily returns'),
+        (
+            'factor.png',
+            'factor tear sheet of the walk-forward predictions, with their rolling rank IC',
+        ),
+    ]
 
 # %% ../nbs/04_integration.ipynb #7498852a
-def _quantstats_page(model, uni, out:Path, title:str) -> str|None:
-    "quantstats' HTML tear sheet of the model's daily returns with the universe as benchmark, where quantstats is installed: its file name, or None."
-    try: import quantstats
-    except ImportError: return None
-    import logging, matplotlib.pyplot as plt
-    font_log = logging.getLogger('matplotlib.font_manager'); level = font_log.level
-    font_log.setLevel(logging.ERROR)                                   # quantstats asks for Arial, which a server rarely has
+def _quantstats_page(model, uni, out: Path, title: str) -> str | None:
+    """quantstats' HTML tear sheet of the model's daily returns with the universe as benchmark,
+    where quantstats is installed: its file name, or None."""
     try:
-        with plt.rc_context():                                         # quantstats restyles matplotlib globally; keep that to its own page
-            quantstats.reports.html(model.returns.rename(model.name), benchmark=uni.returns.rename(uni.name), output=str(out / 'quantstats.html'),
-                                    title=title, download_filename='quantstats.html')
-    finally: font_log.setLevel(level); plt.close('all')
+        import quantstats
+    except ImportError:
+        return None
+    import logging, matplotlib.pyplot as plt
+
+    font_log = logging.getLogger('matplotlib.font_manager')
+    level = font_log.level
+    # quantstats asks for Arial, which a server rarely has
+    font_log.setLevel(logging.ERROR)
+    try:
+        # quantstats restyles matplotlib globally; keep that to its own page
+        with plt.rc_context():
+            quantstats.reports.html(
+                model.returns.rename(model.name),
+                benchmark=uni.returns.rename(uni.name),
+                output=str(out / 'quantstats.html'),
+                title=title,
+                download_filename='quantstats.html',
+            )
+    finally:
+        font_log.setLevel(level)
+        plt.close('all')
     return 'quantstats.html'
 
-def _verdict(res:dict) -> str:
+
+def _verdict(res: dict) -> str:
     model, _, uni = res['results']
     rel = res['relative']
     lo, hi = rel['information_ratio_ci']
-    m_ann, u_ann = stats(model)['annual_return'], stats(uni)['annual_return']     # compound (geometric) annual returns, both
-    beat = round(m_ann * 1000) > round(u_ann * 1000)                               # as the two numbers printed say
+    # compound (geometric) annual returns, both
+    m_ann, u_ann = stats(model)['annual_return'], stats(uni)['annual_return']
+    # as the two numbers printed say
+    beat = round(m_ann * 1000) > round(u_ann * 1000)
     sure = lo > 0 if beat else hi < 0
     h = res['dataset'].label.horizon
     ic = res['tearsheet']['rank_ic'].loc[h]
-    return (f"After costs ({res['costs_bps']:.0f} bps a side), {html.escape(model.name)} earned {_fmt_value('annual_return', m_ann)} a year "
-            f"against {_fmt_value('annual_return', u_ann)} for holding the equal-weight universe (compound annual returns): "
-            f"{abs(round(m_ann * 1000) - round(u_ann * 1000)) / 10:.1f} points a year {'more' if beat else 'less or the same'}. "
-            f"Its daily excess returns (mean {rel['excess_annual_return'] * 100:+.1f}% a year, arithmetic) have an information ratio of "
-            f"{rel['information_ratio']:.2f} (95% interval {lo:.2f} to {hi:.2f}, "
-            f"stationary bootstrap, {rel['block']:.0f}-day blocks). It {'beat' if beat else 'did not beat'} holding the universe"
-            + (', and the interval excludes 0.' if sure else ', and the interval contains 0: the difference is not distinguishable from luck.')
-            + f" Its own Sharpe ratio was {rel['sharpe']:.2f} (95% interval {rel['sharpe_ci'][0]:.2f} to {rel['sharpe_ci'][1]:.2f}). The predictions' mean rank IC "
-            f"against the {h}-bar forward return was {ic.rank_ic:.4f} (95% interval {ic.ci_low:.4f} to {ic.ci_high:.4f}, "
-            f"{max(20, 2 * h)}-date blocks; HAC t {ic.rank_ic_t:.2f}).")
+    return (
+        f"After costs ({res['costs_bps']:.0f} bps a side), {html.escape(model.name)} earned "
+        f"{_fmt_value('annual_return', m_ann)} a year "
+        f"against {_fmt_value('annual_return', u_ann)} for holding the equal-weight universe "
+        "(compound annual returns): "
+        f"{abs(round(m_ann * 1000) - round(u_ann * 1000)) / 10:.1f} points a year "
+        f"{'more' if beat else 'less or the same'}. "
+        f"Its daily excess returns (mean {rel['excess_annual_return'] * 100:+.1f}% a year, "
+        "arithmetic) have an information ratio of "
+        f"{rel['information_ratio']:.2f} (95% interval {lo:.2f} to {hi:.2f}, "
+        f"stationary bootstrap, {rel['block']:.0f}-day blocks). It "
+        f"{'beat' if beat else 'did not beat'} holding the universe"
+        + (
+            ', and the interval excludes 0.'
+            if sure
+            else ', and the interval contains 0: the difference is not distinguishable from luck.'
+        )
+        + f" Its own Sharpe ratio was {rel['sharpe']:.2f} (95% interval {rel['sharpe_ci'][0]:.2f} "
+          f"to {rel['sharpe_ci'][1]:.2f}). The predictions' mean rank IC "
+        f"against the {h}-bar forward return was {ic.rank_ic:.4f} (95% interval {ic.ci_low:.4f} "
+        f"to {ic.ci_high:.4f}, "
+        f"{max(20, 2 * h)}-date blocks; HAC t {ic.rank_ic_t:.2f})."
+    )
 
 # %% ../nbs/04_integration.ipynb #de426c1d
-def _tuning_line(res:dict) -> str:
+def _tuning_line(res: dict) -> str:
     "What the champion was chosen from, in words: the model card's tuning row."
     n, tried, ch = res.get('tuning_trials', 0), res.get('tried', 1), res['champion']
-    if not n: return f"none: {ch} has the default parameters"
-    return (f"{tried:,} configurations tried: v1's default parameters and {n:,} Optuna trials (the best kept as the tuned version); "
-            f"{ch} was chosen on validation skill; the deflated Sharpe ratio counts all {tried:,}")
+    if not n:
+        return f"none: {ch} has the default parameters"
+    return (
+        f"{tried:,} configurations tried: v1's default parameters and {n:,} Optuna trials (the "
+        "best kept as the tuned version); "
+        f"{ch} was chosen on validation skill; the deflated Sharpe ratio counts all {tried:,}"
+    )
 
-def _model_card(res:dict) -> list:
-    "(what, value) rows of the champion's model card: label, objective, features, segments, skill, test metrics, tuning, version."
-    cm = res['champion_model']; m = cm.metrics; s = cm.split
-    binary = (f"; test AUC {m['auc']:.4f} (logistic baseline {m['logreg_auc']:.4f}), log loss {m['log_loss']:.4f} "
-              f"(constant {m['constant_log_loss']:.4f})" if cm.label.binary else '')
-    card = [('label', f"{cm.label.family}, {cm.label.horizon} bars, returns from the {cm.label.returns}: {cm.meaning}"),
-            ('objective', cm.objective), ('features', f"{cm.feature_set} ({len(cm.features)})" + (f"; per-date {cm.cs_norm}" if cm.cs_norm else '')
-                                          + ("; robust z-score fitted on the training segment" if cm.feature_norm else '')),
-            ('segments', f"train {s['train'][0]} .. {s['train'][1]}, validation {s['valid'][0]} .. {s['valid'][1]}, test {s['test'][0]} .. {s['test'][1]}; embargo {s['embargo']} bars"),
-            ('validation skill', f"rank IC {cm.skill['rank_ic']:.4f}, t {cm.skill['t']:.2f} over {cm.skill['dates']} dates: {res['skill_gate'] or 'shown: buy and sell calls allowed'}"),
-            ('test', f"rank IC {m['rank_ic']:.4f} (t {m['rank_ic_t']:.2f}; linear baseline {m['baseline_rank_ic']:.4f}), long-short {m['long_short'] * 100:.2f}% per {cm.label.horizon} bars{binary}"),
-            ('tuning', _tuning_line(res)), ('version', f"{res['champion']} (champion)")]
+
+def _model_card(res: dict) -> list:
+    """(what, value) rows of the champion's model card: label, objective, features, segments, skill,
+    test metrics, tuning, version."""
+    cm = res['champion_model']
+    m = cm.metrics
+    s = cm.split
+    binary = (
+        f"; test AUC {m['auc']:.4f} (logistic baseline {m['logreg_auc']:.4f}), log loss "
+        f"{m['log_loss']:.4f} "
+        f"(constant {m['constant_log_loss']:.4f})"
+        if cm.label.binary
+        else ''
+    )
+    card = [
+        (
+            'label',
+            f"{cm.label.family}, {cm.label.horizon} bars, returns from the {cm.label.returns}: "
+            f"{cm.meaning}",
+        ),
+        ('objective', cm.objective),
+        (
+            'features',
+            f"{cm.feature_set} ({len(cm.features)})"
+            + (f"; per-date {cm.cs_norm}" if cm.cs_norm else '')
+            + ("; robust z-score fitted on the training segment" if cm.feature_norm else ''),
+        ),
+        (
+            'segments',
+            f"train {s['train'][0]} .. {s['train'][1]}, validation {s['valid'][0]} .. "
+            f"{s['valid'][1]}, test {s['test'][0]} .. {s['test'][1]}; embargo {s['embargo']} bars",
+        ),
+        (
+            'validation skill',
+            f"rank IC {cm.skill['rank_ic']:.4f}, t {cm.skill['t']:.2f} over {cm.skill['dates']} "
+            f"dates: {res['skill_gate'] or 'shown: buy and sell calls allowed'}",
+        ),
+        (
+            'test',
+            f"rank IC {m['rank_ic']:.4f} (t {m['rank_ic_t']:.2f}; linear baseline "
+            f"{m['baseline_rank_ic']:.4f}), long-short {m['long_short'] * 100:.2f}% per "
+            f"{cm.label.horizon} bars{binary}",
+        ),
+        ('tuning', _tuning_line(res)),
+        ('version', f"{res['champion']} (champion)"),
+    ]
     return card
 
 # %% ../nbs/04_integration.ipynb #d351a6b7
-_VS_ROWS = (('dates', 'held-out dates', 'int'), ('agreement', 'same recommendation', 'pct'), ('rank_corr', 'rank correlation of their scores', 'num2'),
-            ('ml_rank_ic', 'model rank IC', 'num4'), ('ml_rank_ic_t', 'model rank IC t', 'num2'), ('heuristic_rank_ic', 'heuristic rank IC', 'num4'),
-            ('heuristic_rank_ic_t', 'heuristic rank IC t', 'num2'))
+_VS_ROWS = (
+    ('dates', 'held-out dates', 'int'),
+    ('agreement', 'same recommendation', 'pct'),
+    ('rank_corr', 'rank correlation of their scores', 'num2'),
+    ('ml_rank_ic', 'model rank IC', 'num4'),
+    ('ml_rank_ic_t', 'model rank IC t', 'num2'),
+    ('heuristic_rank_ic', 'heuristic rank IC', 'num4'),
+    ('heuristic_rank_ic_t', 'heuristic rank IC t', 'num2'),
+)
 
-_RISK_ROWS = (('var_historical', 'VaR 95%, historical'), ('cvar_historical', 'CVaR 95%, historical'), ('var_normal', 'VaR 95%, normal'),
-              ('cvar_normal', 'CVaR 95%, normal'), ('var_cornish_fisher', 'VaR 95%, Cornish-Fisher'), ('skew', 'skew'),
-              ('excess_kurtosis', 'excess kurtosis'), ('best_day', 'best day'), ('worst_day', 'worst day'), ('best_month', 'best month'),
-              ('worst_month', 'worst month'), ('best_year', 'best calendar year'), ('worst_year', 'worst calendar year'))
+_RISK_ROWS = (
+    ('var_historical', 'VaR 95%, historical'),
+    ('cvar_historical', 'CVaR 95%, historical'),
+    ('var_normal', 'VaR 95%, normal'),
+    ('cvar_normal', 'CVaR 95%, normal'),
+    ('var_cornish_fisher', 'VaR 95%, Cornish-Fisher'),
+    ('skew', 'skew'),
+    ('excess_kurtosis', 'excess kurtosis'),
+    ('best_day', 'best day'),
+    ('worst_day', 'worst day'),
+    ('best_month', 'best month'),
+    ('worst_month', 'worst month'),
+    ('best_year', 'best calendar year'),
+    ('worst_year', 'worst calendar year'),
+)
 
-def _risk_html(risk:dict) -> str:
+
+def _risk_html(risk: dict) -> str:
     "The tail of each result's daily returns: {name: `risk_stats`}, a column each."
     return _stats_html(pd.DataFrame(risk).loc[[k for k, _ in _RISK_ROWS]], dict(_RISK_ROWS))
+
 
 def _drawdowns_html(model) -> str:
     "The model's five deepest drawdowns."
     dd = drawdown_table(model.returns, 5)
-    dd = dd.assign(recovery=[str(x.date()) if pd.notna(x) else 'not recovered' for x in dd.recovery])
-    return _frame_html(dd, dict(start='date', trough='date', recovery='text', depth='pct', days='int'),
-                       dict(start='start (first day below the peak)', recovery='recovery (back at the peak)', days='trading days under water'))
+    dd = dd.assign(
+        recovery=[str(x.date()) if pd.notna(x) else 'not recovered' for x in dd.recovery]
+    )
+    return _frame_html(
+        dd,
+        dict(start='date', trough='date', recovery='text', depth='pct', days='int'),
+        dict(
+            start='start (first day below the peak)',
+            recovery='recovery (back at the peak)',
+            days='trading days under water',
+        ),
+    )
 
-def _calendar_html(results:list) -> str:
-    "Each calendar year's compounded return of each result, the model's excess over the universe in points, and the year's trading days."
+
+def _calendar_html(results: list) -> str:
+    """Each calendar year's compounded return of each result, the model's excess over the universe
+    in points, and the year's trading days."""
     model, *_, uni = results
     cal = calendar_returns({r.name: r.returns for r in results})
     cal = cal.assign(excess=cal[model.name] - cal[uni.name]).reset_index()
-    return _frame_html(cal, {'year': 'text', **{r.name: 'pct' for r in results}, 'excess': 'pts', 'days': 'int'},
-                       dict(excess=f'{model.name} minus the universe', days='trading days'))
+    return _frame_html(
+        cal,
+        {'year': 'text', **{r.name: 'pct' for r in results}, 'excess': 'pts', 'days': 'int'},
+        dict(excess=f'{model.name} minus the universe', days='trading days'),
+    )
 
-def stale_summary(universe:pd.DataFrame,  # scored signals (`SignalService.score_universe`)
-                 ) -> str|None:
-    "One line for a scored universe whose signals are held as stale (its prices end before today), or None when none is."
-    why = universe['recommendation_reason'].fillna('').astype(str) if len(universe) else pd.Series([], dtype=str)
+
+def stale_summary(
+    universe: pd.DataFrame,  # scored signals (`SignalService.score_universe`)
+) -> str | None:
+    """One line for a scored universe whose signals are held as stale (its prices end before today),
+    or None when none is."""
+    why = (
+        universe['recommendation_reason'].fillna('').astype(str)
+        if len(universe)
+        else pd.Series([], dtype=str)
+    )
     stale = why.str.startswith('stale: ') | why.str.contains('; stale: ', regex=False)
-    if not stale.any(): return None
+    if not stale.any():
+        return None
     last = universe['as_of'][stale].max()
-    return (f"{int(stale.sum()):,} of {len(universe):,} signals held as stale: the prices end {last}, more than {STALE_BARS} weekdays before "
-            f"today, so they say nothing about the days ahead; `quantml signal --all --as-of {last}` replays that day")
+    return (
+        f"{int(stale.sum()):,} of {len(universe):,} signals held as stale: the prices end {last}, "
+        f"more than {STALE_BARS} weekdays before "
+        f"today, so they say nothing about the days ahead; `quantml signal --all --as-of {last}` "
+        "replays that day"
+    )
 
 # %% ../nbs/04_integration.ipynb #341c16b0
-def write_report(res:dict,                 # what `run_pipeline` returned
-                 out:Path,                 # the folder to write into (made if missing)
-                 title:str,                # the report's heading
-                 quantstats:bool|None=None # also quantstats' tear sheet as quantstats.html: None = where quantstats is installed
-                ) -> Path:                 # the path of report.html
-    "report.html, its pictures and summary.json in `out` (and quantstats.html); returns the HTML path."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+def write_report(
+    res: dict,  # what `run_pipeline` returned
+    out: Path,  # the folder to write into (made if missing)
+    title: str,  # the report's heading
+    # also quantstats' tear sheet as quantstats.html: None = where quantstats is
+    # installed
+    quantstats: bool | None = None,
+) -> Path:  # the path of report.html
+    """report.html, its pictures and summary.json in `out` (and quantstats.html); returns the HTML
+    path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     model, _, uni = res['results']
     horizons = tuple(sorted({1, 5, 10, 20, res['dataset'].label.horizon}))
-    res = {**res, 'relative': relative_stats(model, uni), 'tearsheet': factor_tearsheet(res['walk_forward'], res['prices'], horizons=horizons)}
+    res = {
+        **res,
+        'relative': relative_stats(model, uni),
+        'tearsheet': factor_tearsheet(res['walk_forward'], res['prices'], horizons=horizons),
+    }
     pictures = _report_pictures(res, out)
     qs_page = _quantstats_page(model, uni, out, title) if quantstats is not False else None
-    if quantstats and qs_page is None: raise QuantmlError("quantstats=True, but quantstats is not installed: pip install quantstats")
-    uni_top = res['universe'].head(10).assign(top=lambda d: d.top_signals.map(lambda t: ', '.join(f"{x['feature']} {x['contribution']:+.3f}" for x in t[:3])))
-    cm = res['champion_model']; m = cm.metrics
-    stale, risk = stale_summary(res['universe']), {r.name: risk_stats(r.returns) for r in res['results']}
-    versions = res['versions'].assign(degenerate=lambda d: np.where(d.degenerate, 'yes', 'no'), created=lambda d: d.created.astype(str).str[:16])
-    vs = pd.DataFrame([(label, _shown(res['vs_heuristic'][k], kind)) for k, label, kind in _VS_ROWS], columns=['what', 'value'])
-    parts = [f"<h1>{html.escape(title)}</h1>", f"<p class='verdict'>{_verdict(res)}</p>",
-             f"<p>{res['prices'].symbol.nunique():,} symbols, {res['prices'].date.min().date()} .. {res['prices'].date.max().date()}; portfolio: top {res['k']:,} "
-             f"by prediction, next-open fills, {res['costs_bps']:.0f} bps a side; walk-forward predictions over {res['walk_forward'].date.nunique():,} dates.</p>",
-             "<h2>Model card</h2><table>" + ''.join(f'<tr><th>{html.escape(k)}</th><td class="l">{html.escape(v)}</td></tr>' for k, v in _model_card(res)) + '</table>',
-             "<h2>Backtest of the walk-forward predictions</h2>", _stats_html(res['backtest']),
-             "<h2>Risk of the daily returns</h2>", _risk_html(risk),
-             f"<h2>Worst drawdowns of {html.escape(model.name)}</h2>", _drawdowns_html(model),
-             "<h2>Calendar years</h2>", _calendar_html(res['results']),
-             *[f'<figure><img src="{f}" width="800" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>' for f, c in pictures],
-             (f"<p>More statistics of the same daily returns, with the universe as benchmark: <a href='{qs_page}'>quantstats' tear sheet</a>.</p>" if qs_page else
-              "<p>quantstats' tear sheet of the same returns (quantstats.html) was not written: it needs quantstats (<code>pip install 'quantml[report]'</code>).</p>"),
-             "<h2>Registered versions (by held-out validation rank IC)</h2>",
-             _frame_html(versions, dict(version='text', valid_rank_ic='num4', created='text', family='text', objective='text', horizon='int', degenerate='text'),
-                         dict(valid_rank_ic='validation rank IC', horizon='horizon (bars)')),
-             "<h2>Signals now, as <code>quantml signal --all</code> gives them</h2>", *([f"<p>{html.escape(stale)}</p>"] if stale else []),
-             _frame_html(uni_top, dict(symbol='text', as_of='text', probability='num4', recommendation='text', top='text'),
-                         dict(as_of='last bar', top='features that moved it most')),
-             "<h2>Model versus heuristic on held-out dates</h2>", _frame_html(vs, dict(what='text', value='text'), dict(what='')),
-             f"<h2>Limits</h2><p>{html.escape(_LIMITS)}</p>"]
+    if quantstats and qs_page is None:
+        raise QuantmlError(
+            "quantstats=True, but quantstats is not installed: pip install quantstats"
+        )
+    uni_top = (
+        res['universe']
+        .head(10)
+        .assign(
+            top=lambda d: d.top_signals.map(
+                lambda t: ', '.join(f"{x['feature']} {x['contribution']:+.3f}" for x in t[:3])
+            )
+        )
+    )
+    cm = res['champion_model']
+    m = cm.metrics
+    stale, risk = (
+        stale_summary(res['universe']),
+        {r.name: risk_stats(r.returns) for r in res['results']},
+    )
+    versions = res['versions'].assign(
+        degenerate=lambda d: np.where(d.degenerate, 'yes', 'no'),
+        created=lambda d: d.created.astype(str).str[:16],
+    )
+    vs = pd.DataFrame(
+        [(label, _shown(res['vs_heuristic'][k], kind)) for k, label, kind in _VS_ROWS],
+        columns=['what', 'value'],
+    )
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='verdict'>{_verdict(res)}</p>",
+        f"<p>{res['prices'].symbol.nunique():,} symbols, {res['prices'].date.min().date()} .. "
+        f"{res['prices'].date.max().date()}; portfolio: top {res['k']:,} "
+        f"by prediction, next-open fills, {res['costs_bps']:.0f} bps a side; walk-forward "
+        f"predictions over {res['walk_forward'].date.nunique():,} dates.</p>",
+        "<h2>Model card</h2><table>"
+        + ''.join(
+            f'<tr><th>{html.escape(k)}</th><td class="l">{html.escape(v)}</td></tr>'
+            for k, v in _model_card(res)
+        )
+        + '</table>',
+        "<h2>Backtest of the walk-forward predictions</h2>",
+        _stats_html(res['backtest']),
+        "<h2>Risk of the daily returns</h2>",
+        _risk_html(risk),
+        f"<h2>Worst drawdowns of {html.escape(model.name)}</h2>",
+        _drawdowns_html(model),
+        "<h2>Calendar years</h2>",
+        _calendar_html(res['results']),
+        *[
+            f'<figure><img src="{f}" width="800" '
+            f'alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>'
+            for f, c in pictures
+        ],
+        (
+            "<p>More statistics of the same daily returns, with the universe as benchmark: <a "
+            f"href='{qs_page}'>quantstats' tear sheet</a>.</p>"
+            if qs_page
+            else "<p>quantstats' tear sheet of the same returns (quantstats.html) was not "
+                 "written: it needs quantstats (<code>pip install 'quantml[report]'</code>).</p>"
+        ),
+        "<h2>Registered versions (by held-out validation rank IC)</h2>",
+        _frame_html(
+            versions,
+            dict(
+                version='text',
+                valid_rank_ic='num4',
+                created='text',
+                family='text',
+                objective='text',
+                horizon='int',
+                degenerate='text',
+            ),
+            dict(valid_rank_ic='validation rank IC', horizon='horizon (bars)'),
+        ),
+        "<h2>Signals now, as <code>quantml signal --all</code> gives them</h2>",
+        *([f"<p>{html.escape(stale)}</p>"] if stale else []),
+        _frame_html(
+            uni_top,
+            dict(
+                symbol='text', as_of='text', probability='num4', recommendation='text', top='text'
+            ),
+            dict(as_of='last bar', top='features that moved it most'),
+        ),
+        "<h2>Model versus heuristic on held-out dates</h2>",
+        _frame_html(vs, dict(what='text', value='text'), dict(what='')),
+        f"<h2>Limits</h2><p>{html.escape(_LIMITS)}</p>",
+    ]
     page = out / 'report.html'
-    page.write_text("<!doctype html><meta charset='utf-8'><title>quantml report</title>"
-                    "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto} td,th{padding:2px 8px;text-align:right} td.l{text-align:left}"
-                    " .verdict{font-size:1.15em;border-left:4px solid #888;padding-left:.8em} figure{margin:1em 0}</style>" + '\n'.join(parts))
-    (out / 'summary.json').write_text(dumps_json(dict(champion=res['champion'], label=cm.to_dict()['label'], objective=cm.objective, meaning=cm.meaning,
-                                                      skill=cm.skill, skill_gate=res['skill_gate'], backtest=res['backtest'].to_dict(),
-                                                      relative=res['relative'], vs_heuristic=res['vs_heuristic'], walk_forward=res['wf_quality'], test_metrics=m,
-                                                      rank_ic_by_horizon=res['tearsheet']['rank_ic'].to_dict('index'),
-                                                      risk=risk, stale=stale)))
+    page.write_text(
+        "<!doctype html><meta charset='utf-8'><title>quantml report</title>"
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto} td,th{padding:2px "
+        "8px;text-align:right} td.l{text-align:left}"
+        " .verdict{font-size:1.15em;border-left:4px solid #888;padding-left:.8em} "
+        "figure{margin:1em 0}</style>"
+        + '\n'.join(parts)
+    )
+    (out / 'summary.json').write_text(
+        dumps_json(
+            dict(
+                champion=res['champion'],
+                label=cm.to_dict()['label'],
+                objective=cm.objective,
+                meaning=cm.meaning,
+                skill=cm.skill,
+                skill_gate=res['skill_gate'],
+                backtest=res['backtest'].to_dict(),
+                relative=res['relative'],
+                vs_heuristic=res['vs_heuristic'],
+                walk_forward=res['wf_quality'],
+                test_metrics=m,
+                rank_ic_by_horizon=res['tearsheet']['rank_ic'].to_dict('index'),
+                risk=risk,
+                stale=stale,
+            )
+        )
+    )
     return page

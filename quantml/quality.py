@@ -16,134 +16,244 @@ __all__ = ['SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'SPLIT_OPEN_EXACT', 'SPLIT_CLOSE_L
            'sql_literal', 'flags_sql', 'flag_prices', 'flat_bars', 'may_be_flagged']
 
 # %% ../nbs/000a_quality.ipynb #fcc8312f
-SPLIT_RATIOS = {'2:1': 2.0, '3:2': 1.5, '3:1': 3.0, '4:1': 4.0, '5:1': 5.0, '10:1': 10.0,
-                '1:2': 0.5, '2:3': 2 / 3, '1:3': 1 / 3, '1:4': 0.25, '1:5': 0.2, '1:10': 0.1}   # previous close / close
-SPLIT_TOLERANCE = 0.05        # the close's ratio, and the open's, within 5% of the split's ...
-SPLIT_OPEN_EXACT, SPLIT_CLOSE_LOOSE = 0.01, 0.15   # ... or the open's within 1% and the close's within 15% (the stock moved on the day)
-SPLIT_VOLUME_NEWS = 4.0       # volume above 4x what the split explains (the ratio, or 1 for a reverse split) is news, not a split
-SPLIT_RANGE_NEWS = (4.0, 0.10)  # a day's range (high/low) above 4x its mean over the 30 days before and above 10%: news traded through the day
+# previous close / close
+SPLIT_RATIOS = {
+    '2:1': 2.0,
+    '3:2': 1.5,
+    '3:1': 3.0,
+    '4:1': 4.0,
+    '5:1': 5.0,
+    '10:1': 10.0,
+    '1:2': 0.5,
+    '2:3': 2 / 3,
+    '1:3': 1 / 3,
+    '1:4': 0.25,
+    '1:5': 0.2,
+    '1:10': 0.1,
+}
+SPLIT_TOLERANCE = 0.05  # the close's ratio, and the open's, within 5% of the split's ...
+# ... or the open's within 1% and the close's within 15% (the stock moved on the day)
+SPLIT_OPEN_EXACT, SPLIT_CLOSE_LOOSE = 0.01, 0.15
+# volume above 4x what the split explains (the ratio, or 1 for a reverse split) is news, not a split
+SPLIT_VOLUME_NEWS = 4.0
+# a day's range (high/low) above 4x its mean over the 30 days before and above 10%: news traded
+# through the day
+SPLIT_RANGE_NEWS = (4.0, 0.10)
 GLITCH_MOVE, GLITCH_BACK = 0.25, 0.05
 JUMP_MOVE = 0.5
 FLAGS = ('suspected_split', 'glitch', 'suspect_jump', 'flat_bar', 'zero_volume')
-JUDGED_FLAGS = ('suspected_split', 'glitch', 'suspect_jump')   # the flags that make a bar's price doubtful (flat bars and no volume do not)
+# the flags that make a bar's price doubtful (flat bars and no volume do not)
+JUDGED_FLAGS = ('suspected_split', 'glitch', 'suspect_jump')
 
-PRICE_FLAGS_COLUMNS = """symbol VARCHAR NOT NULL, date DATE NOT NULL, flag VARCHAR NOT NULL, value DOUBLE, detail VARCHAR NOT NULL,
-    source VARCHAR NOT NULL, flagged_at TIMESTAMP NOT NULL, PRIMARY KEY (symbol, date, flag)"""     # the store's price_flags table
+# the store's price_flags table
+PRICE_FLAGS_COLUMNS = """symbol VARCHAR NOT NULL, date DATE NOT NULL, flag VARCHAR NOT NULL,
+    value DOUBLE, detail VARCHAR NOT NULL, source VARCHAR NOT NULL, flagged_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (symbol, date, flag)"""
 
-def sql_literal(s,                        # the text to quote
-               ) -> str:
+
+def sql_literal(
+    s,  # the text to quote
+) -> str:
     "A SQL string literal of `s`, quotes doubled."
     return "'" + str(s).replace("'", "''") + "'"
 
 # %% ../nbs/000a_quality.ipynb #af78f63f
-def flags_sql(symbols_table:str, source:str, now:str) -> str:
+def flags_sql(symbols_table: str, source: str, now: str) -> str:
     "SQL inserting the flags of every symbol in `symbols_table`, computed over its stored history."
     ratios = ', '.join(f"({sql_literal(k)}, {v!r})" for k, v in SPLIT_RATIOS.items())
-    tol, g, back, jump = math.log1p(SPLIT_TOLERANCE), math.log1p(GLITCH_MOVE), math.log1p(GLITCH_BACK), math.log1p(JUMP_MOVE)
+    tol, g, back, jump = (
+        math.log1p(SPLIT_TOLERANCE),
+        math.log1p(GLITCH_MOVE),
+        math.log1p(GLITCH_BACK),
+        math.log1p(JUMP_MOVE),
+    )
     exact, loose = math.log1p(SPLIT_OPEN_EXACT), math.log1p(SPLIT_CLOSE_LOOSE)
     return f"""
 INSERT INTO price_flags
-WITH b AS (SELECT symbol, date, open, high, low, close, volume, lag(close) OVER w AS pc, lag(close, 2) OVER w AS pc2, lead(close) OVER w AS nc,
-                  coalesce(lag(volume = 0 AND open = high AND high = low AND low = close) OVER w, false) AS after_placeholder
-           FROM daily_prices WHERE symbol IN (SELECT symbol FROM {symbols_table}) WINDOW w AS (PARTITION BY symbol ORDER BY date)),
-c AS MATERIALIZED (SELECT * FROM b WHERE abs(ln(close / pc)) > {g} OR abs(ln(pc / pc2)) > {g}            -- the few bars any rule can flag
+WITH b AS (SELECT symbol, date, open, high, low, close, volume, lag(close) OVER w AS pc, lag(close,
+    2) OVER w AS pc2, lead(close) OVER w AS nc,
+                  coalesce(lag(volume = 0 AND open = high AND high = low AND low = close) OVER w,
+                      false) AS after_placeholder
+           FROM daily_prices WHERE symbol IN (SELECT symbol FROM {symbols_table}) WINDOW w AS
+               (PARTITION BY symbol ORDER BY date)),
+-- the few bars any rule can flag
+c AS MATERIALIZED (SELECT * FROM b WHERE abs(ln(close / pc)) > {g} OR abs(ln(pc / pc2)) > {g}
                    OR (open = high AND high = low AND low = close) OR volume = 0),
 m2 AS (SELECT *, ln(pc / close) AS gc, ln(pc / open) AS go,
               coalesce(abs(ln(close / pc)) > {g} AND abs(ln(nc / pc)) < {back}, false) AS glitch,
-              coalesce(abs(ln(pc / pc2)) > {g} AND abs(ln(close / pc2)) < {back}, false) AS after_glitch FROM c),
-big AS (SELECT * FROM m2 WHERE abs(gc) > {min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - loose} AND NOT glitch AND NOT after_glitch
-                              AND NOT after_placeholder      -- a flat bar with no volume is a placeholder, not a price: no split from it ...
-                              AND NOT (volume = 0 AND open = high AND high = low AND low = close)                    -- ... nor to it
-                              AND NOT coalesce(abs(ln(nc / pc)) < abs(ln(nc / close)), false)),   -- a split is not undone the next bar
-sp0 AS (SELECT big.*, r.name, r.ratio, abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go - ln(r.ratio)) <= {tol} AS both_near,
-               (SELECT avg(CAST(v.volume AS DOUBLE)) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30) AS av,
-               CAST(big.volume AS DOUBLE) / nullif((SELECT avg(CAST(v.volume AS DOUBLE)) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30), 0) AS vr,
-               ln(big.high / big.low) / nullif((SELECT avg(ln(v.high / v.low)) FROM daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30), 0) AS rr,
-               (SELECT max(abs(ln(v.close / v.pc))) FROM b v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30) AS mx
-        FROM big JOIN (VALUES {ratios}) r(name, ratio) ON (abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go - ln(r.ratio)) <= {tol})
-                                                       OR (abs(big.go - ln(r.ratio)) <= {exact} AND abs(big.gc - ln(r.ratio)) <= {loose})),
+              coalesce(abs(ln(pc / pc2)) > {g} AND abs(ln(close / pc2)) < {back},
+                  false) AS after_glitch FROM c),
+big AS (SELECT * FROM m2 WHERE abs(gc) >
+    {min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - loose} AND NOT glitch AND NOT
+    after_glitch
+                              -- a flat bar with no volume is a placeholder, not a price: no split
+                              -- from it ...
+                              AND NOT after_placeholder
+                              -- ... nor to it
+                              AND NOT (volume = 0 AND open = high AND high = low AND low = close)
+                              -- a split is not undone the next bar
+                              AND NOT coalesce(abs(ln(nc / pc)) < abs(ln(nc / close)), false)),
+sp0 AS (SELECT big.*, r.name, r.ratio, abs(big.gc - ln(r.ratio)) <= {tol} AND abs(big.go -
+    ln(r.ratio)) <= {tol} AS both_near,
+               (SELECT avg(CAST(v.volume AS DOUBLE)) FROM daily_prices v WHERE v.symbol = big.symbol
+                   AND v.date < big.date AND v.date >= big.date - 30) AS av,
+               CAST(big.volume AS DOUBLE) / nullif((SELECT avg(CAST(v.volume AS DOUBLE)) FROM
+                   daily_prices v WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >=
+                   big.date - 30), 0) AS vr,
+               ln(big.high / big.low) / nullif((SELECT avg(ln(v.high / v.low)) FROM daily_prices v
+                   WHERE v.symbol = big.symbol AND v.date < big.date AND v.date >= big.date - 30),
+                   0) AS rr,
+               (SELECT max(abs(ln(v.close / v.pc))) FROM b v WHERE v.symbol = big.symbol AND v.date
+                   < big.date AND v.date >= big.date - 30) AS mx
+        FROM big JOIN (VALUES {ratios}) r(name, ratio) ON (abs(big.gc - ln(r.ratio)) <= {tol} AND
+            abs(big.go - ln(r.ratio)) <= {tol})
+                                                       OR (abs(big.go - ln(r.ratio)) <= {exact} AND
+                                                           abs(big.gc - ln(r.ratio)) <= {loose})),
 sp1 AS (SELECT *, CASE WHEN av IS NULL OR av = 0 OR volume = 0 THEN 'unknown'
-                       WHEN vr > {SPLIT_VOLUME_NEWS}::DOUBLE * greatest(ratio, 1.0) THEN 'news'     -- a spike no share count explains
+                       -- a spike no share count explains
+                       WHEN vr > {SPLIT_VOLUME_NEWS}::DOUBLE * greatest(ratio, 1.0) THEN 'news'
                        WHEN (ratio > 1 AND vr >= 1.3 AND vr <= {SPLIT_VOLUME_NEWS}::DOUBLE * ratio)
-                         OR (ratio < 1 AND vr <= 2 * ratio) THEN 'agrees' ELSE 'silent' END AS vol FROM sp0),
-sp2 AS (SELECT *, coalesce(abs(gc) <= mx, false) AS ordinary,                                 -- it moved as much on a day of the 30 before
-                  coalesce(rr > {SPLIT_RANGE_NEWS[0]}::DOUBLE AND ln(high / low) > {math.log1p(SPLIT_RANGE_NEWS[1])}, false) AS busy FROM sp1),
-sp AS (SELECT *, CASE WHEN ordinary OR busy OR NOT both_near THEN 'low' WHEN vol = 'agrees' THEN 'high' ELSE 'medium' END AS confidence
+                         OR (ratio < 1 AND vr <= 2 * ratio) THEN 'agrees' ELSE 'silent' END AS vol
+                             FROM sp0),
+-- it moved as much on a day of the 30 before
+sp2 AS (SELECT *, coalesce(abs(gc) <= mx, false) AS ordinary,
+                  coalesce(rr > {SPLIT_RANGE_NEWS[0]}::DOUBLE AND ln(high / low) >
+                      {math.log1p(SPLIT_RANGE_NEWS[1])}, false) AS busy FROM sp1),
+sp AS (SELECT *, CASE WHEN ordinary OR busy OR NOT both_near THEN 'low' WHEN vol = 'agrees' THEN
+    'high' ELSE 'medium' END AS confidence
        FROM sp2 WHERE vol <> 'news'),
 f AS (
   SELECT symbol, date, 'suspected_split' AS flag, ratio AS value,
-         format('{{}} split? close {{:.6g}} -> {{:.6g}} (x{{:.3f}}), open {{:.6g}} (x{{:.3f}}); {{}}; confidence {{}}: {{}}', name, pc, close, pc / close, open, pc / open,
+         format('{{}} split? close {{:.6g}} -> {{:.6g}} (x{{:.3f}}), open {{:.6g}} (x{{:.3f}}); '
+                || '{{}}; confidence {{}}: {{}}', name, pc, close, pc / close, open, pc / open,
                 CASE WHEN av IS NULL THEN 'no bar in the 30 days before to compare its volume with'
                      WHEN av = 0 THEN 'no volume in the 30 days before to compare its volume with'
                      WHEN volume = 0 THEN 'volume 0 on the day'
-                     WHEN vol = 'agrees' THEN format('volume x{{:.1f}} its mean over the 30 days before, as a {{}} split changes the share count', vr, name)
-                     ELSE format('volume x{{:.1f}} its mean over the 30 days before, which a {{}} split does not explain (the volumes may be adjusted already)',
+                     WHEN vol = 'agrees' THEN
+                         format('volume x{{:.1f}} its mean over the 30 days '
+                                || 'before, as a {{}} split changes the share count', vr, name)
+                     ELSE
+                         format('volume x{{:.1f}} its mean over the 30 days '
+                                || 'before, which a {{}} split does not explain '
+                                || '(the volumes may be adjusted already)',
                                  vr, name) END,
                 confidence,
-                CASE WHEN ordinary THEN format('it moved x{{:.2f}} from one close to the next on a day of the 30 before, so a move this size is not out of its way: not confirmed, so --adjust-splits leaves it',
+                CASE WHEN ordinary THEN
+                    format('it moved x{{:.2f}} from one close to the next '
+                           || 'on a day of the 30 before, '
+                           || 'so a move this size is not out of its way: not confirmed, '
+                           || 'so --adjust-splits leaves it',
                                                exp(mx))
-                     WHEN busy THEN format('the day''s range (high/low) was x{{:.1f}} its mean over the 30 days before: news trades through the day, a split only changes the units; not confirmed, so --adjust-splits leaves it', rr)
-                     WHEN confidence = 'high' THEN 'the open and the close moved by the ratio and the volume agrees'
-                     WHEN both_near THEN 'the open and the close moved by the ratio; the volume does not tell'
-                     ELSE 'the open gapped by the ratio exactly, but the close moved on the day: not confirmed, so --adjust-splits leaves it' END)
+                     WHEN busy THEN
+                         format('the day''s range (high/low) was x{{:.1f}} its mean over the 30 '
+                                || 'days before: news trades through the day, '
+                                || 'a split only changes the units; '
+                                || 'not confirmed, so --adjust-splits leaves it', rr)
+                     WHEN confidence = 'high' THEN
+                         'the open and the close moved by the ratio and the volume agrees'
+                     WHEN both_near THEN
+                         'the open and the close moved by the ratio; the volume does not tell'
+                     ELSE
+                         'the open gapped by the ratio exactly, but the close moved on the day: '
+                         || 'not confirmed, so --adjust-splits leaves it' END)
          AS detail FROM sp
   UNION ALL
-  SELECT symbol, date, 'glitch', close / pc, format('close {{:.6g}} -> {{:.6g}} -> {{:.6g}}: one bar off by {{:+.0f}}%, back the next', pc, close, nc, (close / pc - 1) * 100) FROM m2 WHERE glitch
+  SELECT symbol, date, 'glitch', close / pc,
+      format('close {{:.6g}} -> {{:.6g}} -> {{:.6g}}: one bar off by {{:+.0f}}%, back the next', pc,
+      close, nc, (close / pc - 1) * 100) FROM m2 WHERE glitch
   UNION ALL
-  SELECT symbol, date, 'suspect_jump', close / pc, format('close {{:.6g}} -> {{:.6g}} ({{:+.0f}}%)', pc, close, (close / pc - 1) * 100) FROM m2
-  WHERE abs(gc) > {jump} AND NOT glitch AND NOT after_glitch AND NOT EXISTS (SELECT 1 FROM sp WHERE sp.symbol = m2.symbol AND sp.date = m2.date)
+  SELECT symbol, date, 'suspect_jump', close / pc, format('close {{:.6g}} -> {{:.6g}} ({{:+.0f}}%)',
+      pc, close, (close / pc - 1) * 100) FROM m2
+  WHERE abs(gc) > {jump} AND NOT glitch AND NOT after_glitch AND NOT EXISTS (SELECT 1 FROM sp WHERE
+      sp.symbol = m2.symbol AND sp.date = m2.date)
   UNION ALL
-  SELECT symbol, date, 'flat_bar', NULL, format('open = high = low = close = {{:.6g}}', close) FROM c WHERE open = high AND high = low AND low = close
+  SELECT symbol, date, 'flat_bar', NULL, format('open = high = low = close = {{:.6g}}',
+      close) FROM c WHERE open = high AND high = low AND low = close
   UNION ALL
   SELECT symbol, date, 'zero_volume', NULL, 'volume is 0' FROM c WHERE volume = 0)
-SELECT symbol, date, flag, value, detail, {sql_literal(source)}, TIMESTAMP {sql_literal(now)} FROM f"""
+SELECT symbol, date, flag, value, detail, {sql_literal(source)},
+    TIMESTAMP {sql_literal(now)} FROM f"""
 
 # %% ../nbs/000a_quality.ipynb #860cb167
 _SCRATCH, _SCRATCH_LOCK, _INHERITED = None, threading.Lock(), []
+
 
 def _scratch_cursor():
     "A new connection to this process's in-memory scratch database."
     global _SCRATCH
     with _SCRATCH_LOCK:
-        if _SCRATCH is None: _SCRATCH = duckdb.connect()
+        if _SCRATCH is None:
+            _SCRATCH = duckdb.connect()
         return _SCRATCH.cursor()
 
+
 def _scratch_after_fork():
-    "In a forked child: a database of its own next time. The parent's is kept, never closed: closing it waits for threads the child does not have."
+    """In a forked child: a database of its own next time. The parent's is kept, never closed:
+    closing it waits for threads the child does not have."""
     global _SCRATCH, _SCRATCH_LOCK
-    if _SCRATCH is not None: _INHERITED.append(_SCRATCH)
+    if _SCRATCH is not None:
+        _INHERITED.append(_SCRATCH)
     _SCRATCH, _SCRATCH_LOCK = None, threading.Lock()
+
 
 os.register_at_fork(after_in_child=_scratch_after_fork)
 
-def flag_prices(prices:pd.DataFrame) -> pd.DataFrame:
+
+def flag_prices(prices: pd.DataFrame) -> pd.DataFrame:
     "The flags (symbol, date, flag, value, detail) of a long OHLCV frame, by the rules above."
     con = _scratch_cursor()
     try:
-        con.register('_qml_frame', prices[['symbol', 'date', 'open', 'high', 'low', 'close', 'volume']])
-        con.execute("CREATE TEMP TABLE daily_prices AS SELECT symbol, CAST(date AS DATE) AS date, open, high, low, close, volume FROM _qml_frame")
+        con.register(
+            '_qml_frame', prices[['symbol', 'date', 'open', 'high', 'low', 'close', 'volume']]
+        )
+        con.execute(
+            "CREATE TEMP TABLE daily_prices AS SELECT symbol, CAST(date AS DATE) AS date, open, "
+            "high, low, close, volume FROM _qml_frame"
+        )
         con.execute(f"CREATE TEMP TABLE price_flags ({PRICE_FLAGS_COLUMNS})")
         con.execute("CREATE TEMP TABLE _qml_all AS SELECT DISTINCT symbol FROM daily_prices")
-        con.execute(flags_sql('_qml_all', 'frame', datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' ')))
-        out = con.execute("SELECT symbol, CAST(date AS TIMESTAMP) AS date, flag, value, detail FROM price_flags ORDER BY symbol, date, flag").df()
-    finally: con.close()
+        con.execute(
+            flags_sql(
+                '_qml_all',
+                'frame',
+                datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' '),
+            )
+        )
+        out = con.execute(
+            "SELECT symbol, CAST(date AS TIMESTAMP) AS date, flag, value, detail FROM price_flags "
+            "ORDER BY symbol, date, flag"
+        ).df()
+    finally:
+        con.close()
     return out
 
 # %% ../nbs/000a_quality.ipynb #b5875b35
-def flat_bars(prices:pd.DataFrame) -> np.ndarray:
+def flat_bars(prices: pd.DataFrame) -> np.ndarray:
     "Per row: open = high = low = close (no trading; a placeholder bar)."
-    return ((prices['open'] == prices['high']) & (prices['high'] == prices['low']) & (prices['low'] == prices['close'])).to_numpy()
+    return (
+        (prices['open'] == prices['high'])
+        & (prices['high'] == prices['low'])
+        & (prices['low'] == prices['close'])
+    ).to_numpy()
 
-SPLIT_FLOOR = min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - math.log1p(SPLIT_CLOSE_LOOSE)   # the least move (log) a split is judged at
 
-def may_be_flagged(prices:pd.DataFrame) -> np.ndarray:
-    """Per row of a frame sorted by symbol then date: could any flag rule flag this bar? (A superset of the flagged bars; cheap.)
-    A close that moved from the previous one by more than a split's least move (a jump's is larger), or by more than a glitch's
-    and back within GLITCH_BACK the next bar; a flat bar; no volume."""
+# the least move (log) a split is judged at
+SPLIT_FLOOR = min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - math.log1p(SPLIT_CLOSE_LOOSE)
+
+
+def may_be_flagged(prices: pd.DataFrame) -> np.ndarray:
+    """Per row of a frame sorted by symbol then date: could any flag rule flag this bar? (A superset
+    of the flagged bars; cheap.) A close that moved from the previous one by more than a split's
+    least move (a jump's is larger), or by more than a glitch's and back within GLITCH_BACK the next
+    bar; a flat bar; no volume."""
     c, codes = prices['close'].to_numpy(float), pd.factorize(prices['symbol'])[0]
     same = codes[1:] == codes[:-1]
     with np.errstate(divide='ignore', invalid='ignore'):
-        m = np.abs(np.log(c[1:] / c[:-1]))                                     # the move into bar i + 1
-        back = np.r_[np.abs(np.log(c[2:] / c[:-2])) < math.log1p(GLITCH_BACK), False] & np.r_[same[1:], False]
+        # the move into bar i + 1
+        m = np.abs(np.log(c[1:] / c[:-1]))
+        back = (
+            np.r_[np.abs(np.log(c[2:] / c[:-2])) < math.log1p(GLITCH_BACK), False]
+            & np.r_[same[1:], False]
+        )
     moved = np.r_[False, same & ((m > SPLIT_FLOOR) | ((m > math.log1p(GLITCH_MOVE)) & back))]
     return moved | flat_bars(prices) | (prices['volume'] == 0).to_numpy()

@@ -6,14 +6,23 @@ Docs: https://quantml.github.io/quantml/registry.html.md"""
 
 # %% ../nbs/02_registry.ipynb #5bc15445
 from __future__ import annotations
-import collections, fcntl, hashlib, json, math, os, platform, re, shutil, subprocess, sys, threading, uuid
+import collections, fcntl, hashlib, json, math, os, platform, re, shutil, subprocess, sys
+import threading, uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, pandas as pd
 import lightgbm as lgb
-from .core import QuantmlError, ConflictError, NotFoundError, file_id, write_atomic, fsync_dir, dumps_json
+from quantml.core import (
+    QuantmlError,
+    ConflictError,
+    NotFoundError,
+    file_id,
+    write_atomic,
+    fsync_dir,
+    dumps_json,
+)
 from .model import TrainedModel, FeatureNorm
 from .dataset import LabelSpec, FEATURE_SETS, feature_columns
 from dataclasses import asdict
@@ -36,270 +45,527 @@ def check_version(v,                      # what should be a version name, e.g. 
     return v
 
 # %% ../nbs/02_registry.ipynb #41b63a18
-def check_alias(a,                        # what should be an alias: letters, digits, '-' and '_', not a version name
-               ) -> str:
+def check_alias(
+    # what should be an alias: letters, digits, '-' and '_', not a version name
+    a,
+) -> str:
     if not isinstance(a, str) or not _ALIAS.fullmatch(a) or _VERSION.fullmatch(a) or a == 'latest':
-        raise QuantmlError(f"{a!r} is not an alias name (lowercase letters, digits, - and _, starting with a letter; not 'latest' or a version)")
+        raise QuantmlError(
+            f"{a!r} is not an alias name (lowercase letters, digits, - and _, starting with a "
+            "letter; not 'latest' or a version)"
+        )
     return a
 
 # %% ../nbs/02_registry.ipynb #b019fc04
-def _git_commit() -> str|None:
+def _git_commit() -> str | None:
     "The commit of the working tree quantml runs from, if it is a git checkout."
     try:
-        r = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=Path(__file__).resolve().parent if '__file__' in globals() else None,
-                           capture_output=True, text=True, timeout=5)
+        r = subprocess.run(
+            ['git', 'rev-parse', 'HEAD'],
+            cwd=Path(__file__).resolve().parent if '__file__' in globals() else None,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return r.stdout.strip() if r.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError): return None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
 
 def _versions() -> dict:
     from quantml import __version__
-    return dict(quantml=__version__, lightgbm=lgb.__version__, python=platform.python_version(), numpy=np.__version__)
 
-def model_metadata(m:TrainedModel,        # the trained model
-                   model_text:str,        # LightGBM's model file, as text (its hash is recorded)
-                  ) -> dict:
+    return dict(
+        quantml=__version__,
+        lightgbm=lgb.__version__,
+        python=platform.python_version(),
+        numpy=np.__version__,
+    )
+
+
+def model_metadata(
+    m: TrainedModel,  # the trained model
+    model_text: str,  # LightGBM's model file, as text (its hash is recorded)
+) -> dict:
     "The record kept for a trained model (without its version number)."
-    kind = {'binary': 'binary classifier', 'regression': 'regression', 'lambdarank': 'ranker (lambdarank)'}[m.objective]
-    return dict(created=datetime.now(timezone.utc).isoformat(timespec='seconds'), model_type=f'lightgbm.Booster {kind}',
-                params=m.params, num_iterations=m.num_iterations, features=list(m.features), label=asdict(m.label), meaning=m.meaning,
-                objective=m.objective, feature_set=m.feature_set, cs_norm=m.cs_norm, feature_norm=m.feature_norm.to_dict() if m.feature_norm else None, skill=m.skill, degenerate=m.degenerate, split=m.split, data=m.data, metrics=m.metrics, cv=m.cv, trials=m.trials, importance=m.importance.to_dict(orient='records'),
-                bands=list(m.bands), software=_versions(), git_commit=_git_commit(), model_sha256=hashlib.sha256(model_text.encode()).hexdigest(),
-                train_seconds=round(m.seconds, 3))
+    kind = {
+        'binary': 'binary classifier',
+        'regression': 'regression',
+        'lambdarank': 'ranker (lambdarank)',
+    }[m.objective]
+    return dict(
+        created=datetime.now(timezone.utc).isoformat(timespec='seconds'),
+        model_type=f'lightgbm.Booster {kind}',
+        params=m.params,
+        num_iterations=m.num_iterations,
+        features=list(m.features),
+        label=asdict(m.label),
+        meaning=m.meaning,
+        objective=m.objective,
+        feature_set=m.feature_set,
+        cs_norm=m.cs_norm,
+        feature_norm=m.feature_norm.to_dict() if m.feature_norm else None,
+        skill=m.skill,
+        degenerate=m.degenerate,
+        split=m.split,
+        data=m.data,
+        metrics=m.metrics,
+        cv=m.cv,
+        trials=m.trials,
+        importance=m.importance.to_dict(orient='records'),
+        bands=list(m.bands),
+        software=_versions(),
+        git_commit=_git_commit(),
+        model_sha256=hashlib.sha256(model_text.encode()).hexdigest(),
+        train_seconds=round(m.seconds, 3),
+    )
 
 # %% ../nbs/02_registry.ipynb #85aa3a3b
 _EMPTY = dict(format=1, next_version=1, versions={}, aliases={})
 
 _VERSION_NAME = re.compile(r'v[1-9][0-9]{0,8}')
 
-_RECORD = {'created': str, 'features': list, 'label': dict, 'metrics': dict, 'split': dict, 'params': dict, 'num_iterations': int,
-           'model_sha256': str, 'cv': (list, dict), 'importance': list, 'trials': int, 'data': dict}   # what reading a version relies on
+# what reading a version relies on
+_RECORD = {
+    'created': str,
+    'features': list,
+    'label': dict,
+    'metrics': dict,
+    'split': dict,
+    'params': dict,
+    'num_iterations': int,
+    'model_sha256': str,
+    'cv': (list, dict),
+    'importance': list,
+    'trials': int,
+    'data': dict,
+}
 
-def _index_problem(idx) -> str|None:
+
+def _index_problem(idx) -> str | None:
     "What is wrong with a parsed registry index, in words; None when it can be read safely."
-    if not isinstance(idx, dict): return f"the top level is a {type(idx).__name__}, not an object"
+    if not isinstance(idx, dict):
+        return f"the top level is a {type(idx).__name__}, not an object"
     for k, t in (('versions', dict), ('aliases', dict), ('next_version', int)):
-        if not isinstance(idx.get(k), t) or isinstance(idx.get(k), bool): return f"'{k}' is {'missing' if k not in idx else type(idx[k]).__name__}, not {t.__name__}"
+        if not isinstance(idx.get(k), t) or isinstance(idx.get(k), bool):
+            return (
+                f"'{k}' is {'missing' if k not in idx else type(idx[k]).__name__}, not {t.__name__}"
+            )
     for v, m in idx['versions'].items():
-        if not _VERSION_NAME.fullmatch(str(v)): return f"version name {v!r} is not v<N>"
-        if not isinstance(m, dict): return f"versions.{v} is a {type(m).__name__}, not a record"
+        if not _VERSION_NAME.fullmatch(str(v)):
+            return f"version name {v!r} is not v<N>"
+        if not isinstance(m, dict):
+            return f"versions.{v} is a {type(m).__name__}, not a record"
         for k, t in _RECORD.items():
-            if k not in m: return f"versions.{v} has no '{k}'"
-            if not isinstance(m[k], t) or isinstance(m[k], bool): return f"versions.{v}.{k} is {type(m[k]).__name__}"
-        if not all(isinstance(f, str) for f in m['features']): return f"versions.{v}.features holds something that is not a name"
+            if k not in m:
+                return f"versions.{v} has no '{k}'"
+            if not isinstance(m[k], t) or isinstance(m[k], bool):
+                return f"versions.{v}.{k} is {type(m[k]).__name__}"
+        if not all(isinstance(f, str) for f in m['features']):
+            return f"versions.{v}.features holds something that is not a name"
         h = m['label'].get('horizon')
-        if not isinstance(h, int) or isinstance(h, bool) or h < 1: return f"versions.{v}.label.horizon is {h!r}, not a whole number of bars"
+        if not isinstance(h, int) or isinstance(h, bool) or h < 1:
+            return f"versions.{v}.label.horizon is {h!r}, not a whole number of bars"
         b = m.get('bands') or []
-        if not (isinstance(b, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in b)
-                and all(x <= y for x, y in zip(b, b[1:]))): return f"versions.{v}.bands {b!r} are not finite and in order"
-        if not isinstance(m.get('skill') or {}, dict): return f"versions.{v}.skill is {type(m['skill']).__name__}"
+        if not (
+            isinstance(b, list)
+            and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                for x in b
+            )
+            and all(x <= y for x, y in zip(b, b[1:]))
+        ):
+            return f"versions.{v}.bands {b!r} are not finite and in order"
+        if not isinstance(m.get('skill') or {}, dict):
+            return f"versions.{v}.skill is {type(m['skill']).__name__}"
     for a, v in idx['aliases'].items():
-        if v not in idx['versions']: return f"alias {a!r} points at {v!r}, which is not a version here"
+        if v not in idx['versions']:
+            return f"alias {a!r} points at {v!r}, which is not a version here"
     return None
 
 # %% ../nbs/02_registry.ipynb #1eedbc93
 class ModelRegistry:
-    "A folder of versioned models: registry.json plus v<N>/ with model.txt, metadata.json, valid_pred.npy."
-    def __init__(self, root:str|Path): self.root = Path(root).expanduser()
-    def __repr__(self): return f"ModelRegistry('{self.root}')"
+    """A folder of versioned models: registry.json plus v<N>/ with model.txt, metadata.json,
+    valid_pred.npy."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser()
+
+    def __repr__(self):
+        return f"ModelRegistry('{self.root}')"
 
     @property
-    def index_path(self) -> Path: return self.root / 'registry.json'
+    def index_path(self) -> Path:
+        return self.root / 'registry.json'
 
     @contextmanager
     def _locked(self):
         "Exclusive inter-process lock for writers."
-        try: self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as e: raise QuantmlError(f"{self.root}: cannot be a model registry folder ({e.strerror})") from None
-        try: f = open(self.root / '.lock', 'a+')
-        except OSError as e: raise QuantmlError(f"{self.root}: the registry cannot be written ({e.strerror}); nothing was changed") from None
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise QuantmlError(
+                f"{self.root}: cannot be a model registry folder ({e.strerror})"
+            ) from None
+        try:
+            f = open(self.root / '.lock', 'a+')
+        except OSError as e:
+            raise QuantmlError(
+                f"{self.root}: the registry cannot be written ({e.strerror}); nothing was changed"
+            ) from None
         with f:
             fcntl.flock(f, fcntl.LOCK_EX)
-            try: yield
-            finally: fcntl.flock(f, fcntl.LOCK_UN)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 
-    def _read(self, fresh:bool=False) -> dict:
-        "The index, read and checked once and again only when the file changes; a missing one is empty, a broken one an error (never overwritten)."
+    def _read(self, fresh: bool = False) -> dict:
+        """The index, read and checked once and again only when the file changes; a missing one is
+        empty, a broken one an error (never overwritten)."""
         p = self.index_path
-        try: st = p.stat()
-        except FileNotFoundError: return json.loads(json.dumps(_EMPTY))
-        except OSError as e: raise QuantmlError(f"{self.root}: cannot be a model registry folder ({e.strerror})") from None
-        key = (st.st_ino, st.st_mtime_ns, st.st_size)                 # write_atomic replaces the file, so a new index is a new inode
-        if not fresh and getattr(self, '_cache', (None,))[0] == key: return self._cache[1]
-        try: idx = json.loads(p.read_text())
-        except OSError as e: raise QuantmlError(f"{p}: cannot be read ({e.strerror})") from None
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            return json.loads(json.dumps(_EMPTY))
+        except OSError as e:
+            raise QuantmlError(
+                f"{self.root}: cannot be a model registry folder ({e.strerror})"
+            ) from None
+        # write_atomic replaces the file, so a new index is a new inode
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if not fresh and getattr(self, '_cache', (None,))[0] == key:
+            return self._cache[1]
+        try:
+            idx = json.loads(p.read_text())
+        except OSError as e:
+            raise QuantmlError(f"{p}: cannot be read ({e.strerror})") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise QuantmlError(f"{p} is corrupt ({e}); quantml will not write over it: restore it from a backup or move it away") from None
+            raise QuantmlError(
+                f"{p} is corrupt ({e}); quantml will not write over it: restore it from a backup "
+                "or move it away"
+            ) from None
         wrong = _index_problem(idx)
-        if wrong: raise QuantmlError(f"{p}: not a quantml registry index: {wrong}; quantml will not write over it") from None
+        if wrong:
+            raise QuantmlError(
+                f"{p}: not a quantml registry index: {wrong}; quantml will not write over it"
+            ) from None
         self._cache = (key, idx)
         return json.loads(json.dumps(idx)) if fresh else idx
 
-    def _write_index(self, idx:dict): write_atomic(self.index_path, dumps_json(idx).encode())
+    def _write_index(self, idx: dict):
+        write_atomic(self.index_path, dumps_json(idx).encode())
 
 # %% ../nbs/02_registry.ipynb #5b6a9289
-_PROBE = ("import sys, numpy as np, lightgbm as lgb\n"
-          "b = lgb.Booster(model_file=sys.argv[1])\n"
-          "print(repr(float(b.predict(np.zeros((1, int(sys.argv[2]))), num_threads=1)[0])))")
-_PROBED = {}          # (model file, SHA-256) -> (prediction, problem): each model is read by LightGBM in a separate process once per process
+_PROBE = (
+    "import sys, numpy as np, lightgbm as lgb\n"
+    "b = lgb.Booster(model_file=sys.argv[1])\n"
+    "print(repr(float(b.predict(np.zeros((1, int(sys.argv[2]))), num_threads=1)[0])))"
+)
+# (model file, SHA-256) -> (prediction, problem): each model is read by LightGBM in a separate
+# process once per process
+_PROBED = {}
 
-def probe_model(path,
-                n_features:int,           # features the model reads
-               ) -> tuple:
-    "(prediction for a row of zeros, problem): LightGBM reads the model in a separate process, because it aborts the process on a text it cannot parse."
-    try: r = subprocess.run([sys.executable, '-c', _PROBE, str(path), str(n_features)], capture_output=True, text=True, timeout=300)
-    except subprocess.TimeoutExpired: return None, "LightGBM did not finish reading it in 300 s"
+
+def probe_model(
+    path,
+    n_features: int,  # features the model reads
+) -> tuple:
+    """(prediction for a row of zeros, problem): LightGBM reads the model in a separate process,
+    because it aborts the process on a text it cannot parse."""
+    try:
+        r = subprocess.run(
+            [sys.executable, '-c', _PROBE, str(path), str(n_features)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        return None, "LightGBM did not finish reading it in 300 s"
     if r.returncode != 0:
-        why = f"the reading process died with signal {-r.returncode}" if r.returncode < 0 else (r.stderr.strip().splitlines() or ['it failed'])[-1][:200]
+        why = (
+            f"the reading process died with signal {-r.returncode}"
+            if r.returncode < 0
+            else (r.stderr.strip().splitlines() or ['it failed'])[-1][:200]
+        )
         return None, f"LightGBM cannot read it ({why})"
-    try: return float(r.stdout.strip().splitlines()[-1]), None
-    except (ValueError, IndexError): return None, f"LightGBM gave no prediction from it ({r.stdout[-200:]!r})"
+    try:
+        return float(r.stdout.strip().splitlines()[-1]), None
+    except (ValueError, IndexError):
+        return None, f"LightGBM gave no prediction from it ({r.stdout[-200:]!r})"
 
-def _valid_pred_problem(path:Path) -> str|None:
+
+def _valid_pred_problem(path: Path) -> str | None:
     "What is wrong with a version's saved validation predictions, if anything."
     try:
-        with open(path, 'rb') as f: vp = np.load(f, allow_pickle=False)
-    except FileNotFoundError: return f"{path.name} is missing"
-    except (ValueError, OSError, EOFError) as e: return f"{path.name} cannot be read without pickle ({str(e).splitlines()[0][:120]})"
-    if not (isinstance(vp, np.ndarray) and vp.ndim == 1 and vp.dtype.kind == 'f' and len(vp) and np.isfinite(vp).all()):
+        with open(path, 'rb') as f:
+            vp = np.load(f, allow_pickle=False)
+    except FileNotFoundError:
+        return f"{path.name} is missing"
+    except (ValueError, OSError, EOFError) as e:
+        return f"{path.name} cannot be read without pickle ({str(e).splitlines()[0][:120]})"
+    if not (
+        isinstance(vp, np.ndarray)
+        and vp.ndim == 1
+        and vp.dtype.kind == 'f'
+        and len(vp)
+        and np.isfinite(vp).all()
+    ):
         return f"{path.name} is not a finite 1-D array of predictions"
     return None
 
 # %% ../nbs/02_registry.ipynb #69c1571f
 @patch
-def save(self:ModelRegistry,
-         m:TrainedModel,                  # the trained model to register
-        ) -> str:
+def save(
+    self: ModelRegistry,
+    m: TrainedModel,  # the trained model to register
+) -> str:
     "Store a trained model as the next version; return its name."
     text = m.booster.model_to_string(num_iteration=m.num_iterations or None)
     meta = model_metadata(m, text)
     with self._locked():
         idx = self._read(fresh=True)
-        on_disk = [int(p.name[1:]) for p in self.root.iterdir() if p.is_dir() and _VERSION.fullmatch(p.name)]
+        on_disk = [
+            int(p.name[1:])
+            for p in self.root.iterdir()
+            if p.is_dir() and _VERSION.fullmatch(p.name)
+        ]
         n = max([idx['next_version']] + [k + 1 for k in on_disk])
         v = f'v{n}'
         stage = self.root / f'.tmp-{v}-{uuid.uuid4().hex}'
         try:
             meta = self._stage_version(stage, m, text, meta, v)
-            os.rename(stage, self.root / v); fsync_dir(self.root)
-            try: self._write_index({**idx, 'versions': {**idx['versions'], v: {**meta, 'version': v}}, 'next_version': n + 1})
-            except BaseException: shutil.rmtree(self.root / v, ignore_errors=True); raise      # no folder the index does not list
+            os.rename(stage, self.root / v)
+            fsync_dir(self.root)
+            try:
+                self._write_index(
+                    {
+                        **idx,
+                        'versions': {**idx['versions'], v: {**meta, 'version': v}},
+                        'next_version': n + 1,
+                    }
+                )
+            # no folder the index does not list
+            except BaseException:
+                shutil.rmtree(self.root / v, ignore_errors=True)
+                raise
         except OSError as e:
             shutil.rmtree(stage, ignore_errors=True)
-            raise QuantmlError(f"not registered: writing {v} to {self.root} failed ({e.strerror}); nothing was kept") from None
-        except BaseException: shutil.rmtree(stage, ignore_errors=True); raise
+            raise QuantmlError(
+                f"not registered: writing {v} to {self.root} failed ({e.strerror}); nothing was "
+                "kept"
+            ) from None
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
     return v
 
+
 @patch
-def _stage_version(self:ModelRegistry, stage:Path, m:TrainedModel, text:str, meta:dict, v:str) -> dict:
-    "Write a version's files into `stage`, the model read back in another process first; returns the record with its probe."
+def _stage_version(
+    self: ModelRegistry, stage: Path, m: TrainedModel, text: str, meta: dict, v: str
+) -> dict:
+    """Write a version's files into `stage`, the model read back in another process first; returns
+    the record with its probe."""
     stage.mkdir()
     write_atomic(stage / 'model.txt', text.encode())
     pred, why = probe_model(stage / 'model.txt', len(m.features))
-    mine = float(m.booster.predict(np.zeros((1, len(m.features))), num_iteration=m.num_iterations or None)[0])
+    mine = float(
+        m.booster.predict(np.zeros((1, len(m.features))), num_iteration=m.num_iterations or None)[0]
+    )
     if why or not abs(pred - mine) <= 1e-9 * max(1.0, abs(mine)):
-        raise QuantmlError(f"not registered: the saved model does not read back in a separate process ({why or f'{pred!r} against {mine!r}'})")
+        raise QuantmlError(
+            "not registered: the saved model does not read back in a separate process "
+            f"({why or f'{pred!r} against {mine!r}'})"
+        )
     meta = {**meta, 'probe': dict(input='zeros', prediction=pred)}
     _PROBED[(str((self.root / v / 'model.txt').resolve()), meta['model_sha256'])] = (pred, None)
     write_atomic(stage / 'metadata.json', dumps_json({**meta, 'version': v}).encode())
-    with open(stage / 'valid_pred.npy', 'wb') as f: np.save(f, np.asarray(m.valid_pred, dtype=np.float64), allow_pickle=False)
+    with open(stage / 'valid_pred.npy', 'wb') as f:
+        np.save(f, np.asarray(m.valid_pred, dtype=np.float64), allow_pickle=False)
     return meta
 
 # %% ../nbs/02_registry.ipynb #87e767bc
-_HIGHER = {'auc', 'logreg_auc', 'valid_auc', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'precision_weighted',
-           'recall_weighted', 'f1_weighted', 'mcc', 'ic', 'rank_ic', 'icir', 'rank_icir', 'rank_ic_t', 'rank_ic_positive', 'long_short',
-           'valid_rank_ic', 'valid_rank_ic_t', 'valid_ic', 'valid_rank_icir', 'valid_long_short', 'baseline_rank_ic'}
+_HIGHER = {
+    'auc',
+    'logreg_auc',
+    'valid_auc',
+    'accuracy',
+    'balanced_accuracy',
+    'precision',
+    'recall',
+    'f1',
+    'precision_weighted',
+    'recall_weighted',
+    'f1_weighted',
+    'mcc',
+    'ic',
+    'rank_ic',
+    'icir',
+    'rank_icir',
+    'rank_ic_t',
+    'rank_ic_positive',
+    'long_short',
+    'valid_rank_ic',
+    'valid_rank_ic_t',
+    'valid_ic',
+    'valid_rank_icir',
+    'valid_long_short',
+    'baseline_rank_ic',
+}
 _LOWER = {'log_loss', 'brier'}
-METRICS = sorted(_HIGHER | _LOWER)   # what `compare` and `best` rank by
+METRICS = sorted(_HIGHER | _LOWER)  # what `compare` and `best` rank by
 
-def metric_direction(metric:str) -> bool:
-    "True when higher is better, False when lower is; an error for anything that is not a quality measure."
-    if metric in _HIGHER: return True
-    if metric in _LOWER: return False
-    raise QuantmlError(f"unknown metric {metric!r}: compare by one of {', '.join(sorted(_HIGHER | _LOWER))}")
+
+def metric_direction(metric: str) -> bool:
+    """True when higher is better, False when lower is; an error for anything that is not a quality
+    measure."""
+    if metric in _HIGHER:
+        return True
+    if metric in _LOWER:
+        return False
+    raise QuantmlError(
+        f"unknown metric {metric!r}: compare by one of {', '.join(sorted(_HIGHER | _LOWER))}"
+    )
 
 # %% ../nbs/02_registry.ipynb #0e9ba475
-def _label(meta:dict) -> dict:
-    "A record's label spec; records from before label families were threshold labels on close-to-close returns."
+def _label(meta: dict) -> dict:
+    """A record's label spec; records from before label families were threshold labels on
+    close-to-close returns."""
     return {'family': 'threshold', 'returns': 'close', **meta['label']}
 
-def _describe(v:str, m:dict) -> dict:
+
+def _describe(v: str, m: dict) -> dict:
     "What `list_versions` and `compare` show of a version besides its metric."
     lab = _label(m)
-    return dict(family=lab['family'], objective=m.get('objective', 'binary'), horizon=lab['horizon'],
-                threshold=lab['threshold'] if lab['family'] == 'threshold' else None, cs_norm=m.get('cs_norm'),
-                valid_rank_ic=(m.get('skill') or {}).get('rank_ic'), degenerate=bool(m.get('degenerate')))
+    return dict(
+        family=lab['family'],
+        objective=m.get('objective', 'binary'),
+        horizon=lab['horizon'],
+        threshold=lab['threshold'] if lab['family'] == 'threshold' else None,
+        cs_norm=m.get('cs_norm'),
+        valid_rank_ic=(m.get('skill') or {}).get('rank_ic'),
+        degenerate=bool(m.get('degenerate')),
+    )
+
 
 @patch
-def list_versions(self:ModelRegistry) -> dict:
-    "Every version with its creation time, label family, objective, validation and test rank IC, test AUC, aliases; the total and the latest."
+def list_versions(self: ModelRegistry) -> dict:
+    """Every version with its creation time, label family, objective, validation and test rank IC,
+    test AUC, aliases; the total and the latest."""
     idx = self._read()
     by = {v: [a for a, t in idx['aliases'].items() if t == v] for v in idx['versions']}
-    rows = [dict(version=v, created=m['created'], **_describe(v, m), rank_ic=m['metrics'].get('rank_ic'), auc=m['metrics'].get('auc'),
-                 aliases=by[v]) for v, m in sorted(idx['versions'].items(), key=lambda kv: int(kv[0][1:]))]
-    return dict(models=rows, total=len(rows), latest_version=rows[-1]['version'] if rows else None, aliases=idx['aliases'])
+    rows = [
+        dict(
+            version=v,
+            created=m['created'],
+            **_describe(v, m),
+            rank_ic=m['metrics'].get('rank_ic'),
+            auc=m['metrics'].get('auc'),
+            aliases=by[v],
+        )
+        for v, m in sorted(idx['versions'].items(), key=lambda kv: int(kv[0][1:]))
+    ]
+    return dict(
+        models=rows,
+        total=len(rows),
+        latest_version=rows[-1]['version'] if rows else None,
+        aliases=idx['aliases'],
+    )
 
 # %% ../nbs/02_registry.ipynb #2c68d9e6
 @patch
-def show(self:ModelRegistry, ref:str) -> dict:
+def show(self: ModelRegistry, ref: str) -> dict:
     "The full record of one version (or alias, or 'latest')."
     idx = self._read()
-    return json.loads(json.dumps(idx['versions'][self._resolve(ref, idx)]))     # a copy: the index read is shared
+    # a copy: the index read is shared
+    return json.loads(json.dumps(idx['versions'][self._resolve(ref, idx)]))
+
 
 @patch
-def _resolve(self:ModelRegistry, ref, idx) -> str:
+def _resolve(self: ModelRegistry, ref, idx) -> str:
     "The version a reference names: a version, an alias, or 'latest'."
-    if not idx['versions']: raise NotFoundError(f"{self.root}: the registry has no models yet")
-    if ref in (None, 'latest'): return max(idx['versions'], key=lambda v: int(v[1:]))
+    if not idx['versions']:
+        raise NotFoundError(f"{self.root}: the registry has no models yet")
+    if ref in (None, 'latest'):
+        return max(idx['versions'], key=lambda v: int(v[1:]))
     if isinstance(ref, str) and _VERSION.fullmatch(ref):
-        if ref not in idx['versions']: raise NotFoundError(f"no model version {ref} in {self.root}")
+        if ref not in idx['versions']:
+            raise NotFoundError(f"no model version {ref} in {self.root}")
         return ref
-    if isinstance(ref, str) and ref.isdigit(): raise QuantmlError(f"no version or alias {ref!r} in {self.root}: did you mean v{ref}?")
+    if isinstance(ref, str) and ref.isdigit():
+        raise QuantmlError(f"no version or alias {ref!r} in {self.root}: did you mean v{ref}?")
     check_alias(ref)
-    if ref not in idx['aliases']: raise NotFoundError(f"no alias {ref!r} in {self.root} (aliases: {', '.join(idx['aliases']) or 'none'})")
+    if ref not in idx['aliases']:
+        raise NotFoundError(
+            f"no alias {ref!r} in {self.root} (aliases: {', '.join(idx['aliases']) or 'none'})"
+        )
     return idx['aliases'][ref]
 
 # %% ../nbs/02_registry.ipynb #25c15691
 @patch
-def compare(self:ModelRegistry, metric:str='valid_rank_ic') -> pd.DataFrame:
+def compare(self: ModelRegistry, metric: str = 'valid_rank_ic') -> pd.DataFrame:
     "Every version's value of `metric`, best first (knowing whether higher or lower is better)."
     higher = metric_direction(metric)
     idx = self._read()
-    df = pd.DataFrame([{'version': v, metric: m['metrics'].get(metric), 'created': m['created'],
-                        **{k: x for k, x in _describe(v, m).items() if k != metric}} for v, m in idx['versions'].items()])
-    if df.empty: return df
-    df[metric] = pd.to_numeric(df[metric], errors='coerce')      # a damaged value (text where a number belongs) is missing, not a crash
-    return df.sort_values(metric, ascending=not higher, na_position='last', kind='stable').reset_index(drop=True)
+    df = pd.DataFrame(
+        [
+            {
+                'version': v,
+                metric: m['metrics'].get(metric),
+                'created': m['created'],
+                **{k: x for k, x in _describe(v, m).items() if k != metric},
+            }
+            for v, m in idx['versions'].items()
+        ]
+    )
+    if df.empty:
+        return df
+    # a damaged value (text where a number belongs) is missing, not a crash
+    df[metric] = pd.to_numeric(df[metric], errors='coerce')
+    return df.sort_values(
+        metric, ascending=not higher, na_position='last', kind='stable'
+    ).reset_index(drop=True)
 
 # %% ../nbs/02_registry.ipynb #3616b5ec
 @patch
-def best(self:ModelRegistry, metric:str='valid_rank_ic') -> str:
+def best(self: ModelRegistry, metric: str = 'valid_rank_ic') -> str:
     "The version with the best `metric` among those not flagged degenerate."
     df = self.compare(metric)
-    if df.empty: raise NotFoundError(f"{self.root}: the registry has no models yet")
+    if df.empty:
+        raise NotFoundError(f"{self.root}: the registry has no models yet")
     ok = df[~df.degenerate & df[metric].notna()]
-    if ok.empty: raise QuantmlError(f"{self.root}: no version has a {metric} and is not flagged degenerate")
+    if ok.empty:
+        raise QuantmlError(f"{self.root}: no version has a {metric} and is not flagged degenerate")
     return ok.version.iloc[0]
 
 # %% ../nbs/02_registry.ipynb #2d3f4096
 @patch
-def promote(self:ModelRegistry, version:str, alias:str='champion') -> dict:
+def promote(self: ModelRegistry, version: str, alias: str = 'champion') -> dict:
     "Point `alias` at `version`."
-    check_version(version); check_alias(alias)
+    check_version(version)
+    check_alias(alias)
     with self._locked():
         idx = self._read(fresh=True)
-        if version not in idx['versions']: raise NotFoundError(f"no model version {version} in {self.root}")
+        if version not in idx['versions']:
+            raise NotFoundError(f"no model version {version} in {self.root}")
         if idx['versions'][version].get('degenerate'):
-            raise QuantmlError(f"{version} is flagged degenerate ({idx['versions'][version]['degenerate']}): it is never promoted or served")
+            raise QuantmlError(
+                f"{version} is flagged degenerate ({idx['versions'][version]['degenerate']}): it "
+                "is never promoted or served"
+            )
         idx['aliases'][alias] = version
         self._write_index(idx)
     return dict(alias=alias, version=version)
 
 # %% ../nbs/02_registry.ipynb #4b1d71d8
 @patch
-def serving_version(self:ModelRegistry) -> str:
+def serving_version(self: ModelRegistry) -> str:
     "The version the signal service uses: the champion if set, else the latest."
     idx = self._read()
-    return idx['aliases']['champion'] if 'champion' in idx['aliases'] else self._resolve('latest', idx)
+    return (
+        idx['aliases']['champion'] if 'champion' in idx['aliases'] else self._resolve('latest', idx)
+    )
 
 # %% ../nbs/02_registry.ipynb #f48f120a
 @dataclass
@@ -310,118 +576,215 @@ class RegisteredModel:
     meta: dict                                                # its whole record (metadata.json)
 
 # %% ../nbs/02_registry.ipynb #69422a22
-def _metadata_problems(path:Path) -> list:
-    "What is wrong with a version's metadata.json, in words: missing, unreadable, not JSON, not an object, or without a field reading relies on."
-    try: meta = json.loads(path.read_text())
-    except FileNotFoundError: return [f"{path.name} is missing"]
-    except OSError as e: return [f"{path.name} cannot be read ({e.strerror})"]
-    except (json.JSONDecodeError, UnicodeDecodeError): return [f"{path.name} is not JSON"]
-    if not isinstance(meta, dict): return [f"{path.name} holds a {type(meta).__name__}, not a record"]
+def _metadata_problems(path: Path) -> list:
+    """What is wrong with a version's metadata.json, in words: missing, unreadable, not JSON, not an
+    object, or without a field reading relies on."""
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError:
+        return [f"{path.name} is missing"]
+    except OSError as e:
+        return [f"{path.name} cannot be read ({e.strerror})"]
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return [f"{path.name} is not JSON"]
+    if not isinstance(meta, dict):
+        return [f"{path.name} holds a {type(meta).__name__}, not a record"]
     bad = [k for k, t in _RECORD.items() if not isinstance(meta.get(k), t)]
     return [f"{path.name} lacks or has a wrong type for {', '.join(bad)}"] if bad else []
 
 # %% ../nbs/02_registry.ipynb #8c91891a
 @patch
-def _check(self:ModelRegistry, v:str, meta:dict, probe:bool=True) -> tuple:
-    "(problems, model text) for one version: missing or unreadable files, a hash mismatch, a signature not today's, a model LightGBM cannot run."
+def _check(self: ModelRegistry, v: str, meta: dict, probe: bool = True) -> tuple:
+    """(problems, model text) for one version: missing or unreadable files, a hash mismatch, a
+    signature not today's, a model LightGBM cannot run."""
     d = self.root / v
     problems, text = [], None
-    try: raw = (d / 'model.txt').read_bytes()
-    except OSError: return [f"{v}: model file {d / 'model.txt'} is missing"], None
+    try:
+        raw = (d / 'model.txt').read_bytes()
+    except OSError:
+        return [f"{v}: model file {d / 'model.txt'} is missing"], None
     got = hashlib.sha256(raw).hexdigest()
-    if got != meta.get('model_sha256'): problems.append(f"{v}: model file SHA-256 {got[:12]}... does not match the recorded {str(meta.get('model_sha256'))[:12]}... (changed on disk)")
+    if got != meta.get('model_sha256'):
+        problems.append(
+            f"{v}: model file SHA-256 {got[:12]}... does not match the recorded "
+            f"{str(meta.get('model_sha256'))[:12]}... (changed on disk)"
+        )
     else:
-        try: text = raw.decode()
-        except UnicodeDecodeError: problems.append(f"{v}: model file is not text")
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError:
+            problems.append(f"{v}: model file is not text")
     problems += [f"{v}: {m}" for m in _metadata_problems(d / 'metadata.json')]
     vp = _valid_pred_problem(d / 'valid_pred.npy')
-    if vp: problems.append(f"{v}: {vp}")
+    if vp:
+        problems.append(f"{v}: {vp}")
     if text is not None and probe:
         key = (str((d / 'model.txt').resolve()), got)
-        if key not in _PROBED: _PROBED[key] = probe_model(d / 'model.txt', len(meta.get('features', [])))
+        if key not in _PROBED:
+            _PROBED[key] = probe_model(d / 'model.txt', len(meta.get('features', [])))
         pred, why = _PROBED[key]
-        want = (meta.get('probe') or {}).get('prediction') if isinstance(meta.get('probe'), dict) else meta.get('probe')
-        if why: problems.append(f"{v}: {why}")
+        want = (
+            (meta.get('probe') or {}).get('prediction')
+            if isinstance(meta.get('probe'), dict)
+            else meta.get('probe')
+        )
+        if why:
+            problems.append(f"{v}: {why}")
         elif want is not None and (isinstance(want, bool) or not isinstance(want, (int, float))):
-            problems.append(f"{v}: the recorded probe prediction is not a number (the record is damaged)")
+            problems.append(
+                f"{v}: the recorded probe prediction is not a number (the record is damaged)"
+            )
         elif want is not None and not abs(pred - want) <= 1e-9 * max(1.0, abs(want)):
-            problems.append(f"{v}: LightGBM {lgb.__version__} predicts {pred!r} for the probe row where the model predicted {want!r} when saved")
+            problems.append(
+                f"{v}: LightGBM {lgb.__version__} predicts {pred!r} for the probe row where the "
+                f"model predicted {want!r} when saved"
+            )
     fs = meta.get('feature_set', 'seed22')
-    if fs not in FEATURE_SETS: problems.append(f"{v}: feature set {fs!r} is not one this code computes ({', '.join(FEATURE_SETS)})")
+    if fs not in FEATURE_SETS:
+        problems.append(
+            f"{v}: feature set {fs!r} is not one this code computes ({', '.join(FEATURE_SETS)})"
+        )
     elif list(meta.get('features', [])) != feature_columns(fs):
-        problems.append(f"{v}: input signature does not match the code: recorded features {meta.get('features')} vs quantml's {fs} set {feature_columns(fs)}")
-    if meta.get('feature_norm') and list(meta['feature_norm'].get('features', [])) != list(meta.get('features', [])):
-        problems.append(f"{v}: the recorded feature normalisation is for other features than the model's")
+        problems.append(
+            f"{v}: input signature does not match the code: recorded features "
+            f"{meta.get('features')} vs quantml's {fs} set {feature_columns(fs)}"
+        )
+    if meta.get('feature_norm') and list(meta['feature_norm'].get('features', [])) != list(
+        meta.get('features', [])
+    ):
+        problems.append(
+            f"{v}: the recorded feature normalisation is for other features than the model's"
+        )
     if text is not None and f"feature_names={' '.join(meta.get('features', []))}" not in text:
         problems.append(f"{v}: the model file's feature names differ from its record")
     return problems, text
 
 # %% ../nbs/02_registry.ipynb #7e23abab
-_LOADED = collections.OrderedDict()      # (index file, version, model and prediction files as on disk) -> RegisteredModel, the last 8
-_LOADED_LOCK = threading.Lock()          # a server's request threads share it
+# (index file, version, model and prediction files as on disk) -> RegisteredModel, the last 8
+_LOADED = collections.OrderedDict()
+_LOADED_LOCK = threading.Lock()  # a server's request threads share it
+
 
 @patch
-def load(self:ModelRegistry, ref:str|None=None) -> RegisteredModel:
-    "Load a version, an alias, 'latest', or (None) the serving version; verified before it is parsed, and kept while its files are unchanged."
+def load(self: ModelRegistry, ref: str | None = None) -> RegisteredModel:
+    """Load a version, an alias, 'latest', or (None) the serving version; verified before it is
+    parsed, and kept while its files are unchanged."""
     idx = self._read()
     v = self.serving_version() if ref is None else self._resolve(ref, idx)
     meta = idx['versions'][v]
-    key = (self._cache[0] if getattr(self, '_cache', None) else None, v, file_id(self.root / v / 'model.txt'), file_id(self.root / v / 'valid_pred.npy'))
+    key = (
+        self._cache[0] if getattr(self, '_cache', None) else None,
+        v,
+        file_id(self.root / v / 'model.txt'),
+        file_id(self.root / v / 'valid_pred.npy'),
+    )
     with _LOADED_LOCK:
-        if key[0] is not None and key in _LOADED: _LOADED.move_to_end(key); return _LOADED[key]
+        if key[0] is not None and key in _LOADED:
+            _LOADED.move_to_end(key)
+            return _LOADED[key]
     got = self._load_checked(v, meta)
     if key[0] is not None:
         with _LOADED_LOCK:
             _LOADED[key] = got
-            while len(_LOADED) > 8: _LOADED.popitem(last=False)
+            while len(_LOADED) > 8:
+                _LOADED.popitem(last=False)
     return got
 
+
 @patch
-def _load_checked(self:ModelRegistry, v:str, meta:dict) -> RegisteredModel:
+def _load_checked(self: ModelRegistry, v: str, meta: dict) -> RegisteredModel:
     "Check a version's files (hash, signature, a separate LightGBM read) and parse it."
     problems, text = self._check(v, meta)
-    if problems: raise QuantmlError("refusing to load " + '; '.join(problems))
+    if problems:
+        raise QuantmlError("refusing to load " + '; '.join(problems))
     booster = lgb.Booster(model_str=text)
-    with open(self.root / v / 'valid_pred.npy', 'rb') as f: vp = np.load(f, allow_pickle=False)
-    m = TrainedModel(booster=booster, features=list(meta['features']), label=LabelSpec(**_label(meta)), split=meta['split'],
-                     params=meta['params'], num_iterations=meta['num_iterations'], metrics=meta['metrics'], cv=meta['cv'],
-                     importance=pd.DataFrame(meta['importance']), trials=meta['trials'], data=meta['data'], valid_pred=vp,
-                     test_predictions=pd.DataFrame(), seconds=meta.get('train_seconds', 0.0), bands=list(meta.get('bands') or []),
-                     objective=meta.get('objective', 'binary'), cs_norm=meta.get('cs_norm'), feature_set=meta.get('feature_set', 'seed22'),
-                     skill=meta.get('skill') or {}, degenerate=meta.get('degenerate'),
-                     feature_norm=FeatureNorm.from_dict(meta['feature_norm']) if meta.get('feature_norm') else None)
+    with open(self.root / v / 'valid_pred.npy', 'rb') as f:
+        vp = np.load(f, allow_pickle=False)
+    m = TrainedModel(
+        booster=booster,
+        features=list(meta['features']),
+        label=LabelSpec(**_label(meta)),
+        split=meta['split'],
+        params=meta['params'],
+        num_iterations=meta['num_iterations'],
+        metrics=meta['metrics'],
+        cv=meta['cv'],
+        importance=pd.DataFrame(meta['importance']),
+        trials=meta['trials'],
+        data=meta['data'],
+        valid_pred=vp,
+        test_predictions=pd.DataFrame(),
+        seconds=meta.get('train_seconds', 0.0),
+        bands=list(meta.get('bands') or []),
+        objective=meta.get('objective', 'binary'),
+        cs_norm=meta.get('cs_norm'),
+        feature_set=meta.get('feature_set', 'seed22'),
+        skill=meta.get('skill') or {},
+        degenerate=meta.get('degenerate'),
+        feature_norm=FeatureNorm.from_dict(meta['feature_norm'])
+        if meta.get('feature_norm')
+        else None,
+    )
     return RegisteredModel(v, m, meta)
 
 # %% ../nbs/02_registry.ipynb #0db2f762
 @patch
-def verify(self:ModelRegistry, ref:str|None=None) -> dict:
-    "Check hash and signature of one version (or all); list unregistered folders. `ok` is False on any problem."
+def verify(self: ModelRegistry, ref: str | None = None) -> dict:
+    """Check hash and signature of one version (or all); list unregistered folders. `ok` is False on
+    any problem."""
     idx = self._read()
-    vs = [self._resolve(ref, idx)] if ref is not None else sorted(idx['versions'], key=lambda v: int(v[1:]))
+    vs = (
+        [self._resolve(ref, idx)]
+        if ref is not None
+        else sorted(idx['versions'], key=lambda v: int(v[1:]))
+    )
     results = {v: self._check(v, idx['versions'][v])[0] for v in vs}
-    orphans = sorted(p.name for p in self.root.iterdir() if p.is_dir() and (_VERSION.fullmatch(p.name) or p.name.startswith('.tmp-'))
-                     and p.name not in idx['versions']) if ref is None and self.root.exists() else []
-    return dict(ok=not any(results.values()), versions={v: (p or 'ok') for v, p in results.items()}, unregistered_folders=orphans)
+    orphans = (
+        sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir()
+            and (_VERSION.fullmatch(p.name) or p.name.startswith('.tmp-'))
+            and p.name not in idx['versions']
+        )
+        if ref is None and self.root.exists()
+        else []
+    )
+    return dict(
+        ok=not any(results.values()),
+        versions={v: (p or 'ok') for v, p in results.items()},
+        unregistered_folders=orphans,
+    )
 
 # %% ../nbs/02_registry.ipynb #dd8c3375
 @patch
-def delete(self:ModelRegistry,
-           version:str,
-           force:bool=False,              # remove it even if an alias points to it (the aliases go too)
-          ) -> dict:
-    "Remove a version (record and files); refused for a version an alias points to unless `force`; return what was removed."
+def delete(
+    self: ModelRegistry,
+    version: str,
+    # remove it even if an alias points to it (the aliases go too)
+    force: bool = False,
+) -> dict:
+    """Remove a version (record and files); refused for a version an alias points to unless `force`;
+    return what was removed."""
     check_version(version)
     with self._locked():
         idx = self._read(fresh=True)
-        if version not in idx['versions']: raise NotFoundError(f"no model version {version} in {self.root}")
+        if version not in idx['versions']:
+            raise NotFoundError(f"no model version {version} in {self.root}")
         held = [a for a, v in idx['aliases'].items() if v == version]
         if held and not force:
-            raise ConflictError(f"{version} is what alias {', '.join(repr(a) for a in held)} points to: promote another version first, "
-                               f"or delete it anyway with force (--force; ?force=true)")
+            raise ConflictError(
+                f"{version} is what alias {', '.join(repr(a) for a in held)} points to: promote "
+                "another version first, "
+                f"or delete it anyway with force (--force; ?force=true)"
+            )
         del idx['versions'][version]
         dropped = [a for a, v in idx['aliases'].items() if v == version]
-        for a in dropped: del idx['aliases'][a]
+        for a in dropped:
+            del idx['aliases'][a]
         self._write_index(idx)
         trash = self.root / f'.deleted-{version}-{uuid.uuid4().hex}'
-        if (self.root / version).exists(): os.rename(self.root / version, trash); shutil.rmtree(trash, ignore_errors=True)
+        if (self.root / version).exists():
+            os.rename(self.root / version, trash)
+            shutil.rmtree(trash, ignore_errors=True)
     return dict(deleted=version, aliases_dropped=dropped)

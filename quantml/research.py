@@ -11,7 +11,15 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import QuantmlError, dumps_json, progress
-from .dataset import Dataset, LabelSpec, UniverseSpec, RESEARCH_UNIVERSE, build_dataset, purge_before, MAX_HORIZON
+from quantml.dataset import (
+    Dataset,
+    LabelSpec,
+    UniverseSpec,
+    RESEARCH_UNIVERSE,
+    build_dataset,
+    purge_before,
+    MAX_HORIZON,
+)
 from .factors import FACTORS, FACTOR_DOCS, compute_factors
 from .metrics import rank_ic_by_date, ic_summary, linear_baseline, baseline_scores
 from .trainer import fit_booster, lgb_params, check_objective
@@ -26,81 +34,146 @@ __all__ = ['RESEARCH_PARAMS', 'RESEARCH_ROUNDS', 'STOP_PATIENCE', 'COMPOSITE', '
 # %% ../nbs/03b_research.ipynb #4b49e08b
 @dataclass(frozen=True)
 class WalkForwardSpec:
-    "How a rolling walk-forward cuts the dates: blocks predicted, the training window before each, the stopping tail inside it."
-    retrain_every: int = 252       # dates in each predicted block (a trading year)
-    window: int|None = None        # training dates before a block: None for all of them (expanding), else the last N
-    first_train: int = 504         # dates before the first predicted block (two years)
-    stop_dates: int = 252          # the last dates of each training window, held out (purged) to choose the boosting rounds
-    embargo: int|None = None       # bars between the last training label and the block (None: the label's horizon)
-    refit: bool = True             # refit on the whole window with the chosen rounds
+    """How a rolling walk-forward cuts the dates: blocks predicted, the training window before each,
+    the stopping tail inside it."""
+
+    retrain_every: int = 252  # dates in each predicted block (a trading year)
+    # training dates before a block: None for all of them (expanding), else the last N
+    window: int | None = None
+    first_train: int = 504  # dates before the first predicted block (two years)
+    # the last dates of each training window, held out (purged) to choose the boosting rounds
+    stop_dates: int = 252
+    # bars between the last training label and the block (None: the label's horizon)
+    embargo: int | None = None
+    refit: bool = True  # refit on the whole window with the chosen rounds
 
     def __post_init__(self):
         def whole(k, lo, hi=100_000):
             v = getattr(self, k)
             if not (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and lo <= v <= hi):
-                raise QuantmlError(f"walk-forward {k} must be a whole number of dates from {lo} to {hi} (got {v!r})")
-        whole('retrain_every', 5); whole('first_train', 60); whole('stop_dates', 20)
-        if self.window is not None: whole('window', 60)
-        if self.embargo is not None: whole('embargo', 0, MAX_HORIZON)
+                raise QuantmlError(
+                    f"walk-forward {k} must be a whole number of dates from {lo} to {hi} (got "
+                    f"{v!r})"
+                )
+
+        whole('retrain_every', 5)
+        whole('first_train', 60)
+        whole('stop_dates', 20)
+        if self.window is not None:
+            whole('window', 60)
+        if self.embargo is not None:
+            whole('embargo', 0, MAX_HORIZON)
         if self.stop_dates >= min(self.first_train, self.window or self.first_train):
-            raise QuantmlError(f"walk-forward stop_dates ({self.stop_dates}) must be fewer than first_train and window")
+            raise QuantmlError(
+                f"walk-forward stop_dates ({self.stop_dates}) must be fewer than first_train and "
+                "window"
+            )
 
 # %% ../nbs/03b_research.ipynb #939bb297
-def walk_forward_spec(retrain_every:int=252,  # dates between refits: a block's length
-                      window:int|None=None,   # dates of history each model trains on; None: all before it (expanding)
-                      first_train:int=504,    # dates before the first predicted block
-                     ) -> WalkForwardSpec:
-    "A WalkForwardSpec whose stopping tail fits its windows: min(252, first_train // 2, (window or first_train) // 2) dates."
-    return WalkForwardSpec(retrain_every=retrain_every, window=window, first_train=first_train,
-                           stop_dates=min(252, first_train // 2, (window or first_train) // 2))
+def walk_forward_spec(
+    retrain_every: int = 252,  # dates between refits: a block's length
+    # dates of history each model trains on; None: all before it (expanding)
+    window: int | None = None,
+    first_train: int = 504,  # dates before the first predicted block
+) -> WalkForwardSpec:
+    """A WalkForwardSpec whose stopping tail fits its windows: min(252, first_train // 2, (window or
+    first_train) // 2) dates."""
+    return WalkForwardSpec(
+        retrain_every=retrain_every,
+        window=window,
+        first_train=first_train,
+        stop_dates=min(252, first_train // 2, (window or first_train) // 2),
+    )
 
 # %% ../nbs/03b_research.ipynb #98437e9a
-def walk_forward_blocks(dates:np.ndarray,      # the sorted unique dates of the dataset
-                        spec:WalkForwardSpec,  # the walk-forward (`WalkForwardSpec`)
-                        horizon:int,           # the label's horizon: the default embargo
-                       ) -> list:                   # one dict per block: indices into `dates`
-    "Where each block's training window, stopping tail and predicted dates start and end (indices into `dates`)."
+def walk_forward_blocks(
+    dates: np.ndarray,  # the sorted unique dates of the dataset
+    spec: WalkForwardSpec,  # the walk-forward (`WalkForwardSpec`)
+    horizon: int,  # the label's horizon: the default embargo
+) -> list:  # one dict per block: indices into `dates`
+    """Where each block's training window, stopping tail and predicted dates start and end (indices
+    into `dates`)."""
     n, emb = len(dates), horizon if spec.embargo is None else spec.embargo
     if n < spec.first_train + 20:
-        raise QuantmlError(f"too little history for a walk-forward: {n} dates, and the first block needs {spec.first_train} before it "
-                           f"(lower first_train, or use more history)")
+        raise QuantmlError(
+            f"too little history for a walk-forward: {n} dates, and the first block needs "
+            f"{spec.first_train} before it "
+            f"(lower first_train, or use more history)"
+        )
     out = []
     for s in range(spec.first_train, n, spec.retrain_every):
         e = min(s + spec.retrain_every, n)
         w0 = 0 if spec.window is None else max(s - spec.window, 0)
-        out.append(dict(train_start=w0, stop_start=s - spec.stop_dates, predict_start=s, predict_end=e, embargo=emb))
+        out.append(
+            dict(
+                train_start=w0,
+                stop_start=s - spec.stop_dates,
+                predict_start=s,
+                predict_end=e,
+                embargo=emb,
+            )
+        )
     return out
 
 # %% ../nbs/03b_research.ipynb #b250deac
-RESEARCH_PARAMS = dict(num_leaves=31, min_data_in_leaf=2000, learning_rate=0.05, feature_fraction=0.8, bagging_fraction=0.8, bagging_freq=1,
-                       lambda_l2=10.0, verbose=-1)
+RESEARCH_PARAMS = dict(
+    num_leaves=31,
+    min_data_in_leaf=2000,
+    learning_rate=0.05,
+    feature_fraction=0.8,
+    bagging_fraction=0.8,
+    bagging_freq=1,
+    lambda_l2=10.0,
+    verbose=-1,
+)
 RESEARCH_ROUNDS = 300
 STOP_PATIENCE = 50
+
 
 @dataclass
 class WalkForward:
     "Out-of-sample predictions of every block joined, with each block's record."
-    predictions: pd.DataFrame    # symbol, date, p (the model), p_linear (ridge on the baseline features), fwd_ret, block
-    blocks: pd.DataFrame         # per block: train and predict dates, the last label end trained on, rows, rounds
-    spec: WalkForwardSpec                                     # the walk-forward it ran (`WalkForwardSpec`)
+
+    # symbol, date, p (the model), p_linear (ridge on the baseline features), fwd_ret, block
+    predictions: pd.DataFrame
+    # per block: train and predict dates, the last label end trained on, rows, rounds
+    blocks: pd.DataFrame
+    # the walk-forward it ran (`WalkForwardSpec`)
+    spec: WalkForwardSpec
     label: LabelSpec
     objective: str
 
 # %% ../nbs/03b_research.ipynb #269c33d2
-def rolling_walk_forward(ds:Dataset,                              # the dataset, built once (with its universe)
-                         spec:WalkForwardSpec=WalkForwardSpec(),  # the walk-forward (`WalkForwardSpec`): refit every, window, first training dates, stopping tail, embargo
-                         objective:str|None=None,                 # the label's default objective when None
-                         params:dict|None=None,                   # LightGBM parameters over RESEARCH_PARAMS
-                         num_boost_round:int=RESEARCH_ROUNDS,
-                         baseline_X:pd.DataFrame|None=None,       # features of the linear baseline, row for row with ds (None: ds.X)
-                         seed:int=0,
-                         num_threads:int=2,
-                         on_progress=None,                        # called with the fraction of blocks done
-                        ) -> WalkForward:
-    "Predict every block after the first `first_train` dates with a model fitted only on the purged, embargoed dates before it."
-    if not isinstance(ds, Dataset): raise QuantmlError("rolling_walk_forward takes a Dataset: build_dataset(prices, label, ...) first")
+def rolling_walk_forward(
+    # the dataset, built once (with its universe)
+    ds: Dataset,
+    # the walk-forward (`WalkForwardSpec`): refit every, window, first training
+    # dates, stopping tail, embargo
+    spec: WalkForwardSpec = WalkForwardSpec(),
+    # the label's default objective when None
+    objective: str | None = None,
+    # LightGBM parameters over RESEARCH_PARAMS
+    params: dict | None = None,
+    num_boost_round: int = RESEARCH_ROUNDS,
+    # features of the linear baseline, row for row with ds (None: ds.X)
+    baseline_X: pd.DataFrame | None = None,
+    seed: int = 0,
+    num_threads: int = 2,
+    # called with the fraction of blocks done
+    on_progress=None,
+) -> WalkForward:
+    """Predict every block after the first `first_train` dates with a model fitted only on the
+    purged, embargoed dates before it."""
+    if not isinstance(ds, Dataset):
+        raise QuantmlError(
+            "rolling_walk_forward takes a Dataset: build_dataset(prices, label, ...) first"
+        )
     bx = ds.X if baseline_X is None else baseline_X
-    if len(bx) != len(ds): raise QuantmlError(f"baseline_X has {len(bx):,} rows and the dataset {len(ds):,}: give one row per dataset row")
+    if len(bx) != len(ds):
+        raise QuantmlError(
+            f"baseline_X has {len(bx):,} rows and the dataset {len(ds):,}: give one row per "
+            "dataset row"
+        )
     obj = check_objective(ds.label, objective)
     fit_params = lgb_params({**RESEARCH_PARAMS, **(params or {})}, seed, num_threads, obj)
     dates = np.unique(ds.date)
@@ -113,310 +186,678 @@ def rolling_walk_forward(ds:Dataset,                              # the dataset,
         v0 = b['stop_start']
         fit = purge_before(ds, train & (ds.date < dates[v0]), v0, dates, emb)
         stop = train & (ds.date >= dates[v0])
-        if fit.sum() < 1000 or stop.sum() < 100: raise QuantmlError(f"block {j}: too few training rows ({int(fit.sum())} to fit, {int(stop.sum())} to stop on)")
-        booster = fit_booster(ds, fit, stop, fit_params, num_boost_round, early_stopping_rounds=STOP_PATIENCE)
+        if fit.sum() < 1000 or stop.sum() < 100:
+            raise QuantmlError(
+                f"block {j}: too few training rows ({int(fit.sum())} to fit, {int(stop.sum())} to "
+                "stop on)"
+            )
+        booster = fit_booster(
+            ds, fit, stop, fit_params, num_boost_round, early_stopping_rounds=STOP_PATIENCE
+        )
         rounds = max(int(booster.best_iteration or num_boost_round), 1)
-        if spec.refit: booster = fit_booster(ds, train, None, fit_params, rounds, early_stopping_rounds=None)
+        if spec.refit:
+            booster = fit_booster(ds, train, None, fit_params, rounds, early_stopping_rounds=None)
         block = (ds.date >= dates[s]) & (ds.date <= dates[e - 1])
         lin = linear_baseline(bx[train].to_numpy(float), ds.y[train], binary=ds.label.binary)
-        preds.append(pd.DataFrame({'symbol': ds.symbol[block], 'date': ds.date[block],
-                                   'p': booster.predict(ds.X[block], num_iteration=None if spec.refit else rounds),
-                                   'p_linear': baseline_scores(lin, bx[block].to_numpy(float)) if lin is not None else np.nan,
-                                   'fwd_ret': ds.fwd_ret[block], 'block': j}))
-        rec.append(dict(block=j, train_first=ds.date[train].min(), train_last=ds.date[train].max(), label_end_max=ds.label_end[train].max(),
-                        predict_first=dates[s], predict_last=dates[e - 1], embargo=emb, train_rows=int(train.sum()), rounds=rounds))
+        preds.append(
+            pd.DataFrame(
+                {
+                    'symbol': ds.symbol[block],
+                    'date': ds.date[block],
+                    'p': booster.predict(ds.X[block], num_iteration=None if spec.refit else rounds),
+                    'p_linear': baseline_scores(lin, bx[block].to_numpy(float))
+                    if lin is not None
+                    else np.nan,
+                    'fwd_ret': ds.fwd_ret[block],
+                    'block': j,
+                }
+            )
+        )
+        rec.append(
+            dict(
+                block=j,
+                train_first=ds.date[train].min(),
+                train_last=ds.date[train].max(),
+                label_end_max=ds.label_end[train].max(),
+                predict_first=dates[s],
+                predict_last=dates[e - 1],
+                embargo=emb,
+                train_rows=int(train.sum()),
+                rounds=rounds,
+            )
+        )
     return WalkForward(pd.concat(preds, ignore_index=True), pd.DataFrame(rec), spec, ds.label, obj)
 
 # %% ../nbs/03b_research.ipynb #79adbfe9
 COMPOSITE = ('rev1', 'rev5', 'mom12_1', 'lowvol20', 'lowrange20')
 
-def composite_score(factors:pd.DataFrame,  # the factors' values, a column each, aligned with `dates`
-                    dates:np.ndarray,
-                    names=COMPOSITE,       # the factors averaged
-                   ) -> np.ndarray:
-    "Equal-weight mean of the factors' per-date percentile ranks (a factor missing on a row leaves the mean of the others)."
+
+def composite_score(
+    # the factors' values, a column each, aligned with `dates`
+    factors: pd.DataFrame,
+    dates: np.ndarray,
+    names=COMPOSITE,  # the factors averaged
+) -> np.ndarray:
+    """Equal-weight mean of the factors' per-date percentile ranks (a factor missing on a row leaves
+    the mean of the others)."""
     d = np.asarray(dates)
-    ranks = np.vstack([pd.Series(factors[f].to_numpy(float)).groupby(d).rank(pct=True).to_numpy() for f in names])
+    ranks = np.vstack(
+        [pd.Series(factors[f].to_numpy(float)).groupby(d).rank(pct=True).to_numpy() for f in names]
+    )
     n = np.isfinite(ranks).sum(axis=0)
     return np.where(n > 0, np.nansum(ranks, axis=0) / np.maximum(n, 1), np.nan)
 
 # %% ../nbs/03b_research.ipynb #d6a21739
-def factor_table(pred:pd.DataFrame,        # symbol, date, fwd_ret and one column per scored signal
-                 columns:list,              # the columns to judge, in the order shown
-                 horizon:int,               # the label's horizon: HAC lag and non-overlapping step
-                 min_symbols:int=10,
-                ) -> pd.DataFrame:          # one row per column: rank_ic, t, t_nonoverlap, dates, per_year
-    "Per-date rank IC of each column against the forward return on the same rows, with its HAC t and per-year means."
+def factor_table(
+    pred: pd.DataFrame,  # symbol, date, fwd_ret and one column per scored signal
+    columns: list,  # the columns to judge, in the order shown
+    horizon: int,  # the label's horizon: HAC lag and non-overlapping step
+    min_symbols: int = 10,
+    # one row per column: rank_ic, t, t_nonoverlap, dates, per_year
+) -> pd.DataFrame:
+    """Per-date rank IC of each column against the forward return on the same rows, with its HAC t
+    and per-year means."""
     rows = []
     for c in columns:
-        ic = rank_ic_by_date(pred[c].to_numpy(float), pred['fwd_ret'].to_numpy(float), pred['date'].to_numpy(), min_symbols).rank_ic
+        ic = rank_ic_by_date(
+            pred[c].to_numpy(float),
+            pred['fwd_ret'].to_numpy(float),
+            pred['date'].to_numpy(),
+            min_symbols,
+        ).rank_ic
         rows.append(dict(name=c, **ic_summary(ic, horizon)))
     return pd.DataFrame(rows).set_index('name')
 
 # %% ../nbs/03b_research.ipynb #8ad5400c
-def smooth_predictions(pred:pd.DataFrame,   # symbol, date, p
-                       halflife:float,       # in predictions (bars where the symbol is scored); 0: none
-                      ) -> np.ndarray:       # one value per row of `pred`, in its order
-    "Each symbol's prediction averaged exponentially over its own earlier predictions: point in time, no later row is read."
-    if not halflife: return pred['p'].to_numpy(float)
+def smooth_predictions(
+    pred: pd.DataFrame,  # symbol, date, p
+    # in predictions (bars where the symbol is scored); 0: none
+    halflife: float,
+) -> np.ndarray:  # one value per row of `pred`, in its order
+    """Each symbol's prediction averaged exponentially over its own earlier predictions: point in
+    time, no later row is read."""
+    if not halflife:
+        return pred['p'].to_numpy(float)
     order = np.lexsort((pred['date'].to_numpy(), pred['symbol'].to_numpy()))
-    s = pd.Series(pred['p'].to_numpy(float)[order]).groupby(pred['symbol'].to_numpy()[order]).transform(lambda x: x.ewm(halflife=halflife).mean())
-    out = np.empty(len(pred)); out[order] = s.to_numpy(); return out
+    s = (
+        pd.Series(pred['p'].to_numpy(float)[order])
+        .groupby(pred['symbol'].to_numpy()[order])
+        .transform(lambda x: x.ewm(halflife=halflife).mean())
+    )
+    out = np.empty(len(pred))
+    out[order] = s.to_numpy()
+    return out
 
 # %% ../nbs/03b_research.ipynb #8d04ffb7
-def portfolio_vs_universe(pred:pd.DataFrame,       # symbol, date, p: walk-forward predictions (one row per eligible name and date)
-                          prices:pd.DataFrame,     # long OHLCV of the same symbols
-                          horizon:int=5,           # the label's horizon: the smoothing half-life (and the tranches' holding)
-                          top:float=0.1,           # share of the date's names a name must rank in to be bought
-                          keep:float=0.3,          # share it must stay in to be held
-                          smooth:float|None=None,  # half-life of the prediction smoothing, in bars (None: the horizon; 0: none)
-                          fee_bps:float=1.0,
-                          slippage_bps:float=2.0,
-                          spread:bool=True,        # also charge each name's estimated half-spread (`cost_estimates`)
-                          flat_bps:float=10.0,     # the second cost model: this many bps a side, all in
-                          n_boot:int=1000,
-                          seed:int=0,
-                         ) -> dict:                # construction, the model's stats, the universe's, relative stats under both cost models, tranches, daily returns
-    "A turnover-aware book on the predictions, net of two cost models, against the equal-weight portfolio of the same eligible names."
+def portfolio_vs_universe(
+    # symbol, date, p: walk-forward predictions (one row per eligible name and date)
+    pred: pd.DataFrame,
+    prices: pd.DataFrame,  # long OHLCV of the same symbols
+    # the label's horizon: the smoothing half-life (and the tranches' holding)
+    horizon: int = 5,
+    # share of the date's names a name must rank in to be bought
+    top: float = 0.1,
+    keep: float = 0.3,  # share it must stay in to be held
+    # half-life of the prediction smoothing, in bars (None: the horizon; 0:
+    # none)
+    smooth: float | None = None,
+    fee_bps: float = 1.0,
+    slippage_bps: float = 2.0,
+    # also charge each name's estimated half-spread (`cost_estimates`)
+    spread: bool = True,
+    # the second cost model: this many bps a side, all in
+    flat_bps: float = 10.0,
+    n_boot: int = 1000,
+    seed: int = 0,
+    # construction, the model's stats, the universe's, relative stats under
+    # both cost models, tranches, daily returns
+) -> dict:
+    """A turnover-aware book on the predictions, net of two cost models, against the equal-weight
+    portfolio of the same eligible names."""
     n = pred.groupby('date').size().median()
-    k, kk, hl = max(int(round(n * top)), 1), max(int(round(n * keep)), 1), horizon if smooth is None else smooth
+    k, kk, hl = (
+        max(int(round(n * top)), 1),
+        max(int(round(n * keep)), 1),
+        horizon if smooth is None else smooth,
+    )
     px = prices[prices.symbol.isin(pd.unique(pred.symbol))]
     sp = pred[['symbol', 'date']].assign(p=smooth_predictions(pred, hl))
     book = dict(k=k, construction='buffer', keep=kk)
-    model = backtest(sp, px, fee_bps=fee_bps, slippage_bps=slippage_bps, spread=spread, name='model, buffered', **book)
-    flat = backtest(sp, px, fee_bps=flat_bps, slippage_bps=0, spread=False, name=f'model, buffered, {flat_bps:g} bps', **book)
-    tranches = backtest(pred[['symbol', 'date', 'p']], px, k=k, construction='tranches', hold=horizon, fee_bps=fee_bps,
-                        slippage_bps=slippage_bps, spread=spread, name='model, top tranches')
-    uni = backtest(pred[['symbol', 'date']].assign(p=1.0), px, k=10**9, construction='topk', fee_bps=0, slippage_bps=0, name='equal-weight eligible universe')
+    model = backtest(
+        sp,
+        px,
+        fee_bps=fee_bps,
+        slippage_bps=slippage_bps,
+        spread=spread,
+        name='model, buffered',
+        **book,
+    )
+    flat = backtest(
+        sp,
+        px,
+        fee_bps=flat_bps,
+        slippage_bps=0,
+        spread=False,
+        name=f'model, buffered, {flat_bps:g} bps',
+        **book,
+    )
+    tranches = backtest(
+        pred[['symbol', 'date', 'p']],
+        px,
+        k=k,
+        construction='tranches',
+        hold=horizon,
+        fee_bps=fee_bps,
+        slippage_bps=slippage_bps,
+        spread=spread,
+        name='model, top tranches',
+    )
+    uni = backtest(
+        pred[['symbol', 'date']].assign(p=1.0),
+        px,
+        k=10**9,
+        construction='topk',
+        fee_bps=0,
+        slippage_bps=0,
+        name='equal-weight eligible universe',
+    )
+
     def rel_of(res):
         rel = relative_stats(res, uni, n_boot=n_boot, seed=seed)
-        both = pd.concat([res.gross.rename('g'), uni.returns.rename('u')], axis=1, join='inner').dropna()
-        rel['excess_annual_gross'] = float((both.g - both.u).mean() * 252)            # before any cost: what the selection alone earns
+        both = pd.concat(
+            [res.gross.rename('g'), uni.returns.rename('u')], axis=1, join='inner'
+        ).dropna()
+        # before any cost: what the selection alone earns
+        rel['excess_annual_gross'] = float((both.g - both.u).mean() * 252)
         return rel
+
     costs = f"{fee_bps + slippage_bps:g} bps a side{' + estimated half-spread' if spread else ''}"
-    return dict(construction=f"smoothed predictions (half-life {hl:g} bars); buy in the top {top:.0%} ({k} names), hold while in the top "
-                             f"{keep:.0%} ({kk}); equal weights, next-open fills, {costs}",
-                k=k, keep=kk, smooth=hl, cost_model=costs, model=stats(model), universe=stats(uni), relative=rel_of(model),
-                flat=dict(cost_model=f"{flat_bps:g} bps a side, all in", model=stats(flat), relative=rel_of(flat)),
-                tranches=dict(construction=f"top {top:.0%} ({k} names) of the raw predictions in {horizon} overlapping daily tranches, {costs}",
-                              model=stats(tranches), relative=rel_of(tranches)),
-                returns=pd.DataFrame({'model': model.returns, 'universe': uni.returns}))
+    return dict(
+        construction=f"smoothed predictions (half-life {hl:g} bars); buy in the top {top:.0%} "
+                     f"({k} names), hold while in the top "
+        f"{keep:.0%} ({kk}); equal weights, next-open fills, {costs}",
+        k=k,
+        keep=kk,
+        smooth=hl,
+        cost_model=costs,
+        model=stats(model),
+        universe=stats(uni),
+        relative=rel_of(model),
+        flat=dict(
+            cost_model=f"{flat_bps:g} bps a side, all in", model=stats(flat), relative=rel_of(flat)
+        ),
+        tranches=dict(
+            construction=f"top {top:.0%} ({k} names) of the raw predictions in {horizon} "
+                         f"overlapping daily tranches, {costs}",
+            model=stats(tranches),
+            relative=rel_of(tranches),
+        ),
+        returns=pd.DataFrame({'model': model.returns, 'universe': uni.returns}),
+    )
 
 # %% ../nbs/03b_research.ipynb #983e6f07
-def _research_pictures(pred:pd.DataFrame, table:pd.DataFrame, best:str, pf:dict|None, out:Path) -> list:
-    "Cumulative rank IC of the model and its baselines, rank IC by year, and the portfolio's cumulative excess: (file, caption) pairs."
-    import matplotlib; matplotlib.use('Agg')
+def _research_pictures(
+    pred: pd.DataFrame, table: pd.DataFrame, best: str, pf: dict | None, out: Path
+) -> list:
+    """Cumulative rank IC of the model and its baselines, rank IC by year, and the portfolio's
+    cumulative excess: (file, caption) pairs."""
+    import matplotlib
+
+    matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    shown = [('p', 'model'), ('p_linear', 'linear baseline'), ('composite', 'composite of five'), (best, f'best factor ({best})')]
+
+    shown = [
+        ('p', 'model'),
+        ('p_linear', 'linear baseline'),
+        ('composite', 'composite of five'),
+        (best, f'best factor ({best})'),
+    ]
     pics = []
     fig, ax = plt.subplots(1, 2, figsize=(12, 4))
     for col, name in shown:
-        ic = rank_ic_by_date(pred[col].to_numpy(float), pred.fwd_ret.to_numpy(float), pred.date.to_numpy()).rank_ic.fillna(0)
+        ic = rank_ic_by_date(
+            pred[col].to_numpy(float), pred.fwd_ret.to_numpy(float), pred.date.to_numpy()
+        ).rank_ic.fillna(0)
         ax[0].plot(ic.index, ic.cumsum(), label=name)
-    ax[0].set_title('cumulative rank IC (sum over dates)'); ax[0].legend(); ax[0].axhline(0, color='grey', lw=0.5)
+    ax[0].set_title('cumulative rank IC (sum over dates)')
+    ax[0].legend()
+    ax[0].axhline(0, color='grey', lw=0.5)
     years = pd.DataFrame({name: pd.Series(table.loc[col, 'per_year']) for col, name in shown})
-    years.plot.bar(ax=ax[1], width=0.8); ax[1].set_title('mean rank IC by year'); ax[1].axhline(0, color='grey', lw=0.5)
-    fig.tight_layout(); fig.savefig(out / 'research-ic.png', dpi=90); plt.close(fig)
-    pics.append(('research-ic.png', 'Rank IC of the walk-forward model beside its baselines, on the same dates'))
+    years.plot.bar(ax=ax[1], width=0.8)
+    ax[1].set_title('mean rank IC by year')
+    ax[1].axhline(0, color='grey', lw=0.5)
+    fig.tight_layout()
+    fig.savefig(out / 'research-ic.png', dpi=90)
+    plt.close(fig)
+    pics.append(
+        (
+            'research-ic.png',
+            'Rank IC of the walk-forward model beside its baselines, on the same dates',
+        )
+    )
     if pf is not None:
         r = pf['returns'].dropna()
         fig, ax = plt.subplots(figsize=(12, 3.5))
         ax.plot(r.index, ((1 + r.model).cumprod() / (1 + r.universe).cumprod() - 1) * 100)
-        ax.set_ylabel('%'); ax.set_title('cumulative return over the equal-weight eligible universe, net of costs'); ax.axhline(0, color='grey', lw=0.5)
-        fig.tight_layout(); fig.savefig(out / 'research-excess.png', dpi=90); plt.close(fig)
-        pics.append(('research-excess.png', "The portfolio's growth relative to the equal-weight universe of the same names"))
+        ax.set_ylabel('%')
+        ax.set_title('cumulative return over the equal-weight eligible universe, net of costs')
+        ax.axhline(0, color='grey', lw=0.5)
+        fig.tight_layout()
+        fig.savefig(out / 'research-excess.png', dpi=90)
+        plt.close(fig)
+        pics.append(
+            (
+                'research-excess.png',
+                "The portfolio's growth relative to the equal-weight universe of the same names",
+            )
+        )
     return pics
 
 # %% ../nbs/03b_research.ipynb #53e9f075
-def _portfolio_html(summary:dict, fmt) -> list:
-    "The report's portfolio section: the buffered book net of costs, its interval, and the other cost model and construction."
-    if 'portfolio' not in summary: return []
+def _portfolio_html(summary: dict, fmt) -> list:
+    """The report's portfolio section: the buffered book net of costs, its interval, and the other
+    cost model and construction."""
+    if 'portfolio' not in summary:
+        return []
     p = summary['portfolio']
-    parts = ["<h2>Portfolio, net of costs</h2>", f"<p>{html.escape(p['construction'])}.</p>",
-              fmt(pd.Series({k: p[k] for k in ('excess_annual', 'excess_annual_gross', 'information_ratio', 'turnover', 'annual_return', 'universe_annual_return', 'max_drawdown')}).to_frame('value')),
-              f"<p>Information ratio 95% interval (stationary block bootstrap): {p['information_ratio_ci'][0]:.2f} .. {p['information_ratio_ci'][1]:.2f}.</p>"]
-    others = {f"buffered, {p['cost_model']}": p, **({f"buffered, {p['flat_costs']['cost_model']}": p['flat_costs']} if p.get('flat_costs') else {}),
-              **({f"plain top-decile tranches, {p['cost_model']}": p['tranches']} if p.get('tranches') else {})}
-    parts += ["<h3>Under another cost model, and without the buffer</h3>",
-              fmt(pd.DataFrame({n: {'excess a year': q['excess_annual'], 'before costs': q['excess_annual_gross'], 'information ratio': q['information_ratio'],
-                                    'IR 95% low': q['information_ratio_ci'][0], 'IR 95% high': q['information_ratio_ci'][1], 'turnover a day': q['turnover']}
-                                for n, q in others.items()}).T)]
+    parts = [
+        "<h2>Portfolio, net of costs</h2>",
+        f"<p>{html.escape(p['construction'])}.</p>",
+        fmt(
+            pd.Series(
+                {
+                    k: p[k]
+                    for k in (
+                        'excess_annual',
+                        'excess_annual_gross',
+                        'information_ratio',
+                        'turnover',
+                        'annual_return',
+                        'universe_annual_return',
+                        'max_drawdown',
+                    )
+                }
+            ).to_frame('value')
+        ),
+        "<p>Information ratio 95% interval (stationary block bootstrap): "
+        f"{p['information_ratio_ci'][0]:.2f} .. {p['information_ratio_ci'][1]:.2f}.</p>",
+    ]
+    others = {
+        f"buffered, {p['cost_model']}": p,
+        **(
+            {f"buffered, {p['flat_costs']['cost_model']}": p['flat_costs']}
+            if p.get('flat_costs')
+            else {}
+        ),
+        **(
+            {f"plain top-decile tranches, {p['cost_model']}": p['tranches']}
+            if p.get('tranches')
+            else {}
+        ),
+    }
+    parts += [
+        "<h3>Under another cost model, and without the buffer</h3>",
+        fmt(
+            pd.DataFrame(
+                {
+                    n: {
+                        'excess a year': q['excess_annual'],
+                        'before costs': q['excess_annual_gross'],
+                        'information ratio': q['information_ratio'],
+                        'IR 95% low': q['information_ratio_ci'][0],
+                        'IR 95% high': q['information_ratio_ci'][1],
+                        'turnover a day': q['turnover'],
+                    }
+                    for n, q in others.items()
+                }
+            ).T
+        ),
+    ]
     return parts
 
 # %% ../nbs/03b_research.ipynb #1937b5d7
-def write_research_report(summary:dict,        # `evaluate`'s summary
-                          pred:pd.DataFrame,   # the walk-forward predictions
-                          table:pd.DataFrame,  # the model beside the factors, a row each
-                          pf:dict|None,        # the portfolio's results (`portfolio_vs_universe`), or None
-                          out,                 # the folder to write into (made if missing)
-                         ) -> Path:
-    "summary.json, report.html with its pictures, and predictions.parquet in `out`; returns the HTML path."
-    out = Path(out)
-    try: out.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise QuantmlError(f"out: cannot make the report folder {out}: {e.strerror}") from None
+def write_research_report(
+    summary: dict,  # `evaluate`'s summary
+    pred: pd.DataFrame,  # the walk-forward predictions
+    table: pd.DataFrame,  # the model beside the factors, a row each
+    # the portfolio's results (`portfolio_vs_universe`), or None
+    pf: dict | None,
+    out,  # the folder to write into (made if missing)
+) -> Path:
+    """summary.json, report.html with its pictures, and predictions.parquet in `out`; returns the
+    HTML path."""
+    out, wf = Path(out), summary['model']['walk_forward']
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise QuantmlError(f"out: cannot make the report folder {out}: {e.strerror}") from None
     pics = _research_pictures(pred, table, summary['best_factor']['name'], pf, out)
     pred.to_parquet(out / 'predictions.parquet', index=False)
     (out / 'summary.json').write_text(dumps_json(summary))
-    shown = table[['rank_ic', 't', 't_nonoverlap', 'dates']].rename(index={'p': 'model', 'p_linear': 'linear baseline (ridge on the factors)',
-                                                                           'composite': 'composite of five factors'})
-    years = pd.DataFrame({n: pd.Series(table.loc[c, 'per_year']) for c, n in [('p', 'model'), ('p_linear', 'linear'), ('composite', 'composite'),
-                                                                               (summary['best_factor']['name'], 'best factor')]})
+    shown = table[['rank_ic', 't', 't_nonoverlap', 'dates']].rename(
+        index={
+            'p': 'model',
+            'p_linear': 'linear baseline (ridge on the factors)',
+            'composite': 'composite of five factors',
+        }
+    )
+    years = pd.DataFrame(
+        {
+            n: pd.Series(table.loc[c, 'per_year'])
+            for c, n in [
+                ('p', 'model'),
+                ('p_linear', 'linear'),
+                ('composite', 'composite'),
+                (summary['best_factor']['name'], 'best factor'),
+            ]
+        }
+    )
     fmt = lambda df: df.to_html(float_format=lambda x: f'{x:.4f}', border=0)
-    m = summary['model']; d = summary['data']
-    parts = ["<h1>quantml evaluate: a rolling walk-forward beside the documented factors</h1>",
-             f"<p class='verdict'>{html.escape(summary['verdict'])}</p>",
-             f"<p>{d['symbols']:,} symbols, {d['first_date']} .. {d['last_date']}; universe {html.escape(str(d['universe']))}; "
-             f"{d['dataset_rows']:,} rows in the dataset (left out: {html.escape(str(d['left_out']))}). Model: {m['features']} "
-             f"({m['n_features']} features, per-date {m['cs_norm']}), {m['label']['family']} label over {m['label']['horizon']} bars from the next "
-             f"{m['label']['returns']}, {m['objective']}; a model per block of {m['walk_forward']['retrain_every']} dates, "
-             f"{'an expanding window' if m['walk_forward']['window'] is None else 'the last %d dates' % m['walk_forward']['window']}, purged, "
-             f"embargo {m['walk_forward']['embargo'] or m['label']['horizon']} bars.</p>",
-             "<h2>Rank IC on the same dates</h2><p>t: Newey-West (HAC) with lag = horizon; t_nonoverlap: every horizon-th date.</p>", fmt(shown),
-             *[f'<figure><img src="{f}" width="900" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>' for f, c in pics],
-             "<h2>Rank IC by year</h2>", fmt(years)]
+    m = summary['model']
+    d = summary['data']
+    parts = [
+        "<h1>quantml evaluate: a rolling walk-forward beside the documented factors</h1>",
+        f"<p class='verdict'>{html.escape(summary['verdict'])}</p>",
+        f"<p>{d['symbols']:,} symbols, {d['first_date']} .. {d['last_date']}; universe "
+        f"{html.escape(str(d['universe']))}; "
+        f"{d['dataset_rows']:,} rows in the dataset (left out: "
+        f"{html.escape(str(d['left_out']))}). Model: {m['features']} "
+        f"({m['n_features']} features, per-date {m['cs_norm']}), {m['label']['family']} label "
+        f"over {m['label']['horizon']} bars from the next "
+        f"{m['label']['returns']}, {m['objective']}; a model per block of "
+        f"{m['walk_forward']['retrain_every']} dates, "
+        f"{'an expanding window' if wf['window'] is None else 'the last %d dates' % wf['window']}, "
+        "purged, "
+        f"embargo {m['walk_forward']['embargo'] or m['label']['horizon']} bars.</p>",
+        "<h2>Rank IC on the same dates</h2><p>t: Newey-West (HAC) with lag = horizon; "
+        "t_nonoverlap: every horizon-th date.</p>",
+        fmt(shown),
+        *[
+            f'<figure><img src="{f}" width="900" '
+            f'alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>'
+            for f, c in pics
+        ],
+        "<h2>Rank IC by year</h2>",
+        fmt(years),
+    ]
     parts += _portfolio_html(summary, fmt)
     parts += [f"<h2>Limits</h2><p>{html.escape(SURVIVORSHIP_NOTE)}</p>"]
     page = out / 'report.html'
-    page.write_text("<!doctype html><meta charset='utf-8'><title>quantml evaluate</title>"
-                    "<style>body{font-family:sans-serif;max-width:64em;margin:2em auto} td,th{padding:2px 8px;text-align:right}"
-                    " .verdict{font-size:1.15em;border-left:4px solid #888;padding-left:.8em}</style>" + '\n'.join(parts))
+    page.write_text(
+        "<!doctype html><meta charset='utf-8'><title>quantml evaluate</title>"
+        "<style>body{font-family:sans-serif;max-width:64em;margin:2em auto} td,th{padding:2px "
+        "8px;text-align:right}"
+        " .verdict{font-size:1.15em;border-left:4px solid #888;padding-left:.8em}</style>"
+        + '\n'.join(parts)
+    )
     return page
 
 # %% ../nbs/03b_research.ipynb #5abd4667
-def _line(name:str, row) -> dict:
-    return dict(name=name, rank_ic=float(row.rank_ic), t=float(row.t), t_nonoverlap=float(row.t_nonoverlap), dates=int(row.dates))
+def _line(name: str, row) -> dict:
+    return dict(
+        name=name,
+        rank_ic=float(row.rank_ic),
+        t=float(row.t),
+        t_nonoverlap=float(row.t_nonoverlap),
+        dates=int(row.dates),
+    )
 
-def _summary(prices:pd.DataFrame, ds:Dataset, wf, table:pd.DataFrame, model:dict) -> dict:
-    "summary.json but the portfolio: the data, the model, its walk-forward beside every factor, the best one, the ridge and the composite."
+
+def _summary(prices: pd.DataFrame, ds: Dataset, wf, table: pd.DataFrame, model: dict) -> dict:
+    """summary.json but the portfolio: the data, the model, its walk-forward beside every factor,
+    the best one, the ridge and the composite."""
     best = table.loc[list(FACTORS)].rank_ic.idxmax()
     per_year = lambda k: table.loc[k, 'per_year']
     return dict(
-        data=dict(symbols=int(prices.symbol.nunique()), first_date=str(prices.date.min().date()), last_date=str(prices.date.max().date()),
-                  rows=int(len(prices)), dataset_rows=len(ds), left_out=ds.provenance['left_out'], universe=ds.provenance['universe'],
-                  survivorship=SURVIVORSHIP_NOTE),
+        data=dict(
+            symbols=int(prices.symbol.nunique()),
+            first_date=str(prices.date.min().date()),
+            last_date=str(prices.date.max().date()),
+            rows=int(len(prices)),
+            dataset_rows=len(ds),
+            left_out=ds.provenance['left_out'],
+            universe=ds.provenance['universe'],
+            survivorship=SURVIVORSHIP_NOTE,
+        ),
         model=model,
-        walk_forward=dict(**_line('model', table.loc['p']), per_year=per_year('p'), blocks=len(wf.blocks),
-                          first_predicted=str(pd.Timestamp(wf.predictions.date.min()).date()), last_predicted=str(pd.Timestamp(wf.predictions.date.max()).date())),
-        factors=[dict(**_line(f, table.loc[f]), per_year=per_year(f), doc=FACTOR_DOCS[f]) for f in FACTORS],
+        walk_forward=dict(
+            **_line('model', table.loc['p']),
+            per_year=per_year('p'),
+            blocks=len(wf.blocks),
+            first_predicted=str(pd.Timestamp(wf.predictions.date.min()).date()),
+            last_predicted=str(pd.Timestamp(wf.predictions.date.max()).date()),
+        ),
+        factors=[
+            dict(**_line(f, table.loc[f]), per_year=per_year(f), doc=FACTOR_DOCS[f])
+            for f in FACTORS
+        ],
         best_factor=_line(best, table.loc[best]),
-        linear_baseline=dict(**_line('ridge on the factors, fitted per window', table.loc['p_linear']), per_year=per_year('p_linear')),
-        composite=dict(**_line('equal-weight rank mean of ' + ', '.join(COMPOSITE), table.loc['composite']), per_year=per_year('composite')),
-        ratio_to_best_factor=float(table.loc['p', 'rank_ic'] / table.loc[best, 'rank_ic']) if table.loc[best, 'rank_ic'] > 0 else None)
+        linear_baseline=dict(
+            **_line('ridge on the factors, fitted per window', table.loc['p_linear']),
+            per_year=per_year('p_linear'),
+        ),
+        composite=dict(
+            **_line('equal-weight rank mean of ' + ', '.join(COMPOSITE), table.loc['composite']),
+            per_year=per_year('composite'),
+        ),
+        ratio_to_best_factor=float(table.loc['p', 'rank_ic'] / table.loc[best, 'rank_ic'])
+        if table.loc[best, 'rank_ic'] > 0
+        else None,
+    )
 
-def _brief(q:dict, cost_model:str|None=None) -> dict:
-    "A book's headline against the universe: construction, costs, excess a year net and gross, information ratio and its interval, turnover."
+
+def _brief(q: dict, cost_model: str | None = None) -> dict:
+    """A book's headline against the universe: construction, costs, excess a year net and gross,
+    information ratio and its interval, turnover."""
     r = q['relative']
-    return dict(construction=q.get('construction'), cost_model=cost_model or q.get('cost_model'), excess_annual=r['excess_annual_return'],
-                excess_annual_gross=r['excess_annual_gross'], information_ratio=r['information_ratio'],
-                information_ratio_ci=list(r['information_ratio_ci']), turnover=q['model']['turnover'])
+    return dict(
+        construction=q.get('construction'),
+        cost_model=cost_model or q.get('cost_model'),
+        excess_annual=r['excess_annual_return'],
+        excess_annual_gross=r['excess_annual_gross'],
+        information_ratio=r['information_ratio'],
+        information_ratio_ci=list(r['information_ratio_ci']),
+        turnover=q['model']['turnover'],
+    )
 
-def _portfolio_summary(pf:dict) -> dict:
-    "summary.json's `portfolio` from `portfolio_vs_universe`: the buffered book, then the same at flat costs and as plain tranches."
-    return dict(**_brief(pf), annual_return=pf['model']['annual_return'], universe_annual_return=pf['universe']['annual_return'],
-                max_drawdown=pf['model']['max_drawdown'], days=pf['relative']['days'], survivorship=SURVIVORSHIP_NOTE,
-                flat_costs=_brief(pf['flat']), tranches=_brief(pf['tranches'], pf['cost_model']))
+
+def _portfolio_summary(pf: dict) -> dict:
+    """summary.json's `portfolio` from `portfolio_vs_universe`: the buffered book, then the same at
+    flat costs and as plain tranches."""
+    return dict(
+        **_brief(pf),
+        annual_return=pf['model']['annual_return'],
+        universe_annual_return=pf['universe']['annual_return'],
+        max_drawdown=pf['model']['max_drawdown'],
+        days=pf['relative']['days'],
+        survivorship=SURVIVORSHIP_NOTE,
+        flat_costs=_brief(pf['flat']),
+        tranches=_brief(pf['tranches'], pf['cost_model']),
+    )
 
 # %% ../nbs/03b_research.ipynb #b7afe917
-EVALUATE_STAGES = ('read prices', 'features and labels', 'walk-forward', 'factor table', 'portfolio', 'report')
+EVALUATE_STAGES = (
+    'read prices',
+    'features and labels',
+    'walk-forward',
+    'factor table',
+    'portfolio',
+    'report',
+)
 
-SURVIVORSHIP_NOTE = ("Survivorship: a panel that holds only symbols still listed at its end (as ../shared/data's US panel does) has no "
-                     "delisted names, so absolute returns, the universe's above all, are biased upwards; rank ICs and the excess over the "
-                     "same names are much less affected, but not immune.")
+SURVIVORSHIP_NOTE = (
+    "Survivorship: a panel that holds only symbols still listed at its end (as ../shared/data's "
+    "US panel does) has no "
+    "delisted names, so absolute returns, the universe's above all, are biased upwards; rank ICs "
+    "and the excess over the "
+    "same names are much less affected, but not immune."
+)
 
-def _verdict(s:dict) -> str:
+
+def _verdict(s: dict) -> str:
     wf, bf, lin = s['walk_forward'], s['best_factor'], s['linear_baseline']
     pf = s.get('portfolio') or {}
     ratio = wf['rank_ic'] / bf['rank_ic'] if bf['rank_ic'] > 0 else float('nan')
-    words = [f"The model's walk-forward rank IC is {wf['rank_ic']:.4f} (HAC t {wf['t']:.2f}, {wf['dates']:,} dates), "
-             f"{ratio:.2f}x the best documented factor, {bf['name']} ({bf['rank_ic']:.4f}, t {bf['t']:.2f}), on the same dates; "
-             f"the linear baseline on the factors has {lin['rank_ic']:.4f} (t {lin['t']:.2f})."]
+    words = [
+        f"The model's walk-forward rank IC is {wf['rank_ic']:.4f} (HAC t {wf['t']:.2f}, "
+        f"{wf['dates']:,} dates), "
+        f"{ratio:.2f}x the best documented factor, {bf['name']} ({bf['rank_ic']:.4f}, t "
+        f"{bf['t']:.2f}), on the same dates; "
+        f"the linear baseline on the factors has {lin['rank_ic']:.4f} (t {lin['t']:.2f})."
+    ]
     if pf:
-        words.append(f"Net of costs, {pf['construction']} earned {pf['excess_annual']:+.2%} a year over the equal-weight eligible universe "
-                     f"({pf['excess_annual_gross']:+.2%} before costs; "
-                     f"information ratio {pf['information_ratio']:.2f}, 95% interval {pf['information_ratio_ci'][0]:.2f} .. "
-                     f"{pf['information_ratio_ci'][1]:.2f}; turnover {pf['turnover']:.1%} a day).")
+        words.append(
+            f"Net of costs, {pf['construction']} earned {pf['excess_annual']:+.2%} a year over "
+            "the equal-weight eligible universe "
+            f"({pf['excess_annual_gross']:+.2%} before costs; "
+            f"information ratio {pf['information_ratio']:.2f}, 95% interval "
+            f"{pf['information_ratio_ci'][0]:.2f} .. "
+            f"{pf['information_ratio_ci'][1]:.2f}; turnover {pf['turnover']:.1%} a day)."
+        )
         if pf.get('flat_costs'):
             fl = pf['flat_costs']
-            words.append(f"At {fl['cost_model']} instead: {fl['excess_annual']:+.2%} a year, information ratio {fl['information_ratio']:.2f} "
-                         f"({fl['information_ratio_ci'][0]:.2f} .. {fl['information_ratio_ci'][1]:.2f}).")
+            words.append(
+                f"At {fl['cost_model']} instead: {fl['excess_annual']:+.2%} a year, information "
+                f"ratio {fl['information_ratio']:.2f} "
+                f"({fl['information_ratio_ci'][0]:.2f} .. {fl['information_ratio_ci'][1]:.2f})."
+            )
     return ' '.join(words)
 
 # %% ../nbs/03b_research.ipynb #8fa092ec
 def _evaluate_stages(on_progress, on_stage) -> tuple:
-    "(report, stage): the fraction done, and each stage's start announced with the share of the job done before it."
+    """(report, stage): the fraction done, and each stage's start announced with the share of the
+    job done before it."""
     report = on_progress or (lambda f: None)
     at_start = dict(zip(EVALUATE_STAGES, (0.0, 0.03, 0.2, 0.85, 0.9, 0.97)))
+
     def stage(name):
         report(at_start[name])
-        if on_stage: on_stage(name)
+        if on_stage:
+            on_stage(name)
+
     return report, stage
 
+
 def _research_prices(db, symbols, start, end, spec, out) -> pd.DataFrame:
-    "The prices to evaluate; refused before minutes of features when there are none, too few dates for the first block, or `out` is a file."
+    """The prices to evaluate; refused before minutes of features when there are none, too few dates
+    for the first block, or `out` is a file."""
     from quantml.store import read_prices
-    if out is not None and Path(out).exists() and not Path(out).is_dir(): raise QuantmlError(f"out: {out} exists and is not a folder")
+
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise QuantmlError(f"out: {out} exists and is not a folder")
     prices = read_prices(db, symbols=symbols, start=start, end=end)
-    if prices.empty: raise QuantmlError(f"{db}: no prices to evaluate (load some with quantml ingest)")
+    if prices.empty:
+        raise QuantmlError(f"{db}: no prices to evaluate (load some with quantml ingest)")
     n_dates = prices.date.nunique()
     if n_dates < spec.first_train + 20:
-        raise QuantmlError(f"too little history for a walk-forward: {n_dates} dates, and the first block needs {spec.first_train} before it "
-                           f"(lower first_train, or use more history)")
+        raise QuantmlError(
+            f"too little history for a walk-forward: {n_dates} dates, and the first block needs "
+            f"{spec.first_train} before it "
+            f"(lower first_train, or use more history)"
+        )
     return prices
 
+
 def _factors_of(ds, prices) -> tuple:
-    "(the documented factors on the dataset's rows, their per-date percentiles: the linear baseline's inputs)."
-    fac = compute_factors(prices).set_index(['symbol', 'date']).reindex(pd.MultiIndex.from_arrays([ds.symbol, ds.date]))[FACTORS].reset_index(drop=True)
+    """(the documented factors on the dataset's rows, their per-date percentiles: the linear
+    baseline's inputs)."""
+    fac = (
+        compute_factors(prices)
+        .set_index(['symbol', 'date'])
+        .reindex(pd.MultiIndex.from_arrays([ds.symbol, ds.date]))[FACTORS]
+        .reset_index(drop=True)
+    )
     return fac, fac.groupby(np.asarray(ds.date)).rank(pct=True)
 
+
 def _factor_table(ds, wf, fac, horizon) -> tuple:
-    "(the walk-forward's predictions with the factors and their composite beside them, the factor table on the same rows)."
-    at = pd.MultiIndex.from_arrays([ds.symbol, ds.date]).get_indexer(pd.MultiIndex.from_frame(wf.predictions[['symbol', 'date']]))
+    """(the walk-forward's predictions with the factors and their composite beside them, the factor
+    table on the same rows)."""
+    at = pd.MultiIndex.from_arrays([ds.symbol, ds.date]).get_indexer(
+        pd.MultiIndex.from_frame(wf.predictions[['symbol', 'date']])
+    )
     pred = pd.concat([wf.predictions, fac.iloc[at].reset_index(drop=True)], axis=1)
     pred['composite'] = composite_score(pred, pred.date.to_numpy())
     return pred, factor_table(pred, ['p', 'p_linear', 'composite', *FACTORS], horizon)
 
 # %% ../nbs/03b_research.ipynb #3c5ddc9b
-def evaluate(db,                                            # database path, or an open connection
-             features:str='factors+alpha158',               # feature set of the model
-             label:LabelSpec=LabelSpec('rank', horizon=5),
-             objective:str|None=None,                       # None: regression for the rank label (see above), else the label's default
-             universe:UniverseSpec|None=RESEARCH_UNIVERSE,  # the eligibility rule (`UniverseSpec`): by default the research one (close >= $5, 20-day median dollar volume >= $5M); None: every row
-             spec:WalkForwardSpec=WalkForwardSpec(),        # the walk-forward (`WalkForwardSpec`)
-             cs_norm:str|None='rank',
-             params:dict|None=None,
-             out:str|Path|None=None,                        # folder for summary.json, report.html, predictions.parquet
-             symbols:list|None=None,
-             start=None,
-             end=None,
-             portfolio:bool=True,                           # also the turnover-aware book against the universe, net of costs
-             n_boot:int=1000,
-             seed:int=0,
-             num_threads:int=2,
-             on_stage=None,                                 # called with each stage's name
-             on_progress=None,                              # called with the fraction of the whole job done
-            ) -> dict:                             # the summary (what summary.json holds)
-    "The rolling walk-forward of a model beside the documented factors, the linear baseline and the composite, with a portfolio."
+def evaluate(
+    db,  # database path, or an open connection
+    features: str = 'factors+alpha158',  # feature set of the model
+    label: LabelSpec = LabelSpec('rank', horizon=5),
+    # None: regression for the rank label (see above), else the label's default
+    objective: str | None = None,
+    # the eligibility rule (`UniverseSpec`): by default the research one (close >= $5,
+    # 20-day median dollar volume >= $5M); None: every row
+    universe: UniverseSpec | None = RESEARCH_UNIVERSE,
+    spec: WalkForwardSpec = WalkForwardSpec(),  # the walk-forward (`WalkForwardSpec`)
+    cs_norm: str | None = 'rank',
+    params: dict | None = None,
+    # folder for summary.json, report.html, predictions.parquet
+    out: str | Path | None = None,
+    symbols: list | None = None,
+    start=None,
+    end=None,
+    # also the turnover-aware book against the universe, net of costs
+    portfolio: bool = True,
+    n_boot: int = 1000,
+    seed: int = 0,
+    num_threads: int = 2,
+    on_stage=None,  # called with each stage's name
+    # called with the fraction of the whole job done
+    on_progress=None,
+) -> dict:  # the summary (what summary.json holds)
+    """The rolling walk-forward of a model beside the documented factors, the linear baseline and
+    the composite, with a portfolio."""
     objective = objective or ('regression' if label.family == 'rank' else None)
     report, stage = _evaluate_stages(on_progress, on_stage)
     t0 = time.perf_counter()
     stage('read prices')
     prices = _research_prices(db, symbols, start, end, spec, out)
     stage('features and labels')
-    ds = build_dataset(prices, label, features, cs_norm=cs_norm, universe=universe, dtype=np.float32)   # half the memory of every copy
+    # half the memory of every copy
+    ds = build_dataset(
+        prices, label, features, cs_norm=cs_norm, universe=universe, dtype=np.float32
+    )
     fac, fac_rank = _factors_of(ds, prices)
     stage('walk-forward')
-    wf = rolling_walk_forward(ds, spec, objective, params, baseline_X=fac_rank, seed=seed, num_threads=num_threads,
-                              on_progress=lambda f: report(min(0.2 + 0.65 * f, 0.85)))
+    wf = rolling_walk_forward(
+        ds,
+        spec,
+        objective,
+        params,
+        baseline_X=fac_rank,
+        seed=seed,
+        num_threads=num_threads,
+        on_progress=lambda f: report(min(0.2 + 0.65 * f, 0.85)),
+    )
     stage('factor table')
     pred, table = _factor_table(ds, wf, fac, label.horizon)
-    summary = _summary(prices, ds, wf, table, dict(features=features, n_features=len(ds.features), label=asdict(label), objective=wf.objective,
-                                                   cs_norm=cs_norm, params={**RESEARCH_PARAMS, **(params or {})}, walk_forward=asdict(spec)))
+    summary = _summary(
+        prices,
+        ds,
+        wf,
+        table,
+        dict(
+            features=features,
+            n_features=len(ds.features),
+            label=asdict(label),
+            objective=wf.objective,
+            cs_norm=cs_norm,
+            params={**RESEARCH_PARAMS, **(params or {})},
+            walk_forward=asdict(spec),
+        ),
+    )
     pf = None
     if portfolio:
         stage('portfolio')
-        pf = portfolio_vs_universe(wf.predictions, prices, horizon=label.horizon, n_boot=n_boot, seed=seed)
+        pf = portfolio_vs_universe(
+            wf.predictions, prices, horizon=label.horizon, n_boot=n_boot, seed=seed
+        )
         summary['portfolio'] = _portfolio_summary(pf)
     summary['verdict'], summary['seconds'] = _verdict(summary), round(time.perf_counter() - t0, 1)
-    if out is not None: stage('report'); write_research_report(summary, pred, table, pf, out)
+    if out is not None:
+        stage('report')
+        write_research_report(summary, pred, table, pf, out)
     report(1.0)
     return summary

@@ -18,8 +18,22 @@ from .features import SEED22, compute_features
 from .store import open_db, read_windows, read_prices, writer_waiting, quantml_home
 from .quality import flag_prices, may_be_flagged
 from .registry import ModelRegistry
-from .dataset import cs_normalize, compute_feature_set, feature_warmup, forward_return, UniverseSpec, universe_mask, _is_sorted
-from .metrics import signal_quality, group_rank, per_group_corr, finite_mean, fixed_b_critical
+from quantml.dataset import (
+    cs_normalize,
+    compute_feature_set,
+    feature_warmup,
+    forward_return,
+    UniverseSpec,
+    universe_mask,
+    _is_sorted,
+)
+from quantml.metrics import (
+    signal_quality,
+    group_rank,
+    per_group_corr,
+    finite_mean,
+    fixed_b_critical,
+)
 from fastcore.basics import patch
 
 # %% auto #0
@@ -31,37 +45,58 @@ __all__ = ['RECOMMENDATIONS', 'HEURISTIC_EDGES', 'HEURISTIC_MEANING', 'HEURISTIC
 # %% ../nbs/03_signal.ipynb #98a1efc7
 RECOMMENDATIONS = ['strong_sell', 'sell', 'hold', 'buy', 'strong_buy']
 
-def recommend(p,
-              edges,                      # the four cut-offs between the five bands (`band_edges`)
-             ) -> np.ndarray:
+
+def recommend(
+    p,
+    edges,  # the four cut-offs between the five bands (`band_edges`)
+) -> np.ndarray:
     "The band of each probability `p` given the four cut-offs `edges`."
-    return np.asarray(RECOMMENDATIONS, dtype=object)[np.searchsorted(np.asarray(edges), np.atleast_1d(p), side='right')]
+    return np.asarray(RECOMMENDATIONS, dtype=object)[
+        np.searchsorted(np.asarray(edges), np.atleast_1d(p), side='right')
+    ]
 
 # %% ../nbs/03_signal.ipynb #a1bc8da1
-def skill_gate(skill:dict,
-               min_t:float=2.0,           # the least t of the validation rank IC that allows buy and sell calls (scaled for few dates)
-              ) -> str|None:
-    "None when the recorded validation skill allows buy and sell calls, else the reason it does not."
+def skill_gate(
+    skill: dict,
+    # the least t of the validation rank IC that allows buy and sell calls (scaled for
+    # few dates)
+    min_t: float = 2.0,
+) -> str | None:
+    """None when the recorded validation skill allows buy and sell calls, else the reason it does
+    not."""
     ric, t = (skill or {}).get('rank_ic'), (skill or {}).get('t')
-    if ric is None or t is None: return "no_directional_skill: the model records no validation rank IC"
+    if ric is None or t is None:
+        return "no_directional_skill: the model records no validation rank IC"
     need, why = min_t, ''
-    if skill.get('t_method') == 'hac' and skill.get('dates') and skill.get('lags'):     # a HAC t over few dates has fatter tails
+    # a HAC t over few dates has fatter tails
+    if skill.get('t_method') == 'hac' and skill.get('dates') and skill.get('lags'):
         need = min_t * fixed_b_critical(skill['dates'], skill['lags']) / 1.96
-        why = f", {min_t:g} scaled by the fixed-b critical value for {skill['dates']} dates at lag {skill['lags']}"
+        why = (f", {min_t:g} scaled by the fixed-b critical value for {skill['dates']} dates at "
+               f"lag {skill['lags']}")
     if not (np.isfinite(ric) and np.isfinite(t) and ric > 0 and t >= need):
-        return f"no_directional_skill: {skill.get('judged_on', 'validation')} rank IC {ric:.3f}, t {t:.1f} (needs > 0 with t >= {need:.2f}{why})"
+        return (f"no_directional_skill: {skill.get('judged_on', 'validation')} rank IC {ric:.3f}, "
+                f"t {t:.1f} (needs > 0 with t >= {need:.2f}{why})")
     return None
 
 # %% ../nbs/03_signal.ipynb #20a0b503
 HEURISTIC_EDGES = [0.2, 0.4, 0.6, 0.8]
-HEURISTIC_MEANING = "the fallback heuristic's score (0 sell .. 1 buy) from RSI, MACD, Bollinger position and 20-day momentum; a rule of thumb, not a probability"
+HEURISTIC_MEANING = ("the fallback heuristic's score (0 sell .. 1 buy) from RSI, MACD, Bollinger "
+                     "position and 20-day momentum; a rule of thumb, not a probability")
 
-def heuristic_terms(f:pd.DataFrame,       # rows of the seed's 22 features
-                   ) -> pd.DataFrame:
+
+def heuristic_terms(
+    f: pd.DataFrame,  # rows of the seed's 22 features
+) -> pd.DataFrame:
     "The heuristic's four terms for rows of SEED22 (NaN where a feature is undefined)."
-    return pd.DataFrame({'rsi': np.clip((50 - f['rsi']) / 30, -1, 1), 'macd_hist_rel': np.tanh(f['macd_hist_rel'] / 0.005),
-                         'bb_position': np.clip((0.5 - f['bb_position']) * 2, -1, 1), 'price_change_20d': np.tanh(f['price_change_20d'] / 0.10)},
-                        index=f.index)
+    return pd.DataFrame(
+        {
+            'rsi': np.clip((50 - f['rsi']) / 30, -1, 1),
+            'macd_hist_rel': np.tanh(f['macd_hist_rel'] / 0.005),
+            'bb_position': np.clip((0.5 - f['bb_position']) * 2, -1, 1),
+            'price_change_20d': np.tanh(f['price_change_20d'] / 0.10),
+        },
+        index=f.index,
+    )
 
 # %% ../nbs/03_signal.ipynb #404a7d80
 def heuristic_score(f:pd.DataFrame,       # rows of the seed's 22 features
@@ -70,468 +105,912 @@ def heuristic_score(f:pd.DataFrame,       # rows of the seed's 22 features
     return (0.5 + 0.5 * heuristic_terms(f).fillna(0).mean(axis=1)).to_numpy()
 
 # %% ../nbs/03_signal.ipynb #e4e25619
-HEURISTIC_HORIZON = 5     # bars: the default label's horizon, the week a call is read for
+HEURISTIC_HORIZON = 5  # bars: the default label's horizon, the week a call is read for
 
-def heuristic_rows(prices:pd.DataFrame, horizon:int=HEURISTIC_HORIZON) -> pd.DataFrame:
-    """date, score and forward return (`horizon` bars from the next open) of every bar the heuristic could score (its seed22
-    warm-up done). Whole symbols in, so the rows of a store's parts (Dask partitions) put together are the store's rows."""
+
+def heuristic_rows(prices: pd.DataFrame, horizon: int = HEURISTIC_HORIZON) -> pd.DataFrame:
+    """date, score and forward return (`horizon` bars from the next open) of every bar the heuristic
+    could score (its seed22 warm-up done). Whole symbols in, so the rows of a store's parts (Dask
+    partitions) put together are the store's rows."""
     p = as_prices(prices)
-    if p.empty: return pd.DataFrame({'date': pd.Series(dtype='datetime64[ns]'), 'score': pd.Series(dtype=float), 'fwd_ret': pd.Series(dtype=float)})
-    f = compute_features(p)                                                   # sorted by symbol then date, as forward_return
+    if p.empty:
+        return pd.DataFrame(
+            {
+                'date': pd.Series(dtype='datetime64[ns]'),
+                'score': pd.Series(dtype=float),
+                'fwd_ret': pd.Series(dtype=float),
+            }
+        )
+    # sorted by symbol then date, as forward_return
+    f = compute_features(p)
     fwd = forward_return(p, horizon, 'open')
-    warm = f.groupby('symbol', sort=False).cumcount().to_numpy() >= feature_warmup('seed22') - 1   # bars the service would score
-    return pd.DataFrame({'date': fwd['date'].to_numpy()[warm], 'score': heuristic_score(f)[warm], 'fwd_ret': fwd['fwd_ret'].to_numpy(float)[warm]})
+    # bars the service would score
+    warm = f.groupby('symbol', sort=False).cumcount().to_numpy() >= feature_warmup('seed22') - 1
+    return pd.DataFrame(
+        {
+            'date': fwd['date'].to_numpy()[warm],
+            'score': heuristic_score(f)[warm],
+            'fwd_ret': fwd['fwd_ret'].to_numpy(float)[warm],
+        }
+    )
 
-def skill_of_rows(rows:pd.DataFrame, horizon:int=HEURISTIC_HORIZON) -> dict:
+
+def skill_of_rows(rows: pd.DataFrame, horizon: int = HEURISTIC_HORIZON) -> dict:
     "The heuristic's skill from `heuristic_rows`, in the form `skill_gate` reads."
     ok = np.isfinite(rows['fwd_ret'].to_numpy(float))
-    if ok.sum() < 3: return dict(rank_ic=float('nan'), t=float('nan'), dates=0, horizon=horizon, judged_on="the heuristic's (too few bars to judge it)")
-    span = f"{pd.Timestamp(rows.date[ok].min()).date()} .. {pd.Timestamp(rows.date[ok].max()).date()}"
-    q = signal_quality(rows['score'].to_numpy(float), rows['fwd_ret'].to_numpy(float), rows['date'].to_numpy(), horizon)
-    return dict(rank_ic=q['rank_ic'], t=q['rank_ic_t'], t_method='hac' if q['ic_method'] == 'per_date' else 'pooled_nonoverlap',
-                t_nonoverlap=q['rank_ic_t_nonoverlap'], dates=q['ic_dates'], lags=horizon, method=q['ic_method'], horizon=horizon,
-                judged_on=f"the heuristic's ({q['ic_dates']:,} dates of the store, {span}, {horizon}-bar returns)")
+    if ok.sum() < 3:
+        return dict(
+            rank_ic=float('nan'),
+            t=float('nan'),
+            dates=0,
+            horizon=horizon,
+            judged_on="the heuristic's (too few bars to judge it)",
+        )
+    span = (
+        f"{pd.Timestamp(rows.date[ok].min()).date()} .. {pd.Timestamp(rows.date[ok].max()).date()}"
+    )
+    q = signal_quality(
+        rows['score'].to_numpy(float),
+        rows['fwd_ret'].to_numpy(float),
+        rows['date'].to_numpy(),
+        horizon,
+    )
+    return dict(
+        rank_ic=q['rank_ic'],
+        t=q['rank_ic_t'],
+        t_method='hac' if q['ic_method'] == 'per_date' else 'pooled_nonoverlap',
+        t_nonoverlap=q['rank_ic_t_nonoverlap'],
+        dates=q['ic_dates'],
+        lags=horizon,
+        method=q['ic_method'],
+        horizon=horizon,
+        judged_on=f"the heuristic's ({q['ic_dates']:,} dates of the store, {span}, {horizon}-bar "
+                  "returns)",
+    )
 
-def heuristic_skill(prices:pd.DataFrame,               # long OHLCV: a store's whole history
-                    horizon:int=HEURISTIC_HORIZON,     # bars of the forward return, from the next open
-                   ) -> dict:                          # rank_ic, t (HAC), t_method, t_nonoverlap, dates, lags, method, horizon, judged_on
-    "The heuristic's directional skill on these bars, in the form `skill_gate` reads: no fitting, every scoreable bar."
+
+def heuristic_skill(
+    prices: pd.DataFrame,  # long OHLCV: a store's whole history
+    # bars of the forward return, from the next open
+    horizon: int = HEURISTIC_HORIZON,
+    # rank_ic, t (HAC), t_method, t_nonoverlap, dates, lags, method, horizon,
+    # judged_on
+) -> dict:
+    """The heuristic's directional skill on these bars, in the form `skill_gate` reads: no fitting,
+    every scoreable bar."""
     return skill_of_rows(heuristic_rows(prices, horizon), horizon)
 
 # %% ../nbs/03_signal.ipynb #09ea09f3
 HISTORY_BARS = 250
-MAX_LOOKBACK = 10_000       # bars a caller may ask to read: forty years of daily bars (the CLI and the API use this bound)
-FEW_ROWS = 64               # up to this many rows, LightGBM predicts on the calling thread (a request's row; a universe takes OpenMP's threads)
-STALE_BARS = 5              # a signal whose last bar is more than this many weekdays before its reference date is `hold`: it is old news
+# bars a caller may ask to read: forty years of daily bars (the CLI and the API use this bound)
+MAX_LOOKBACK = 10_000
+# up to this many rows, LightGBM predicts on the calling thread (a request's row; a universe takes
+# OpenMP's threads)
+FEW_ROWS = 64
+# a signal whose last bar is more than this many weekdays before its reference date is `hold`: it is
+# old news
+STALE_BARS = 5
 
 @dataclass
 class Signal:
     "One symbol's signal as of its last bar."
     symbol: str
     as_of: str                    # date of the last bar used
-    probability: float            # the model's output as `meaning` says (the heuristic's score on fallback)
+    # the model's output as `meaning` says (the heuristic's score on fallback)
+    probability: float
     recommendation: str           # strong_sell .. strong_buy
-    top_signals: list             # the features that moved this prediction most: feature, value, contribution
+    # the features that moved this prediction most: feature, value, contribution
+    top_signals: list
     model_version: str|None       # the registry version used (None on fallback)
     source: str                   # 'ml' or 'heuristic'
     fallback_reason: str|None     # why the heuristic was used
     warmup_complete: bool         # at least HISTORY_BARS bars were available
     bars_used: int                                            # bars read to compute its features
-    stale_days: int               # calendar days from the last bar to the reference date: as_of, or today (a synthetic market's last day)
+    # calendar days from the last bar to the reference date: as_of, or today (a synthetic market's
+    # last day)
+    stale_days: int
     note: str|None = None         # e.g. that more bars were read than lookback_bars
     meaning: str|None = None      # what `probability` means, from the model's label spec
-    recommendation_reason: str|None = None  # why a model's recommendation is `hold` whatever its probability (no shown skill)
-    data_flags: list = field(default_factory=list)  # the store's flags on the bars behind this score (its feature window): date, flag, detail
+    # why a model's recommendation is `hold` whatever its probability (no shown skill)
+    recommendation_reason: str|None = None
+    # the store's flags on the bars behind this score (its feature window): date, flag, detail
+    data_flags: list = field(default_factory=list)
 
     def to_dict(self) -> dict: return asdict(self)
 
 # %% ../nbs/03_signal.ipynb #fadb6a0d
 class SignalService:
-    "Scores symbols from the price store with the registry's serving model, or the heuristic when no model fits."
-    def __init__(self,
-                 db,                                      # the price store (DuckDB file); None: score bars passed to `score_prices`
-                 registry:ModelRegistry|str|Path|None|bool=None, # None: $QUANTML_HOME/models; False: the heuristic, asked for
-                 model:str|None=None,                     # a version or alias; None: the registry's serving model
-                 top_k:int=5,                             # features listed in each explained signal
-                 min_skill_t:float=2.0,                   # the skill gate: buy or sell only from a model whose held-out rank IC has t >= this
-                 hold_store:bool=True,                    # False (a server): open the store per read, so an ingest can take it between
-                 wait:float=0.0,                          # seconds to wait for a store an ingest holds
-                 stale_after:int|None=STALE_BARS):        # weekdays a last bar may lie before as_of (or today) and still be acted on; None: any
-        self.db, self.top_k, self.wait, self.stale_after = (None if db is None else Path(db)), top_k, wait, stale_after
-        if stale_after is not None and (isinstance(stale_after, bool) or not isinstance(stale_after, (int, np.integer)) or stale_after < 0):
-            raise QuantmlError(f"stale_after must be a whole number of weekdays, 0 or more, or None (got {stale_after!r})")
+    """Scores symbols from the price store with the registry's serving model, or the heuristic when
+    no model fits."""
+
+    def __init__(
+        self,
+        # the price store (DuckDB file); None: score bars passed to `score_prices`
+        db,
+        # None: $QUANTML_HOME/models; False: the heuristic, asked for
+        registry: ModelRegistry | str | Path | None | bool = None,
+        # a version or alias; None: the registry's serving model
+        model: str | None = None,
+        top_k: int = 5,  # features listed in each explained signal
+        # the skill gate: buy or sell only from a model whose held-out rank IC has t >=
+        # this
+        min_skill_t: float = 2.0,
+        # False (a server): open the store per read, so an ingest can take it between
+        hold_store: bool = True,
+        # seconds to wait for a store an ingest holds
+        wait: float = 0.0,
+        # weekdays a last bar may lie before as_of (or today) and still be acted on; None:
+        # any
+        stale_after: int | None = STALE_BARS,
+    ):
+        self.db, self.top_k, self.wait, self.stale_after = (
+            (None if db is None else Path(db)),
+            top_k,
+            wait,
+            stale_after,
+        )
+        if stale_after is not None and (
+            isinstance(stale_after, bool)
+            or not isinstance(stale_after, (int, np.integer))
+            or stale_after < 0
+        ):
+            raise QuantmlError(
+                "stale_after must be a whole number of weekdays, 0 or more, or None (got "
+                f"{stale_after!r})"
+            )
         self.con = open_db(db, read_only=True, wait=wait) if db is not None and hold_store else None
         if db is not None and not hold_store and not Path(db).expanduser().is_file():
-            raise QuantmlError(f"{Path(db).expanduser()}: no price database here; load prices first (`quantml ingest` or `quantml synth`)")
-        self.model, self.version, self.fallback_reason, self.edges, self.gate = None, None, None, HEURISTIC_EDGES, None
-        self.meaning, self.min_skill_t, self.heuristic_skill, self.universe = HEURISTIC_MEANING, min_skill_t, None, None
+            raise QuantmlError(
+                f"{Path(db).expanduser()}: no price database here; load prices first (`quantml "
+                "ingest` or `quantml synth`)"
+            )
+        self.model, self.version, self.fallback_reason, self.edges, self.gate = (
+            None,
+            None,
+            None,
+            HEURISTIC_EDGES,
+            None,
+        )
+        self.meaning, self.min_skill_t, self.heuristic_skill, self.universe = (
+            HEURISTIC_MEANING,
+            min_skill_t,
+            None,
+            None,
+        )
         try:
-            # None: the command line's registry, $QUANTML_HOME/models; False: none, the heuristic asked for
-            if registry is False: raise QuantmlError("no model registry (registry=False)")
-            reg = registry if isinstance(registry, ModelRegistry) else ModelRegistry(quantml_home() / 'models' if registry is None else registry)
-            if not reg.index_path.exists(): raise QuantmlError(f"no models in {reg.root}")
+            # None: the command line's registry, $QUANTML_HOME/models; False: none, the heuristic
+            # asked for
+            if registry is False:
+                raise QuantmlError("no model registry (registry=False)")
+            reg = (
+                registry
+                if isinstance(registry, ModelRegistry)
+                else ModelRegistry(quantml_home() / 'models' if registry is None else registry)
+            )
+            if not reg.index_path.exists():
+                raise QuantmlError(f"no models in {reg.root}")
             got = reg.load(model)
-            if got.model.degenerate: raise QuantmlError(f"refused model {got.version}: flagged degenerate ({got.model.degenerate})")
+            if got.model.degenerate:
+                raise QuantmlError(
+                    f"refused model {got.version}: flagged degenerate ({got.model.degenerate})"
+                )
             self.model, self.version, self.edges = got.model, got.version, list(got.model.bands)
             self.gate, self.meaning = skill_gate(got.model.skill, min_skill_t), got.model.meaning
-            u = (got.model.data or {}).get('universe')                          # the universe it was trained on: applied when scoring
+            # the universe it was trained on: applied when scoring
+            u = (got.model.data or {}).get('universe')
             self.universe = UniverseSpec(**u) if u else None
-            if getattr(got.model, '_valid_sorted', None) is None:               # sorted once per loaded model, not per request
+            # sorted once per loaded model, not per request
+            if getattr(got.model, '_valid_sorted', None) is None:
                 got.model._valid_sorted = np.sort(np.asarray(got.model.valid_pred, float))
             self._valid_sorted = got.model._valid_sorted
         except QuantmlError as e:
             self.fallback_reason = str(e)
-            if registry is not False: warnings.warn(f"SignalService scores with the heuristic: {e}", stacklevel=2)
+            if registry is not False:
+                warnings.warn(f"SignalService scores with the heuristic: {e}", stacklevel=2)
 
     def close(self):
-        if self.con is not None: self.con.close()
-    def __getstate__(self):                          # a copy sent to another process scores frames, not the store:
-        self._heuristic_gate()                       # it carries the store's verdict on the heuristic with it
+        if self.con is not None:
+            self.con.close()
+
+    # a copy sent to another process scores frames, not the store:
+    def __getstate__(self):
+        # it carries the store's verdict on the heuristic with it
+        self._heuristic_gate()
         return {**self.__dict__, 'con': None, 'db': None, '_universe': None, '_asked_on': None}
-    def __enter__(self): return self
-    def __exit__(self, *exc): self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     @property
-    def source(self): return 'ml' if self.model is not None else 'heuristic'
+    def source(self):
+        return 'ml' if self.model is not None else 'heuristic'
 
 # %% ../nbs/03_signal.ipynb #b0cc504d
 @patch
-def _last_rows(self:SignalService, prices:pd.DataFrame, skipped:dict|None, normalise:bool=True):
-    """(features of each symbol's last bar, symbols, dates, bar counts, why each is outside the model's universe or None).
-    Short symbols raise, or go to `skipped`. `normalise=False` leaves a cs_norm model's features raw (a cluster normalises the groups' rows together)."""
+def _last_rows(
+    self: SignalService, prices: pd.DataFrame, skipped: dict | None, normalise: bool = True
+):
+    """(features of each symbol's last bar, symbols, dates, bar counts, why each is outside the
+    model's universe or None).
+    Short symbols raise, or go to `skipped`. `normalise=False` leaves a cs_norm model's features raw
+    (a cluster normalises the groups' rows together)."""
     m = self.model
-    fs = m.feature_set if m is not None else 'seed22'                  # the heuristic reads the seed's 22
+    # the heuristic reads the seed's 22
+    fs = m.feature_set if m is not None else 'seed22'
     feats, warm = compute_feature_set(prices, fs), feature_warmup(fs)
-    codes = pd.factorize(feats['symbol'])[0]                             # sorted by symbol: each symbol's rows are a run of one code
+    # sorted by symbol: each symbol's rows are a run of one code
+    codes = pd.factorize(feats['symbol'])[0]
     last = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
-    counts, sym = np.diff(np.r_[-1, last]), feats['symbol'].iloc[last].to_numpy(dtype=object)   # strings of the last rows only
+    # strings of the last rows only
+    counts, sym = np.diff(np.r_[-1, last]), feats['symbol'].iloc[last].to_numpy(dtype=object)
     short = counts < warm
     if short.any():
         if skipped is None:
-            raise QuantmlError('too little history to score ' + ', '.join(f"{s} ({n} bars up to the date; need {warm} for {fs})" for s, n in zip(sym[short], counts[short])))
+            raise QuantmlError(
+                'too little history to score '
+                + ', '.join(
+                    f"{s} ({n} bars up to the date; need {warm} for {fs})"
+                    for s, n in zip(sym[short], counts[short])
+                )
+            )
         skipped.update({str(s): int(n) for s, n in zip(sym[short], counts[short])})
         last, counts, sym = last[~short], counts[~short], sym[~short]
-    X, dates = feats.iloc[last][m.features if m is not None else SEED22].reset_index(drop=True), feats['date'].to_numpy()[last]
+    X, dates = (
+        feats.iloc[last][m.features if m is not None else SEED22].reset_index(drop=True),
+        feats['date'].to_numpy()[last],
+    )
     outside = np.full(len(last), None, dtype=object)
     if m is not None and self.universe is not None:
-        outside = _outside_universe(prices if _is_sorted(prices) else prices.sort_values(['symbol', 'date'], ignore_index=True), self.universe, last)
+        outside = _outside_universe(
+            prices
+            if _is_sorted(prices)
+            else prices.sort_values(['symbol', 'date'], ignore_index=True),
+            self.universe,
+            last,
+        )
     rows = X, sym, dates, counts, outside
     return self._cross_sectional(rows) if normalise else rows
 
+
 @patch
-def _cross_sectional(self:SignalService, rows:tuple) -> tuple:
-    "`_last_rows`' rows with the features normalised within each date among the universe's rows, as in training (a cs_norm model)."
+def _cross_sectional(self: SignalService, rows: tuple) -> tuple:
+    """`_last_rows`' rows with the features normalised within each date among the universe's rows,
+    as in training (a cs_norm model)."""
     X, sym, dates, counts, outside = rows
-    if self.model is None or not self.model.cs_norm: return rows
-    return cs_normalize(X, dates, self.model.cs_norm, ref=np.array([o is None for o in outside], bool)), sym, dates, counts, outside
+    if self.model is None or not self.model.cs_norm:
+        return rows
+    return (
+        cs_normalize(
+            X, dates, self.model.cs_norm, ref=np.array([o is None for o in outside], bool)
+        ),
+        sym,
+        dates,
+        counts,
+        outside,
+    )
 
 # %% ../nbs/03_signal.ipynb #5769dae4
-def _outside_universe(ps:pd.DataFrame, spec:UniverseSpec, rows:np.ndarray) -> np.ndarray:
-    "Why each of `rows` (of `ps`, sorted by symbol and date) is outside `spec` on its date, in words; None where it is eligible."
+def _outside_universe(ps: pd.DataFrame, spec: UniverseSpec, rows: np.ndarray) -> np.ndarray:
+    """Why each of `rows` (of `ps`, sorted by symbol and date) is outside `spec` on its date, in
+    words; None where it is eligible."""
     ok, out = universe_mask(ps, spec)[rows], np.full(len(rows), None, dtype=object)
-    sym, close, dv = ps['symbol'].to_numpy(), ps['close'].to_numpy(float), (ps['close'] * ps['volume']).to_numpy(float)
+    sym, close, dv = (
+        ps['symbol'].to_numpy(),
+        ps['close'].to_numpy(float),
+        (ps['close'] * ps['volume']).to_numpy(float),
+    )
     for j in np.flatnonzero(~ok):
         i, w = rows[j], spec.window
         day = pd.Timestamp(ps['date'].iat[i]).date()
         if spec.min_price is not None and close[i] < spec.min_price:
-            out[j] = f"outside_universe: close {close[i]:.2f} on {day} is below the model's minimum price {spec.min_price:g}"
+            out[j] = (
+                f"outside_universe: close {close[i]:.2f} on {day} is below the model's minimum "
+                f"price {spec.min_price:g}"
+            )
         elif i - w + 1 < 0 or sym[i - w + 1] != sym[i]:
-            out[j] = f"outside_universe: fewer than {w} bars up to {day} to measure the trailing dollar volume"
-        elif spec.min_dollar_volume is not None and np.median(dv[i - w + 1:i + 1]) < spec.min_dollar_volume:
-            out[j] = (f"outside_universe: {w}-bar median dollar volume {np.median(dv[i - w + 1:i + 1]) / 1e6:.2f}M up to {day} is below "
-                      f"the model's minimum {spec.min_dollar_volume / 1e6:g}M")
-        else: out[j] = f"outside_universe: not among the top {spec.top_n} names by {w}-bar median dollar volume on {day}"
+            out[j] = (
+                f"outside_universe: fewer than {w} bars up to {day} to measure the trailing "
+                "dollar volume"
+            )
+        elif (
+            spec.min_dollar_volume is not None
+            and np.median(dv[i - w + 1 : i + 1]) < spec.min_dollar_volume
+        ):
+            out[j] = (
+                f"outside_universe: {w}-bar median dollar volume "
+                f"{np.median(dv[i - w + 1 : i + 1]) / 1e6:.2f}M up to {day} is below "
+                f"the model's minimum {spec.min_dollar_volume / 1e6:g}M"
+            )
+        else:
+            out[j] = (
+                f"outside_universe: not among the top {spec.top_n} names by {w}-bar median dollar "
+                f"volume on {day}"
+            )
     return out
 
-def score_percentile(valid_sorted:np.ndarray,  # the model's validation scores, sorted
-                     raw:np.ndarray,           # the ranking scores to place
-                    ) -> np.ndarray:
-    """Where each ranking score falls among the model's sorted validation scores, as a mid-rank within a tolerance of 1e-9 of
-    their scale. A model of few trees gives many validation scores that tie, and the same score computed two ways (predict, or the
-    sum of TreeSHAP's contributions) can differ in the last bit: without the tolerance that bit moved it across a whole tied block."""
+
+def score_percentile(
+    valid_sorted: np.ndarray,  # the model's validation scores, sorted
+    raw: np.ndarray,  # the ranking scores to place
+) -> np.ndarray:
+    """Where each ranking score falls among the model's sorted validation scores, as a mid-rank
+    within a tolerance of 1e-9 of their scale. A model of few trees gives many validation scores
+    that tie, and the same score computed two ways (predict, or the sum of TreeSHAP's contributions)
+    can differ in the last bit: without the tolerance that bit moved it across a whole tied
+    block."""
     n = len(valid_sorted)
-    if not n: return np.zeros(len(raw))
+    if not n:
+        return np.zeros(len(raw))
     tol = 1e-9 * max(1.0, float(np.abs(valid_sorted).max()))
-    lo, hi = np.searchsorted(valid_sorted, raw - tol, side='left'), np.searchsorted(valid_sorted, raw + tol, side='right')
+    lo, hi = (
+        np.searchsorted(valid_sorted, raw - tol, side='left'),
+        np.searchsorted(valid_sorted, raw + tol, side='right'),
+    )
     return (lo + hi) / (2 * n)
 
 # %% ../nbs/03_signal.ipynb #56e54a16
 @patch
-def _predict(self:SignalService, X:pd.DataFrame, explain:bool, num_threads:int|None=None):
-    "(model outputs on the bands' scale, probabilities as `meaning` says, per-feature contributions or None); LightGBM's threads as given."
+def _predict(self: SignalService, X: pd.DataFrame, explain: bool, num_threads: int | None = None):
+    """(model outputs on the bands' scale, probabilities as `meaning` says, per-feature
+    contributions or None); LightGBM's threads as given."""
     if self.model is None:
         terms = heuristic_terms(X).fillna(0.0)
         contribs = np.zeros((len(X), len(SEED22)))
-        for name in terms.columns: contribs[:, SEED22.index(name)] = 0.5 * terms[name].to_numpy() / 4
+        for name in terms.columns:
+            contribs[:, SEED22.index(name)] = 0.5 * terms[name].to_numpy() / 4
         s = heuristic_score(X)
         return s, s, contribs if explain else None
     m, it = self.model, self.model.num_iterations or None
-    Xm = m.inputs(X)                                     # normalised by the model's fitted normalisation, when it has one
-    threads = 1 if len(Xm) <= FEW_ROWS else num_threads          # a request's row: waking OpenMP's threads costs more than the trees
+    # normalised by the model's fitted normalisation, when it has one
+    Xm = m.inputs(X)
+    # a request's row: waking OpenMP's threads costs more than the trees
+    threads = 1 if len(Xm) <= FEW_ROWS else num_threads
     few = {} if threads is None else {'num_threads': threads}
-    if not explain: raw, contribs = m.booster.predict(Xm, num_iteration=it, **few), None
+    if not explain:
+        raw, contribs = m.booster.predict(Xm, num_iteration=it, **few), None
     else:
         contrib = m.booster.predict(Xm, pred_contrib=True, num_iteration=it, **few)
         raw, contribs = contrib.sum(axis=1), contrib[:, :-1]
-        if m.objective == 'binary': raw = 1 / (1 + np.exp(-raw))
-    if m.objective == 'regression': prob = np.clip(raw, 0.0, 1.0)
-    elif m.objective == 'lambdarank': prob = score_percentile(self._valid_sorted, raw)
-    else: prob = raw
+        if m.objective == 'binary':
+            raw = 1 / (1 + np.exp(-raw))
+    if m.objective == 'regression':
+        prob = np.clip(raw, 0.0, 1.0)
+    elif m.objective == 'lambdarank':
+        prob = score_percentile(self._valid_sorted, raw)
+    else:
+        prob = raw
     return raw, prob, contribs
 
 # %% ../nbs/03_signal.ipynb #07d1cfdd
 @patch
-def _recommend(self:SignalService, raw) -> np.ndarray:
+def _recommend(self: SignalService, raw) -> np.ndarray:
     "The bands of these outputs; all `hold` for a model, or a heuristic, without shown skill."
-    if self.gate: return np.full(len(np.atleast_1d(raw)), 'hold', dtype=object)
+    if self.gate:
+        return np.full(len(np.atleast_1d(raw)), 'hold', dtype=object)
     return recommend(raw, self.edges)
 
+
 @patch
-def _calls(self:SignalService, raw, outside, dates, as_of) -> tuple:
-    "(recommendations, reasons): the bands, `hold` where the gate, the model's universe or the signal's age says so, and why."
-    rec, out, old = self._recommend(raw).astype(object), np.asarray(outside, dtype=object), self._too_old(dates, as_of)
+def _calls(self: SignalService, raw, outside, dates, as_of) -> tuple:
+    """(recommendations, reasons): the bands, `hold` where the gate, the model's universe or the
+    signal's age says so, and why."""
+    rec, out, old = (
+        self._recommend(raw).astype(object),
+        np.asarray(outside, dtype=object),
+        self._too_old(dates, as_of),
+    )
     rec[(out != None) | (old != None)] = 'hold'
     why = [('; '.join(x for x in (self.gate, o, s) if x) or None) for o, s in zip(out, old)]
     return rec, why
 
+
 @patch
-def _too_old(self:SignalService, dates, as_of) -> np.ndarray:
-    "Why each signal is too old to act on (its last bar more than `stale_after` weekdays before as_of, or today), or None."
+def _too_old(self: SignalService, dates, as_of) -> np.ndarray:
+    """Why each signal is too old to act on (its last bar more than `stale_after` weekdays before
+    as_of, or today), or None."""
     old = np.full(len(dates), None, dtype=object)
-    if self.stale_after is None or not len(dates): return old
+    if self.stale_after is None or not len(dates):
+        return old
     age, ref = _weekdays_since(dates, as_of), _reference(as_of).date()
     stale = np.flatnonzero(age > self.stale_after)
-    if not len(stale): return old
+    if not len(stale):
+        return old
     days = np.asarray(dates).astype('datetime64[D]')[stale]
-    pairs, which = np.unique(np.stack([days.astype(np.int64), age[stale]]), axis=1, return_inverse=True)   # a stale universe shares a few last days
-    said = np.array([f"stale: its last bar, {np.datetime64(int(d), 'D')}, is {int(a):,} weekdays before {ref} "
-                     f"(more than stale_after={self.stale_after}); pass as_of to replay that date" for d, a in pairs.T], dtype=object)
+    # a stale universe shares a few last days
+    pairs, which = np.unique(
+        np.stack([days.astype(np.int64), age[stale]]), axis=1, return_inverse=True
+    )
+    said = np.array(
+        [
+            f"stale: its last bar, {np.datetime64(int(d), 'D')}, is {int(a):,} weekdays before "
+            f"{ref} "
+            f"(more than stale_after={self.stale_after}); pass as_of to replay that date"
+            for d, a in pairs.T
+        ],
+        dtype=object,
+    )
     old[stale] = said[np.ravel(which)]
     return old
 
-@patch
-def _explain(self:SignalService, X, contribs, r) -> list:
-    "The top_k features of row r by the size of their contribution."
-    order = np.argsort(-np.abs(contribs[r]))[:self.top_k]
-    return [dict(feature=str(X.columns[j]), value=None if np.isnan(X.iat[r, j]) else float(X.iat[r, j]), contribution=float(contribs[r, j]))
-            for j in order if contribs[r, j] != 0]
 
-def _coded(prices:pd.DataFrame) -> pd.DataFrame:
-    "Many symbols' bars with the symbol column categorical: hashed once, where the features, the flags and the last rows would each hash it again."
-    if len(prices) <= HISTORY_BARS or isinstance(prices['symbol'].dtype, pd.CategoricalDtype): return prices
+@patch
+def _explain(self: SignalService, X, contribs, r) -> list:
+    "The top_k features of row r by the size of their contribution."
+    order = np.argsort(-np.abs(contribs[r]))[: self.top_k]
+    return [
+        dict(
+            feature=str(X.columns[j]),
+            value=None if np.isnan(X.iat[r, j]) else float(X.iat[r, j]),
+            contribution=float(contribs[r, j]),
+        )
+        for j in order
+        if contribs[r, j] != 0
+    ]
+
+
+def _coded(prices: pd.DataFrame) -> pd.DataFrame:
+    """Many symbols' bars with the symbol column categorical: hashed once, where the features, the
+    flags and the last rows would each hash it again."""
+    if len(prices) <= HISTORY_BARS or isinstance(prices['symbol'].dtype, pd.CategoricalDtype):
+        return prices
     return prices.assign(symbol=prices['symbol'].astype('category'))
+
 
 def _reference(as_of) -> pd.Timestamp:
     "The date a signal is judged against: `as_of`, or today (UTC)."
-    return pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(datetime.now(timezone.utc).date())
+    return (
+        pd.Timestamp(as_of).normalize()
+        if as_of is not None
+        else pd.Timestamp(datetime.now(timezone.utc).date())
+    )
+
 
 def _stale(dates, as_of) -> np.ndarray:
     "Calendar days from each last bar to the reference date."
     return ((_reference(as_of) - pd.DatetimeIndex(dates).normalize()).days).to_numpy()
 
+
 def _weekdays_since(dates, as_of) -> np.ndarray:
-    """Weekdays after each last bar up to the reference date: the bars a market open every weekday would have printed since
-    (holidays count, so a long weekend can add one)."""
+    """Weekdays after each last bar up to the reference date: the bars a market open every weekday
+    would have printed since (holidays count, so a long weekend can add one)."""
     last = pd.DatetimeIndex(dates).normalize().to_numpy().astype('datetime64[D]')
     ref = np.datetime64(_reference(as_of).date(), 'D')
     return np.maximum(np.busday_count(last + 1, ref + 1), 0)
 
-def _market_clock(con) -> pd.Timestamp|None:
-    """The last date of a store whose every symbol is synthetic, else None. Synthetic prices have no today: their signals are
-    judged against their own market's last day, so a synthetic symbol that stopped early is stale and the rest are not."""
-    try: synthetic = con.execute("SELECT bool_and(synthetic) FROM symbol_sources").fetchall()[0][0]
-    except duckdb.CatalogException: return None                         # a store made before symbols had sources
-    return pd.Timestamp(con.execute("SELECT max(date) FROM daily_prices").fetchall()[0][0]) if synthetic else None
+
+def _market_clock(con) -> pd.Timestamp | None:
+    """The last date of a store whose every symbol is synthetic, else None. Synthetic prices have no
+    today: their signals are judged against their own market's last day, so a synthetic symbol that
+    stopped early is stale and the rest are not."""
+    try:
+        synthetic = con.execute("SELECT bool_and(synthetic) FROM symbol_sources").fetchall()[0][0]
+    # a store made before symbols had sources
+    except duckdb.CatalogException:
+        return None
+    return (
+        pd.Timestamp(con.execute("SELECT max(date) FROM daily_prices").fetchall()[0][0])
+        if synthetic
+        else None
+    )
 
 # %% ../nbs/03_signal.ipynb #5f6ab8dd
 @patch
-def _window_flags(self:SignalService, prices:pd.DataFrame) -> dict:
-    """symbol -> the flags, by the store's rules (`flag_prices`, quality), on the bars its features read: each symbol's last warm-up bars in `prices`,
-    judged with the bar before them and never with a bar after the last (a glitch is only known the next day: no look-ahead)."""
-    if prices.empty: return {}
+def _window_flags(self: SignalService, prices: pd.DataFrame) -> dict:
+    """symbol -> the flags, by the store's rules (`flag_prices`, quality), on the bars its features
+    read: each symbol's last warm-up bars in `prices`, judged with the bar before them and never
+    with a bar after the last (a glitch is only known the next day: no look-ahead)."""
+    if prices.empty:
+        return {}
     warm = feature_warmup(self.model.feature_set if self.model is not None else 'seed22')
     codes = pd.factorize(prices['symbol'])[0]
     ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
-    window = np.repeat(ends, np.diff(np.r_[-1, ends])) - np.arange(len(codes)) <= warm     # each symbol's last warm bars and the one before
-    could = np.unique(codes[may_be_flagged(prices) & window])               # symbols with a bar some rule could flag: the rest have none
-    if not len(could): return {}
+    # each symbol's last warm bars and the one before
+    window = np.repeat(ends, np.diff(np.r_[-1, ends])) - np.arange(len(codes)) <= warm
+    # symbols with a bar some rule could flag: the rest have none
+    could = np.unique(codes[may_be_flagged(prices) & window])
+    if not len(could):
+        return {}
     tail = prices[window & np.isin(codes, could)]
     f = flag_prices(tail.assign(symbol=tail['symbol'].astype(str)))
-    start = tail[tail.groupby('symbol', sort=False).cumcount(ascending=False) < warm].groupby('symbol').date.min()
-    f = f[f.date >= f.symbol.map(start)]                                        # the bar before the window only gave context
-    return {s: [dict(date=str(pd.Timestamp(d).date()), flag=fl, detail=de) for d, fl, de in zip(g.date, g.flag, g.detail)] for s, g in f.groupby('symbol')}
+    start = (
+        tail[tail.groupby('symbol', sort=False).cumcount(ascending=False) < warm]
+        .groupby('symbol')
+        .date.min()
+    )
+    # the bar before the window only gave context
+    f = f[f.date >= f.symbol.map(start)]
+    return {
+        s: [
+            dict(date=str(pd.Timestamp(d).date()), flag=fl, detail=de)
+            for d, fl, de in zip(g.date, g.flag, g.detail)
+        ]
+        for s, g in f.groupby('symbol')
+    }
+
 
 @patch
-def _reason(self:SignalService): return self.gate
+def _reason(self: SignalService):
+    return self.gate
 
-_HEURISTIC_SKILL = {}     # (store file, size, mtime, its WAL's) -> the heuristic's skill: a fixed rule on unchanged bars has one answer
 
-_HEURISTIC_LOCK = threading.Lock()   # a server's first requests arrive together: the store is read and judged once, not once each
+# (store file, size, mtime, its WAL's) -> the heuristic's skill: a fixed rule on unchanged bars has
+# one answer
+_HEURISTIC_SKILL = {}
+
+# a server's first requests arrive together: the store is read and judged once, not once each
+_HEURISTIC_LOCK = threading.Lock()
+
 
 def _store_key(db) -> tuple:
     path = Path(db).expanduser().resolve()
-    return tuple([str(path)] + [x for f in (path, Path(str(path) + '.wal')) for x in ((f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else (0, 0))])
+    return tuple(
+        [str(path)]
+        + [
+            x
+            for f in (path, Path(str(path) + '.wal'))
+            for x in ((f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else (0, 0))
+        ]
+    )
 
 # %% ../nbs/03_signal.ipynb #a05cd80f
 @patch
-def _heuristic_gate(self:SignalService, prices:pd.DataFrame|None=None):
-    """With no model, set the gate from the heuristic's skill on the store's whole history (measured once per state of the file),
-    or, with no store and no verdict carried from one, on the bars being scored (`prices`)."""
-    if self.model is not None: return
+def _heuristic_gate(self: SignalService, prices: pd.DataFrame | None = None):
+    """With no model, set the gate from the heuristic's skill on the store's whole history (measured
+    once per state of the file), or, with no store and no verdict carried from one, on the bars
+    being scored (`prices`)."""
+    if self.model is not None:
+        return
     if self.db is not None:
         key = _store_key(self.db)
         if key not in _HEURISTIC_SKILL:
             with _HEURISTIC_LOCK:
                 if key not in _HEURISTIC_SKILL:
-                    with _store(self) as con: _HEURISTIC_SKILL[key] = heuristic_skill(read_prices(con))
+                    with _store(self) as con:
+                        _HEURISTIC_SKILL[key] = heuristic_skill(read_prices(con))
         self.heuristic_skill = _HEURISTIC_SKILL[key]
-    skill = self.heuristic_skill if self.heuristic_skill is not None else heuristic_skill(prices) if prices is not None else None
-    if skill is not None: self.gate = skill_gate(skill, self.min_skill_t)
+    skill = (
+        self.heuristic_skill
+        if self.heuristic_skill is not None
+        else heuristic_skill(prices)
+        if prices is not None
+        else None
+    )
+    if skill is not None:
+        self.gate = skill_gate(skill, self.min_skill_t)
+
 
 @patch
-def _notes(self:SignalService, lookback, symbol) -> str|None:
-    "The signal's note, only where it says something to act on: a symbol the model never saw in training. (Reading more bars than `lookback` is the rule, not news.)"
+def _notes(self: SignalService, lookback, symbol) -> str | None:
+    """The signal's note, only where it says something to act on: a symbol the model never saw in
+    training. (Reading more bars than `lookback` is the rule, not news.)"""
     m = self.model
-    if m is not None and getattr(self, '_trained_on', (None,))[0] is not m:      # a set per model, not per call: a universe asks 500 times
+    # a set per model, not per call: a universe asks 500 times
+    if m is not None and getattr(self, '_trained_on', (None,))[0] is not m:
         self._trained_on = (m, frozenset((m.data or {}).get('symbols') or ()))
     trained_on = self._trained_on[1] if m is not None else None
-    outside = (f"{symbol} was not among the {len(trained_on):,} symbols {self.version} was trained on: its score is an extrapolation"
-               if trained_on and symbol not in trained_on else None)
+    outside = (
+        f"{symbol} was not among the {len(trained_on):,} symbols {self.version} was trained on: "
+        "its score is an extrapolation"
+        if trained_on and symbol not in trained_on
+        else None
+    )
     return outside
 
+
 @patch
-def score_prices(self:SignalService, prices:pd.DataFrame, as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS, **old) -> pd.DataFrame:
-    """The signal of each symbol's last bar in `prices` (long OHLCV, at least `HISTORY_BARS` bars a symbol for exact recursive
-    indicators), best first, ties by symbol. `score_universe` reads the store and calls this; `quantml.cluster` calls it on each partition."""
+def score_prices(
+    self: SignalService,
+    prices: pd.DataFrame,
+    as_of=None,
+    explain: bool = False,
+    lookback_bars: int = HISTORY_BARS,
+    **old,
+) -> pd.DataFrame:
+    """The signal of each symbol's last bar in `prices` (long OHLCV, at least `HISTORY_BARS` bars a
+    symbol for exact recursive indicators), best first, ties by symbol. `score_universe` reads the
+    store and calls this; `quantml.cluster` calls it on each partition."""
     lookback_bars, skipped = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars), {}
-    if as_of is None and prices.attrs.get('synthetic') and len(prices): as_of = pd.Timestamp(prices['date'].max())  # no today: see _market_clock
+    # no today: see _market_clock
+    if as_of is None and prices.attrs.get('synthetic') and len(prices):
+        as_of = pd.Timestamp(prices['date'].max())
     prices = _coded(as_prices(prices))
     self._heuristic_gate(prices)
-    df = self._signals(self._last_rows(prices, skipped), self._window_flags(prices), as_of, explain, lookback_bars) if len(prices) else self._signals(None, {}, as_of)
+    df = (
+        self._signals(
+            self._last_rows(prices, skipped),
+            self._window_flags(prices),
+            as_of,
+            explain,
+            lookback_bars,
+        )
+        if len(prices)
+        else self._signals(None, {}, as_of)
+    )
     df.attrs['skipped'] = skipped
     return df
 
 # %% ../nbs/03_signal.ipynb #b1321b72
 @patch
-def _signals(self:SignalService, rows:tuple|None, flags:dict, as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS) -> pd.DataFrame:
-    "The signals of `_last_rows`' rows (None: no rows), with each symbol's `flags`, best first, ties by symbol."
-    if rows is None: return pd.DataFrame(columns=list(Signal.__dataclass_fields__))
+def _signals(
+    self: SignalService,
+    rows: tuple | None,
+    flags: dict,
+    as_of=None,
+    explain: bool = False,
+    lookback_bars: int = HISTORY_BARS,
+) -> pd.DataFrame:
+    """The signals of `_last_rows`' rows (None: no rows), with each symbol's `flags`, best first,
+    ties by symbol."""
+    if rows is None:
+        return pd.DataFrame(columns=list(Signal.__dataclass_fields__))
     X, sym, dates, counts, outside = rows
     raw, p, contribs = self._predict(X, explain)
     rec, why = self._calls(raw, outside, dates, as_of)
-    df = pd.DataFrame(dict(symbol=sym.astype(str), as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'), probability=p,
-                           recommendation=rec, top_signals=[self._explain(X, contribs, r) for r in range(len(X))] if explain else [[]] * len(X),
-                           model_version=self.version, source=self.source, fallback_reason=self.fallback_reason,
-                           warmup_complete=counts >= HISTORY_BARS, bars_used=counts, stale_days=_stale(dates, as_of), note=pd.Series([self._notes(lookback_bars, str(x)) for x in sym], dtype=object),
-                           meaning=self.meaning, recommendation_reason=pd.Series(why, dtype=object), data_flags=[flags.get(str(x), []) for x in sym]))
+    df = pd.DataFrame(
+        dict(
+            symbol=sym.astype(str),
+            as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'),
+            probability=p,
+            recommendation=rec,
+            top_signals=[self._explain(X, contribs, r) for r in range(len(X))]
+            if explain
+            else [[]] * len(X),
+            model_version=self.version,
+            source=self.source,
+            fallback_reason=self.fallback_reason,
+            warmup_complete=counts >= HISTORY_BARS,
+            bars_used=counts,
+            stale_days=_stale(dates, as_of),
+            note=pd.Series([self._notes(lookback_bars, str(x)) for x in sym], dtype=object),
+            meaning=self.meaning,
+            recommendation_reason=pd.Series(why, dtype=object),
+            data_flags=[flags.get(str(x), []) for x in sym],
+        )
+    )
     return df.sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)
 
 # %% ../nbs/03_signal.ipynb #a4aa84af
 class _SharedStore:
-    """One read-only connection per store for a server's requests (opening the S&P file costs about 30 ms), each request on a cursor of
-    its own; when a writer is waiting (its marker beside the file), no new reads start, and the connection closes as the last one ends
-    (or within 50 ms, when none is running)."""
-    def __init__(self): self.cond, self.cons, self.users, self.watching = threading.Condition(), {}, collections.Counter(), False
+    """One read-only connection per store for a server's requests (opening the S&P file costs about
+    30 ms), each request on a cursor of its own; when a writer is waiting (its marker beside the
+    file), no new reads start, and the connection closes as the last one ends (or within 50 ms, when
+    none is running)."""
+
+    def __init__(self):
+        self.cond, self.cons, self.users, self.watching = (
+            threading.Condition(),
+            {},
+            collections.Counter(),
+            False,
+        )
 
     def _watch(self):
-        "Close a held connection no request is using while a writer waits for its file: an idle server must not block an ingest."
+        """Close a held connection no request is using while a writer waits for its file: an idle
+        server must not block an ingest."""
         while True:
             time.sleep(0.05)
             with self.cond:
-                for path in [p for p in self.cons if not self.users[p] and writer_waiting(p)]: self.cons.pop(path).close()
-                if not self.cons: self.watching = False; return
+                for path in [p for p in self.cons if not self.users[p] and writer_waiting(p)]:
+                    self.cons.pop(path).close()
+                if not self.cons:
+                    self.watching = False
+                    return
 
     @contextmanager
-    def use(self, path:Path, wait:float):
+    def use(self, path: Path, wait: float):
         with self.cond:
-            while path in self.cons and writer_waiting(path):                    # a writer waits: drain, close, let it in
-                if not self.users[path]: self.cons.pop(path).close(); break
+            # a writer waits: drain, close, let it in
+            while path in self.cons and writer_waiting(path):
+                if not self.users[path]:
+                    self.cons.pop(path).close()
+                    break
                 self.cond.wait(0.05)
             if path not in self.cons:
                 self.cons[path] = open_db(path, read_only=True, wait=wait)
-                if not self.watching: self.watching = True; threading.Thread(target=self._watch, daemon=True).start()
+                if not self.watching:
+                    self.watching = True
+                    threading.Thread(target=self._watch, daemon=True).start()
             self.users[path] += 1
             cur = self.cons[path].cursor()
-        try: yield cur
+        try:
+            yield cur
         finally:
             cur.close()
             with self.cond:
                 self.users[path] -= 1
-                if not self.users[path] and path in self.cons and writer_waiting(path): self.cons.pop(path).close()
+                if not self.users[path] and path in self.cons and writer_waiting(path):
+                    self.cons.pop(path).close()
                 self.cond.notify_all()
+
 
 _SHARED = _SharedStore()
 
 # %% ../nbs/03_signal.ipynb #7e9190e4
 @contextmanager
 def _store(self):
-    "The store's connection: the one held, or (a server) a cursor on the process's shared read-only connection."
-    if self.db is None: raise QuantmlError("this SignalService has no price store (db=None): pass bars to score_prices")
-    if self.con is not None: yield self.con; return
-    with _SHARED.use(self.db.expanduser().resolve(), self.wait) as cur: yield cur
+    """The store's connection: the one held, or (a server) a cursor on the process's shared
+    read-only connection."""
+    if self.db is None:
+        raise QuantmlError(
+            "this SignalService has no price store (db=None): pass bars to score_prices"
+        )
+    if self.con is not None:
+        yield self.con
+        return
+    with _SHARED.use(self.db.expanduser().resolve(), self.wait) as cur:
+        yield cur
 
 # %% ../nbs/03_signal.ipynb #59940442
 @patch
-def _signal_at(self:SignalService, rows:tuple, r:int, flags:list, as_of, lookback_bars,
-               scored:tuple|None=None) -> Signal:         # `_predict(X, True)` of every row, when done already
-    "The Signal of row `r` of `_last_rows`' rows, explained: the prediction, the gate and the universe's calls, its flags and notes."
+def _signal_at(
+    self: SignalService,
+    rows: tuple,
+    r: int,
+    flags: list,
+    as_of,
+    lookback_bars,
+    # `_predict(X, True)` of every row, when done already
+    scored: tuple | None = None,
+) -> Signal:
+    """The Signal of row `r` of `_last_rows`' rows, explained: the prediction, the gate and the
+    universe's calls, its flags and notes."""
     X, sym, dates, counts, outside = rows
     Xr = X.iloc[[r]]
     raw, p, contribs = self._predict(Xr, True) if scored is None else (x[[r]] for x in scored)
     rec, why = self._calls(raw, outside[[r]], dates[[r]], as_of)
-    return Signal(str(sym[r]), str(pd.Timestamp(dates[r]).date()), float(p[0]), str(rec[0]), self._explain(Xr, contribs, 0),
-                  self.version, self.source, self.fallback_reason, bool(counts[r] >= HISTORY_BARS), int(counts[r]),
-                  int(_stale(dates[[r]], as_of)[0]), self._notes(lookback_bars, str(sym[r])), self.meaning, why[0], flags)
+    return Signal(
+        str(sym[r]),
+        str(pd.Timestamp(dates[r]).date()),
+        float(p[0]),
+        str(rec[0]),
+        self._explain(Xr, contribs, 0),
+        self.version,
+        self.source,
+        self.fallback_reason,
+        bool(counts[r] >= HISTORY_BARS),
+        int(counts[r]),
+        int(_stale(dates[[r]], as_of)[0]),
+        self._notes(lookback_bars, str(sym[r])),
+        self.meaning,
+        why[0],
+        flags,
+    )
+
 
 def _check_lookback(lookback_bars):
-    if isinstance(lookback_bars, bool) or not isinstance(lookback_bars, (int, np.integer)) or not 1 <= lookback_bars <= MAX_LOOKBACK:
-        raise QuantmlError(f"lookback_bars must be a whole number of bars from 1 to {MAX_LOOKBACK:,} (got {lookback_bars!r})")
+    if (
+        isinstance(lookback_bars, bool)
+        or not isinstance(lookback_bars, (int, np.integer))
+        or not 1 <= lookback_bars <= MAX_LOOKBACK
+    ):
+        raise QuantmlError(
+            f"lookback_bars must be a whole number of bars from 1 to {MAX_LOOKBACK:,} (got "
+            f"{lookback_bars!r})"
+        )
+
 
 @patch
-def _needs_cross_section(self:SignalService) -> bool:
-    "A model whose features or universe depend on the date's other names: per-date normalisation, or a top-N universe."
-    return self.model is not None and bool(self.model.cs_norm or (self.universe is not None and self.universe.top_n))
+def _needs_cross_section(self: SignalService) -> bool:
+    """A model whose features or universe depend on the date's other names: per-date normalisation,
+    or a top-N universe."""
+    return self.model is not None and bool(
+        self.model.cs_norm or (self.universe is not None and self.universe.top_n)
+    )
+
 
 @patch
-def score_symbol(self:SignalService, symbol:str, lookback_bars:int=60, as_of=None, **old) -> Signal:
-    """One symbol's signal as of its last bar (up to `as_of`, when given), with the features that moved it. (`lookback_days=`: the old name.)
-    From the second symbol asked on the same state of the store, the latest signals come from the store's `ScoredUniverse`, built once."""
+def score_symbol(
+    self: SignalService, symbol: str, lookback_bars: int = 60, as_of=None, **old
+) -> Signal:
+    """One symbol's signal as of its last bar (up to `as_of`, when given), with the features that
+    moved it. (`lookback_days=`: the old name.) From the second symbol asked on the same state of
+    the store, the latest signals come from the store's `ScoredUniverse`, built once."""
     lookback_bars = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars)
     _check_lookback(lookback_bars)
     u = self._universe_if_looping() if as_of is None and lookback_bars <= HISTORY_BARS else None
-    if u is not None and (symbol in u.at or symbol in u.short): return u.signal(symbol, lookback_bars)
+    if u is not None and (symbol in u.at or symbol in u.short):
+        return u.signal(symbol, lookback_bars)
     return self._score_alone(symbol, lookback_bars, as_of)
 
 # %% ../nbs/03_signal.ipynb #0ce37222
 @patch
-def _judged_at(self:SignalService, con, as_of):
-    "The date signals are judged at: `as_of`, else a synthetic store's last day (`_market_clock`, looked up once per state of the file), else None (today)."
-    if as_of is not None: return as_of
+def _judged_at(self: SignalService, con, as_of):
+    """The date signals are judged at: `as_of`, else a synthetic store's last day (`_market_clock`,
+    looked up once per state of the file), else None (today)."""
+    if as_of is not None:
+        return as_of
     key = _store_key(self.db)
     held = getattr(self, '_clock', None)
-    if held is None or held[0] != key: held = self._clock = (key, _market_clock(con))     # a query costs 0.8 ms of a 6 ms signal
+    # a query costs 0.8 ms of a 6 ms signal
+    if held is None or held[0] != key:
+        held = self._clock = (key, _market_clock(con))
     return held[1]
 
+
 @patch
-def _universe_if_looping(self:SignalService):
-    "The store's ScoredUniverse once a second symbol is asked on the same state of its file (a loop over symbols); None before, or with no store."
-    if self.db is None: return None
+def _universe_if_looping(self: SignalService):
+    """The store's ScoredUniverse once a second symbol is asked on the same state of its file (a
+    loop over symbols); None before, or with no store."""
+    if self.db is None:
+        return None
     key = _store_key(self.db)
     held = getattr(self, '_universe', None)
-    if held is not None and held[0] == key: return held[1]
-    if getattr(self, '_asked_on', None) != key: self._asked_on = key; return None      # the first ask on this state: one read is cheaper
+    if held is not None and held[0] == key:
+        return held[1]
+    # the first ask on this state: one read is cheaper
+    if getattr(self, '_asked_on', None) != key:
+        self._asked_on = key
+        return None
     self._universe = (key, ScoredUniverse(self))
     return self._universe[1]
 
+
 @patch
-def _score_alone(self:SignalService, symbol:str, lookback_bars:int, as_of) -> Signal:
-    "`score_symbol` from the symbol's own bars (and, for a model that needs it, the date's cross-section)."
+def _score_alone(self: SignalService, symbol: str, lookback_bars: int, as_of) -> Signal:
+    """`score_symbol` from the symbol's own bars (and, for a model that needs it, the date's
+    cross-section)."""
     bars = max(lookback_bars, HISTORY_BARS)
-    if self._needs_cross_section(): return self._score_in_cross_section(symbol, bars, as_of, lookback_bars)
+    if self._needs_cross_section():
+        return self._score_in_cross_section(symbol, bars, as_of, lookback_bars)
     with _store(self) as con:
         bars_read, judged_at = read_windows(con, [symbol], bars, as_of), self._judged_at(con, as_of)
     self._heuristic_gate()
-    return self._signal_at(self._last_rows(bars_read, None), 0, self._window_flags(bars_read).get(str(symbol), []), judged_at, lookback_bars)
+    return self._signal_at(
+        self._last_rows(bars_read, None),
+        0,
+        self._window_flags(bars_read).get(str(symbol), []),
+        judged_at,
+        lookback_bars,
+    )
+
 
 @patch
-def _score_in_cross_section(self:SignalService, symbol, bars, as_of, lookback_bars) -> Signal:
-    "A model trained on per-date normalised features needs the date's cross-section: score the universe, keep the symbol."
+def _score_in_cross_section(self: SignalService, symbol, bars, as_of, lookback_bars) -> Signal:
+    """A model trained on per-date normalised features needs the date's cross-section: score the
+    universe, keep the symbol."""
     with _store(self) as con:
-        read_windows(con, [symbol], 1, as_of)                                        # an unknown symbol is an error that names it
-        universe, own = read_windows(con, None, bars, as_of), read_windows(con, [symbol], bars, as_of)
+        # an unknown symbol is an error that names it
+        read_windows(con, [symbol], 1, as_of)
+        universe, own = (
+            read_windows(con, None, bars, as_of),
+            read_windows(con, [symbol], bars, as_of),
+        )
         judged_at = self._judged_at(con, as_of)
     rows = self._last_rows(universe, {})
-    if symbol not in set(rows[1]): self._last_rows(own, None)                          # too short: the error says so
-    return self._signal_at(rows, int(np.flatnonzero(rows[1] == symbol)[0]), self._window_flags(own).get(symbol, []), judged_at, lookback_bars)
+    # too short: the error says so
+    if symbol not in set(rows[1]):
+        self._last_rows(own, None)
+    return self._signal_at(
+        rows,
+        int(np.flatnonzero(rows[1] == symbol)[0]),
+        self._window_flags(own).get(symbol, []),
+        judged_at,
+        lookback_bars,
+    )
 
 # %% ../nbs/03_signal.ipynb #9d3fa1de
 @patch
-def score_universe(self:SignalService, symbols:list|None=None, as_of=None, explain:bool=False, lookback_bars:int=HISTORY_BARS, **old) -> pd.DataFrame:
-    """Every symbol's (or `symbols`') signal as of the latest bar (or `as_of`), best first: one read, one prediction call.
-    `explain` adds each row's top features (LightGBM's contributions, a slower call). Symbols with fewer bars than the
-    feature warm-up are left out and listed in `.attrs['skipped']`."""
+def score_universe(
+    self: SignalService,
+    symbols: list | None = None,
+    as_of=None,
+    explain: bool = False,
+    lookback_bars: int = HISTORY_BARS,
+    **old,
+) -> pd.DataFrame:
+    """Every symbol's (or `symbols`') signal as of the latest bar (or `as_of`), best first: one
+    read, one prediction call.
+    `explain` adds each row's top features (LightGBM's contributions, a slower call). Symbols with
+    fewer bars than the feature warm-up are left out and listed in `.attrs['skipped']`."""
     lookback_bars = renamed(old, 'lookback_days', 'lookback_bars', lookback_bars)
     with _store(self) as con:
-        prices, judged_at = read_windows(con, symbols, max(lookback_bars, HISTORY_BARS), as_of), self._judged_at(con, as_of)
+        prices, judged_at = (
+            read_windows(con, symbols, max(lookback_bars, HISTORY_BARS), as_of),
+            self._judged_at(con, as_of),
+        )
     return self.score_prices(prices, judged_at, explain, lookback_bars)
 
 # %% ../nbs/03_signal.ipynb #a3050445
@@ -546,10 +1025,16 @@ def top_symbols(self:SignalService,
 
 # %% ../nbs/03_signal.ipynb #dd3fd243
 class ScoredUniverse:
-    "Every symbol's features, flags and universe as of the latest bar, computed at once; `signal` completes one symbol's Signal."
-    def __init__(self, svc:SignalService):
+    """Every symbol's features, flags and universe as of the latest bar, computed at once; `signal`
+    completes one symbol's Signal."""
+
+    def __init__(self, svc: SignalService):
         self.svc = svc
-        with _store(svc) as con: prices, self.judged_at = _coded(read_windows(con, None, HISTORY_BARS, None)), svc._judged_at(con, None)
+        with _store(svc) as con:
+            prices, self.judged_at = (
+                _coded(read_windows(con, None, HISTORY_BARS, None)),
+                svc._judged_at(con, None),
+            )
         svc._heuristic_gate()
         self.short = {}
         self.rows = svc._last_rows(prices, self.short)
@@ -558,46 +1043,87 @@ class ScoredUniverse:
         self.feature_set = svc.model.feature_set if svc.model is not None else 'seed22'
         self.scored = None
 
-    def __len__(self): return len(self.at)
+    def __len__(self):
+        return len(self.at)
 
-    def explain_all(self,
-                    num_threads:int|None=None,
-                    chunk:int|None=None,        # rows per LightGBM call; None: all in one
-                   ):
-        """Every row's prediction and explanation by TreeSHAP (each row's own, as alone): `signal` then only assembles. `chunk` rows a call:
-        LightGBM holds a booster's lock for a whole call, so a server explains in chunks and its requests' rows get in between."""
+    def explain_all(
+        self,
+        num_threads: int | None = None,
+        chunk: int | None = None,  # rows per LightGBM call; None: all in one
+    ):
+        """Every row's prediction and explanation by TreeSHAP (each row's own, as alone): `signal`
+        then only assembles. `chunk` rows a call:
+        LightGBM holds a booster's lock for a whole call, so a server explains in chunks and its
+        requests' rows get in between."""
         X, step = self.rows[0], chunk or max(len(self.rows[0]), 1)
-        parts = [self.svc._predict(X.iloc[i:i + step], True, num_threads) for i in range(0, len(X), step)]
-        self.scored = tuple(np.concatenate([p[k] for p in parts]) for k in range(3)) if parts else None
+        parts = [
+            self.svc._predict(X.iloc[i : i + step], True, num_threads)
+            for i in range(0, len(X), step)
+        ]
+        self.scored = (
+            tuple(np.concatenate([p[k] for p in parts]) for k in range(3)) if parts else None
+        )
         return self
 
-    def signal(self, symbol:str, lookback_bars:int=60) -> Signal:
-        "The symbol's Signal, as `score_symbol(symbol, lookback_bars)` gives it; KeyError when the store does not have it."
+    def signal(self, symbol: str, lookback_bars: int = 60) -> Signal:
+        """The symbol's Signal, as `score_symbol(symbol, lookback_bars)` gives it; KeyError when the
+        store does not have it."""
         _check_lookback(lookback_bars)
-        if lookback_bars > HISTORY_BARS: raise QuantmlError(f"a scored universe read {HISTORY_BARS} bars: ask score_symbol for {lookback_bars}")
+        if lookback_bars > HISTORY_BARS:
+            raise QuantmlError(
+                f"a scored universe read {HISTORY_BARS} bars: ask score_symbol for {lookback_bars}"
+            )
         if symbol in self.short:
-            raise QuantmlError(f"too little history to score {symbol} ({self.short[symbol]} bars up to the date; "
-                               f"need {feature_warmup(self.feature_set)} for {self.feature_set})")
-        return self.svc._signal_at(self.rows, self.at[symbol], self.flags.get(symbol, []), self.judged_at, lookback_bars, self.scored)
+            raise QuantmlError(
+                f"too little history to score {symbol} ({self.short[symbol]} bars up to the date; "
+                f"need {feature_warmup(self.feature_set)} for {self.feature_set})"
+            )
+        return self.svc._signal_at(
+            self.rows,
+            self.at[symbol],
+            self.flags.get(symbol, []),
+            self.judged_at,
+            lookback_bars,
+            self.scored,
+        )
 
 # %% ../nbs/03_signal.ipynb #165c60bb
-def compare_with_heuristic(svc:SignalService,
-                           ds,
-                           rows:np.ndarray,
-                           features:pd.DataFrame|None=None,  # the raw seed22 features of the same rows, needed when the dataset's are normalised or another set
-                          ) -> dict:
-    """Agreement, rank correlation and realised rank IC of the service's model and the heuristic on the dataset's `rows`.
-    `features`: the raw seed22 features of the same rows, needed when the dataset was built with `cs_norm` or on another feature set."""
-    if svc.model is None: raise QuantmlError(f"no model to compare with the heuristic ({svc.fallback_reason})")
+def compare_with_heuristic(
+    svc: SignalService,
+    ds,
+    rows: np.ndarray,
+    # the raw seed22 features of the same rows, needed when the dataset's are
+    # normalised or another set
+    features: pd.DataFrame | None = None,
+) -> dict:
+    """Agreement, rank correlation and realised rank IC of the service's model and the heuristic on
+    the dataset's `rows`.
+    `features`: the raw seed22 features of the same rows, needed when the dataset was built with
+    `cs_norm` or on another feature set."""
+    if svc.model is None:
+        raise QuantmlError(f"no model to compare with the heuristic ({svc.fallback_reason})")
     raw_X = ds.X[rows] if features is None else features
-    if features is None and ds.cs_norm: raise QuantmlError("the dataset's features are normalised per date: pass the raw features of the same rows")
-    if not set(SEED22) <= set(raw_X.columns): raise QuantmlError("the heuristic reads the seed's 22 features: pass them for the same rows (compute_features)")
+    if features is None and ds.cs_norm:
+        raise QuantmlError(
+            "the dataset's features are normalised per date: pass the raw features of the same rows"
+        )
+    if not set(SEED22) <= set(raw_X.columns):
+        raise QuantmlError(
+            "the heuristic reads the seed's 22 features: pass them for the same rows "
+            "(compute_features)"
+        )
     raw, p, _ = svc._predict(ds.X[rows][svc.model.features], False)
     h = heuristic_score(raw_X)
     date, r, hz = ds.date[rows], ds.fwd_ret[rows], ds.label.horizon
     codes = pd.factorize(date, sort=True)[0]
     rank_corr = per_group_corr(group_rank(p, codes), group_rank(h, codes), codes)
     ml, he = signal_quality(p, r, date, hz), signal_quality(h, r, date, hz)
-    return dict(dates=int(codes.max() + 1), agreement=float(np.mean(svc._recommend(raw) == recommend(h, HEURISTIC_EDGES))),
-                rank_corr=finite_mean(rank_corr), ml_rank_ic=ml['rank_ic'],
-                ml_rank_ic_t=ml['rank_ic_t'], heuristic_rank_ic=he['rank_ic'], heuristic_rank_ic_t=he['rank_ic_t'])
+    return dict(
+        dates=int(codes.max() + 1),
+        agreement=float(np.mean(svc._recommend(raw) == recommend(h, HEURISTIC_EDGES))),
+        rank_corr=finite_mean(rank_corr),
+        ml_rank_ic=ml['rank_ic'],
+        ml_rank_ic_t=ml['rank_ic_t'],
+        heuristic_rank_ic=he['rank_ic'],
+        heuristic_rank_ic_t=he['rank_ic_t'],
+    )

@@ -14,8 +14,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 import duckdb, numpy as np, pandas as pd
 from fastcore.basics import patch
-from .core import QuantmlError, BusyError, NotFoundError, parse_date, resolve_columns, COLUMN_SPELLINGS, _norm
-from .quality import FLAGS, JUDGED_FLAGS, PRICE_FLAGS_COLUMNS, flags_sql, sql_literal   # the rules, written once for the store, the dataset and the signal
+from quantml.core import (
+    QuantmlError,
+    BusyError,
+    NotFoundError,
+    parse_date,
+    resolve_columns,
+    COLUMN_SPELLINGS,
+    _norm,
+)
+
+# the rules, written once for the store, the dataset and the signal
+from .quality import FLAGS, JUDGED_FLAGS, PRICE_FLAGS_COLUMNS, flags_sql, sql_literal
 
 # %% auto #0
 __all__ = ['SCHEMA_SQL', 'ACCEPTED_DATES', 'PRICE_RANGE', 'VOLUME_MAX', 'CHECKS', 'VERDICTS', 'quantml_home', 'default_db_path',
@@ -47,86 +57,144 @@ CREATE TABLE IF NOT EXISTS rejected_prices (
 CREATE TABLE IF NOT EXISTS price_flags (
     {PRICE_FLAGS_COLUMNS});
 CREATE TABLE IF NOT EXISTS symbol_sources (
-    symbol VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL, loaded_at TIMESTAMP NOT NULL);
+    symbol VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL,
+        loaded_at TIMESTAMP NOT NULL);
 CREATE TABLE IF NOT EXISTS split_adjustments (
-    symbol VARCHAR NOT NULL, date DATE NOT NULL, ratio DOUBLE NOT NULL, rows_adjusted BIGINT NOT NULL,
+    symbol VARCHAR NOT NULL, date DATE NOT NULL, ratio DOUBLE NOT NULL,
+        rows_adjusted BIGINT NOT NULL,
     source VARCHAR NOT NULL, adjusted_at TIMESTAMP NOT NULL);
 """
 
 # %% ../nbs/001_store.ipynb #47450069
-def open_db(db:str|Path,          # path of the DuckDB file
-            read_only:bool=False, # readers open read-only, so several processes can read at once
-            wait:float=0.0,       # seconds to keep trying while another process holds the file
-            on_wait=None,         # called once with a sentence when it starts waiting
-           ) -> duckdb.DuckDBPyConnection:
-    "Open the price database at `db`; a writable open creates the file and the tables if needed; waits up to `wait` s for another process."
+def open_db(
+    db: str | Path,  # path of the DuckDB file
+    read_only: bool = False,  # readers open read-only, so several processes can read at once
+    wait: float = 0.0,  # seconds to keep trying while another process holds the file
+    on_wait=None,  # called once with a sentence when it starts waiting
+) -> duckdb.DuckDBPyConnection:
+    """Open the price database at `db`; a writable open creates the file and the tables if needed;
+    waits up to `wait` s for another process."""
     path = Path(db).expanduser()
-    marker = path.with_name(f'{path.name}.writer-waiting.{os.getpid()}-{uuid.uuid4().hex[:8]}')   # this writer's own: others may wait too
+    # this writer's own: others may wait too
+    marker = path.with_name(f'{path.name}.writer-waiting.{os.getpid()}-{uuid.uuid4().hex[:8]}')
     deadline, told, asked = time.monotonic() + wait, False, False
     try:
         while True:
-            if read_only and wait > 0:                                  # a reader that can wait lets a waiting writer in first
-                while _any_waiting(path) and time.monotonic() < deadline: time.sleep(0.01)
-            try: return _open_db(db, read_only)
+            # a reader that can wait lets a waiting writer in first
+            if read_only and wait > 0:
+                while _any_waiting(path) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            try:
+                return _open_db(db, read_only)
             except BusyError as e:
                 left = deadline - time.monotonic()
-                if left <= 0: raise BusyError(f"{e}" + (f" (waited {wait:g} s)" if wait else '')) from None
+                if left <= 0:
+                    raise BusyError(f"{e}" + (f" (waited {wait:g} s)" if wait else '')) from None
                 if not read_only and not asked:
-                    try: marker.touch(); asked = True                   # ask waiting readers to pause until this writer has the file
-                    except OSError: pass
-                if on_wait is not None and not told: on_wait(f"waiting up to {wait:g} s for {path}: {e.args[0].split(': ', 1)[1]}"); told = True
-                time.sleep(min(left, 0.005 + random.random() * 0.02))  # short and jittered, to catch a gap between other processes' uses
+                    # ask waiting readers to pause until this writer has the file
+                    try:
+                        marker.touch()
+                        asked = True
+                    except OSError:
+                        pass
+                if on_wait is not None and not told:
+                    on_wait(f"waiting up to {wait:g} s for {path}: {e.args[0].split(': ', 1)[1]}")
+                    told = True
+                # short and jittered, to catch a gap between other processes' uses
+                time.sleep(min(left, 0.005 + random.random() * 0.02))
     finally:
-        if asked: marker.unlink(missing_ok=True)
+        if asked:
+            marker.unlink(missing_ok=True)
 
-def _fresh(marker:Path, max_age:float=120.0) -> bool:
+
+def _fresh(marker: Path, max_age: float = 120.0) -> bool:
     "A writer's request to pause that is not left over from a writer that died."
-    try: return time.time() - marker.stat().st_mtime < max_age
-    except OSError: return False
+    try:
+        return time.time() - marker.stat().st_mtime < max_age
+    except OSError:
+        return False
 
-def _any_waiting(path:Path) -> bool:
-    "Whether some writer waits for the database at `path`: each leaves a marker of its own beside it, and removes only its own."
+
+def _any_waiting(path: Path) -> bool:
+    """Whether some writer waits for the database at `path`: each leaves a marker of its own beside
+    it, and removes only its own."""
     return any(_fresh(m) for m in path.parent.glob(glob.escape(path.name) + '.writer-waiting*'))
 
 # %% ../nbs/001_store.ipynb #069847ab
-def _not_duckdb(path:Path) -> bool:
-    "A file that is there, not empty, and lacks DuckDB's header ('DUCK' at byte 8): DuckDB would open it and keep nothing."
+def _not_duckdb(path: Path) -> bool:
+    """A file that is there, not empty, and lacks DuckDB's header ('DUCK' at byte 8): DuckDB would
+    open it and keep nothing."""
     try:
-        with open(path, 'rb') as f: head = f.read(12)
-    except OSError: return False
+        with open(path, 'rb') as f:
+            head = f.read(12)
+    except OSError:
+        return False
     return len(head) > 0 and head[8:12] != b'DUCK'
+
 
 def _open_db(db, read_only):
     path = Path(db).expanduser()
     if path.exists() and not path.is_file():
-        raise QuantmlError(f"{path}: {'a directory' if path.is_dir() else 'not a regular file'}, not a database; give a file path (--db)")
+        raise QuantmlError(
+            f"{path}: {'a directory' if path.is_dir() else 'not a regular file'}, not a database; "
+            "give a file path (--db)"
+        )
     if str(db).strip() == ':memory:':
-        raise QuantmlError("--db :memory: is a database that is gone when this process ends, so nothing would be kept: give a file path")
+        raise QuantmlError(
+            "--db :memory: is a database that is gone when this process ends, so nothing would be "
+            "kept: give a file path"
+        )
     if _not_duckdb(path):
-        raise QuantmlError(f"{path}: not a DuckDB database (a DuckDB file starts with its own header; is this a price file?): "
-                           "give the path of the price database, or a new file name (--db)")
+        raise QuantmlError(
+            f"{path}: not a DuckDB database (a DuckDB file starts with its own header; is this a "
+            "price file?): "
+            "give the path of the price database, or a new file name (--db)"
+        )
     if read_only and not path.exists():
-        raise QuantmlError(f"{path}: no price database here; load prices first (`quantml ingest` or `quantml synth`)")
+        raise QuantmlError(
+            f"{path}: no price database here; load prices first (`quantml ingest` or `quantml "
+            "synth`)"
+        )
     try:
-        if not read_only: path.parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only)
     except (duckdb.Error, OSError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         if 'lock' in msg.lower():
             pid = re.search(r'PID (\d+)', msg)
-            raise BusyError(f"{path}: in use by another process{' (pid ' + pid.group(1) + ')' if pid else ''}, and a writer needs it alone") from None
-        if 'different configuration' in msg:                                 # this process holds it the other way (a server's readers)
-            raise BusyError(f"{path}: open {'for writing' if read_only else 'read-only'} elsewhere in this process, and "
-                            f"{'a reader waits for the writer' if read_only else 'a writer needs it alone'}") from None
-        raise QuantmlError(f"{path}: cannot open the database ({msg}); if the file is damaged, move it aside and load the prices again") from None
+            raise BusyError(
+                f"{path}: in use by another "
+                f"process{' (pid ' + pid.group(1) + ')' if pid else ''}, and a writer needs it "
+                "alone"
+            ) from None
+        # this process holds it the other way (a server's readers)
+        if 'different configuration' in msg:
+            raise BusyError(
+                f"{path}: open {'for writing' if read_only else 'read-only'} elsewhere in this "
+                "process, and "
+                f"{'a reader waits for the writer' if read_only else 'a writer needs it alone'}"
+            ) from None
+        raise QuantmlError(
+            f"{path}: cannot open the database ({msg}); if the file is damaged, move it aside and "
+            "load the prices again"
+        ) from None
     try:
-        if not read_only: con.execute(SCHEMA_SQL)
-        elif not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'daily_prices'").fetchall()[0][0]:
+        if not read_only:
+            con.execute(SCHEMA_SQL)
+        elif not con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'daily_prices'"
+        ).fetchall()[0][0]:
             raise QuantmlError(f"{path}: not a quantml price database (no daily_prices table)")
     except duckdb.Error as e:
         con.close()
-        raise QuantmlError(f"{path}: cannot prepare the database ({str(e).splitlines()[0]}); is the disk full or the file damaged?") from None
-    except QuantmlError: con.close(); raise
+        raise QuantmlError(
+            f"{path}: cannot prepare the database ({str(e).splitlines()[0]}); is the disk full or "
+            "the file damaged?"
+        ) from None
+    except QuantmlError:
+        con.close()
+        raise
     return con
 
 # %% ../nbs/001_store.ipynb #ff8e52a7
@@ -140,90 +208,147 @@ def _using(db, read_only=False, wait:float=0.0, on_wait=None):
 
 # %% ../nbs/001_store.ipynb #13ca8c36
 def writer_waiting(db) -> bool:
-    "True while a writer waits for `db` (its marker is there and not left over from a writer that died)."
+    """True while a writer waits for `db` (its marker is there and not left over from a writer that
+    died)."""
     return _any_waiting(Path(db).expanduser())
 
 # %% ../nbs/001_store.ipynb #87b05175
-def _q(name): return '"' + str(name).replace('"', '""') + '"'
+def _q(name):
+    return '"' + str(name).replace('"', '""') + '"'
+
 
 _lit = sql_literal
+
 
 def _csv_header(path):
     "Column names and delimiter from the first line of a (gzipped) CSV file."
     opener = gzip.open if path.name.lower().endswith('.gz') else open
     try:
-        with opener(path, 'rb') as f: line = f.readline(1 << 20).decode('utf-8-sig')      # the first line only: later bytes are the reader's business
-    except (OSError, UnicodeDecodeError) as e: raise QuantmlError(f"{path}: cannot read the header line ({e})") from None
+        # the first line only: later bytes are the reader's business
+        with opener(path, 'rb') as f:
+            line = f.readline(1 << 20).decode('utf-8-sig')
+    except (OSError, UnicodeDecodeError) as e:
+        raise QuantmlError(f"{path}: cannot read the header line ({e})") from None
     if not line.strip():
-        raise QuantmlError(f"{path}: " + ("the file is empty" if not line else "the first line is blank; the header (symbol, date, open, ...) must come first"))
-    try: delim = csv.Sniffer().sniff(line, delimiters=',;\t|').delimiter
-    except csv.Error: delim = ','
+        raise QuantmlError(
+            f"{path}: "
+            + (
+                "the file is empty"
+                if not line
+                else "the first line is blank; the header (symbol, date, open, ...) must come first"
+            )
+        )
+    try:
+        delim = csv.Sniffer().sniff(line, delimiters=',;\t|').delimiter
+    except csv.Error:
+        delim = ','
     return next(csv.reader([line], delimiter=delim)), delim
 
 # %% ../nbs/001_store.ipynb #d713b6b7
-def _two_level_long(df:pd.DataFrame, source:str) -> pd.DataFrame:
-    "yfinance's wide frame (columns: price field x ticker) as long rows: date, symbol and the fields."
+def _two_level_long(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    """yfinance's wide frame (columns: price field x ticker) as long rows: date, symbol and the
+    fields."""
     known = {s for v in COLUMN_SPELLINGS.values() for s in v}
-    level = next((k for k in range(2) if not {_norm(x) for x in df.columns.get_level_values(k)} <= known), None)
-    if level is None: raise QuantmlError(f"{source}: two header rows, and neither holds ticker names")
+    level = next(
+        (k for k in range(2) if not {_norm(x) for x in df.columns.get_level_values(k)} <= known),
+        None,
+    )
+    if level is None:
+        raise QuantmlError(f"{source}: two header rows, and neither holds ticker names")
     long = df.stack(level=level, future_stack=True)
     long.index = long.index.set_names(['date', 'symbol'])
     return long.reset_index().rename(columns=str)
 
-def _yfinance_csv(path:Path):
-    "A CSV written by yfinance (lines Price,... / Ticker,... / Date,,,) as long rows; None for any other file."
+
+def _yfinance_csv(path: Path):
+    """A CSV written by yfinance (lines Price,... / Ticker,... / Date,,,) as long rows; None for any
+    other file."""
     opener = gzip.open if path.name.lower().endswith('.gz') else open
     try:
-        with opener(path, 'rt', encoding='utf-8-sig', errors='replace') as f: first = [f.readline() for _ in range(3)]
-    except OSError: return None
-    if [l.split(',')[0].strip().lower() for l in first] != ['price', 'ticker', 'date']: return None
+        with opener(path, 'rt', encoding='utf-8-sig', errors='replace') as f:
+            first = [f.readline() for _ in range(3)]
+    except OSError:
+        return None
+    if [l.split(',')[0].strip().lower() for l in first] != ['price', 'ticker', 'date']:
+        return None
     df = pd.read_csv(path, header=[0, 1], index_col=0, skiprows=[2], dtype=str)
     out = _two_level_long(df, str(path))
     out.attrs.update(source=str(path.resolve()), read_as='yfinance')
     return out
 
-def _name_symbol(src) -> str|None:
-    "The symbol a file's name gives (SPY.csv, spy.csv.gz: SPY), for a file with no symbol column; None for a frame."
-    if isinstance(src, pd.DataFrame): return None
+
+def _name_symbol(src) -> str | None:
+    """The symbol a file's name gives (SPY.csv, spy.csv.gz: SPY), for a file with no symbol column;
+    None for a frame."""
+    if isinstance(src, pd.DataFrame):
+        return None
     stem = re.sub(r'\.(csv|txt|tsv|parquet|pq)(\.gz)?$', '', Path(src).name, flags=re.I)
     return stem.upper() or None
 
 # %% ../nbs/001_store.ipynb #14b962b0
 def _source_relation(src, i, con):
-    "(name of the source, SQL relation to select from, its column names and types) for a path or DataFrame."
+    """(name of the source, SQL relation to select from, its column names and types) for a path or
+    DataFrame."""
     if isinstance(src, pd.DataFrame):
-        if isinstance(src.columns, pd.MultiIndex) and src.columns.nlevels == 2: src = _two_level_long(src, src.attrs.get('source', f'dataframe#{i}'))
+        if isinstance(src.columns, pd.MultiIndex) and src.columns.nlevels == 2:
+            src = _two_level_long(src, src.attrs.get('source', f'dataframe#{i}'))
         df = src.reset_index() if any(n is not None for n in src.index.names) else src
         con.register(f'_qml_src{i}', df)
         rel, name = f'_qml_src{i}', src.attrs.get('source', f'dataframe#{i}')
     else:
         path = Path(src).expanduser()
-        if not path.exists(): raise QuantmlError(f"{path}: no such file")
-        if not path.is_file(): raise QuantmlError(f"{path}: {'a directory' if path.is_dir() else 'not a regular file'}, not a file of prices")
+        if not path.exists():
+            raise QuantmlError(f"{path}: no such file")
+        if not path.is_file():
+            raise QuantmlError(
+                f"{path}: {'a directory' if path.is_dir() else 'not a regular file'}, not a file "
+                "of prices"
+            )
         low, name = path.name.lower(), str(path.resolve())
-        if low.endswith(('.parquet', '.pq')): rel = f"read_parquet({_lit(path)})"
+        if low.endswith(('.parquet', '.pq')):
+            rel = f"read_parquet({_lit(path)})"
         elif re.search(r'\.(csv|txt|tsv)(\.gz)?$', low):
             cols, delim = _csv_header(path)
-            if len(set(cols)) < len(cols): raise QuantmlError(f"{path}: repeated column names in the header {cols}")
+            if len(set(cols)) < len(cols):
+                raise QuantmlError(f"{path}: repeated column names in the header {cols}")
             spec = '{' + ', '.join(f"{_lit(c)}: 'VARCHAR'" for c in cols) + '}'
-            rel = (f"read_csv({_lit(path)}, auto_detect=false, header=true, delim={_lit(delim)}, quote='\"', "
-                   f"escape='\"', columns={spec}, ignore_errors=true, store_rejects=true, "
-                   f"rejects_table='_qml_rej_err{i}', rejects_scan='_qml_rej_scan{i}')")
+            rel = (
+                f"read_csv({_lit(path)}, auto_detect=false, header=true, delim={_lit(delim)}, "
+                "quote='\"', "
+                f"escape='\"', columns={spec}, ignore_errors=true, store_rejects=true, "
+                f"rejects_table='_qml_rej_err{i}', rejects_scan='_qml_rej_scan{i}')"
+            )
             return name, rel, cols, {c: 'VARCHAR' for c in cols}
-        else: raise QuantmlError(f"{path}: unsupported file type (use .csv, .csv.gz, .txt or .parquet)")
-    try: cols = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
-    except duckdb.Error as e: raise QuantmlError(f"{name}: cannot read ({str(e).splitlines()[0]})") from None
+        else:
+            raise QuantmlError(
+                f"{path}: unsupported file type (use .csv, .csv.gz, .txt or .parquet)"
+            )
+    try:
+        cols = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+    except duckdb.Error as e:
+        raise QuantmlError(f"{name}: cannot read ({str(e).splitlines()[0]})") from None
     return name, rel, [c[0] for c in cols], {c[0]: c[1] for c in cols}
 
-ACCEPTED_DATES = ("ISO dates (2013-02-08, also with a time of day), YYYYMMDD (20130208), or a date or timestamp column; "
-                  "any other layout with an explicit format (date_format / --date-format, strptime codes such as '%m/%d/%Y')")
+
+ACCEPTED_DATES = (
+    "ISO dates (2013-02-08, also with a time of day), YYYYMMDD (20130208), or a date or timestamp "
+    "column; "
+    "any other layout with an explicit format (date_format / --date-format, strptime codes such "
+    "as '%m/%d/%Y')"
+)
+
 
 def _parse_date(col, typ, fmt=None, zone=None):
-    "SQL for the date of a source column: typed, ISO or YYYYMMDD text, or text in an explicit strptime format."
-    if typ == 'TIMESTAMP WITH TIME ZONE' and zone: return f"CAST(timezone({_lit(zone)}, {col}) AS DATE)"   # the date where it was stamped
-    if typ == 'DATE' or typ.startswith('TIMESTAMP'): return f"TRY_CAST({col} AS DATE)"
+    """SQL for the date of a source column: typed, ISO or YYYYMMDD text, or text in an explicit
+    strptime format."""
+    # the date where it was stamped
+    if typ == 'TIMESTAMP WITH TIME ZONE' and zone:
+        return f"CAST(timezone({_lit(zone)}, {col}) AS DATE)"
+    if typ == 'DATE' or typ.startswith('TIMESTAMP'):
+        return f"TRY_CAST({col} AS DATE)"
     c = f"trim(CAST({col} AS VARCHAR))"
-    if fmt: return f"CAST(TRY_STRPTIME({c}, {_lit(fmt)}) AS DATE)"
+    if fmt:
+        return f"CAST(TRY_STRPTIME({c}, {_lit(fmt)}) AS DATE)"
     return f"coalesce(TRY_CAST({c} AS DATE), CAST(TRY_STRPTIME({c}, '%Y%m%d') AS DATE))"
 
 # %% ../nbs/001_store.ipynb #26633366
@@ -235,23 +360,41 @@ def _zone(src, column):
             return str(getattr(df[column].dtype, 'tz', None) or '') or None
         if str(src).lower().endswith(('.parquet', '.pq')):
             import pyarrow.parquet as pq
+
             return getattr(pq.read_schema(Path(src).expanduser()).field(column).type, 'tz', None)
-    except Exception: return None
+    except Exception:
+        return None
     return None
+
 
 _NUMS = ('open', 'high', 'low', 'close', 'volume')
 
-def _source_select(i, rel, cols, types, symbol=None, adj_close=False, source='input', date_format=None, src=None):
+
+def _source_select(
+    i, rel, cols, types, symbol=None, adj_close=False, source='input', date_format=None, src=None
+):
     "One SELECT giving src, row_no, parsed values, and the raw text of fields that failed to parse."
     m = resolve_columns(cols, source, symbol, adj_close)
     text = lambda f: f"CAST({_q(m[f])} AS VARCHAR)"
     num = {f: f"TRY_CAST({_q(m[f])} AS DOUBLE)" for f in _NUMS}
     if adj_close:
         adj = f"TRY_CAST({_q(m['adj_close'])} AS DOUBLE)"
-        num = {**num, **{f: f"{num[f]} * ({adj} / {num['close']})" for f in ('open', 'high', 'low')}, 'close': adj}
-    date = _parse_date(_q(m['date']), types[m['date']], date_format, _zone(src, m['date']) if src is not None else None)
-    sel = [f"{i} AS src",
-           f"nullif(trim({_lit(symbol) if symbol is not None else text('symbol')}), '') AS symbol", f"{date} AS date"]
+        num = {
+            **num,
+            **{f: f"{num[f]} * ({adj} / {num['close']})" for f in ('open', 'high', 'low')},
+            'close': adj,
+        }
+    date = _parse_date(
+        _q(m['date']),
+        types[m['date']],
+        date_format,
+        _zone(src, m['date']) if src is not None else None,
+    )
+    sel = [
+        f"{i} AS src",
+        f"nullif(trim({_lit(symbol) if symbol is not None else text('symbol')}), '') AS symbol",
+        f"{date} AS date",
+    ]
     sel += [f"{num[f]} AS {f}" for f in _NUMS]
     sel += [f"CASE WHEN {date} IS NULL THEN {text('date')} END AS date_bad"]
     sel += [f"CASE WHEN {num[f]} IS NULL THEN {text(f)} END AS {f}_bad" for f in _NUMS]
@@ -259,39 +402,95 @@ def _source_select(i, rel, cols, types, symbol=None, adj_close=False, source='in
 
 # %% ../nbs/001_store.ipynb #344d402e
 _PRICES = ('open', 'high', 'low', 'close')
-PRICE_RANGE = (1e-6, 1e8)     # a price outside this is a unit or parsing error, not a market (sub-penny tokens to Berkshire A x 100)
-VOLUME_MAX = 1e15             # more shares than any market has traded in a day
+# a price outside this is a unit or parsing error, not a market (sub-penny tokens to Berkshire A x
+# 100)
+PRICE_RANGE = (1e-6, 1e8)
+VOLUME_MAX = 1e15  # more shares than any market has traded in a day
 
 _ALL_FINITE = '(' + ' AND '.join(f"isfinite({f})" for f in _PRICES) + ')'
+
 
 def _bad_value(f):
     return f"({f} IS NULL OR NOT isfinite({f}))"
 
-def _what_is_wrong(f):
-    return (f"CASE WHEN coalesce(trim({f}_bad), '') = '' AND {f} IS NULL THEN '{f} is missing' "
-            f"WHEN {f} IS NULL THEN format('{f} \"{{}}\" is not a number', {f}_bad) "
-            f"WHEN NOT isfinite({f}) THEN format('{f} is {{}}', {f}) END")
 
-CHECKS = [  # (reason, SQL condition that makes the row bad, SQL for a sentence naming the column and value)
+def _what_is_wrong(f):
+    return (
+        f"CASE WHEN coalesce(trim({f}_bad), '') = '' AND {f} IS NULL THEN '{f} is missing' "
+        f"WHEN {f} IS NULL THEN format('{f} \"{{}}\" is not a number', {f}_bad) "
+        f"WHEN NOT isfinite({f}) THEN format('{f} is {{}}', {f}) END"
+    )
+
+
+# (reason, SQL condition that makes the row bad, SQL for a sentence naming the column and value)
+CHECKS = [
     ('missing_symbol', "symbol IS NULL", "'symbol is missing'"),
-    ('unparsable_date', "date IS NULL",
-     "CASE WHEN coalesce(trim(date_bad), '') = '' THEN 'date is missing' ELSE format('date \"{}\" is not a date', date_bad) END"),
-    ('missing_price', ' OR '.join(_bad_value(f) for f in _PRICES),
-     "concat_ws('; ', " + ', '.join(_what_is_wrong(f) for f in _PRICES) + ")"),
-    ('non_positive_price', ' OR '.join(f"(isfinite({f}) AND {f} <= 0)" for f in _PRICES),
-     "concat_ws('; ', " + ', '.join(f"CASE WHEN {f} <= 0 THEN format('{f} is {{}}', {f}) END" for f in _PRICES) + ")"),
-    ('high_below_low', "isfinite(high) AND isfinite(low) AND high < low", "format('high {} is below low {}', high, low)"),
-    ('ohlc_inconsistent', f"{_ALL_FINITE} AND (high < greatest(open, close) OR low > least(open, close))",
-     "concat_ws('; ', CASE WHEN high < greatest(open, close) THEN format('high {} is below max(open, close) {}', high, greatest(open, close)) END, "
-     "CASE WHEN low > least(open, close) THEN format('low {} is above min(open, close) {}', low, least(open, close)) END)"),
+    (
+        'unparsable_date',
+        "date IS NULL",
+        "CASE WHEN coalesce(trim(date_bad), '') = '' THEN 'date is missing' ELSE format('date "
+        "\"{}\" is not a date', date_bad) END",
+    ),
+    (
+        'missing_price',
+        ' OR '.join(_bad_value(f) for f in _PRICES),
+        "concat_ws('; ', " + ', '.join(_what_is_wrong(f) for f in _PRICES) + ")",
+    ),
+    (
+        'non_positive_price',
+        ' OR '.join(f"(isfinite({f}) AND {f} <= 0)" for f in _PRICES),
+        "concat_ws('; ', "
+        + ', '.join(f"CASE WHEN {f} <= 0 THEN format('{f} is {{}}', {f}) END" for f in _PRICES)
+        + ")",
+    ),
+    (
+        'high_below_low',
+        "isfinite(high) AND isfinite(low) AND high < low",
+        "format('high {} is below low {}', high, low)",
+    ),
+    (
+        'ohlc_inconsistent',
+        f"{_ALL_FINITE} AND (high < greatest(open, close) OR low > least(open, close))",
+        "concat_ws('; ', CASE WHEN high < greatest(open, close) THEN format('high {} is below "
+        "max(open, close) {}', high, greatest(open, close)) END, "
+        "CASE WHEN low > least(open, close) THEN format('low {} is above min(open, close) {}', "
+        "low, least(open, close)) END)",
+    ),
     ('missing_volume', _bad_value('volume'), _what_is_wrong('volume')),
-    ('negative_volume', "isfinite(volume) AND volume < 0", "format('volume {} is negative', volume)"),
-    ('implausible_date', "date < DATE '1900-01-01'", "format('date {} is before 1900-01-01', CAST(date AS VARCHAR))"),
-    ('future_date', "date > current_date + 1", "format('date {} is after tomorrow', CAST(date AS VARCHAR))"),
-    ('implausible_price', ' OR '.join(f"(isfinite({f}) AND {f} > 0 AND ({f} < {PRICE_RANGE[0]} OR {f} > {PRICE_RANGE[1]}))" for f in _PRICES),
-     "concat_ws('; ', " + ', '.join(f"CASE WHEN {f} > 0 AND ({f} < {PRICE_RANGE[0]} OR {f} > {PRICE_RANGE[1]}) THEN format('{f} {{}} is outside {PRICE_RANGE[0]:g} .. {PRICE_RANGE[1]:g}', {f}) END"
-                                    for f in _PRICES) + ")"),
-    ('implausible_volume', f"isfinite(volume) AND volume > {VOLUME_MAX}", f"format('volume {{}} is above {VOLUME_MAX:g}', volume)"),
+    (
+        'negative_volume',
+        "isfinite(volume) AND volume < 0",
+        "format('volume {} is negative', volume)",
+    ),
+    (
+        'implausible_date',
+        "date < DATE '1900-01-01'",
+        "format('date {} is before 1900-01-01', CAST(date AS VARCHAR))",
+    ),
+    (
+        'future_date',
+        "date > current_date + 1",
+        "format('date {} is after tomorrow', CAST(date AS VARCHAR))",
+    ),
+    (
+        'implausible_price',
+        ' OR '.join(
+            f"(isfinite({f}) AND {f} > 0 AND ({f} < {PRICE_RANGE[0]} OR {f} > {PRICE_RANGE[1]}))"
+            for f in _PRICES
+        ),
+        "concat_ws('; ', "
+        + ', '.join(
+            f"CASE WHEN {f} > 0 AND ({f} < {PRICE_RANGE[0]} OR {f} > {PRICE_RANGE[1]}) THEN "
+            f"format('{f} {{}} is outside {PRICE_RANGE[0]:g} .. {PRICE_RANGE[1]:g}', {f}) END"
+            for f in _PRICES
+        )
+        + ")",
+    ),
+    (
+        'implausible_volume',
+        f"isfinite(volume) AND volume > {VOLUME_MAX}",
+        f"format('volume {{}} is above {VOLUME_MAX:g}', volume)",
+    ),
 ]
 
 _VALID = "NOT coalesce(" + " OR ".join(f"({c})" for _, c, _ in CHECKS) + ", true)"
@@ -299,197 +498,371 @@ _VALID = "NOT coalesce(" + " OR ".join(f"({c})" for _, c, _ in CHECKS) + ", true
 # %% ../nbs/001_store.ipynb #c8b72cc3
 @dataclass
 class IngestSummary:
-    "What one load did: rows read, loaded (new, updated, unchanged), rejected by reason, with examples and warnings."
-    sources: list = field(default_factory=list)               # the files or frames read, each with its row count
-    rows_read: int = 0                                        # rows in the sources
-    rows_loaded: int = 0                                      # rows that passed the checks and are in the store
-    rows_rejected: int = 0                                    # rows refused, each with its reason (`read_rejected`)
-    rows_inserted: int = 0                                    # rows new to the store
-    rows_updated: int = 0                                     # stored rows whose prices changed
-    rows_unchanged: int = 0                                   # rows already stored as they are
-    reasons: dict = field(default_factory=dict)               # rows rejected per reason
-    examples: list = field(default_factory=list)              # a few rejected rows per reason
-    warnings: dict = field(default_factory=dict)              # what loaded but deserves a word (symbols from file names, an unused Adj Close)
-    flags: dict = field(default_factory=dict)                 # bars flagged per flag (loaded, but look)
-    flag_examples: list = field(default_factory=list)         # a few flagged bars per flag
-    splits_adjusted: list = field(default_factory=list)       # the suspected splits back-adjusted (--adjust-splits)
-    splits_reapplied: list = field(default_factory=list)   # recorded adjustments applied again to a re-load of unadjusted prices
-    notes: list = field(default_factory=list)               # how the sources were read: a symbol from a file name, a column left unused
-    strict: bool = False                                      # a strict load: any bad row refuses the whole load
-    committed: bool = False                                   # whether the load was written (False: a strict load refused, nothing changed)
+    """What one load did: rows read, loaded (new, updated, unchanged), rejected by reason, with
+    examples and warnings."""
 
-    def to_dict(self) -> dict: return asdict(self)
+    # the files or frames read, each with its row count
+    sources: list = field(default_factory=list)
+    rows_read: int = 0  # rows in the sources
+    # rows that passed the checks and are in the store
+    rows_loaded: int = 0
+    # rows refused, each with its reason (`read_rejected`)
+    rows_rejected: int = 0
+    rows_inserted: int = 0  # rows new to the store
+    rows_updated: int = 0  # stored rows whose prices changed
+    rows_unchanged: int = 0  # rows already stored as they are
+    reasons: dict = field(default_factory=dict)  # rows rejected per reason
+    examples: list = field(default_factory=list)  # a few rejected rows per reason
+    # what loaded but deserves a word (symbols from file names, an unused Adj Close)
+    warnings: dict = field(default_factory=dict)
+    # bars flagged per flag (loaded, but look)
+    flags: dict = field(default_factory=dict)
+    flag_examples: list = field(default_factory=list)  # a few flagged bars per flag
+    # the suspected splits back-adjusted (--adjust-splits)
+    splits_adjusted: list = field(default_factory=list)
+    # recorded adjustments applied again to a re-load of unadjusted prices
+    splits_reapplied: list = field(default_factory=list)
+    # how the sources were read: a symbol from a file name, a column left unused
+    notes: list = field(default_factory=list)
+    # a strict load: any bad row refuses the whole load
+    strict: bool = False
+    # whether the load was written (False: a strict load refused, nothing changed)
+    committed: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 # %% ../nbs/001_store.ipynb #499b4126
 @patch
-def __str__(self:IngestSummary):
+def __str__(self: IngestSummary):
     n = len(self.sources)
-    lines = [f"read {self.rows_read:,} rows from {n} source{'s' if n != 1 else ''}: "
-             f"loaded {self.rows_loaded:,} ({self.rows_inserted:,} new, {self.rows_updated:,} changed, "
-             f"{self.rows_unchanged:,} unchanged), rejected {self.rows_rejected:,}"]
-    if self.strict and self.rows_rejected: lines.append("strict: nothing was loaded because some rows are bad")
+    lines = [
+        f"read {self.rows_read:,} rows from {n} source{'s' if n != 1 else ''}: "
+        f"loaded {self.rows_loaded:,} ({self.rows_inserted:,} new, {self.rows_updated:,} changed, "
+        f"{self.rows_unchanged:,} unchanged), rejected {self.rows_rejected:,}"
+    ]
+    if self.strict and self.rows_rejected:
+        lines.append("strict: nothing was loaded because some rows are bad")
     lines += [f"note: {n}" for n in self.notes]
-    for r, k in self.reasons.items(): lines.append(f"  {r:<20} {k:>8,}")
-    if self.examples: lines.append("first rejected rows:")
+    for r, k in self.reasons.items():
+        lines.append(f"  {r:<20} {k:>8,}")
+    if self.examples:
+        lines.append("first rejected rows:")
     for e in self.examples:
-        where, who = (f"row {e['row_no']} of " if e['row_no'] is not None else ''), ' '.join(str(x) for x in (e['symbol'], e['date']) if x is not None)
-        lines.append(f"  {who + ' ' if who else ''}({where}{Path(str(e['source'])).name}): {e['detail']}")
-    for w, v in self.warnings.items(): lines.append(f"warning: {v['rows']:,} rows {w.replace('_', ' ')}, e.g. {', '.join(v['examples'])}")
-    if self.flags: lines.append("flagged (loaded, but look): " + ', '.join(f"{k} {n:,}" for k, n in self.flags.items()))
-    for e in self.flag_examples: lines.append(f"  {e['symbol']} {e['date']} {e['flag']}: {e['detail']}")
+        where, who = (
+            (f"row {e['row_no']} of " if e['row_no'] is not None else ''),
+            ' '.join(str(x) for x in (e['symbol'], e['date']) if x is not None),
+        )
+        lines.append(
+            f"  {who + ' ' if who else ''}({where}{Path(str(e['source'])).name}): {e['detail']}"
+        )
+    for w, v in self.warnings.items():
+        lines.append(
+            f"warning: {v['rows']:,} rows {w.replace('_', ' ')}, e.g. {', '.join(v['examples'])}"
+        )
+    if self.flags:
+        lines.append(
+            "flagged (loaded, but look): " + ', '.join(f"{k} {n:,}" for k, n in self.flags.items())
+        )
+    for e in self.flag_examples:
+        lines.append(f"  {e['symbol']} {e['date']} {e['flag']}: {e['detail']}")
     for a in self.splits_reapplied:
-        lines.append(f"{a['symbol']}: these prices are not adjusted for its {a['ratio']:g}-for-1 split on {a['date']}, which the store records as "
-                     f"adjusted: the adjustment was applied to their {a['rows']:,} earlier bars, as before (--undo is not needed)")
+        lines.append(
+            f"{a['symbol']}: these prices are not adjusted for its {a['ratio']:g}-for-1 split on "
+            f"{a['date']}, which the store records as "
+            f"adjusted: the adjustment was applied to their {a['rows']:,} earlier bars, as before "
+            "(--undo is not needed)"
+        )
     for a in self.splits_adjusted:
-        lines.append(f"adjusted {a['symbol']} for a {a['ratio']:g}-for-1 split on {a['date']}: {a['rows_adjusted']:,} earlier bars (prices / {a['ratio']:g}, volume x {a['ratio']:g})")
+        lines.append(
+            f"adjusted {a['symbol']} for a {a['ratio']:g}-for-1 split on {a['date']}: "
+            f"{a['rows_adjusted']:,} earlier bars (prices / {a['ratio']:g}, volume x "
+            f"{a['ratio']:g})"
+        )
     if self.flags.get('suspected_split') and not self.splits_adjusted:
-        lines.append("suspected splits are left as they are; --adjust-splits (adjust_splits=True) back-adjusts the earlier bars")
+        lines.append(
+            "suspected splits are left as they are; --adjust-splits (adjust_splits=True) "
+            "back-adjusts the earlier bars"
+        )
     return '\n'.join(lines)
+
 
 IngestSummary.__repr__ = IngestSummary.__str__
 
 # %% ../nbs/001_store.ipynb #dba8093b
 class IngestRejected(QuantmlError):
     "A strict load found bad rows and loaded nothing; `.summary` says which."
-    def __init__(self,
-                 summary:IngestSummary,   # what the load found: the rows refused and why
-                ):
+
+    def __init__(
+        self,
+        summary: IngestSummary,  # what the load found: the rows refused and why
+    ):
         self.summary = summary
         reasons = ', '.join(f"{k} {r}" for r, k in summary.reasons.items())
-        super().__init__(f"strict load refused: {summary.rows_rejected:,} of {summary.rows_read:,} rows are bad ({reasons}); nothing was loaded")
+        super().__init__(
+            f"strict load refused: {summary.rows_rejected:,} of {summary.rows_read:,} rows are "
+            f"bad ({reasons}); nothing was loaded"
+        )
 
 # %% ../nbs/001_store.ipynb #53be49ce
-_MOVED_TO_QUALITY = ('flag_prices', 'SPLIT_RATIOS', 'SPLIT_TOLERANCE', 'GLITCH_MOVE', 'GLITCH_BACK', 'JUMP_MOVE')
+_MOVED_TO_QUALITY = (
+    'flag_prices',
+    'SPLIT_RATIOS',
+    'SPLIT_TOLERANCE',
+    'GLITCH_MOVE',
+    'GLITCH_BACK',
+    'JUMP_MOVE',
+)
 
-def __getattr__(name,                     # the name asked for: an old one is answered, with a warning naming the new
-               ):
-    "A name that moved to `quantml.quality`, with a DeprecationWarning at the code that asked for it."
-    if name not in _MOVED_TO_QUALITY: raise AttributeError(f"module 'quantml.store' has no attribute {name!r}")
+
+def __getattr__(
+    # the name asked for: an old one is answered, with a warning naming the new
+    name,
+):
+    """A name that moved to `quantml.quality`, with a DeprecationWarning at the code that asked for
+    it."""
+    if name not in _MOVED_TO_QUALITY:
+        raise AttributeError(f"module 'quantml.store' has no attribute {name!r}")
     import warnings, quantml.quality
-    warnings.warn(f"quantml.store.{name} is now quantml.quality.{name}; the old name goes in the next release", DeprecationWarning, stacklevel=2)
+
+    warnings.warn(
+        f"quantml.store.{name} is now quantml.quality.{name}; the old name goes in the next "
+        "release",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return getattr(quantml.quality, name)
 
 # %% ../nbs/001_store.ipynb #58824225
-def flag_symbols(con, symbols_table:str, source:str, now:str):
-    "Replace the flags of the symbols in `symbols_table` (a table with a `symbol` column) by those of their stored history."
+def flag_symbols(con, symbols_table: str, source: str, now: str):
+    """Replace the flags of the symbols in `symbols_table` (a table with a `symbol` column) by those
+    of their stored history."""
     con.execute(f"DELETE FROM price_flags WHERE symbol IN (SELECT symbol FROM {symbols_table})")
     con.execute(flags_sql(symbols_table, source, now))
 
-def _flag_summary(con, limit:int=5):
+
+def _flag_summary(con, limit: int = 5):
     "Counts of this load's symbols' flags, and the first few (splits and glitches first)."
     rows = "price_flags WHERE symbol IN (SELECT symbol FROM _qml_loaded_symbols)"
-    counts = dict(con.execute(f"SELECT flag, count(*) FROM {rows} GROUP BY flag ORDER BY count(*) DESC, flag").fetchall())
+    counts = dict(
+        con.execute(
+            f"SELECT flag, count(*) FROM {rows} GROUP BY flag ORDER BY count(*) DESC, flag"
+        ).fetchall()
+    )
     order = ' '.join(f"WHEN {_lit(f)} THEN {i}" for i, f in enumerate(FLAGS))
-    ex = con.execute(f"SELECT symbol, CAST(date AS VARCHAR), flag, detail FROM {rows} ORDER BY CASE flag {order} END, symbol, date LIMIT {limit}").fetchall()
+    ex = con.execute(
+        f"SELECT symbol, CAST(date AS VARCHAR), flag, detail FROM {rows} ORDER BY CASE flag "
+        f"{order} END, symbol, date LIMIT {limit}"
+    ).fetchall()
     return counts, [dict(symbol=a, date=b, flag=c, detail=d) for a, b, c, d in ex]
 
 # %% ../nbs/001_store.ipynb #57c8ebf2
-def _back_adjust(con, table:str, symbol:str, before, factor:float, since=None) -> int:
-    """A split's back-adjustment, written once: the prices of `symbol`'s bars in `table` dated before `before` (and on or after
-    `since`) divided by `factor`, their volume multiplied by it (1 / factor undoes it). Returns the rows changed."""
-    extra = (" AND date >= $4" if since is not None else "") + (" AND valid" if table == '_qml_rows' else "")
-    return con.execute(f"""UPDATE {table} SET open = open / $3, high = high / $3, low = low / $3, close = close / $3, volume = volume * $3
-                           WHERE symbol = $1 AND date < $2{extra}""", [symbol, before, factor] + ([since] if since is not None else [])).fetchone()[0]
+def _back_adjust(con, table: str, symbol: str, before, factor: float, since=None) -> int:
+    """A split's back-adjustment, written once: the prices of `symbol`'s bars in `table` dated
+    before `before` (and on or after `since`) divided by `factor`, their volume multiplied by it (1
+    / factor undoes it). Returns the rows changed."""
+    extra = (" AND date >= $4" if since is not None else "") + (
+        " AND valid" if table == '_qml_rows' else ""
+    )
+    return con.execute(
+        f"""UPDATE {table} SET open = open / $3, high = high / $3, low = low / $3,
+                close = close / $3, volume = volume * $3
+                           WHERE symbol = $1 AND date < $2{extra}""",
+        [symbol, before, factor] + ([since] if since is not None else []),
+    ).fetchone()[0]
 
-def _record_split(con, symbol:str, day, ratio:float, source:str, now:str) -> int:
-    "Back-adjust the stored bars before a split and record it in split_adjustments with the rows it changed."
+
+def _record_split(con, symbol: str, day, ratio: float, source: str, now: str) -> int:
+    """Back-adjust the stored bars before a split and record it in split_adjustments with the rows
+    it changed."""
     n = _back_adjust(con, 'daily_prices', symbol, day, ratio)
-    con.execute("INSERT INTO split_adjustments VALUES (?, ?, ?, ?, ?, ?)", [symbol, day, float(ratio), n, source, now])
+    con.execute(
+        "INSERT INTO split_adjustments VALUES (?, ?, ?, ?, ?, ?)",
+        [symbol, day, float(ratio), n, source, now],
+    )
     return int(n)
 
-def adjust_suspected_splits(con, symbols_table:str, source:str, now:str) -> list:
-    "Back-adjust every confirmed (high or medium confidence) suspected split of the symbols in `symbols_table`: earlier prices / ratio, volume x ratio; record and re-flag."
-    splits = con.execute(f"""SELECT symbol, date, value FROM price_flags WHERE flag = 'suspected_split'
-                             AND (detail LIKE '%confidence high:%' OR detail LIKE '%confidence medium:%')   -- confirmed: never a low one
-                             AND symbol IN (SELECT symbol FROM {symbols_table}) ORDER BY symbol, date""").fetchall()
+
+def adjust_suspected_splits(con, symbols_table: str, source: str, now: str) -> list:
+    """Back-adjust every confirmed (high or medium confidence) suspected split of the symbols in
+    `symbols_table`: earlier prices / ratio, volume x ratio; record and re-flag."""
+    splits = con.execute(f"""SELECT symbol, date, value FROM price_flags WHERE flag =
+                                 'suspected_split'
+                             -- confirmed: never a low one
+                             AND (detail LIKE '%confidence high:%' OR detail LIKE
+                                 '%confidence medium:%')
+                             AND symbol IN (SELECT symbol FROM {symbols_table}) ORDER BY symbol,
+                                 date""").fetchall()
     done = []
     for sym, day, ratio in splits:
-        done.append(dict(symbol=sym, date=str(day), ratio=ratio, rows_adjusted=_record_split(con, sym, day, ratio, source, now)))
-    if done: flag_symbols(con, symbols_table, source, now)
+        done.append(
+            dict(
+                symbol=sym,
+                date=str(day),
+                ratio=ratio,
+                rows_adjusted=_record_split(con, sym, day, ratio, source, now),
+            )
+        )
+    if done:
+        flag_symbols(con, symbols_table, source, now)
     return done
 
 # %% ../nbs/001_store.ipynb #9cc43921
 def _reapply_adjustments(con) -> list:
-    """Recorded split adjustments applied again to the incoming rows of a load that brings the unadjusted prices back: per symbol and
-    split, when most of its incoming earlier bars that the store holds are the stored (adjusted) price times the recorded ratios since
-    (within 1%), all its incoming earlier bars are divided by them. Prices that already match the store, or match neither, are left as they are."""
+    """Recorded split adjustments applied again to the incoming rows of a load that brings the
+    unadjusted prices back: per symbol and split, when most of its incoming earlier bars that the
+    store holds are the stored (adjusted) price times the recorded ratios since (within 1%), all its
+    incoming earlier bars are divided by them. Prices that already match the store, or match
+    neither, are left as they are."""
     todo = con.execute("""
-        WITH a AS (SELECT symbol, date, ratio FROM split_adjustments WHERE symbol IN (SELECT DISTINCT symbol FROM _qml_rows WHERE valid)),
-        f AS (SELECT r.symbol, r.date, exp(sum(ln(a.ratio))) AS factor, min(a.date) AS split_date FROM _qml_rows r JOIN a
+        WITH a AS (SELECT symbol, date, ratio FROM split_adjustments WHERE symbol IN (SELECT
+            DISTINCT symbol FROM _qml_rows WHERE valid)),
+        f AS (SELECT r.symbol, r.date, exp(sum(ln(a.ratio))) AS factor,
+            min(a.date) AS split_date FROM _qml_rows r JOIN a
               ON a.symbol = r.symbol AND r.date < a.date WHERE r.valid GROUP BY r.symbol, r.date),
-        v AS (SELECT f.symbol, f.split_date, f.factor, avg(CASE WHEN abs(r.close / (d.close * f.factor) - 1) < 0.01 THEN 1.0 ELSE 0.0 END) AS raw_share
-              FROM f JOIN _qml_rows r ON r.symbol = f.symbol AND r.date = f.date AND r.valid JOIN daily_prices d ON d.symbol = f.symbol AND d.date = f.date
+        v AS (SELECT f.symbol, f.split_date, f.factor,
+            avg(CASE WHEN abs(r.close / (d.close * f.factor) - 1) < 0.01 THEN 1.0 ELSE 0.0 END) AS
+            raw_share
+              FROM f JOIN _qml_rows r ON r.symbol = f.symbol AND r.date = f.date AND r.valid JOIN
+                  daily_prices d ON d.symbol = f.symbol AND d.date = f.date
               GROUP BY f.symbol, f.split_date, f.factor)
-        SELECT symbol, split_date, factor FROM v WHERE raw_share > 0.5 ORDER BY symbol, split_date""").fetchall()
+        SELECT symbol, split_date, factor FROM v WHERE raw_share > 0.5 ORDER BY symbol,
+            split_date""").fetchall()
     done = []
     for sym, day, factor in todo:
-        since = con.execute("SELECT max(date) FROM split_adjustments WHERE symbol = ? AND date < ?", [sym, day]).fetchone()[0]   # the segment's start
+        # the segment's start
+        since = con.execute(
+            "SELECT max(date) FROM split_adjustments WHERE symbol = ? AND date < ?", [sym, day]
+        ).fetchone()[0]
         n = _back_adjust(con, '_qml_rows', sym, day, factor, since)
         done.append(dict(symbol=sym, date=str(day), ratio=float(factor), rows=int(n)))
     return done
 
 # %% ../nbs/001_store.ipynb #3a4cd822
 def _read_splits(splits) -> pd.DataFrame:
-    "A corporate-actions table (a DataFrame, or a CSV path) as symbol, date, ratio rows, each checked and named when wrong."
+    """A corporate-actions table (a DataFrame, or a CSV path) as symbol, date, ratio rows, each
+    checked and named when wrong."""
     if not isinstance(splits, pd.DataFrame):
         path = Path(splits).expanduser()
-        if not path.is_file(): raise QuantmlError(f"{path}: no such splits file")
-        try: splits = pd.read_csv(path)
-        except (ValueError, UnicodeDecodeError) as e: raise QuantmlError(f"{path.name}: not a CSV of splits ({' '.join(str(e).split())})") from None
+        if not path.is_file():
+            raise QuantmlError(f"{path}: no such splits file")
+        try:
+            splits = pd.read_csv(path)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise QuantmlError(
+                f"{path.name}: not a CSV of splits ({' '.join(str(e).split())})"
+            ) from None
     cols = {str(c).strip().lower(): c for c in splits.columns}
     missing = [c for c in ('symbol', 'date', 'ratio') if c not in cols]
-    if missing: raise QuantmlError(f"the splits table needs columns symbol, date, ratio (missing: {', '.join(missing)})")
-    out = pd.DataFrame({'symbol': splits[cols['symbol']].astype(str).str.strip(), 'date': pd.to_datetime(splits[cols['date']], errors='coerce'),
-                        'ratio': pd.to_numeric(splits[cols['ratio']], errors='coerce')})
+    if missing:
+        raise QuantmlError(
+            f"the splits table needs columns symbol, date, ratio (missing: {', '.join(missing)})"
+        )
+    out = pd.DataFrame(
+        {
+            'symbol': splits[cols['symbol']].astype(str).str.strip(),
+            'date': pd.to_datetime(splits[cols['date']], errors='coerce'),
+            'ratio': pd.to_numeric(splits[cols['ratio']], errors='coerce'),
+        }
+    )
     bad = out[out.date.isna() | ~np.isfinite(out.ratio) | (out.ratio <= 0) | (out.ratio == 1)]
-    if len(bad): raise QuantmlError(f"splits row {int(bad.index[0]) + 1}: a date and a ratio (new shares per old, not 1) are needed")
+    if len(bad):
+        raise QuantmlError(
+            f"splits row {int(bad.index[0]) + 1}: a date and a ratio (new shares per old, not 1) "
+            "are needed"
+        )
     return out
 
 # %% ../nbs/001_store.ipynb #3fb65aab
-def apply_splits(db,                      # database path, or an open writable connection
-                 splits,                  # a table of symbol, date, ratio (2 for a 2-for-1 split, 0.1 for 1-for-10), or a CSV path
-                 source:str='splits',     # the name recorded with each adjustment
-                ) -> list:           # one dict a split: symbol, date, ratio, rows_adjusted (0 when already recorded)
-    "Apply an authoritative corporate-actions table exactly: each split's earlier bars divided by its ratio, volume multiplied, recorded."
+def apply_splits(
+    db,  # database path, or an open writable connection
+    # a table of symbol, date, ratio (2 for a 2-for-1 split, 0.1 for 1-for-10), or a
+    # CSV path
+    splits,
+    source: str = 'splits',  # the name recorded with each adjustment
+    # one dict a split: symbol, date, ratio, rows_adjusted (0 when already recorded)
+) -> list:
+    """Apply an authoritative corporate-actions table exactly: each split's earlier bars divided by
+    its ratio, volume multiplied, recorded."""
     table = _read_splits(splits)
     now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' ')
     with _using(db) as con:
-        known = set(r[0] for r in con.execute("SELECT DISTINCT symbol FROM daily_prices").fetchall())
+        known = set(
+            r[0] for r in con.execute("SELECT DISTINCT symbol FROM daily_prices").fetchall()
+        )
         unknown = sorted(set(table.symbol) - known)
-        if unknown: raise QuantmlError(f"splits for symbols the store does not have: {', '.join(unknown[:5])}; nothing was adjusted")
+        if unknown:
+            raise QuantmlError(
+                f"splits for symbols the store does not have: {', '.join(unknown[:5])}; nothing "
+                "was adjusted"
+            )
         con.execute("BEGIN TRANSACTION")
         try:
             done = []
             for r in table.itertuples():
                 day = r.date.date()
-                if con.execute("SELECT count(*) FROM split_adjustments WHERE symbol = ? AND date = ? AND abs(ratio / ? - 1) < 1e-9",
-                               [r.symbol, day, r.ratio]).fetchone()[0]:
-                    done.append(dict(symbol=r.symbol, date=str(day), ratio=float(r.ratio), rows_adjusted=0)); continue   # already applied
-                done.append(dict(symbol=r.symbol, date=str(day), ratio=float(r.ratio), rows_adjusted=_record_split(con, r.symbol, day, r.ratio, source, now)))
-            con.execute("CREATE OR REPLACE TEMP TABLE _qml_split_symbols AS SELECT DISTINCT symbol FROM (VALUES " +
-                        ', '.join(f"({sql_literal(s)})" for s in sorted(set(table.symbol))) + ") t(symbol)")
+                if con.execute(
+                    "SELECT count(*) FROM split_adjustments WHERE symbol = ? AND date = ? AND "
+                    "abs(ratio / ? - 1) < 1e-9",
+                    [r.symbol, day, r.ratio],
+                ).fetchone()[0]:
+                    # already applied
+                    done.append(
+                        dict(symbol=r.symbol, date=str(day), ratio=float(r.ratio), rows_adjusted=0)
+                    )
+                    continue
+                done.append(
+                    dict(
+                        symbol=r.symbol,
+                        date=str(day),
+                        ratio=float(r.ratio),
+                        rows_adjusted=_record_split(con, r.symbol, day, r.ratio, source, now),
+                    )
+                )
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _qml_split_symbols AS SELECT DISTINCT symbol FROM "
+                "(VALUES "
+                + ', '.join(f"({sql_literal(s)})" for s in sorted(set(table.symbol)))
+                + ") t(symbol)"
+            )
             flag_symbols(con, '_qml_split_symbols', source, now)
             con.execute("COMMIT")
-        except BaseException: con.execute("ROLLBACK"); raise
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     return done
 
 # %% ../nbs/001_store.ipynb #daa01868
-def undo_adjustment(db, symbol:str, date) -> dict:
-    "Undo one recorded split adjustment: the earlier bars multiplied back by its ratio, volume divided, the record removed, the symbol re-flagged."
+def undo_adjustment(db, symbol: str, date) -> dict:
+    """Undo one recorded split adjustment: the earlier bars multiplied back by its ratio, volume
+    divided, the record removed, the symbol re-flagged."""
     day = pd.Timestamp(parse_date(date, 'date')).date()
     now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=' ')
     with _using(db) as con:
-        rec = con.execute("SELECT ratio FROM split_adjustments WHERE symbol = ? AND date = ?", [symbol, day]).fetchall()
-        if not rec: raise NotFoundError(f"no recorded split adjustment of {symbol} on {day} (see the split_adjustments table)")
+        rec = con.execute(
+            "SELECT ratio FROM split_adjustments WHERE symbol = ? AND date = ?", [symbol, day]
+        ).fetchall()
+        if not rec:
+            raise NotFoundError(
+                f"no recorded split adjustment of {symbol} on {day} (see the split_adjustments "
+                "table)"
+            )
         ratio = rec[0][0]
         con.execute("BEGIN TRANSACTION")
         try:
             n = _back_adjust(con, 'daily_prices', symbol, day, 1 / ratio)
-            con.execute("DELETE FROM split_adjustments WHERE symbol = ? AND date = ?", [symbol, day])
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _qml_split_symbols AS SELECT {sql_literal(symbol)} AS symbol")
+            con.execute(
+                "DELETE FROM split_adjustments WHERE symbol = ? AND date = ?", [symbol, day]
+            )
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _qml_split_symbols AS SELECT {sql_literal(symbol)} "
+                "AS symbol"
+            )
             flag_symbols(con, '_qml_split_symbols', 'undo', now)
             con.execute("COMMIT")
-        except BaseException: con.execute("ROLLBACK"); raise
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     return dict(symbol=symbol, date=str(day), ratio=float(ratio), rows_restored=int(n))
 
 # %% ../nbs/001_store.ipynb #b1a55c0e
@@ -498,24 +871,41 @@ CREATE TEMP TABLE _qml_dups AS
 SELECT symbol, date, count(*) AS n FROM _qml_rows
 WHERE symbol IS NOT NULL AND date IS NOT NULL GROUP BY ALL HAVING count(*) > 1"""
 
+
 def _bad_lines_sql(csv_sources):
-    "The lines DuckDB's CSV reader rejected, one row per line, with the threshold that shifts later rows' numbers past them."
-    parts = [f"""SELECT {i} AS src, line, arg_min(CAST(error_type AS VARCHAR), coalesce(column_idx, 0)) AS kind,
-                        arg_min(error_message, coalesce(column_idx, 0)) AS msg FROM _qml_rej_err{i} GROUP BY line""" for i in csv_sources]
-    base = ' UNION ALL '.join(parts) or "SELECT 0 AS src, 0::UBIGINT AS line, '' AS kind, '' AS msg WHERE false"
+    """The lines DuckDB's CSV reader rejected, one row per line, with the threshold that shifts
+    later rows' numbers past them."""
+    parts = [
+        f"""SELECT {i} AS src, line, arg_min(CAST(error_type AS VARCHAR), coalesce(column_idx,
+                0)) AS kind,
+                        arg_min(error_message, coalesce(column_idx,
+                            0)) AS msg FROM _qml_rej_err{i} GROUP BY line"""
+        for i in csv_sources
+    ]
+    base = (
+        ' UNION ALL '.join(parts)
+        or "SELECT 0 AS src, 0::UBIGINT AS line, '' AS kind, '' AS msg WHERE false"
+    )
     return f"""CREATE TEMP TABLE _qml_bad_lines AS
-SELECT *, CAST(line AS BIGINT) - 1 - (row_number() OVER (PARTITION BY src ORDER BY line) - 1) AS threshold FROM ({base})"""
+SELECT *, CAST(line AS BIGINT) - 1 - (row_number() OVER (PARTITION BY src ORDER BY line) - 1) AS
+    threshold FROM ({base})"""
+
 
 def _reject_sql(now):
     codes = ', '.join(f"CASE WHEN {c} THEN '{r}' END" for r, c, _ in CHECKS)
     details = ', '.join(f"CASE WHEN {c} THEN {d} END" for r, c, d in CHECKS)
     return f"""
 CREATE TEMP TABLE _qml_rejected AS
-SELECT src, k + (SELECT count(*) FROM _qml_bad_lines b WHERE b.src = x.src AND b.threshold <= x.k) AS row_no,
+SELECT src, k + (SELECT count(*) FROM _qml_bad_lines b WHERE b.src = x.src AND b.threshold <= x.k)
+    AS row_no,
        symbol, coalesce(date_bad, CAST(date AS VARCHAR)) AS date,
-       coalesce(open_bad, CAST(open AS VARCHAR)) AS open, coalesce(high_bad, CAST(high AS VARCHAR)) AS high, coalesce(low_bad, CAST(low AS VARCHAR)) AS low, coalesce(close_bad, CAST(close AS VARCHAR)) AS close, coalesce(volume_bad, CAST(volume AS VARCHAR)) AS volume,
+       coalesce(open_bad, CAST(open AS VARCHAR)) AS open, coalesce(high_bad,
+           CAST(high AS VARCHAR)) AS high, coalesce(low_bad, CAST(low AS VARCHAR)) AS low,
+           coalesce(close_bad, CAST(close AS VARCHAR)) AS close, coalesce(volume_bad,
+           CAST(volume AS VARCHAR)) AS volume,
        concat_ws(';', {codes}, CASE WHEN dup_n IS NOT NULL THEN 'duplicate_key' END) AS reason,
-       concat_ws('; ', {details}, CASE WHEN dup_n IS NOT NULL THEN format('{{}} rows share ({{}}, {{}})', dup_n, symbol, date) END) AS detail,
+       concat_ws('; ', {details}, CASE WHEN dup_n IS NOT NULL THEN
+           format('{{}} rows share ({{}}, {{}})', dup_n, symbol, date) END) AS detail,
        TIMESTAMP {_lit(now)} AS ingested_at
 FROM (SELECT r.*, r.rowid - f.first_rowid + 1 AS k, d.n AS dup_n FROM _qml_rows r
       JOIN (SELECT src AS s, min(rowid) AS first_rowid FROM _qml_rows GROUP BY src) f ON r.src = f.s
@@ -523,98 +913,164 @@ FROM (SELECT r.*, r.rowid - f.first_rowid + 1 AS k, d.n AS dup_n FROM _qml_rows 
       WHERE NOT r.valid OR d.n IS NOT NULL) x
 UNION ALL
 SELECT src, CAST(line AS BIGINT) - 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'malformed_line',
-       CASE WHEN line IS NULL THEN msg ELSE format('line {{}}: {{}} ({{}})', line, lower(kind), left(msg, 200)) END, TIMESTAMP {_lit(now)}
+       CASE WHEN line IS NULL THEN msg ELSE format('line {{}}: {{}} ({{}})', line, lower(kind),
+           left(msg, 200)) END, TIMESTAMP {_lit(now)}
 FROM _qml_bad_lines"""
 
 # %% ../nbs/001_store.ipynb #fb90eb1f
-def _lines_in(path:Path, blank_too:bool=True) -> int:
-    "Lines of a (gzipped) text file, the header's included: every line, or only those with something on them."
+def _lines_in(path: Path, blank_too: bool = True) -> int:
+    """Lines of a (gzipped) text file, the header's included: every line, or only those with
+    something on them."""
     opener = gzip.open if str(path).lower().endswith('.gz') else open
     with opener(path, 'rb') as f:
-        if not blank_too: return sum(1 for line in f if line.strip())
+        if not blank_too:
+            return sum(1 for line in f if line.strip())
         n, last = 0, b'\n'
-        for chunk in iter(lambda: f.read(1 << 24), b''): n += chunk.count(b'\n'); last = chunk[-1:]
+        for chunk in iter(lambda: f.read(1 << 24), b''):
+            n += chunk.count(b'\n')
+            last = chunk[-1:]
         return n + (last != b'\n')
 
-def _count_unread_lines(con, sources, lines:dict):
-    """Lines of a CSV file that its reader neither read nor rejected (one longer than the reader's buffer disappears without a
-    trace), added to the rejected lines, so the load's counts account for every line of the file."""
+
+def _count_unread_lines(con, sources, lines: dict):
+    """Lines of a CSV file that its reader neither read nor rejected (one longer than the reader's
+    buffer disappears without a trace), added to the rejected lines, so the load's counts account
+    for every line of the file."""
     for i, n_lines in lines.items():
-        seen = 1 + con.execute(f"SELECT (SELECT count(*) FROM _qml_rows WHERE src = {i}) + (SELECT count(*) FROM _qml_bad_lines WHERE src = {i})").fetchone()[0]
+        seen = (
+            1
+            + con.execute(
+                f"SELECT (SELECT count(*) FROM _qml_rows WHERE src = {i}) + (SELECT count(*) FROM "
+                f"_qml_bad_lines WHERE src = {i})"
+            ).fetchone()[0]
+        )
         path = Path(sources[i]).expanduser()
-        if n_lines <= seen: continue                                        # the usual case: one fast pass
-        missing = _lines_in(path, blank_too=False) - seen                   # blank lines are not data
-        msg = "a line the reader could not take (longer than its buffer, or cut short); its number is not known"
+        # the usual case: one fast pass
+        if n_lines <= seen:
+            continue
+        # blank lines are not data
+        missing = _lines_in(path, blank_too=False) - seen
+        msg = ("a line the reader could not take (longer than its buffer, or cut short); its "
+               "number is not known")
         for _ in range(max(missing, 0)):
             con.execute("INSERT INTO _qml_bad_lines VALUES (?, NULL, 'unread', ?, NULL)", [i, msg])
 
 # %% ../nbs/001_store.ipynb #05b88d5d
 def _insert_sql(any_dups, new_symbols):
-    "Insert the valid rows (not duplicated in the load) of symbols new to the store, or upsert those of known symbols."
-    dups = " AND NOT EXISTS (SELECT 1 FROM _qml_dups d WHERE d.symbol = r.symbol AND d.date = r.date)" if any_dups else ""
+    """Insert the valid rows (not duplicated in the load) of symbols new to the store, or upsert
+    those of known symbols."""
+    dups = (
+        " AND NOT EXISTS (SELECT 1 FROM _qml_dups d WHERE d.symbol = r.symbol AND d.date = r.date)"
+        if any_dups
+        else ""
+    )
     known = "" if new_symbols else "NOT "
     sql = f"""
 INSERT INTO daily_prices
 SELECT r.symbol, r.date, r.open, r.high, r.low, r.close, r.volume FROM _qml_rows r
 WHERE r.valid{dups} AND {known}r.symbol IN (SELECT symbol FROM _qml_new_symbols)"""
-    return sql if new_symbols else sql + """
+    return (
+        sql
+        if new_symbols
+        else sql
+        + """
 ON CONFLICT (symbol, date) DO UPDATE SET
-    open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume
-WHERE (daily_prices.open, daily_prices.high, daily_prices.low, daily_prices.close, daily_prices.volume)
-      IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)"""
+    open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+        volume = excluded.volume
+WHERE (daily_prices.open, daily_prices.high, daily_prices.low, daily_prices.close,
+    daily_prices.volume)
+      IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close,
+          excluded.volume)"""
+    )
 
 # %% ../nbs/001_store.ipynb #05d430cb
 def _weekend_warning(con):
-    n, ex = con.execute("""SELECT count(*), list(symbol || ' ' || strftime(date, '%Y-%m-%d') ORDER BY src, rowid)[1:3]
+    n, ex = (
+        con.execute("""SELECT count(*), list(symbol || ' ' || strftime(date,
+                           '%Y-%m-%d') ORDER BY src, rowid)[1:3]
         FROM _qml_rows WHERE valid AND isodow(date) >= 6""").fetchone()
+    )
     return {'weekend_date': {'rows': n, 'examples': ex}} if n else {}
+
 
 def _summarise(con, names, strict):
     s = IngestSummary(sources=names, strict=strict)
-    s.rows_read = con.execute("SELECT (SELECT count(*) FROM _qml_rows) + (SELECT count(*) FROM _qml_bad_lines)").fetchone()[0]
+    s.rows_read = con.execute(
+        "SELECT (SELECT count(*) FROM _qml_rows) + (SELECT count(*) FROM _qml_bad_lines)"
+    ).fetchone()[0]
     s.rows_rejected = con.execute("SELECT count(*) FROM _qml_rejected").fetchone()[0]
     s.rows_loaded = s.rows_read - s.rows_rejected
-    s.reasons = dict(con.execute("""SELECT r, count(*) FROM (SELECT unnest(string_split(reason, ';')) AS r FROM _qml_rejected)
-                                    GROUP BY r ORDER BY count(*) DESC, r""").fetchall())
-    ex = con.execute("SELECT src, row_no, symbol, date, reason, detail FROM _qml_rejected ORDER BY src, row_no NULLS LAST LIMIT 5").fetchall()
-    s.examples = [dict(source=names[e[0]], row_no=e[1], symbol=e[2], date=e[3], reason=e[4], detail=e[5]) for e in ex]
+    s.reasons = dict(
+        con.execute("""SELECT r, count(*) FROM (SELECT unnest(string_split(reason,
+                           ';')) AS r FROM _qml_rejected)
+                                    GROUP BY r ORDER BY count(*) DESC, r""").fetchall()
+    )
+    ex = con.execute(
+        "SELECT src, row_no, symbol, date, reason, detail FROM _qml_rejected ORDER BY src, row_no "
+        "NULLS LAST LIMIT 5"
+    ).fetchall()
+    s.examples = [
+        dict(source=names[e[0]], row_no=e[1], symbol=e[2], date=e[3], reason=e[4], detail=e[5])
+        for e in ex
+    ]
     s.warnings = _weekend_warning(con)
     return s
 
 # %% ../nbs/001_store.ipynb #4a482e7a
-def ingest(sources,                  # a path, a DataFrame, or a list of them (CSV, gzipped CSV, Parquet)
-           db,                       # database path, or an open writable connection
-           strict:bool=False,        # load nothing if any row is bad
-           symbol:str|None=None,     # symbol for sources without a symbol column
-           adj_close:bool=False,     # use `Adj Close` as close and scale open/high/low by adj/close
-           date_format:str|None=None,# strptime format of text dates that are neither ISO nor YYYYMMDD, e.g. '%m/%d/%Y'
-           adjust_splits:bool=False, # back-adjust the earlier bars of each suspected split (prices divided, volume multiplied)
-           wait:float=0.0,           # seconds to wait while another process (a server's reads) holds the database
-           on_wait=None,             # called once with a sentence naming what it waits for
-          ) -> IngestSummary:
-    "Validate and load daily OHLCV into `daily_prices` in one transaction; bad rows go to `rejected_prices`, doubtful ones are flagged."
-    if isinstance(sources, (str, Path, pd.DataFrame)): sources = [sources]
-    if not len(sources): raise QuantmlError("nothing to ingest: no sources given")
+def ingest(
+    # a path, a DataFrame, or a list of them (CSV, gzipped CSV, Parquet)
+    sources,
+    db,  # database path, or an open writable connection
+    strict: bool = False,  # load nothing if any row is bad
+    symbol: str | None = None,  # symbol for sources without a symbol column
+    adj_close: bool = False,  # use `Adj Close` as close and scale open/high/low by adj/close
+    # strptime format of text dates that are neither ISO nor YYYYMMDD, e.g. '%m/%d/%Y'
+    date_format: str | None = None,
+    # back-adjust the earlier bars of each suspected split (prices divided, volume
+    # multiplied)
+    adjust_splits: bool = False,
+    # seconds to wait while another process (a server's reads) holds the database
+    wait: float = 0.0,
+    on_wait=None,  # called once with a sentence naming what it waits for
+) -> IngestSummary:
+    """Validate and load daily OHLCV into `daily_prices` in one transaction; bad rows go to
+    `rejected_prices`, doubtful ones are flagged."""
+    if isinstance(sources, (str, Path, pd.DataFrame)):
+        sources = [sources]
+    if not len(sources):
+        raise QuantmlError("nothing to ingest: no sources given")
     with _using(db, wait=wait, on_wait=on_wait) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             s = _ingest(con, list(sources), strict, symbol, adj_close, date_format, adjust_splits)
-            if strict and s.rows_rejected: raise IngestRejected(s)
+            if strict and s.rows_rejected:
+                raise IngestRejected(s)
             con.execute("COMMIT")
             s.committed = True
         except BaseException as e:
-            try: con.execute("ROLLBACK")
-            except duckdb.Error: pass          # a failed write can leave nothing to roll back: report the cause, not the rollback
-            if isinstance(e, duckdb.Error): raise QuantmlError(_store_failure(db, e)) from None
+            try:
+                con.execute("ROLLBACK")
+            # a failed write can leave nothing to roll back: report the cause, not the rollback
+            except duckdb.Error:
+                pass
+            if isinstance(e, duckdb.Error):
+                raise QuantmlError(_store_failure(db, e)) from None
             raise
         finally:
             try:
                 for i in range(len(sources)):
-                    try: con.unregister(f'_qml_src{i}')
-                    except Exception: pass
-                    con.execute(f"DROP TABLE IF EXISTS _qml_rej_err{i}; DROP TABLE IF EXISTS _qml_rej_scan{i}")
+                    try:
+                        con.unregister(f'_qml_src{i}')
+                    except Exception:
+                        pass
+                    con.execute(
+                        f"DROP TABLE IF EXISTS _qml_rej_err{i}; DROP TABLE IF EXISTS "
+                        f"_qml_rej_scan{i}"
+                    )
                 con.execute(_DROP_TEMP)
-            except duckdb.Error: pass          # temporary tables of a connection that failed go with it
+            # temporary tables of a connection that failed go with it
+            except duckdb.Error:
+                pass
     return s
 
 # %% ../nbs/001_store.ipynb #34963d36
@@ -623,45 +1079,86 @@ def _store_failure(db, e) -> str:
     msg = str(e).splitlines()[0] if str(e) else type(e).__name__
     full = any(w in msg.lower() for w in ('no space', 'too large', 'disk full', 'out of disk'))
     where = db if not isinstance(db, duckdb.DuckDBPyConnection) else 'the database'
-    return (f"{where}: the load failed and nothing was stored ({msg})"
-            + ("; free disk space (or use another --db) and load again" if full else "; check the file and the disk, then load again"))
+    return f"{where}: the load failed and nothing was stored ({msg})" + (
+        "; free disk space (or use another --db) and load again"
+        if full
+        else "; check the file and the disk, then load again"
+    )
 
-_DROP_TEMP = ' '.join(f"DROP TABLE IF EXISTS {t};" for t in ('_qml_rows', '_qml_dups', '_qml_rejected', '_qml_new_symbols', '_qml_bad_lines', '_qml_loaded_symbols'))
 
-_DATE_SHAPED = r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{8})(\D|$)"                     # an accepted layout, right or wrong
+_DROP_TEMP = ' '.join(
+    f"DROP TABLE IF EXISTS {t};"
+    for t in (
+        '_qml_rows',
+        '_qml_dups',
+        '_qml_rejected',
+        '_qml_new_symbols',
+        '_qml_bad_lines',
+        '_qml_loaded_symbols',
+    )
+)
+
+# an accepted layout, right or wrong
+_DATE_SHAPED = r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{8})(\D|$)"
+
 
 def _no_dates_at_all(con, names):
-    """Refuse a source none of whose rows has a date that parses and none of whose dates is even in an accepted layout:
-    a format problem (01/02/2019 everywhere), not bad rows. `2024-02-30` is a bad row, rejected on its own."""
-    for i, n, ok, shaped, ex in con.execute("""SELECT src, count(*), count(date),
+    """Refuse a source none of whose rows has a date that parses and none of whose dates is even in
+    an accepted layout:
+    a format problem (01/02/2019 everywhere), not bad rows. `2024-02-30` is a bad row, rejected on
+    its own."""
+    for i, n, ok, shaped, ex in con.execute(
+        """SELECT src, count(*), count(date),
                                       count(*) FILTER (WHERE regexp_matches(date_bad, ?)),
                                       first(date_bad) FILTER (WHERE date_bad IS NOT NULL)
-                                      FROM _qml_rows GROUP BY src ORDER BY src""", [_DATE_SHAPED]).fetchall():
+                                      FROM _qml_rows GROUP BY src ORDER BY src""",
+        [_DATE_SHAPED],
+    ).fetchall():
         if n and not ok and not shaped:
-            raise QuantmlError(f"{names[i]}: no date could be read in any of its {n:,} rows (e.g. {ex!r}); nothing was loaded. "
-                               f"Accepted: {ACCEPTED_DATES}")
+            raise QuantmlError(
+                f"{names[i]}: no date could be read in any of its {n:,} rows (e.g. {ex!r}); "
+                "nothing was loaded. "
+                f"Accepted: {ACCEPTED_DATES}"
+            )
 
 # %% ../nbs/001_store.ipynb #1ff5b4e0
 def _as_read(src):
     "A yfinance CSV as its long rows; any other source as it is."
-    if isinstance(src, (str, Path)) and re.search(r'\.(csv|txt)(\.gz)?$', str(src), re.I) and Path(src).expanduser().is_file():
+    if (
+        isinstance(src, (str, Path))
+        and re.search(r'\.(csv|txt)(\.gz)?$', str(src), re.I)
+        and Path(src).expanduser().is_file()
+    ):
         got = _yfinance_csv(Path(src).expanduser())
-        if got is not None: return got
+        if got is not None:
+            return got
     return src
 
+
 def _source_symbols(rels, sources, symbol, adj_close) -> tuple:
-    "(each source's symbol: the one given, None where it has a symbol column, else its file name's; notes saying which and what was left unused)."
+    """(each source's symbol: the one given, None where it has a symbol column, else its file
+    name's; notes saying which and what was left unused)."""
     out, named, unused, notes = [], [], [], []
     for (name, rel, cols, types), src in zip(rels, sources):
         has = any(_norm(c) in COLUMN_SPELLINGS['symbol'] for c in cols)
         sym = symbol if symbol is not None else None if has else _name_symbol(src)
-        if symbol is None and not has and sym is not None: named.append(f"{Path(name).name} -> {sym}")
+        if symbol is None and not has and sym is not None:
+            named.append(f"{Path(name).name} -> {sym}")
         if isinstance(src, pd.DataFrame) and src.attrs.get('read_as') == 'yfinance':
-            notes.append(f"{Path(name).name}: read as yfinance writes it (Price, Ticker and Date header rows): {src['symbol'].nunique()} tickers")
-        if not adj_close and any(_norm(c) in COLUMN_SPELLINGS['adj_close'] for c in cols): unused.append(Path(name).name)
+            notes.append(
+                f"{Path(name).name}: read as yfinance writes it (Price, Ticker and Date header "
+                f"rows): {src['symbol'].nunique()} tickers"
+            )
+        if not adj_close and any(_norm(c) in COLUMN_SPELLINGS['adj_close'] for c in cols):
+            unused.append(Path(name).name)
         out.append(sym)
-    if named: notes.append(f"no symbol column, so the symbol is the file name's: {', '.join(named)}")
-    if unused: notes.append(f"Adj Close not used in {', '.join(unused)}: prices are the close as given (--adj-close uses the adjusted close)")
+    if named:
+        notes.append(f"no symbol column, so the symbol is the file name's: {', '.join(named)}")
+    if unused:
+        notes.append(
+            f"Adj Close not used in {', '.join(unused)}: prices are the close as given "
+            "(--adj-close uses the adjusted close)"
+        )
     return out, notes
 
 # %% ../nbs/001_store.ipynb #34630c22
@@ -671,14 +1168,23 @@ def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_sp
     rels = [_source_relation(src, i, con) for i, src in enumerate(sources)]
     names = [r[0] for r in rels]
     symbols, notes = _source_symbols(rels, sources, symbol, adj_close)
-    selects = [_source_select(i, rel, cols, types, sym, adj_close, name, date_format, src)
-               for i, ((name, rel, cols, types), src, sym) in enumerate(zip(rels, sources, symbols))]
+    selects = [
+        _source_select(i, rel, cols, types, sym, adj_close, name, date_format, src)
+        for i, ((name, rel, cols, types), src, sym) in enumerate(zip(rels, sources, symbols))
+    ]
     csv_sources = [i for i, r in enumerate(rels) if r[1].startswith('read_csv(')]
-    with ThreadPoolExecutor(1) as pool:                                   # the files' lines counted while DuckDB reads them
+    # the files' lines counted while DuckDB reads them
+    with ThreadPoolExecutor(1) as pool:
         lines = {i: pool.submit(_lines_in, Path(sources[i]).expanduser()) for i in csv_sources}
-        try: con.execute(f"CREATE TEMP TABLE _qml_rows AS SELECT *, {_VALID} AS valid FROM ({' UNION ALL '.join(selects)})")
+        try:
+            con.execute(
+                f"CREATE TEMP TABLE _qml_rows AS SELECT *, {_VALID} AS valid FROM "
+                f"({' UNION ALL '.join(selects)})"
+            )
         except duckdb.Error as e:
-            raise QuantmlError(f"cannot read {', '.join(names)}: {str(e).splitlines()[0]}; nothing was loaded") from None
+            raise QuantmlError(
+                f"cannot read {', '.join(names)}: {str(e).splitlines()[0]}; nothing was loaded"
+            ) from None
         con.execute(_bad_lines_sql(csv_sources))
         _count_unread_lines(con, sources, {i: f.result() for i, f in lines.items()})
     _no_dates_at_all(con, names)
@@ -690,159 +1196,293 @@ def _ingest(con, sources, strict, symbol, adj_close, date_format=None, adjust_sp
         s.splits_reapplied = _reapply_adjustments(con)
         before = con.execute("SELECT count(*) FROM daily_prices").fetchone()[0]
         any_dups = con.execute("SELECT count(*) FROM _qml_dups").fetchone()[0] > 0
-        con.execute("""CREATE TEMP TABLE _qml_new_symbols AS SELECT DISTINCT symbol FROM _qml_rows WHERE valid
+        con.execute("""CREATE TEMP TABLE _qml_new_symbols AS SELECT DISTINCT symbol FROM _qml_rows
+                           WHERE valid
                        EXCEPT SELECT DISTINCT symbol FROM daily_prices""")
-        changed = sum(con.execute(_insert_sql(any_dups, new)).fetchone()[0] for new in (True, False))
+        changed = sum(
+            con.execute(_insert_sql(any_dups, new)).fetchone()[0] for new in (True, False)
+        )
         s.rows_inserted = con.execute("SELECT count(*) FROM daily_prices").fetchone()[0] - before
         s.rows_updated = changed - s.rows_inserted
         s.rows_unchanged = s.rows_loaded - changed
-        con.execute(f"DELETE FROM rejected_prices WHERE source IN ({', '.join(_lit(n) for n in names)})")
+        con.execute(
+            f"DELETE FROM rejected_prices WHERE source IN ({', '.join(_lit(n) for n in names)})"
+        )
         src_names = ' '.join(f"WHEN {i} THEN {_lit(n)}" for i, n in enumerate(names))
-        con.execute(f"""INSERT INTO rejected_prices SELECT CASE src {src_names} END, row_no, symbol, date, open, high, low,
+        con.execute(f"""INSERT INTO rejected_prices SELECT CASE src {src_names} END, row_no, symbol,
+                            date, open, high, low,
                         close, volume, reason, detail, ingested_at FROM _qml_rejected""")
-        con.execute("CREATE TEMP TABLE _qml_loaded_symbols AS SELECT DISTINCT symbol FROM _qml_rows WHERE valid")
-        for i, (n, src) in enumerate(zip(names, sources)):               # where each symbol last came from, and whether it is made up
+        con.execute(
+            "CREATE TEMP TABLE _qml_loaded_symbols AS SELECT DISTINCT symbol FROM _qml_rows WHERE "
+            "valid"
+        )
+        # where each symbol last came from, and whether it is made up
+        for i, (n, src) in enumerate(zip(names, sources)):
             synthetic = isinstance(src, pd.DataFrame) and bool(src.attrs.get('synthetic', False))
-            con.execute("""INSERT OR REPLACE INTO symbol_sources SELECT DISTINCT symbol, $1, $2, $3::TIMESTAMP FROM _qml_rows
-                           WHERE valid AND src = $4""", [n, synthetic, now, i])
+            con.execute(
+                """INSERT OR REPLACE INTO symbol_sources SELECT DISTINCT symbol, $1, $2,
+                       $3::TIMESTAMP FROM _qml_rows
+                           WHERE valid AND src = $4""",
+                [n, synthetic, now, i],
+            )
         label = '; '.join(names)
         flag_symbols(con, '_qml_loaded_symbols', label, now)
-        if adjust_splits: s.splits_adjusted = adjust_suspected_splits(con, '_qml_loaded_symbols', label, now)
+        if adjust_splits:
+            s.splits_adjusted = adjust_suspected_splits(con, '_qml_loaded_symbols', label, now)
         s.flags, s.flag_examples = _flag_summary(con)
-    else: s.rows_loaded = 0
+    else:
+        s.rows_loaded = 0
     return s
 
 # %% ../nbs/001_store.ipynb #c9e838bf
-def check_symbols(con, symbols:list):
+def check_symbols(con, symbols: list):
     "Raise a QuantmlError naming every symbol in `symbols` that the store does not have."
-    known = {r[0] for r in con.execute("SELECT DISTINCT symbol FROM daily_prices WHERE list_contains(?, symbol)", [list(symbols)]).fetchall()}
+    known = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT symbol FROM daily_prices WHERE list_contains(?, symbol)",
+            [list(symbols)],
+        ).fetchall()
+    }
     unknown = [s for s in symbols if s not in known]
-    if not unknown: return
-    alike = dict(con.execute("SELECT lower(symbol), min(symbol) FROM daily_prices WHERE list_contains(?, lower(symbol)) GROUP BY ALL",
-                             [[str(s).lower() for s in unknown]]).fetchall())
+    if not unknown:
+        return
+    alike = dict(
+        con.execute(
+            "SELECT lower(symbol), min(symbol) FROM daily_prices WHERE list_contains(?, "
+            "lower(symbol)) GROUP BY ALL",
+            [[str(s).lower() for s in unknown]],
+        ).fetchall()
+    )
     hints = [f"{s} -> {alike[str(s).lower()]}" for s in unknown if str(s).lower() in alike]
-    raise NotFoundError(f"unknown symbol{'s' if len(unknown) > 1 else ''} {', '.join(map(str, unknown))}: not in the price store"
-                       + (f" (did you mean {'; '.join(hints)}? symbols are case-sensitive)" if hints else ''))
+    raise NotFoundError(
+        f"unknown symbol{'s' if len(unknown) > 1 else ''} {', '.join(map(str, unknown))}: not in "
+        "the price store"
+        + (f" (did you mean {'; '.join(hints)}? symbols are case-sensitive)" if hints else '')
+    )
 
 # %% ../nbs/001_store.ipynb #5ba21548
-_PRICE_COLS = "symbol, CAST(date AS TIMESTAMP) AS date, open, high, low, close, volume"   # what every reader returns
+# what every reader returns
+_PRICE_COLS = "symbol, CAST(date AS TIMESTAMP) AS date, open, high, low, close, volume"
 
-def _as_date(d, what='date'): return None if d is None else parse_date(d, what, future=True).date()
 
-def read_prices(db,                      # database path, or an open connection
-                symbols:list|str|None=None, # symbols to read; all when None
-                start=None,              # first date (inclusive)
-                end=None,                # last date (inclusive)
-                wait:float=0.0,          # seconds to wait while another process writes the database
-                last_days:int|None=None, # only the last this many trading days (dates on which one of `symbols` has a bar) up to `end`
-               ) -> pd.DataFrame:
+def _as_date(d, what='date'):
+    return None if d is None else parse_date(d, what, future=True).date()
+
+
+def read_prices(
+    db,  # database path, or an open connection
+    symbols: list | str | None = None,  # symbols to read; all when None
+    start=None,  # first date (inclusive)
+    end=None,  # last date (inclusive)
+    wait: float = 0.0,  # seconds to wait while another process writes the database
+    # only the last this many trading days (dates on which one of `symbols` has a bar)
+    # up to `end`
+    last_days: int | None = None,
+) -> pd.DataFrame:
     "Daily OHLCV for `symbols` between `start` and `end`, sorted by symbol then date."
-    if isinstance(symbols, str): symbols = [symbols]
-    if last_days is not None and (isinstance(last_days, bool) or not isinstance(last_days, (int, np.integer)) or last_days < 1):
-        raise QuantmlError(f"last_days must be a whole number of trading days >= 1 (got {last_days!r})")
+    if isinstance(symbols, str):
+        symbols = [symbols]
+    if last_days is not None and (
+        isinstance(last_days, bool) or not isinstance(last_days, (int, np.integer)) or last_days < 1
+    ):
+        raise QuantmlError(
+            f"last_days must be a whole number of trading days >= 1 (got {last_days!r})"
+        )
     with _using(db, read_only=True, wait=wait) as con:
-        if symbols is not None: check_symbols(con, symbols)
-        rel = con.sql(f"""WITH p AS (SELECT {_PRICE_COLS} FROM daily_prices
+        if symbols is not None:
+            check_symbols(con, symbols)
+        rel = con.sql(
+            f"""WITH p AS (SELECT {_PRICE_COLS} FROM daily_prices
                 WHERE ($1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[], symbol))
-                  AND ($2::DATE IS NULL OR date >= $2::DATE) AND ($3::DATE IS NULL OR date <= $3::DATE))
-            SELECT * FROM p WHERE $4::BIGINT IS NULL OR date >= (SELECT min(date) FROM (SELECT DISTINCT date FROM p ORDER BY date DESC LIMIT $4))
-            ORDER BY symbol, date""", params=[symbols, _as_date(start, 'start'), _as_date(end, 'end'), None if last_days is None else int(last_days)])
+                  AND ($2::DATE IS NULL OR date >= $2::DATE) AND ($3::DATE IS NULL OR date <=
+                      $3::DATE))
+            SELECT * FROM p WHERE $4::BIGINT IS NULL OR date >= (SELECT min(date) FROM (SELECT
+                DISTINCT date FROM p ORDER BY date DESC LIMIT $4))
+            ORDER BY symbol, date""",
+            params=[
+                symbols,
+                _as_date(start, 'start'),
+                _as_date(end, 'end'),
+                None if last_days is None else int(last_days),
+            ],
+        )
         return rel.to_arrow_table().to_pandas()
 
 # %% ../nbs/001_store.ipynb #39c03cb9
-def read_windows(con,                     # an open connection
-                 symbols:list|None,       # symbols to read; all when None
-                 bars:int,                # bars per symbol, the last ones up to `as_of`
-                 as_of=None,              # last date (inclusive); None: the latest bar
-                ) -> pd.DataFrame:
-    "The last `bars` bars up to `as_of` of `symbols` (all when None), sorted by symbol and date; one query."
+def read_windows(
+    con,  # an open connection
+    symbols: list | None,  # symbols to read; all when None
+    bars: int,  # bars per symbol, the last ones up to `as_of`
+    as_of=None,  # last date (inclusive); None: the latest bar
+) -> pd.DataFrame:
+    """The last `bars` bars up to `as_of` of `symbols` (all when None), sorted by symbol and date;
+    one query."""
     cut = None if as_of is None else parse_date(as_of, 'as_of').date()
     if symbols is not None and len(symbols) == 1:
-        df = con.execute(f"SELECT {_PRICE_COLS} FROM daily_prices WHERE symbol = $1 AND ($2::DATE IS NULL OR date <= $2::DATE) ORDER BY date DESC LIMIT $3",
-                         [symbols[0], cut, bars]).df().iloc[::-1].reset_index(drop=True)
+        df = (
+            con.execute(
+                f"SELECT {_PRICE_COLS} FROM daily_prices WHERE symbol = $1 AND ($2::DATE IS NULL "
+                "OR date <= $2::DATE) ORDER BY date DESC LIMIT $3",
+                [symbols[0], cut, bars],
+            )
+            .df()
+            .iloc[::-1]
+            .reset_index(drop=True)
+        )
         if df.empty:
-            first = con.execute("SELECT min(date) FROM daily_prices WHERE symbol = $1", [symbols[0]]).fetchall()[0][0]
-            if first is None: check_symbols(con, [symbols[0]])                # unknown: the error names it, and a near miss
-            raise QuantmlError(f"{symbols[0]} has no bar on or before as_of {cut}: its first bar is {first}")
+            first = con.execute(
+                "SELECT min(date) FROM daily_prices WHERE symbol = $1", [symbols[0]]
+            ).fetchall()[0][0]
+            # unknown: the error names it, and a near miss
+            if first is None:
+                check_symbols(con, [symbols[0]])
+            raise QuantmlError(
+                f"{symbols[0]} has no bar on or before as_of {cut}: its first bar is {first}"
+            )
         return df
-    if symbols is not None: check_symbols(con, symbols)
-    rel = con.sql(f"""SELECT {_PRICE_COLS} FROM (
-                        SELECT *, row_number() OVER (PARTITION BY symbol ORDER BY date DESC) AS k FROM daily_prices
-                        WHERE ($1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[], symbol)) AND ($2::DATE IS NULL OR date <= $2::DATE))
-                     WHERE k <= $3 ORDER BY symbol, date""", params=[None if symbols is None else list(symbols), cut, bars])
+    if symbols is not None:
+        check_symbols(con, symbols)
+    rel = con.sql(
+        f"""SELECT {_PRICE_COLS} FROM (
+                        SELECT *, row_number() OVER (PARTITION BY symbol ORDER BY date DESC) AS k
+                            FROM daily_prices
+                        WHERE ($1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[],
+                            symbol)) AND ($2::DATE IS NULL OR date <= $2::DATE))
+                     WHERE k <= $3 ORDER BY symbol, date""",
+        params=[None if symbols is None else list(symbols), cut, bars],
+    )
     return rel.to_arrow_table().to_pandas()
 
 # %% ../nbs/001_store.ipynb #780cd3fa
 def symbol_spans(con) -> list:
     "(symbol, rows, first date, last date) of every symbol, sorted by symbol."
-    return con.execute("SELECT symbol, count(*), min(date), max(date) FROM daily_prices GROUP BY symbol ORDER BY symbol").fetchall()
+    return con.execute(
+        "SELECT symbol, count(*), min(date), max(date) FROM daily_prices GROUP BY symbol ORDER BY "
+        "symbol"
+    ).fetchall()
 
 # %% ../nbs/001_store.ipynb #c14e0980
-def copy_symbols_to_parquet(con,
-                            first_symbol:str,  # the first symbol to write (inclusive, in name order)
-                            last_symbol:str,   # the last symbol to write (inclusive)
-                            path,
-                           ):
-    "Write the bars of the symbols from `first_symbol` to `last_symbol` (inclusive, in name order), sorted by symbol and date, to the Parquet file `path`."
-    con.execute(f"""COPY (SELECT {_PRICE_COLS} FROM daily_prices WHERE symbol >= $1 AND symbol <= $2 ORDER BY symbol, date)
-                    TO {_lit(path)} (FORMAT parquet, COMPRESSION zstd)""", [first_symbol, last_symbol])
+def copy_symbols_to_parquet(
+    con,
+    # the first symbol to write (inclusive, in name order)
+    first_symbol: str,
+    last_symbol: str,  # the last symbol to write (inclusive)
+    path,
+):
+    """Write the bars of the symbols from `first_symbol` to `last_symbol` (inclusive, in name
+    order), sorted by symbol and date, to the Parquet file `path`."""
+    con.execute(
+        f"""COPY (SELECT {_PRICE_COLS} FROM daily_prices WHERE symbol >= $1 AND symbol <= $2 ORDER
+                BY symbol, date)
+                    TO {_lit(path)} (FORMAT parquet, COMPRESSION zstd)""",
+        [first_symbol, last_symbol],
+    )
 
 # %% ../nbs/001_store.ipynb #efae66d8
 def list_symbols(db) -> pd.DataFrame:
-    """Each symbol with its first date, last date, number of rows, number of gaps, and whether its prices are synthetic
-    (made by `synth_market`), sorted by symbol."""
+    """Each symbol with its first date, last date, number of rows, number of gaps, and whether its
+    prices are synthetic (made by `synth_market`), sorted by symbol."""
     with _using(db, read_only=True) as con:
-        known = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'symbol_sources'").fetchall()[0][0]
-        sources = "symbol_sources" if known else "(SELECT NULL::VARCHAR AS symbol, false AS synthetic)"   # a store made before it existed
+        known = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'symbol_sources'"
+        ).fetchall()[0][0]
+        # a store made before it existed
+        sources = (
+            "symbol_sources" if known else "(SELECT NULL::VARCHAR AS symbol, false AS synthetic)"
+        )
         df = con.execute(f"""
             WITH cal AS (SELECT DISTINCT date FROM daily_prices),
-                 cov AS (SELECT symbol, min(date) AS first_date, max(date) AS last_date, count(*) AS rows
+                 cov AS (SELECT symbol, min(date) AS first_date, max(date) AS last_date,
+                     count(*) AS rows
                          FROM daily_prices GROUP BY symbol)
             SELECT cov.symbol, cov.first_date, cov.last_date, cov.rows,
-                   (SELECT count(*) FROM cal WHERE cal.date BETWEEN cov.first_date AND cov.last_date) - cov.rows AS gaps,
+                   (SELECT count(*) FROM cal WHERE cal.date BETWEEN cov.first_date AND
+                       cov.last_date) - cov.rows AS gaps,
                    coalesce(s.synthetic, false) AS synthetic
             FROM cov LEFT JOIN {sources} s USING (symbol) ORDER BY symbol""").df()
-    for c in ('first_date', 'last_date'): df[c] = df[c].astype('datetime64[ns]')
+    for c in ('first_date', 'last_date'):
+        df[c] = df[c].astype('datetime64[ns]')
     return df
 
 # %% ../nbs/001_store.ipynb #7f971469
-def read_rejected(db,
-                  source:str|None=None,   # one source's rejected rows (its name as ingest recorded it); None: every source's
-                 ) -> pd.DataFrame:
+def read_rejected(
+    db,
+    # one source's rejected rows (its name as ingest recorded it); None: every
+    # source's
+    source: str | None = None,
+) -> pd.DataFrame:
     "Rejected rows (of one source, or all), in source order."
     with _using(db, read_only=True) as con:
-        return con.execute("""SELECT * FROM rejected_prices WHERE ?::VARCHAR IS NULL OR source = ?::VARCHAR
-                              ORDER BY source, row_no""", [source, source]).df()
+        return con.execute(
+            """SELECT * FROM rejected_prices WHERE ?::VARCHAR IS NULL OR source = ?::VARCHAR
+                              ORDER BY source, row_no""",
+            [source, source],
+        ).df()
 
 # %% ../nbs/001_store.ipynb #07c49f19
-VERDICTS = ("flagged: a suspected split, glitch or jump (prices in doubt); noted: flat bars or zero volume only (prices kept, bars that say "
-            "little); clean: no flag of any kind; stale (beside any of these): the last bar is more than stale_after store dates old")
+VERDICTS = (
+    "flagged: a suspected split, glitch or jump (prices in doubt); noted: flat bars or zero "
+    "volume only (prices kept, bars that say "
+    "little); clean: no flag of any kind; stale (beside any of these): the last bar is more than "
+    "stale_after store dates old"
+)
 
-def check_store(db,                  # database path, or an open connection
-                worst:int=3,         # how many of each symbol's flags to name
-                stale_after:int=5,   # a symbol whose last bar is more than this many store dates old is stale
-               ) -> pd.DataFrame:
-    "Per symbol: first and last date, rows, gaps, each flag's count, the worst flags with dates, and a verdict."
+
+def check_store(
+    db,  # database path, or an open connection
+    worst: int = 3,  # how many of each symbol's flags to name
+    # a symbol whose last bar is more than this many store dates old is stale
+    stale_after: int = 5,
+) -> pd.DataFrame:
+    """Per symbol: first and last date, rows, gaps, each flag's count, the worst flags with dates,
+    and a verdict."""
     for name, v in (('stale_after', stale_after), ('worst', worst)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v <= 100_000:
             raise QuantmlError(f"{name} must be a whole number from 0 to 100,000 (got {v!r})")
     cov = list_symbols(db)
     with _using(db, read_only=True) as con:
-        has_flags = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'price_flags'").fetchone()[0]
-        flags = con.execute("SELECT symbol, date, flag, value, detail FROM price_flags").df() if has_flags else \
-                pd.DataFrame(columns=['symbol', 'date', 'flag', 'value', 'detail'])
-        cal = [r[0] for r in con.execute("SELECT DISTINCT date FROM daily_prices ORDER BY date DESC LIMIT ?", [stale_after + 1]).fetchall()]
-    for f in FLAGS: cov[f] = cov.symbol.map(flags[flags.flag == f].groupby('symbol').size()).fillna(0).astype(int)
-    rank = flags.assign(order=flags.flag.map({f: i for i, f in enumerate(FLAGS)}),
-                        size=-np.abs(np.log(flags.value.astype(float).where(flags.value.notna(), 1.0))))
-    named = (rank[rank.flag.isin(JUDGED_FLAGS)].sort_values(['order', 'size', 'date'])
-             .assign(text=lambda d: d.flag + ' ' + pd.to_datetime(d.date).dt.strftime('%Y-%m-%d'))
-             .groupby('symbol').text.apply(lambda t: ', '.join(t.head(worst))))
+        has_flags = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'price_flags'"
+        ).fetchone()[0]
+        flags = (
+            con.execute("SELECT symbol, date, flag, value, detail FROM price_flags").df()
+            if has_flags
+            else pd.DataFrame(columns=['symbol', 'date', 'flag', 'value', 'detail'])
+        )
+        cal = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT date FROM daily_prices ORDER BY date DESC LIMIT ?",
+                [stale_after + 1],
+            ).fetchall()
+        ]
+    for f in FLAGS:
+        cov[f] = (
+            cov.symbol.map(flags[flags.flag == f].groupby('symbol').size()).fillna(0).astype(int)
+        )
+    rank = flags.assign(
+        order=flags.flag.map({f: i for i, f in enumerate(FLAGS)}),
+        size=-np.abs(np.log(flags.value.astype(float).where(flags.value.notna(), 1.0))),
+    )
+    named = (
+        rank[rank.flag.isin(JUDGED_FLAGS)]
+        .sort_values(['order', 'size', 'date'])
+        .assign(text=lambda d: d.flag + ' ' + pd.to_datetime(d.date).dt.strftime('%Y-%m-%d'))
+        .groupby('symbol')
+        .text.apply(lambda t: ', '.join(t.head(worst)))
+    )
     cov['worst'] = [named.get(x, '') for x in cov.symbol]
     stale_before = pd.Timestamp(cal[-1]) if len(cal) > stale_after else None
     flagged = cov[list(JUDGED_FLAGS)].sum(axis=1) > 0
-    stale = cov.last_date < stale_before if stale_before is not None else pd.Series(False, index=cov.index)
+    stale = (
+        cov.last_date < stale_before
+        if stale_before is not None
+        else pd.Series(False, index=cov.index)
+    )
     noted = cov[[f for f in FLAGS if f not in JUDGED_FLAGS]].sum(axis=1) > 0
     base = np.where(flagged, 'flagged', np.where(noted, 'noted', 'clean'))
-    cov['verdict'] = np.where(stale, np.where(base == 'clean', 'stale', np.char.add(base.astype(str), ', stale')), base)
+    cov['verdict'] = np.where(
+        stale, np.where(base == 'clean', 'stale', np.char.add(base.astype(str), ', stale')), base
+    )
     return cov

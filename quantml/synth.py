@@ -22,51 +22,81 @@ def _garch_step(s2, shock, long_run, a=0.08, b=0.90):
     return long_run * (1 - a - b) + a * shock**2 + b * s2
 
 # %% ../nbs/002_synth.ipynb #cc3c9711
-def synth_returns(n_symbols:int,                  # how many symbols
-                  n_days:int,                     # how many business days
-                  rng:np.random.Generator,        # numpy's random generator (the seed's)
-                  signal:float=0.0,               # strength of the planted reversal signal: 0 for a random walk
-                  kappa:float=0.05,               # how fast the planted signal reverts
-                  window:int=20,                  # bars of the mean the price reverts to
-                  vol_range:tuple=(0.01, 0.025),  # each symbol's daily volatility is drawn from this range
-                  garch:tuple=(0.08, 0.90),       # (alpha, beta) of the GARCH(1,1) variance: the weights of the last shock and the last variance
-                 ):
-    "Log returns (days x symbols) and their conditional volatility, with mean reversion of strength `signal`."
+def synth_returns(
+    n_symbols: int,  # how many symbols
+    n_days: int,  # how many business days
+    rng: np.random.Generator,  # numpy's random generator (the seed's)
+    # strength of the planted reversal signal: 0 for a random walk
+    signal: float = 0.0,
+    kappa: float = 0.05,  # how fast the planted signal reverts
+    window: int = 20,  # bars of the mean the price reverts to
+    # each symbol's daily volatility is drawn from this range
+    vol_range: tuple = (0.01, 0.025),
+    # (alpha, beta) of the GARCH(1,1) variance: the weights of the last shock and the
+    # last variance
+    garch: tuple = (0.08, 0.90),
+):
+    """Log returns (days x symbols) and their conditional volatility, with mean reversion of
+    strength `signal`."""
     beta = rng.uniform(0.6, 1.4, n_symbols)
     vol_i, vol_m = rng.uniform(*vol_range, n_symbols), 0.010
     s2m, s2i = vol_m**2, vol_i**2
-    logc = np.zeros((n_days, n_symbols)); r = np.zeros((n_days, n_symbols))
+    logc = np.zeros((n_days, n_symbols))
+    r = np.zeros((n_days, n_symbols))
     sig = np.full((n_days, n_symbols), np.sqrt(beta**2 * vol_m**2 + vol_i**2))
     em, ei = 0.0, np.zeros(n_symbols)
     for t in range(1, n_days):
         s2m, s2i = _garch_step(s2m, em, vol_m**2, *garch), _garch_step(s2i, ei, vol_i**2, *garch)
         em, ei = np.sqrt(s2m) * _student_t(rng, 1)[0], np.sqrt(s2i) * _student_t(rng, n_symbols)
-        dev = logc[t - 1] - logc[max(0, t - window):t].mean(axis=0)
+        dev = logc[t - 1] - logc[max(0, t - window) : t].mean(axis=0)
         r[t] = beta * em + ei - signal * kappa * dev
         sig[t] = np.sqrt(beta**2 * s2m + s2i)
         logc[t] = logc[t - 1] + r[t]
     return r, sig
 
 # %% ../nbs/002_synth.ipynb #9dee900f
-SYNTH_MAX_BARS = 50_000_000   # symbols x days: the 5,000 x 2,520 benchmark panel is 12.6 M
+SYNTH_MAX_BARS = 50_000_000  # symbols x days: the 5,000 x 2,520 benchmark panel is 12.6 M
 
-def synth_market(n_symbols:int=60,        # number of symbols, named SYN000, SYN001, ... (wider when there are more than 1,000)
-                 n_days:int=1500,         # business days per symbol
-                 seed:int=0,              # same seed, same market, bit for bit
-                 signal:float=0.0,        # strength of the planted mean reversion; 0 is a pure random walk
-                 start:str='2015-01-02',  # first business day
-                 volatility_only:bool=False, # no drift, no signal: only volatility, widely spread and strongly clustered
-                ) -> pd.DataFrame:
+
+def synth_market(
+    # number of symbols, named SYN000, SYN001, ... (wider when there are more than 1,000)
+    n_symbols: int = 60,
+    n_days: int = 1500,  # business days per symbol
+    seed: int = 0,  # same seed, same market, bit for bit
+    # strength of the planted mean reversion; 0 is a pure random walk
+    signal: float = 0.0,
+    start: str = '2015-01-02',  # first business day
+    # no drift, no signal: only volatility, widely spread and strongly clustered
+    volatility_only: bool = False,
+) -> pd.DataFrame:
     "A deterministic synthetic OHLCV panel: long format, sorted by symbol then date."
-    if n_symbols < 1 or n_days < 2: raise QuantmlError(f"synthetic market needs at least 1 symbol and 2 days (got {n_symbols} x {n_days})")
-    if n_symbols * n_days > SYNTH_MAX_BARS:                          # the arrays are n_days x n_symbols floats, several of them
-        raise QuantmlError(f"synthetic market of {n_symbols:,} x {n_days:,} bars is over the {SYNTH_MAX_BARS:,} this makes (several GB): fewer symbols or days")
-    if not np.isfinite(signal) or signal < 0: raise QuantmlError(f"signal must be a number >= 0 (got {signal})")
-    if volatility_only and signal: raise QuantmlError("a volatility-only market has no planted signal: use signal=0 with volatility_only")
+    if n_symbols < 1 or n_days < 2:
+        raise QuantmlError(
+            f"synthetic market needs at least 1 symbol and 2 days (got {n_symbols} x {n_days})"
+        )
+    # the arrays are n_days x n_symbols floats, several of them
+    if n_symbols * n_days > SYNTH_MAX_BARS:
+        raise QuantmlError(
+            f"synthetic market of {n_symbols:,} x {n_days:,} bars is over the {SYNTH_MAX_BARS:,} "
+            "this makes (several GB): fewer symbols or days"
+        )
+    if not np.isfinite(signal) or signal < 0:
+        raise QuantmlError(f"signal must be a number >= 0 (got {signal})")
+    if volatility_only and signal:
+        raise QuantmlError(
+            "a volatility-only market has no planted signal: use signal=0 with volatility_only"
+        )
     rng = np.random.default_rng(seed)
-    r, sig = synth_returns(n_symbols, n_days, rng, signal, **(dict(vol_range=(0.005, 0.04), garch=(0.12, 0.86)) if volatility_only else {}))
+    r, sig = synth_returns(
+        n_symbols,
+        n_days,
+        rng,
+        signal,
+        **(dict(vol_range=(0.005, 0.04), garch=(0.12, 0.86)) if volatility_only else {}),
+    )
     close = np.exp(np.log(rng.uniform(20, 200, n_symbols)) + np.cumsum(r, axis=0))
-    gap = 0.3 * r + 0.2 * sig * rng.standard_normal(r.shape); gap[0] = 0
+    gap = 0.3 * r + 0.2 * sig * rng.standard_normal(r.shape)
+    gap[0] = 0
     open_ = np.vstack([close[:1], close[:-1]]) * np.exp(gap)
     high = np.maximum(open_, close) * np.exp(0.5 * sig * np.abs(rng.standard_normal(r.shape)))
     low = np.minimum(open_, close) * np.exp(-0.5 * sig * np.abs(rng.standard_normal(r.shape)))
@@ -74,9 +104,23 @@ def synth_market(n_symbols:int=60,        # number of symbols, named SYN000, SYN
     volume = np.round(base * np.exp(0.6 * np.abs(r) / sig + 0.3 * rng.standard_normal(r.shape)))
     dates = pd.bdate_range(start, periods=n_days)
     flat = lambda a: a.T.ravel()
-    width = max(3, len(str(n_symbols - 1)))                      # SYN000.. or SYN0000..: names sort as numbers do
-    frame = pd.DataFrame({'symbol': np.repeat([f'SYN{i:0{width}d}' for i in range(n_symbols)], n_days),
-                          'date': np.tile(dates.values, n_symbols), 'open': flat(open_), 'high': flat(high),
-                          'low': flat(low), 'close': flat(close), 'volume': flat(volume)})
-    frame.attrs.update(synthetic=True, source=f"synthetic(symbols={n_symbols}, days={n_days}, seed={seed}, signal={signal}, volatility_only={volatility_only})")
-    return frame                                                  # the store records its symbols as synthetic: data, not a name rule
+    # SYN000.. or SYN0000..: names sort as numbers do
+    width = max(3, len(str(n_symbols - 1)))
+    frame = pd.DataFrame(
+        {
+            'symbol': np.repeat([f'SYN{i:0{width}d}' for i in range(n_symbols)], n_days),
+            'date': np.tile(dates.values, n_symbols),
+            'open': flat(open_),
+            'high': flat(high),
+            'low': flat(low),
+            'close': flat(close),
+            'volume': flat(volume),
+        }
+    )
+    frame.attrs.update(
+        synthetic=True,
+        source=f"synthetic(symbols={n_symbols}, days={n_days}, seed={seed}, signal={signal}, "
+               f"volatility_only={volatility_only})",
+    )
+    # the store records its symbols as synthetic: data, not a name rule
+    return frame

@@ -12,10 +12,29 @@ import numpy as np, pandas as pd
 import lightgbm as lgb
 from sklearn import metrics as skm
 from .core import QuantmlError, progress
-from .dataset import (LabelSpec, SplitSpec, Dataset, build_dataset, split_segments, split_validation, training_folds, purge_before)
-from .metrics import (signal_quality, classification_metrics, constant_log_loss, linear_baseline, baseline_scores, group_rank, per_group_corr,
-                             finite_mean)
-from .model import FEATURE_NORMS, FeatureNorm, TrainedModel     # what fitting returns; defined apart, so serving never imports fitting
+from quantml.dataset import (
+    LabelSpec,
+    SplitSpec,
+    Dataset,
+    build_dataset,
+    split_segments,
+    split_validation,
+    training_folds,
+    purge_before,
+)
+from quantml.metrics import (
+    signal_quality,
+    classification_metrics,
+    constant_log_loss,
+    linear_baseline,
+    baseline_scores,
+    group_rank,
+    per_group_corr,
+    finite_mean,
+)
+
+# what fitting returns; defined apart, so serving never imports fitting
+from .model import FEATURE_NORMS, FeatureNorm, TrainedModel
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS', 'SEARCH_SPACE', 'BAND_QUANTILES',
@@ -25,132 +44,244 @@ __all__ = ['OBJECTIVES', 'RANK_GRADES', 'DEFAULT_PARAMS', 'EARLY_STOPPING_ROUNDS
            'train_model', 'walk_forward_predict', 'leaky_auc']
 
 # %% ../nbs/01_trainer.ipynb #28df7d99
-OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}   # the first is the default
+# the first is the default
+OBJECTIVES = {'threshold': ('binary',), 'excess': ('binary',), 'rank': ('lambdarank', 'regression')}
 RANK_GRADES = 5
 
-def check_objective(label:LabelSpec, objective:str|None) -> str:
-    "The objective for this label (its default when None); an error naming the allowed ones otherwise."
+
+def check_objective(label: LabelSpec, objective: str | None) -> str:
+    """The objective for this label (its default when None); an error naming the allowed ones
+    otherwise."""
     allowed = OBJECTIVES[label.family]
-    if objective is None: return allowed[0]
-    if objective not in allowed: raise QuantmlError(f"objective {objective!r} does not fit the {label.family} label: use {' or '.join(allowed)}")
+    if objective is None:
+        return allowed[0]
+    if objective not in allowed:
+        raise QuantmlError(
+            f"objective {objective!r} does not fit the {label.family} label: use "
+            f"{' or '.join(allowed)}"
+        )
     return objective
 
 # %% ../nbs/01_trainer.ipynb #61878b7d
-DEFAULT_PARAMS = dict(learning_rate=0.05, num_leaves=15, min_data_in_leaf=200, feature_fraction=0.8,
-                      bagging_fraction=0.8, bagging_freq=1, lambda_l2=1.0, verbose=-1)
+DEFAULT_PARAMS = dict(
+    learning_rate=0.05,
+    num_leaves=15,
+    min_data_in_leaf=200,
+    feature_fraction=0.8,
+    bagging_fraction=0.8,
+    bagging_freq=1,
+    lambda_l2=1.0,
+    verbose=-1,
+)
 
-def lgb_params(params:dict|None=None, seed:int=0, num_threads:int=0, objective:str='binary') -> dict:
+
+def lgb_params(
+    params: dict | None = None, seed: int = 0, num_threads: int = 0, objective: str = 'binary'
+) -> dict:
     "LightGBM parameters with the objective and the determinism switches set."
-    return {**DEFAULT_PARAMS, **(params or {}), 'objective': objective, 'seed': seed, 'deterministic': True, 'force_row_wise': True,
-            'num_threads': num_threads}
+    return {
+        **DEFAULT_PARAMS,
+        **(params or {}),
+        'objective': objective,
+        'seed': seed,
+        'deterministic': True,
+        'force_row_wise': True,
+        'num_threads': num_threads,
+    }
 
 # %% ../nbs/01_trainer.ipynb #43d90029
 class RankIC:
-    "LightGBM feval: mean per-date rank IC of the predictions against `fwd_ret` (rows in the evaluated dataset's order)."
-    def __init__(self, fwd_ret:np.ndarray, date:np.ndarray):
+    """LightGBM feval: mean per-date rank IC of the predictions against `fwd_ret` (rows in the
+    evaluated dataset's order)."""
+
+    def __init__(self, fwd_ret: np.ndarray, date: np.ndarray):
         self.codes = pd.factorize(np.asarray(date), sort=True)[0]
         self.target = group_rank(np.asarray(fwd_ret, float), self.codes)
+
     def __call__(self, preds, data=None):
-        return 'rank_ic', finite_mean(per_group_corr(group_rank(preds, self.codes), self.target, self.codes)), True
+        return (
+            'rank_ic',
+            finite_mean(per_group_corr(group_rank(preds, self.codes), self.target, self.codes)),
+            True,
+        )
 
 # %% ../nbs/01_trainer.ipynb #e86101f9
-def _rows(ds:Dataset, mask:np.ndarray, objective:str) -> np.ndarray:
+def _rows(ds: Dataset, mask: np.ndarray, objective: str) -> np.ndarray:
     "Row numbers of a mask; in date order for lambdarank."
     idx = np.flatnonzero(mask)
     return idx[np.argsort(ds.date[idx], kind='stable')] if objective == 'lambdarank' else idx
 
-def _lgb_data(ds:Dataset, idx:np.ndarray, objective:str, reference=None, keep:bool=False) -> lgb.Dataset:
-    "LightGBM's binned data for these rows; `keep` makes it reusable by later fits with other booster parameters."
+
+def _lgb_data(
+    ds: Dataset, idx: np.ndarray, objective: str, reference=None, keep: bool = False
+) -> lgb.Dataset:
+    """LightGBM's binned data for these rows; `keep` makes it reusable by later fits with other
+    booster parameters."""
     y = ds.y[idx]
-    if objective == 'lambdarank': y = np.minimum((y * RANK_GRADES).astype(int), RANK_GRADES - 1)
+    if objective == 'lambdarank':
+        y = np.minimum((y * RANK_GRADES).astype(int), RANK_GRADES - 1)
     group = np.unique(ds.date[idx], return_counts=True)[1] if objective == 'lambdarank' else None
-    return lgb.Dataset(ds.X.iloc[idx], y, group=group, reference=reference, feature_name=list(ds.X.columns), free_raw_data=not keep,
-                       params={'feature_pre_filter': False} if keep else None)
+    return lgb.Dataset(
+        ds.X.iloc[idx],
+        y,
+        group=group,
+        reference=reference,
+        feature_name=list(ds.X.columns),
+        free_raw_data=not keep,
+        params={'feature_pre_filter': False} if keep else None,
+    )
+
 
 EARLY_STOPPING_ROUNDS = 20
 
-def fit_booster(ds:Dataset, train:np.ndarray, valid:np.ndarray, params:dict, num_boost_round:int=500,
-                early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS, stop_on:str='rank_ic', cache:dict|None=None, key=None) -> lgb.Booster:
-    """lgb.train on the `train` rows, early stopping on the `valid` rows' rank IC (or log loss); no stopping when `early_stopping_rounds` is None.
-    With a `cache`, the binned data of (train, valid) is kept under `key` and reused by the next fit of the same rows (tuning's trials)."""
+
+def fit_booster(
+    ds: Dataset,
+    train: np.ndarray,
+    valid: np.ndarray,
+    params: dict,
+    num_boost_round: int = 500,
+    early_stopping_rounds: int | None = EARLY_STOPPING_ROUNDS,
+    stop_on: str = 'rank_ic',
+    cache: dict | None = None,
+    key=None,
+) -> lgb.Booster:
+    """lgb.train on the `train` rows, early stopping on the `valid` rows' rank IC (or log loss); no
+    stopping when `early_stopping_rounds` is None.
+    With a `cache`, the binned data of (train, valid) is kept under `key` and reused by the next fit
+    of the same rows (tuning's trials)."""
     obj = params['objective']
-    if stop_on not in ('rank_ic', 'log_loss'): raise QuantmlError(f"stop_on must be 'rank_ic' or 'log_loss' (got {stop_on!r})")
-    if stop_on == 'log_loss' and obj != 'binary': raise QuantmlError("stop_on='log_loss' needs a binary label")
-    if cache is not None and key in cache: dtrain, dvalid, feval = cache[key]
+    if stop_on not in ('rank_ic', 'log_loss'):
+        raise QuantmlError(f"stop_on must be 'rank_ic' or 'log_loss' (got {stop_on!r})")
+    if stop_on == 'log_loss' and obj != 'binary':
+        raise QuantmlError("stop_on='log_loss' needs a binary label")
+    if cache is not None and key in cache:
+        dtrain, dvalid, feval = cache[key]
     else:
         tr = _rows(ds, train, obj)
         dtrain = _lgb_data(ds, tr, obj, keep=cache is not None)
-        if not early_stopping_rounds: dvalid, feval = None, None
+        if not early_stopping_rounds:
+            dvalid, feval = None, None
         else:
             va = _rows(ds, valid, obj)
             dvalid = _lgb_data(ds, va, obj, dtrain, keep=cache is not None)
             feval = RankIC(ds.fwd_ret[va], ds.date[va]) if stop_on == 'rank_ic' else None
-        if cache is not None: cache[key] = (dtrain, dvalid, feval)
-    if not early_stopping_rounds: return lgb.train({**params, 'metric': 'None'}, dtrain, num_boost_round=num_boost_round)
+        if cache is not None:
+            cache[key] = (dtrain, dvalid, feval)
+    if not early_stopping_rounds:
+        return lgb.train({**params, 'metric': 'None'}, dtrain, num_boost_round=num_boost_round)
     metric = 'binary_logloss' if stop_on == 'log_loss' else 'None'
-    return lgb.train({**params, 'metric': metric}, dtrain, num_boost_round=num_boost_round, valid_sets=[dvalid], feval=feval,
-                     callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)])
+    return lgb.train(
+        {**params, 'metric': metric},
+        dtrain,
+        num_boost_round=num_boost_round,
+        valid_sets=[dvalid],
+        feval=feval,
+        callbacks=[
+            lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)
+        ],
+    )
 
 # %% ../nbs/01_trainer.ipynb #8b2e63fd
 class LocalEngine:
-    """The feature matrix in this process's memory and `lgb.train`: how `train_model` fits unless given another engine
-    (`quantml.cluster.DaskEngine` holds the matrix on a cluster's workers and calls `lightgbm.dask`). An engine does what needs the
-    matrix; everything decided from dates, labels and predictions (splits, folds, skill, baselines' metrics, the record) is the trainer's."""
-    def check(self, ds:Dataset):
-        if ds.X is None: raise QuantmlError("this dataset's features are held on a cluster: train it with its own engine (ds.engine)")
-    def fit(self,
-            ds:Dataset,
-            train:np.ndarray,
-            stop:np.ndarray,                                       # the rows whose curve early stopping reads
-            params:dict,
-            num_boost_round:int=500,
-            early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS,
-            stop_on:str='rank_ic',
-            cache:dict|None=None,
-            key=None,
-           ) -> tuple:
-        "(booster, rounds kept): LightGBM fitted on the `train` rows, stopped on the `stop` rows (`fit_booster`)."
-        b = fit_booster(ds, train, stop, params, num_boost_round, early_stopping_rounds, stop_on, cache, key)
+    """The feature matrix in this process's memory and `lgb.train`: how `train_model` fits unless
+    given another engine (`quantml.cluster.DaskEngine` holds the matrix on a cluster's workers and
+    calls `lightgbm.dask`). An engine does what needs the matrix; everything decided from dates,
+    labels and predictions (splits, folds, skill, baselines' metrics, the record) is the
+    trainer's."""
+
+    def check(self, ds: Dataset):
+        if ds.X is None:
+            raise QuantmlError(
+                "this dataset's features are held on a cluster: train it with its own engine "
+                "(ds.engine)"
+            )
+
+    def fit(
+        self,
+        ds: Dataset,
+        train: np.ndarray,
+        # the rows whose curve early stopping reads
+        stop: np.ndarray,
+        params: dict,
+        num_boost_round: int = 500,
+        early_stopping_rounds: int | None = EARLY_STOPPING_ROUNDS,
+        stop_on: str = 'rank_ic',
+        cache: dict | None = None,
+        key=None,
+    ) -> tuple:
+        """(booster, rounds kept): LightGBM fitted on the `train` rows, stopped on the `stop` rows
+        (`fit_booster`)."""
+        b = fit_booster(
+            ds, train, stop, params, num_boost_round, early_stopping_rounds, stop_on, cache, key
+        )
         return b, int(b.best_iteration or b.current_iteration())
-    def predict(self,
-                ds:Dataset,
-                b,                        # the fitted LightGBM booster
-                rows:np.ndarray,
-                n_iter:int,               # boosting rounds to use
-               ) -> np.ndarray: return b.predict(ds.X[rows], num_iteration=n_iter)
-    def column(self,
-               ds:Dataset,
-               name:str,                  # the column: 'y', 'fwd_ret', 'date', 'symbol' or 'label_end'
-               rows:np.ndarray,
-              ) -> np.ndarray:
+
+    def predict(
+        self,
+        ds: Dataset,
+        b,  # the fitted LightGBM booster
+        rows: np.ndarray,
+        n_iter: int,  # boosting rounds to use
+    ) -> np.ndarray:
+        return b.predict(ds.X[rows], num_iteration=n_iter)
+
+    def column(
+        self,
+        ds: Dataset,
+        # the column: 'y', 'fwd_ret', 'date', 'symbol' or 'label_end'
+        name: str,
+        rows: np.ndarray,
+    ) -> np.ndarray:
         "One feature's values on the rows of a mask."
         return ds.X[name].to_numpy(np.float64)[rows]
-    def normalised(self,
-                   ds:Dataset,
-                   norm:FeatureNorm,      # the fitted normalisation (`FeatureNorm`)
-                  ) -> Dataset: return replace(ds, X=norm.apply(ds.X))
-    def baseline_scores(self, ds:Dataset, train:np.ndarray, test:np.ndarray) -> np.ndarray|None:
-        "The linear baseline fitted on the `train` rows, scored on the `test` rows (None where it cannot be fitted)."
+
+    def normalised(
+        self,
+        ds: Dataset,
+        norm: FeatureNorm,  # the fitted normalisation (`FeatureNorm`)
+    ) -> Dataset:
+        return replace(ds, X=norm.apply(ds.X))
+
+    def baseline_scores(
+        self, ds: Dataset, train: np.ndarray, test: np.ndarray
+    ) -> np.ndarray | None:
+        """The linear baseline fitted on the `train` rows, scored on the `test` rows (None where it
+        cannot be fitted)."""
         model = linear_baseline(ds.X[train], ds.y[train], ds.label.binary)
         return None if model is None else baseline_scores(model, ds.X[test])
-    def matrix_bytes(self,
-                     ds:Dataset,
-                     idx:np.ndarray,      # row indices, in the order the fingerprint takes them
-                    ):
-        "The features of rows `idx`, in that order, as bytes (one piece here; a cluster streams a partition at a time)."
+
+    def matrix_bytes(
+        self,
+        ds: Dataset,
+        idx: np.ndarray,  # row indices, in the order the fingerprint takes them
+    ):
+        """The features of rows `idx`, in that order, as bytes (one piece here; a cluster streams a
+        partition at a time)."""
         yield np.ascontiguousarray(ds.X.iloc[idx].to_numpy()).tobytes()
-    def describe(self, ds:Dataset) -> dict: return {}     # what the record says about where it was trained: nothing here
+
+    # what the record says about where it was trained: nothing here
+    def describe(self, ds: Dataset) -> dict:
+        return {}
 
 # %% ../nbs/01_trainer.ipynb #c1796fb0
-SEARCH_SPACE = dict(num_leaves=(7, 63), learning_rate=(0.01, 0.2), min_data_in_leaf=(50, 1000), feature_fraction=(0.5, 1.0),
-                    bagging_fraction=(0.5, 1.0), lambda_l2=(1e-3, 10.0))
+SEARCH_SPACE = dict(
+    num_leaves=(7, 63),
+    learning_rate=(0.01, 0.2),
+    min_data_in_leaf=(50, 1000),
+    feature_fraction=(0.5, 1.0),
+    bagging_fraction=(0.5, 1.0),
+    lambda_l2=(1e-3, 10.0),
+)
 
-def fold_score(y,
-               p,
-               fwd_ret,
-               date,
-               binary:bool,               # also AUC and log loss (a binary label)
-              ) -> dict:
+
+def fold_score(
+    y,
+    p,
+    fwd_ret,
+    date,
+    binary: bool,  # also AUC and log loss (a binary label)
+) -> dict:
     "Rank IC of one fold's validation predictions, and AUC and log loss for a binary label."
     out = dict(rank_ic=RankIC(fwd_ret, date)(p)[1])
     if binary:
@@ -159,51 +290,89 @@ def fold_score(y,
     return out
 
 # %% ../nbs/01_trainer.ipynb #4748f255
-def cv_scores(ds:Dataset,
-              folds:list,
-              params:dict,
-              num_boost_round:int=300,
-              stop_on:str='rank_ic',
-              report=None,                # called with the fraction of the folds done
-              cache:dict|None=None,
-              engine=None,
-             ) -> list:
-    "The validation score of each walk-forward fold (early stopping on the fold's own validation block), fitted by `engine` (LocalEngine)."
+def cv_scores(
+    ds: Dataset,
+    folds: list,
+    params: dict,
+    num_boost_round: int = 300,
+    stop_on: str = 'rank_ic',
+    report=None,  # called with the fraction of the folds done
+    cache: dict | None = None,
+    engine=None,
+) -> list:
+    """The validation score of each walk-forward fold (early stopping on the fold's own validation
+    block), fitted by `engine` (LocalEngine)."""
     out, engine = [], engine or LocalEngine()
     for j, (tr, va) in enumerate(folds):
-        b, n_iter = engine.fit(ds, tr, va, params, num_boost_round, stop_on=stop_on, cache=cache, key=(j, params['objective'], stop_on))
+        b, n_iter = engine.fit(
+            ds,
+            tr,
+            va,
+            params,
+            num_boost_round,
+            stop_on=stop_on,
+            cache=cache,
+            key=(j, params['objective'], stop_on),
+        )
         p = engine.predict(ds, b, va, n_iter)
         out.append(fold_score(ds.y[va], p, ds.fwd_ret[va], ds.date[va], ds.label.binary))
-        if report: report(j, out)
+        if report:
+            report(j, out)
     return out
 
 # %% ../nbs/01_trainer.ipynb #3ec7c2dc
 def _suggest(trial):
     s = SEARCH_SPACE
-    return dict(num_leaves=trial.suggest_int('num_leaves', *s['num_leaves'], log=True),
-                learning_rate=trial.suggest_float('learning_rate', *s['learning_rate'], log=True),
-                min_data_in_leaf=trial.suggest_int('min_data_in_leaf', *s['min_data_in_leaf'], log=True),
-                feature_fraction=trial.suggest_float('feature_fraction', *s['feature_fraction']),
-                bagging_fraction=trial.suggest_float('bagging_fraction', *s['bagging_fraction']),
-                lambda_l2=trial.suggest_float('lambda_l2', *s['lambda_l2'], log=True))
+    return dict(
+        num_leaves=trial.suggest_int('num_leaves', *s['num_leaves'], log=True),
+        learning_rate=trial.suggest_float('learning_rate', *s['learning_rate'], log=True),
+        min_data_in_leaf=trial.suggest_int('min_data_in_leaf', *s['min_data_in_leaf'], log=True),
+        feature_fraction=trial.suggest_float('feature_fraction', *s['feature_fraction']),
+        bagging_fraction=trial.suggest_float('bagging_fraction', *s['bagging_fraction']),
+        lambda_l2=trial.suggest_float('lambda_l2', *s['lambda_l2'], log=True),
+    )
 
-def tune(ds:Dataset, folds:list, trials:int, seed:int=0, num_threads:int=0, objective:str='binary', metric:str='rank_ic', on_progress=None,
-         cache:dict|None=None, engine=None) -> tuple:
+
+def tune(
+    ds: Dataset,
+    folds: list,
+    trials: int,
+    seed: int = 0,
+    num_threads: int = 0,
+    objective: str = 'binary',
+    metric: str = 'rank_ic',
+    on_progress=None,
+    cache: dict | None = None,
+    engine=None,
+) -> tuple:
     "Optuna search over SEARCH_SPACE on the walk-forward folds; returns (best params, the study)."
     import optuna
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sign, cache = (-1 if metric == 'log_loss' else 1), ({} if cache is None else cache)   # the folds' binned data, built once for all trials
+    # the folds' binned data, built once for all trials
+    sign, cache = (-1 if metric == 'log_loss' else 1), ({} if cache is None else cache)
+
     def objective_fn(trial):
         params = lgb_params(_suggest(trial), seed, num_threads, objective)
+
         def report(j, scores):
             trial.report(sign * finite_mean([s[metric] for s in scores]), j)
-            if trial.should_prune(): raise optuna.TrialPruned()
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+
         stop = 'log_loss' if metric == 'log_loss' else 'rank_ic'
-        scores = cv_scores(ds, folds, params, stop_on=stop, report=report, cache=cache, engine=engine)
-        trial.set_user_attr('folds', scores)                  # the chosen trial's fold scores are the tuned model's CV scores
+        scores = cv_scores(
+            ds, folds, params, stop_on=stop, report=report, cache=cache, engine=engine
+        )
+        # the chosen trial's fold scores are the tuned model's CV scores
+        trial.set_user_attr('folds', scores)
         return sign * finite_mean([s[metric] for s in scores])
-    study = optuna.create_study(direction='maximize', sampler=optuna.samplers.TPESampler(seed=seed),
-                                pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
+
+    study = optuna.create_study(
+        direction='maximize',
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+    )
     for _ in progress(range(trials), desc='tuning', on_progress=on_progress):
         study.optimize(objective_fn, n_trials=1)
     return study.best_params, study
@@ -211,204 +380,391 @@ def tune(ds:Dataset, folds:list, trials:int, seed:int=0, num_threads:int=0, obje
 # %% ../nbs/01_trainer.ipynb #f551207e
 BAND_QUANTILES = (0.1, 0.3, 0.7, 0.9)
 
-def band_edges(valid_pred:np.ndarray, quantiles=BAND_QUANTILES) -> list:
+
+def band_edges(valid_pred: np.ndarray, quantiles=BAND_QUANTILES) -> list:
     "Cut-offs between the five recommendations: quantiles of the validation predictions."
-    if len(valid_pred) == 0: raise QuantmlError("no validation predictions to calibrate recommendation bands on")
+    if len(valid_pred) == 0:
+        raise QuantmlError("no validation predictions to calibrate recommendation bands on")
     return [float(q) for q in np.quantile(np.asarray(valid_pred, float), quantiles)]
 
 # %% ../nbs/01_trainer.ipynb #f024b64d
-ONE_TREE_MIN_T = 2.0      # a one-tree model (binary or regression) must show this much held-out skill not to be degenerate: the skill gate's default
+# a one-tree model (binary or regression) must show this much held-out skill not to be degenerate:
+# the skill gate's default
+ONE_TREE_MIN_T = 2.0
 
-def skill_of(valid:pd.DataFrame, horizon:int) -> dict:
-    "Directional skill on the validation rows (`valid`: p, fwd_ret, date): rank IC, its HAC t (lag = horizon), dates, method."
+
+def skill_of(valid: pd.DataFrame, horizon: int) -> dict:
+    """Directional skill on the validation rows (`valid`: p, fwd_ret, date): rank IC, its HAC t (lag
+    = horizon), dates, method."""
     q = signal_quality(valid.p.to_numpy(), valid.fwd_ret.to_numpy(), valid.date.to_numpy(), horizon)
-    return dict(rank_ic=q['rank_ic'], t=q['rank_ic_t'], t_method='hac' if q['ic_method'] == 'per_date' else 'pooled_nonoverlap',
-                t_nonoverlap=q['rank_ic_t_nonoverlap'], dates=q['ic_dates'], lags=max(horizon, 1), method=q['ic_method'], segment='second half of validation')
+    return dict(
+        rank_ic=q['rank_ic'],
+        t=q['rank_ic_t'],
+        t_method='hac' if q['ic_method'] == 'per_date' else 'pooled_nonoverlap',
+        t_nonoverlap=q['rank_ic_t_nonoverlap'],
+        dates=q['ic_dates'],
+        lags=max(horizon, 1),
+        method=q['ic_method'],
+        segment='second half of validation',
+    )
 
 # %% ../nbs/01_trainer.ipynb #3b9141ac
-def degenerate_reason(valid:pd.DataFrame,
-                      train_y:np.ndarray,       # the training rows' labels
-                      objective:str,
-                      rounds:int|None=None,     # boosting rounds kept
-                      skill_t:float|None=None,  # the validation rank IC's t
-                     ) -> str|None:
-    "Why a model is degenerate, from its validation predictions (`valid`: p, y) and the trees it kept, or None."
+def degenerate_reason(
+    valid: pd.DataFrame,
+    train_y: np.ndarray,  # the training rows' labels
+    objective: str,
+    rounds: int | None = None,  # boosting rounds kept
+    skill_t: float | None = None,  # the validation rank IC's t
+) -> str | None:
+    """Why a model is degenerate, from its validation predictions (`valid`: p, y) and the trees it
+    kept, or None."""
     p, y = valid.p.to_numpy(float), valid.y.to_numpy()
-    if len(np.unique(p)) < 2: return f"constant predictions: {len(np.unique(p))} distinct value on the validation segment"
+    if len(np.unique(p)) < 2:
+        return f"constant predictions: {len(np.unique(p))} distinct value on the validation segment"
     lo, hi = np.quantile(p, [0.01, 0.99])
-    if hi - lo < 1e-6: return f"near-constant predictions: 98% of validation predictions lie within {hi - lo:.1e}"
-    if rounds is not None and rounds < 2 and objective in ('binary', 'regression') and not (skill_t is not None and skill_t >= ONE_TREE_MIN_T):
-        return (f"one tree and no shown skill: early stopping kept only the first round, its outputs (served as they are) are one shrunken step "
-                f"from a constant ({len(np.unique(p))} distinct values, 98% within {lo:.4g} .. {hi:.4g}), and its held-out rank IC has t "
-                f"{'unknown' if skill_t is None else f'{skill_t:.2f}'}, under {ONE_TREE_MIN_T:g}")
+    if hi - lo < 1e-6:
+        return f"near-constant predictions: 98% of validation predictions lie within {hi - lo:.1e}"
+    if (
+        rounds is not None
+        and rounds < 2
+        and objective in ('binary', 'regression')
+        and not (skill_t is not None and skill_t >= ONE_TREE_MIN_T)
+    ):
+        return (
+            "one tree and no shown skill: early stopping kept only the first round, its outputs "
+            "(served as they are) are one shrunken step "
+            f"from a constant ({len(np.unique(p))} distinct values, 98% within {lo:.4g} .. "
+            f"{hi:.4g}), and its held-out rank IC has t "
+            f"{'unknown' if skill_t is None else f'{skill_t:.2f}'}, under {ONE_TREE_MIN_T:g}"
+        )
     if objective == 'binary':
-        ll, base = float(skm.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), constant_log_loss(y, float(np.mean(train_y)))
-        if ll >= base: return f"no better than a constant: validation log loss {ll:.5f} >= {base:.5f} of always predicting the training base rate"
+        ll, base = (
+            float(skm.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
+            constant_log_loss(y, float(np.mean(train_y))),
+        )
+        if ll >= base:
+            return (f"no better than a constant: validation log loss {ll:.5f} >= {base:.5f} of "
+                    "always predicting the training base rate")
     if objective == 'regression':
         mse, base = float(np.mean((p - y) ** 2)), float(np.mean((np.mean(train_y) - y) ** 2))
-        if mse >= base: return f"no better than a constant: validation squared error {mse:.6f} >= {base:.6f} of always predicting the training mean"
+        if mse >= base:
+            return (f"no better than a constant: validation squared error {mse:.6f} >= {base:.6f} "
+                    "of always predicting the training mean")
     return None
 
 # %% ../nbs/01_trainer.ipynb #10ec3235
-def _fit_norm(ds:Dataset, train:np.ndarray, engine=None) -> FeatureNorm:
-    "Fitted on the rows of `train`: only ever a model's training rows (train_model, walk_forward_predict)."
+def _fit_norm(ds: Dataset, train: np.ndarray, engine=None) -> FeatureNorm:
+    """Fitted on the rows of `train`: only ever a model's training rows (train_model,
+    walk_forward_predict)."""
     center, scale, engine = [], [], engine or LocalEngine()
     for f in ds.features:
-        x = engine.column(ds, f, train); x = x[~np.isnan(x)]
+        x = engine.column(ds, f, train)
+        x = x[~np.isnan(x)]
         med = float(np.median(x)) if len(x) else 0.0
-        center.append(med); scale.append(float((np.median(np.abs(x - med)) if len(x) else 0.0) + 1e-12) * 1.4826)
+        center.append(med)
+        scale.append(float((np.median(np.abs(x - med)) if len(x) else 0.0) + 1e-12) * 1.4826)
     d = ds.date[train]
-    return FeatureNorm(tuple(ds.features), tuple(center), tuple(scale), 3.0,
-                       (int(train.sum()), str(pd.Timestamp(d.min()).date()), str(pd.Timestamp(d.max()).date())))
+    return FeatureNorm(
+        tuple(ds.features),
+        tuple(center),
+        tuple(scale),
+        3.0,
+        (int(train.sum()), str(pd.Timestamp(d.min()).date()), str(pd.Timestamp(d.max()).date())),
+    )
 
-def _normalised(ds:Dataset, feature_norm:str|None, train:np.ndarray, engine=None) -> tuple:
-    "(dataset, FeatureNorm or None): the dataset's features normalised by a fit on the `train` rows, when asked."
-    if feature_norm is None: return ds, None
-    if feature_norm not in FEATURE_NORMS: raise QuantmlError(f"feature_norm must be one of {', '.join(FEATURE_NORMS)} or None (got {feature_norm!r})")
+
+def _normalised(ds: Dataset, feature_norm: str | None, train: np.ndarray, engine=None) -> tuple:
+    """(dataset, FeatureNorm or None): the dataset's features normalised by a fit on the `train`
+    rows, when asked."""
+    if feature_norm is None:
+        return ds, None
+    if feature_norm not in FEATURE_NORMS:
+        raise QuantmlError(
+            f"feature_norm must be one of {', '.join(FEATURE_NORMS)} or None (got {feature_norm!r})"
+        )
     engine = engine or LocalEngine()
     norm = _fit_norm(ds, train, engine)
     return engine.normalised(ds, norm), norm
 
 # %% ../nbs/01_trainer.ipynb #52db0073
-def evaluate(b:lgb.Booster,               # the fitted LightGBM booster
-             valid:pd.DataFrame,
-             test:pd.DataFrame,
-             label:LabelSpec,
-             baseline:dict,               # the linear baseline's predictions on the validation and test rows
-             cv:list,                     # the walk-forward folds' scores
-             train_base_rate:float|None,  # the training segment's share of positives (binary labels), or None
-            ) -> tuple:
-    "(metrics, importance, cv summary) of a fitted booster from its held-out validation and its test predictions (frames of p, y, fwd_ret, date)."
+def evaluate(
+    b: lgb.Booster,  # the fitted LightGBM booster
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    label: LabelSpec,
+    # the linear baseline's predictions on the validation and test rows
+    baseline: dict,
+    cv: list,  # the walk-forward folds' scores
+    # the training segment's share of positives (binary labels), or None
+    train_base_rate: float | None,
+) -> tuple:
+    """(metrics, importance, cv summary) of a fitted booster from its held-out validation and its
+    test predictions (frames of p, y, fwd_ret, date)."""
     h = label.horizon
     metrics = signal_quality(test.p.to_numpy(), test.fwd_ret.to_numpy(), test.date.to_numpy(), h)
     vq = signal_quality(valid.p.to_numpy(), valid.fwd_ret.to_numpy(), valid.date.to_numpy(), h)
-    metrics.update({f'valid_{k}': vq[k] for k in ('rank_ic', 'rank_ic_t', 'ic', 'rank_icir', 'long_short')})
+    metrics.update(
+        {f'valid_{k}': vq[k] for k in ('rank_ic', 'rank_ic_t', 'ic', 'rank_icir', 'long_short')}
+    )
     if label.binary:
         metrics.update(classification_metrics(test.y.to_numpy(), test.p.to_numpy()))
         metrics['constant_log_loss'] = constant_log_loss(test.y.to_numpy(), train_base_rate)
-        metrics['valid_auc'] = float(skm.roc_auc_score(valid.y, valid.p)) if valid.y.nunique() == 2 else float('nan')
+        metrics['valid_auc'] = (
+            float(skm.roc_auc_score(valid.y, valid.p)) if valid.y.nunique() == 2 else float('nan')
+        )
     metrics['n'] = int(len(test))
     metrics.update(baseline)
-    imp = pd.DataFrame({'feature': b.feature_name(), 'gain': b.feature_importance('gain'), 'split': b.feature_importance('split')})
+    imp = pd.DataFrame(
+        {
+            'feature': b.feature_name(),
+            'gain': b.feature_importance('gain'),
+            'split': b.feature_importance('split'),
+        }
+    )
     mean = lambda k: finite_mean([c[k] for c in cv])
-    cvd = dict(folds=cv, rank_ic_mean=mean('rank_ic'), rank_ic_std=float(np.nanstd([c['rank_ic'] for c in cv])) if cv else float('nan'), k=len(cv))
-    if label.binary: cvd['auc_mean'] = mean('auc')
+    cvd = dict(
+        folds=cv,
+        rank_ic_mean=mean('rank_ic'),
+        rank_ic_std=float(np.nanstd([c['rank_ic'] for c in cv])) if cv else float('nan'),
+        k=len(cv),
+    )
+    if label.binary:
+        cvd['auc_mean'] = mean('auc')
     return metrics, imp.sort_values('gain', ascending=False, ignore_index=True), cvd
 
 # %% ../nbs/01_trainer.ipynb #c02353e6
-def baseline_metrics(ds:Dataset, train:np.ndarray, test:np.ndarray, engine=None) -> dict:
-    "Test rank IC (and AUC for binary labels) of the linear baseline fitted on the training rows only."
+def baseline_metrics(ds: Dataset, train: np.ndarray, test: np.ndarray, engine=None) -> dict:
+    """Test rank IC (and AUC for binary labels) of the linear baseline fitted on the training rows
+    only."""
     p = (engine or LocalEngine()).baseline_scores(ds, train, test)
-    if p is None: return dict(baseline_rank_ic=float('nan'), logreg_auc=float('nan'))
-    out = dict(baseline_rank_ic=signal_quality(p, ds.fwd_ret[test], ds.date[test], ds.label.horizon)['rank_ic'])
-    if ds.label.binary: out['logreg_auc'] = float(skm.roc_auc_score(ds.y[test], p)) if len(np.unique(ds.y[test])) == 2 else float('nan')
+    if p is None:
+        return dict(baseline_rank_ic=float('nan'), logreg_auc=float('nan'))
+    out = dict(
+        baseline_rank_ic=signal_quality(p, ds.fwd_ret[test], ds.date[test], ds.label.horizon)[
+            'rank_ic'
+        ]
+    )
+    if ds.label.binary:
+        out['logreg_auc'] = (
+            float(skm.roc_auc_score(ds.y[test], p))
+            if len(np.unique(ds.y[test])) == 2
+            else float('nan')
+        )
     return out
 
 # %% ../nbs/01_trainer.ipynb #fbf10744
-def data_fingerprint(ds:Dataset, rows:np.ndarray, engine=None) -> dict:
-    """Symbols, date range, row count and a SHA-256 of the training rows (features, labels, dates, symbols) taken in date, then symbol
-    order: the order a cluster's date partitions hold them in, so both engines fingerprint the same rows alike."""
+def data_fingerprint(ds: Dataset, rows: np.ndarray, engine=None) -> dict:
+    """Symbols, date range, row count and a SHA-256 of the training rows (features, labels, dates,
+    symbols) taken in date, then symbol order: the order a cluster's date partitions hold them in,
+    so both engines fingerprint the same rows alike."""
     idx = np.flatnonzero(rows)
     codes, sy = pd.factorize(ds.symbol[idx], sort=True)
     order = np.lexsort((codes, ds.date[idx]))
     idx, codes = idx[order], codes[order]
     h = hashlib.sha256('\x00'.join(map(str, sy)).encode())
-    for piece in (engine or LocalEngine()).matrix_bytes(ds, idx): h.update(piece)
-    for a in (ds.y[idx], ds.date[idx].astype('datetime64[D]').astype(np.int64), codes.astype(np.int64)):
+    for piece in (engine or LocalEngine()).matrix_bytes(ds, idx):
+        h.update(piece)
+    for a in (
+        ds.y[idx],
+        ds.date[idx].astype('datetime64[D]').astype(np.int64),
+        codes.astype(np.int64),
+    ):
         h.update(np.ascontiguousarray(a).tobytes())
-    return dict(symbols=[str(s) for s in sy], n_symbols=int(len(sy)), first_date=str(pd.Timestamp(ds.date[rows].min()).date()),
-                last_date=str(pd.Timestamp(ds.date[rows].max()).date()), rows=int(rows.sum()), sha256=h.hexdigest(),
-                prices_sha256=ds.provenance.get('prices_sha256'),
-                **({'universe': ds.provenance['universe']} if ds.provenance.get('universe') else {}))   # the service applies it
+    # the service applies it
+    return dict(
+        symbols=[str(s) for s in sy],
+        n_symbols=int(len(sy)),
+        first_date=str(pd.Timestamp(ds.date[rows].min()).date()),
+        last_date=str(pd.Timestamp(ds.date[rows].max()).date()),
+        rows=int(rows.sum()),
+        sha256=h.hexdigest(),
+        prices_sha256=ds.provenance.get('prices_sha256'),
+        **({'universe': ds.provenance['universe']} if ds.provenance.get('universe') else {}),
+    )
 
 # %% ../nbs/01_trainer.ipynb #cdae8afa
-TRAIN_STEPS = ('dataset', 'tuning', 'cv', 'fit', 'metrics')   # train_model's on_progress: step i of these starts at i / 5
-MAX_TRIALS = 1000            # Optuna trials: far past where tuning stops paying on daily data
-MAX_CV_FOLDS = 50            # walk-forward folds inside the training segment
-MAX_BOOST_ROUNDS = 100_000   # boosting rounds (early stopping ends most fits after a few hundred)
+# train_model's on_progress: step i of these starts at i / 5
+TRAIN_STEPS = ('dataset', 'tuning', 'cv', 'fit', 'metrics')
+MAX_TRIALS = 1000  # Optuna trials: far past where tuning stops paying on daily data
+MAX_CV_FOLDS = 50  # walk-forward folds inside the training segment
+MAX_BOOST_ROUNDS = 100_000  # boosting rounds (early stopping ends most fits after a few hundred)
+
 
 def _check_counts(**counts):
     "A QuantmlError naming the first count that is not a whole number within its bound."
-    bounds = dict(trials=(0, MAX_TRIALS), cv_folds=(0, MAX_CV_FOLDS), num_boost_round=(1, MAX_BOOST_ROUNDS))
+    bounds = dict(
+        trials=(0, MAX_TRIALS), cv_folds=(0, MAX_CV_FOLDS), num_boost_round=(1, MAX_BOOST_ROUNDS)
+    )
     for name, v in counts.items():
         lo, hi = bounds[name]
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
             raise QuantmlError(f"{name} must be a whole number from {lo} to {hi:,} (got {v!r})")
 
 # %% ../nbs/01_trainer.ipynb #e204147a
-def model_record(b:lgb.Booster,           # the fitted LightGBM booster
-                 n_iter:int,              # boosting rounds kept
-                 valid:pd.DataFrame,      # the validation rows' predictions (p, y, fwd_ret, date): bands and the degenerate check
-                 held:pd.DataFrame,       # the held-out half of them, which early stopping never saw: skill and valid_ metrics
-                 test:pd.DataFrame,       # the test rows' predictions
-                 label:LabelSpec,
-                 objective:str,
-                 train_y:np.ndarray,      # the training labels (or their mean): the constant each model must beat
-                 baseline:dict,           # the linear baseline's metrics
-                 cv:list,                 # the linear baseline's test metrics, the walk-forward folds' scores
-                 **fields,
-                ) -> TrainedModel:      # the rest of the record, by name (features, split, params, data, ...)
-    "The TrainedModel of a fitted booster, its metrics, skill, bands and degenerate flag computed from its predictions: one way for every engine."
-    metrics, imp, cvd = evaluate(b, held, test, label, baseline, cv, float(np.mean(train_y)) if label.binary else None)
+def model_record(
+    b: lgb.Booster,  # the fitted LightGBM booster
+    n_iter: int,  # boosting rounds kept
+    # the validation rows' predictions (p, y, fwd_ret, date): bands and the degenerate
+    # check
+    valid: pd.DataFrame,
+    # the held-out half of them, which early stopping never saw: skill and valid_
+    # metrics
+    held: pd.DataFrame,
+    test: pd.DataFrame,  # the test rows' predictions
+    label: LabelSpec,
+    objective: str,
+    # the training labels (or their mean): the constant each model must beat
+    train_y: np.ndarray,
+    baseline: dict,  # the linear baseline's metrics
+    # the linear baseline's test metrics, the walk-forward folds' scores
+    cv: list,
+    **fields,
+    # the rest of the record, by name (features, split, params, data, ...)
+) -> TrainedModel:
+    """The TrainedModel of a fitted booster, its metrics, skill, bands and degenerate flag computed
+    from its predictions: one way for every engine."""
+    metrics, imp, cvd = evaluate(
+        b, held, test, label, baseline, cv, float(np.mean(train_y)) if label.binary else None
+    )
     pv, skill = valid.p.to_numpy(), skill_of(held, label.horizon)
-    return TrainedModel(booster=b, num_iterations=n_iter, label=label, objective=objective, metrics=metrics, importance=imp, cv=cvd,
-                        valid_pred=pv, test_predictions=test, bands=band_edges(pv), skill=skill,
-                        degenerate=degenerate_reason(valid, train_y, objective, n_iter, skill['t']), **fields)
+    return TrainedModel(
+        booster=b,
+        num_iterations=n_iter,
+        label=label,
+        objective=objective,
+        metrics=metrics,
+        importance=imp,
+        cv=cvd,
+        valid_pred=pv,
+        test_predictions=test,
+        bands=band_edges(pv),
+        skill=skill,
+        degenerate=degenerate_reason(valid, train_y, objective, n_iter, skill['t']),
+        **fields,
+    )
 
 # %% ../nbs/01_trainer.ipynb #ffd32c6f
 def _frame(ds, mask, p):
-    return pd.DataFrame({'symbol': ds.symbol[mask], 'date': ds.date[mask], 'p': p, 'y': ds.y[mask], 'fwd_ret': ds.fwd_ret[mask]})
+    return pd.DataFrame(
+        {
+            'symbol': ds.symbol[mask],
+            'date': ds.date[mask],
+            'p': p,
+            'y': ds.y[mask],
+            'fwd_ret': ds.fwd_ret[mask],
+        }
+    )
+
 
 def _dataset(data, label, features, cs_norm) -> Dataset:
     "The dataset to train on: `data` itself, or built from prices."
-    if not isinstance(data, Dataset): return build_dataset(data, label or LabelSpec(), features=features, cs_norm=cs_norm)
-    if label is not None and label != data.label: raise QuantmlError("label: a Dataset carries its label; build another dataset for another label")
+    if not isinstance(data, Dataset):
+        return build_dataset(data, label or LabelSpec(), features=features, cs_norm=cs_norm)
+    if label is not None and label != data.label:
+        raise QuantmlError(
+            "label: a Dataset carries its label; build another dataset for another label"
+        )
     return data
+
 
 def _reporter(on_progress):
     "report(step): on_progress with the fraction of TRAIN_STEPS done when the step starts."
     return lambda s: on_progress(TRAIN_STEPS.index(s) / len(TRAIN_STEPS)) if on_progress else None
 
+
 def _staged(on_progress, on_stage):
-    "on_progress that also tells `on_stage` each step of TRAIN_STEPS, in order, as the fraction done reaches its start (step i at i / 5)."
-    if on_stage is None: return on_progress
+    """on_progress that also tells `on_stage` each step of TRAIN_STEPS, in order, as the fraction
+    done reaches its start (step i at i / 5)."""
+    if on_stage is None:
+        return on_progress
     told = [-1]
+
     def report(f):
         i = min(int(f * len(TRAIN_STEPS) + 1e-9), len(TRAIN_STEPS) - 1)
-        while told[0] < i: told[0] += 1; on_stage(TRAIN_STEPS[told[0]])
-        if on_progress: on_progress(f)
+        while told[0] < i:
+            told[0] += 1
+            on_stage(TRAIN_STEPS[told[0]])
+        if on_progress:
+            on_progress(f)
+
     return report
 
+
 def _engine_for(ds, engine):
-    "The engine to fit with: the one given, else the dataset's own (a cluster's), else this machine's; checked against the dataset."
+    """The engine to fit with: the one given, else the dataset's own (a cluster's), else this
+    machine's; checked against the dataset."""
     engine = engine or getattr(ds, 'engine', None) or LocalEngine()
     engine.check(ds)
     return engine
 
 # %% ../nbs/01_trainer.ipynb #908e2bc7
-def _params_and_cv(ds, folds, params, trials, seed, num_threads, obj, stop_on, cache, engine, on_progress) -> tuple:
-    "(the fit's parameters, the folds' scores, each tuning trial's objective): tuned on the folds when `trials`, else `params`."
+def _params_and_cv(
+    ds, folds, params, trials, seed, num_threads, obj, stop_on, cache, engine, on_progress
+) -> tuple:
+    """(the fit's parameters, the folds' scores, each tuning trial's objective): tuned on the folds
+    when `trials`, else `params`."""
     steps = TRAIN_STEPS
     _reporter(on_progress)('tuning')
     if trials:
-        if not folds: raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")
-        best, study = tune(ds, folds, trials, seed, num_threads, obj, stop_on, cache=cache, engine=engine,   # each trial moves the fraction within 'tuning'
-                           on_progress=(lambda f: on_progress((steps.index('tuning') + f) / len(steps))) if on_progress else None)
-        return lgb_params(best, seed, num_threads, obj), study.best_trial.user_attrs['folds'], [t.value for t in study.trials]
+        if not folds:
+            raise QuantmlError("tuning needs walk-forward folds: use cv_folds >= 2 with trials")
+        best, study = tune(
+            ds,
+            folds,
+            trials,
+            seed,
+            num_threads,
+            obj,
+            stop_on,
+            cache=cache,
+            engine=engine,  # each trial moves the fraction within 'tuning'
+            on_progress=(lambda f: on_progress((steps.index('tuning') + f) / len(steps)))
+            if on_progress
+            else None,
+        )
+        return (
+            lgb_params(best, seed, num_threads, obj),
+            study.best_trial.user_attrs['folds'],
+            [t.value for t in study.trials],
+        )
     fit_params = lgb_params(params, seed, num_threads, obj)
     _reporter(on_progress)('cv')
-    return fit_params, cv_scores(ds, folds, fit_params, stop_on=stop_on, cache=cache, engine=engine) if folds else [], []
+    return (
+        fit_params,
+        cv_scores(ds, folds, fit_params, stop_on=stop_on, cache=cache, engine=engine)
+        if folds
+        else [],
+        [],
+    )
+
 
 def _split_info(ds, seg, stop, held) -> dict:
-    "The segments' boundaries and row counts, with the validation halves early stopping and skill used."
-    day = lambda m: (str(pd.Timestamp(ds.date[m].min()).date()), str(pd.Timestamp(ds.date[m].max()).date()))
-    return {**seg.boundaries, 'valid_stop': day(stop), 'valid_skill': day(held),
-            'rows': dict(train=int(seg.train.sum()), valid=int(seg.valid.sum()), test=int(seg.test.sum()), purged=seg.purged,
-                         valid_stop=int(stop.sum()), valid_skill=int(held.sum()))}
+    """The segments' boundaries and row counts, with the validation halves early stopping and skill
+    used."""
+    day = lambda m: (
+        str(pd.Timestamp(ds.date[m].min()).date()),
+        str(pd.Timestamp(ds.date[m].max()).date()),
+    )
+    return {
+        **seg.boundaries,
+        'valid_stop': day(stop),
+        'valid_skill': day(held),
+        'rows': dict(
+            train=int(seg.train.sum()),
+            valid=int(seg.valid.sum()),
+            test=int(seg.test.sum()),
+            purged=seg.purged,
+            valid_stop=int(stop.sum()),
+            valid_skill=int(held.sum()),
+        ),
+    }
 
 # %% ../nbs/01_trainer.ipynb #d02c8725
-def _fit_and_record(ds, engine, seg, embargo, fit_params, fit_kw:dict, baselines:bool, report, **fields) -> TrainedModel:
-    "The fit on the training rows, stopped on validation's first half; its predictions, baseline and fingerprint, recorded with `fields`."
+def _fit_and_record(
+    ds, engine, seg, embargo, fit_params, fit_kw: dict, baselines: bool, report, **fields
+) -> TrainedModel:
+    """The fit on the training rows, stopped on validation's first half; its predictions, baseline
+    and fingerprint, recorded with `fields`."""
     report('fit')
     stop, held = split_validation(ds, seg.valid, embargo)
     b, n_iter = engine.fit(ds, seg.train, stop, fit_params, **fit_kw)
@@ -416,33 +772,66 @@ def _fit_and_record(ds, engine, seg, embargo, fit_params, fit_kw:dict, baselines
     valid, test = (_frame(ds, m, engine.predict(ds, b, m, n_iter)) for m in (seg.valid, seg.test))
     base = baseline_metrics(ds, seg.train, seg.test, engine) if baselines else {}
     data_fp = {**data_fingerprint(ds, seg.train, engine), **engine.describe(ds)}
-    return model_record(b, n_iter, valid, valid[held[seg.valid]], test.sort_values(['symbol', 'date'], ignore_index=True), ds.label,
-                        fit_params['objective'], ds.y[seg.train], base, fields.pop('cv'), features=ds.features, split=_split_info(ds, seg, stop, held),
-                        params=fit_params, data=data_fp, cs_norm=ds.cs_norm, feature_set=ds.provenance.get('feature_set', 'seed22'), **fields)
+    return model_record(
+        b,
+        n_iter,
+        valid,
+        valid[held[seg.valid]],
+        test.sort_values(['symbol', 'date'], ignore_index=True),
+        ds.label,
+        fit_params['objective'],
+        ds.y[seg.train],
+        base,
+        fields.pop('cv'),
+        features=ds.features,
+        split=_split_info(ds, seg, stop, held),
+        params=fit_params,
+        data=data_fp,
+        cs_norm=ds.cs_norm,
+        feature_set=ds.provenance.get('feature_set', 'seed22'),
+        **fields,
+    )
 
 # %% ../nbs/01_trainer.ipynb #81292f9e
-def train_model(data:Dataset|pd.DataFrame,      # a built Dataset (or a cluster's), or long OHLCV prices (a dataset is built from them)
-                label:LabelSpec|None=None,      # with prices: the label (default LabelSpec()); with a Dataset: None
-                split:SplitSpec=SplitSpec(),    # validation and test fractions, embargo
-                objective:str|None=None,        # binary | regression | lambdarank (None: the label's default)
-                params:dict|None=None,          # LightGBM parameters over DEFAULT_PARAMS (ignored when tuning)
-                num_boost_round:int=500,        # most boosting rounds
-                early_stopping_rounds:int|None=EARLY_STOPPING_ROUNDS, # stop when the validation score has not improved this long
-                stop_on:str='rank_ic',          # what early stopping and tuning watch: 'rank_ic', or 'log_loss' (binary labels)
-                cv_folds:int=4,                 # walk-forward folds inside the training segment (0: none)
-                trials:int=0,                   # Optuna trials (0: no tuning)
-                seed:int=0,                     # LightGBM's seed (with deterministic=True: the same model every run)
-                num_threads:int=0,              # LightGBM threads (0: all cores)
-                baselines:bool=True,            # fit the linear baseline too
-                cs_norm:str|None=None,          # with prices: per-date feature normalisation
-                feature_norm:str|None=None,     # 'robust': a robust z-score fitted on the training segment, saved with the model
-                features:str='seed22',          # with prices: the feature set (seed22 | alpha158 | all)
-                on_progress=None,               # called with the fraction done
-                on_stage=None,                  # called with each step's name (TRAIN_STEPS: dataset, tuning, cv, fit, metrics) as it starts
-                cache:dict|None=None,           # binned fold data to share with other models of the same dataset and folds
-                engine=None,                    # what holds the matrix and calls LightGBM (None: the dataset's own, LocalEngine here)
-               ) -> TrainedModel:
-    "Purged chronological split, (tuning), LightGBM with early stopping on the validation rank IC, and test metrics beside baselines."
+def train_model(
+    # a built Dataset (or a cluster's), or long OHLCV prices (a dataset is built from them)
+    data: Dataset | pd.DataFrame,
+    # with prices: the label (default LabelSpec()); with a Dataset: None
+    label: LabelSpec | None = None,
+    split: SplitSpec = SplitSpec(),  # validation and test fractions, embargo
+    # binary | regression | lambdarank (None: the label's default)
+    objective: str | None = None,
+    # LightGBM parameters over DEFAULT_PARAMS (ignored when tuning)
+    params: dict | None = None,
+    num_boost_round: int = 500,  # most boosting rounds
+    # stop when the validation score has not improved this long
+    early_stopping_rounds: int | None = EARLY_STOPPING_ROUNDS,
+    # what early stopping and tuning watch: 'rank_ic', or 'log_loss' (binary labels)
+    stop_on: str = 'rank_ic',
+    # walk-forward folds inside the training segment (0: none)
+    cv_folds: int = 4,
+    trials: int = 0,  # Optuna trials (0: no tuning)
+    # LightGBM's seed (with deterministic=True: the same model every run)
+    seed: int = 0,
+    num_threads: int = 0,  # LightGBM threads (0: all cores)
+    baselines: bool = True,  # fit the linear baseline too
+    cs_norm: str | None = None,  # with prices: per-date feature normalisation
+    # 'robust': a robust z-score fitted on the training segment, saved with the model
+    feature_norm: str | None = None,
+    # with prices: the feature set (seed22 | alpha158 | all)
+    features: str = 'seed22',
+    on_progress=None,  # called with the fraction done
+    # called with each step's name (TRAIN_STEPS: dataset, tuning, cv, fit, metrics) as
+    # it starts
+    on_stage=None,
+    # binned fold data to share with other models of the same dataset and folds
+    cache: dict | None = None,
+    # what holds the matrix and calls LightGBM (None: the dataset's own, LocalEngine
+    # here)
+    engine=None,
+) -> TrainedModel:
+    """Purged chronological split, (tuning), LightGBM with early stopping on the validation rank IC,
+    and test metrics beside baselines."""
     _check_counts(trials=trials, cv_folds=cv_folds, num_boost_round=num_boost_round)
     on_progress = _staged(on_progress, on_stage)
     t0, report = time.perf_counter(), _reporter(on_progress)
@@ -450,54 +839,112 @@ def train_model(data:Dataset|pd.DataFrame,      # a built Dataset (or a cluster'
     ds = _dataset(data, label, features, cs_norm)
     engine = _engine_for(ds, engine)
     obj, seg = check_objective(ds.label, objective), split_segments(ds, split)
-    ds, norm = _normalised(ds, feature_norm, seg.train, engine)          # fitted on the training rows, before anything sees them
-    if norm is not None and cache is not None: cache = cache.setdefault(('feature_norm', feature_norm), {})
+    # fitted on the training rows, before anything sees them
+    ds, norm = _normalised(ds, feature_norm, seg.train, engine)
+    if norm is not None and cache is not None:
+        cache = cache.setdefault(('feature_norm', feature_norm), {})
     folds = training_folds(ds, seg.train, cv_folds, split.embargo) if cv_folds else []
-    fit_params, cv, tuned = _params_and_cv(ds, folds, params, trials, seed, num_threads, obj, stop_on, cache, engine, on_progress)
-    m = _fit_and_record(ds, engine, seg, split.embargo, fit_params, dict(num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds,
-                        stop_on=stop_on), baselines, report, cv=cv, trials=int(trials), feature_norm=norm)
-    if on_progress: on_progress(1.0)
+    fit_params, cv, tuned = _params_and_cv(
+        ds, folds, params, trials, seed, num_threads, obj, stop_on, cache, engine, on_progress
+    )
+    m = _fit_and_record(
+        ds,
+        engine,
+        seg,
+        split.embargo,
+        fit_params,
+        dict(
+            num_boost_round=num_boost_round,
+            early_stopping_rounds=early_stopping_rounds,
+            stop_on=stop_on,
+        ),
+        baselines,
+        report,
+        cv=cv,
+        trials=int(trials),
+        feature_norm=norm,
+    )
+    if on_progress:
+        on_progress(1.0)
     m.seconds, m.cv['tuning_values'] = time.perf_counter() - t0, tuned
     return m
 
 # %% ../nbs/01_trainer.ipynb #abe8fe58
-def walk_forward_predict(ds:Dataset, n_windows:int=4, test_frac:float=0.4, params:dict|None=None, objective:str|None=None,
-                         num_boost_round:int=500, seed:int=0, num_threads:int=0, embargo:int|None=None, on_progress=None,
-                         feature_norm:str|None=None) -> pd.DataFrame:
-    "Out-of-sample predictions over the last `test_frac` of the dataset's dates, each window predicted by a model trained before it."
-    if not isinstance(ds, Dataset): raise QuantmlError("walk_forward_predict takes a Dataset: build_dataset(prices, label) first")
+def walk_forward_predict(
+    ds: Dataset,
+    n_windows: int = 4,
+    test_frac: float = 0.4,
+    params: dict | None = None,
+    objective: str | None = None,
+    num_boost_round: int = 500,
+    seed: int = 0,
+    num_threads: int = 0,
+    embargo: int | None = None,
+    on_progress=None,
+    feature_norm: str | None = None,
+) -> pd.DataFrame:
+    """Out-of-sample predictions over the last `test_frac` of the dataset's dates, each window
+    predicted by a model trained before it."""
+    if not isinstance(ds, Dataset):
+        raise QuantmlError(
+            "walk_forward_predict takes a Dataset: build_dataset(prices, label) first"
+        )
     dates = np.unique(ds.date)
     emb = ds.label.horizon if embargo is None else embargo
     t0 = int(round(len(dates) * (1 - test_frac)))
-    if t0 < 60: raise QuantmlError(f"too little history before the walk-forward period ({t0} dates; need 60)")
+    if t0 < 60:
+        raise QuantmlError(
+            f"too little history before the walk-forward period ({t0} dates; need 60)"
+        )
     edges = np.linspace(t0, len(dates), n_windows + 1).round().astype(int)
-    out, fit_params = [], lgb_params(params, seed, num_threads, check_objective(ds.label, objective))
+    out, fit_params = (
+        [],
+        lgb_params(params, seed, num_threads, check_objective(ds.label, objective)),
+    )
     for j in progress(range(n_windows), desc='walk-forward', on_progress=on_progress):
         s, e = edges[j], edges[j + 1]
-        if s >= e: continue
+        if s >= e:
+            continue
         history = purge_before(ds, ds.date < dates[s], s, dates, emb)
         v0 = int(np.searchsorted(dates, ds.date[history].max())) - max(int(0.15 * s), 10)
         fit = purge_before(ds, history & (ds.date < dates[v0]), v0, dates, emb)
         val = history & (ds.date >= dates[v0])
-        dw, _ = _normalised(ds, feature_norm, fit)                           # each window's own fit, on its training rows
+        # each window's own fit, on its training rows
+        dw, _ = _normalised(ds, feature_norm, fit)
         b = fit_booster(dw, fit, val, fit_params, num_boost_round)
-        win = (ds.date >= dates[s]) & (ds.date < (dates[e] if e < len(dates) else dates[-1] + np.timedelta64(1, 'D')))
-        out.append(_frame(ds, win, b.predict(dw.X[win], num_iteration=b.best_iteration or None)).assign(window=j, trained_to=ds.date[fit].max()))
+        win = (ds.date >= dates[s]) & (
+            ds.date < (dates[e] if e < len(dates) else dates[-1] + np.timedelta64(1, 'D'))
+        )
+        out.append(
+            _frame(ds, win, b.predict(dw.X[win], num_iteration=b.best_iteration or None)).assign(
+                window=j, trained_to=ds.date[fit].max()
+            )
+        )
     return pd.concat(out, ignore_index=True)
 
 # %% ../nbs/01_trainer.ipynb #08970ce4
-def leaky_auc(prices:pd.DataFrame,
-              label:LabelSpec=LabelSpec('threshold', returns='close'),
-              raw:bool=True,                                            # feed the raw dollar indicators, as the seed did
-              shuffled:bool=True,                                       # a shuffled split without purging, as the seed did
-              seed:int=0,
-              num_threads:int=0,
-             ) -> float:
-    "Test AUC of 200 rounds of LightGBM's default model with the seed's mistakes on or off: raw dollar indicators, a shuffled unpurged split."
+def leaky_auc(
+    prices: pd.DataFrame,
+    label: LabelSpec = LabelSpec('threshold', returns='close'),
+    # feed the raw dollar indicators, as the seed did
+    raw: bool = True,
+    # a shuffled split without purging, as the seed did
+    shuffled: bool = True,
+    seed: int = 0,
+    num_threads: int = 0,
+) -> float:
+    """Test AUC of 200 rounds of LightGBM's default model with the seed's mistakes on or off: raw
+    dollar indicators, a shuffled unpurged split."""
     from quantml.features import compute_indicators, INDICATORS
+
     ds = build_dataset(prices, label)
-    if raw:                                                        # the same rows, with the TA-Lib-exact dollar indicators
-        ind = compute_indicators(prices).set_index(['symbol', 'date']).loc[list(zip(ds.symbol, ds.date)), INDICATORS]
+    # the same rows, with the TA-Lib-exact dollar indicators
+    if raw:
+        ind = (
+            compute_indicators(prices)
+            .set_index(['symbol', 'date'])
+            .loc[list(zip(ds.symbol, ds.date)), INDICATORS]
+        )
         ds.X = ind.reset_index(drop=True)
     if shuffled:
         test = np.random.default_rng(seed).random(len(ds)) < 0.2
@@ -505,6 +952,14 @@ def leaky_auc(prices:pd.DataFrame,
     else:
         seg = split_segments(ds, SplitSpec(valid_frac=0.1, test_frac=0.2))
         train, test = seg.train, seg.test
-    seed_params = dict(objective='binary', verbose=-1, seed=seed, deterministic=True, force_row_wise=True, num_threads=num_threads)
-    b = lgb.train(seed_params, lgb.Dataset(ds.X[train], ds.y[train]), num_boost_round=200)     # LightGBM's defaults, as the seed
+    seed_params = dict(
+        objective='binary',
+        verbose=-1,
+        seed=seed,
+        deterministic=True,
+        force_row_wise=True,
+        num_threads=num_threads,
+    )
+    # LightGBM's defaults, as the seed
+    b = lgb.train(seed_params, lgb.Dataset(ds.X[train], ds.y[train]), num_boost_round=200)
     return float(skm.roc_auc_score(ds.y[test], b.predict(ds.X[test])))
