@@ -220,8 +220,13 @@ def tidy(proc: Path):
 
 # No In [ ]/Out[ ] prompts (a reader is not running the notebook; mkdocs-jupyter shows them on some
 # pages and not others); code scrolls sideways rather than being cut off, and shell commands and
-# signatures in prose wrap to be read whole.
+# signatures in prose wrap to be read whole. A code cell's 100 characters (the longest line the
+# tests allow) fit its box in a 1280-pixel window: 11.5 px type, a wider page (mkdocs-jupyter's
+# 16 px fit 68).
 _CSS = """.jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
+.md-grid { max-width: 1440px; }
+.jp-InputArea pre, .jp-InputArea-editor pre, .highlight pre {
+  font-size: 11.5px !important; padding-left: 6px !important; padding-right: 6px !important; }
 .jp-InputArea-editor pre, .CodeMirror pre, .highlight pre {
   overflow-x: auto !important; max-width: 100%; }
 .jp-RenderedMarkdown pre, .jp-MarkdownOutput pre {
@@ -497,6 +502,11 @@ _CLIPPED = """[...document.querySelectorAll('pre')].filter(p => p.scrollWidth > 
                  !['auto', 'scroll'].includes(getComputedStyle(p).overflowX) &&
                  getComputedStyle(p).whiteSpace.indexOf('wrap') < 0)
                  .map(p => p.textContent.trim().slice(0, 60))"""
+# A code cell's lines fit its box: none scrolls sideways (the tests hold code lines to 100).
+_SCROLLS = """[...document.querySelectorAll('.jp-InputArea pre')]
+                 .filter(p => p.scrollWidth > p.clientWidth + 1)
+                 .map(p => p.textContent.split('\\n')
+                            .reduce((a, l) => l.length > a.length ? l : a, ''))"""
 _PROMPTS = ("[...document.querySelectorAll('.jp-InputPrompt, .jp-OutputPrompt')].filter(e => "
             "e.offsetParent !== null && e.textContent.trim()).length")
 # The train_model section: its heading, then a parameter table with every row filled in (a name, a
@@ -548,10 +558,19 @@ def check_browser(site: Path, out: Path):
                     f"docs: /{path}: {len(clipped)} code blocks are cut off at the right, e.g. "
                     f"{clipped[0]!r}"
                 )
+            scrolls = b.eval(_SCROLLS)
+            if scrolls:
+                raise SystemExit(
+                    f"docs: /{path}: {len(scrolls)} code cells scroll sideways, e.g. the line "
+                    f"{scrolls[0][:100]!r} ({len(scrolls[0])} characters)"
+                )
             if b.eval(_PROMPTS):
                 raise SystemExit(f"docs: /{path} shows In/Out prompts")
             png = b.shot(out / f'{name}.png')
-            print(f"/{path}: drawn ({png.stat().st_size:,} bytes), no code cut off, no prompts")
+            print(
+                f"/{path}: drawn ({png.stat().st_size:,} bytes), no code cut off or scrolling "
+                "sideways, no prompts"
+            )
         table = b.eval(_TRAIN_MODEL_TABLE)
         if not str(table).startswith('ok'):
             raise SystemExit(f"docs: /01_trainer/: the train_model parameter table: {table}")
