@@ -204,9 +204,9 @@ def _div(a, b):
 
 
 @njit(cache=_CACHE)
-def _symbol_indicators(h, l, c, v, out, features):
+def _symbol_indicators(h, l, c, v, out, features, first=0):
     """All 22 indicators (or features) of one symbol's bars into `out` (22 x bars); NaN where
-    undefined."""
+    undefined. Features are made from bar `first` on; the bars before keep the indicators."""
     n = len(c)
     out[:] = np.nan
     _rsi(c, 14, out[_RSI], np.nan if features else 0.0)
@@ -229,7 +229,7 @@ def _symbol_indicators(h, l, c, v, out, features):
     for i in range(n):
         out[_HL_RANGE, i] = _div(h[i] - l[i], c[i])
     if features:
-        _to_features(c, v, out)
+        _to_features(c, v, out, first)
 
 # %% ../nbs/00_features.ipynb #039e34db
 SEED22 = [
@@ -273,11 +273,12 @@ _RELATIVE_TO_CLOSE = (
 
 
 @njit(cache=_CACHE)
-def _to_features(c, v, out):
-    "Turn the level indicators in `out` into their scale-free forms, in place."
+def _to_features(c, v, out, first=0):
+    """Turn the level indicators in `out` into their scale-free forms, in place, from bar `first` on
+    (the last bar alone, for a signal)."""
     n = len(c)
     # backwards, so the values 20 bars back are still the raw ones
-    for i in range(n - 1, -1, -1):
+    for i in range(n - 1, first - 1, -1):
         for r in _PER_CLOSE:
             out[r, i] = _div(out[r, i], c[i])
         for r in _RELATIVE_TO_CLOSE:
@@ -326,6 +327,30 @@ def _panel_serial(starts, h, l, c, v, out, features):
     for s in range(len(starts) - 1):
         a, b = starts[s], starts[s + 1]
         _symbol_indicators(h[a:b], l[a:b], c[a:b], v[a:b], out[:, a:b], features)
+
+
+@njit(cache=_CACHE)
+def _last_row(starts, s, h, l, c, v, out, features):
+    "Symbol s's last row into column s of `out`: the whole kernel on a scratch of its own bars."
+    a, b = starts[s], starts[s + 1]
+    scratch = np.empty((22, b - a))
+    _symbol_indicators(h[a:b], l[a:b], c[a:b], v[a:b], scratch, features, b - a - 1)
+    out[:, s] = scratch[:, b - a - 1]
+
+
+@njit(parallel=True, cache=_CACHE)
+def _panel_last(starts, h, l, c, v, out, features):
+    """Each symbol's last row only into `out` (22 x symbols): what a signal needs, without writing
+    out every bar's values."""
+    for s in prange(len(starts) - 1):
+        _last_row(starts, s, h, l, c, v, out, features)
+
+
+@njit(cache=_CACHE)
+def _panel_last_serial(starts, h, l, c, v, out, features):
+    "`_panel_last` on the calling thread."
+    for s in range(len(starts) - 1):
+        _last_row(starts, s, h, l, c, v, out, features)
 
 
 FEW_SYMBOLS = 16  # up to this many symbols, the kernels run on the calling thread
@@ -389,18 +414,26 @@ def panel_arrays(
     return codes, names, dates, starts, arrays, order
 
 # %% ../nbs/00_features.ipynb #557f29b6
-def _compute(prices, features, symbol=None):
+def _compute(prices, features, symbol=None, last_only=False):
     # Close, Date, a date index: what ingest accepts
     prices = as_prices(prices, symbol, require=('symbol', 'date', *_FIELDS))
     codes, names, dates, starts, (h, l, c, v), order = panel_arrays(prices)
-    out = np.empty((22, len(c)))
-    if len(c):
-        (_panel_serial if len(starts) <= FEW_SYMBOLS + 1 else _panel)(
-            starts, h, l, c, v, out, features
-        )
-    frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
+    few = len(starts) <= FEW_SYMBOLS + 1
     # the caller's strings, not copied when already in order
     symbols = prices['symbol'].array
+    if last_only:
+        out, ends = np.empty((22, len(starts) - 1)), starts[1:] - 1
+        if len(c):
+            (_panel_last_serial if few else _panel_last)(starts, h, l, c, v, out, features)
+        frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
+        frame.insert(0, 'bars', np.diff(starts))
+        frame.insert(0, 'date', dates[ends])
+        frame.insert(0, 'symbol', symbols.take(ends if order is None else order[ends]))
+        return frame
+    out = np.empty((22, len(c)))
+    if len(c):
+        (_panel_serial if few else _panel)(starts, h, l, c, v, out, features)
+    frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
     frame.insert(0, 'date', dates)
     frame.insert(0, 'symbol', symbols if order is None else symbols.take(order))
     return frame
@@ -417,13 +450,16 @@ def compute_indicators(
     return _compute(prices, False, symbol)
 
 # %% ../nbs/00_features.ipynb #009701c4
-def compute_features(prices:pd.DataFrame,   # long OHLCV, as for `compute_indicators`
-                     # the symbol of one symbol's bars without a symbol column
-                     symbol:str|None=None,
-                    # symbol, date and the 22 scale-free `SEED22`, sorted by symbol then date
-                    ) -> pd.DataFrame:
+def compute_features(
+    prices: pd.DataFrame,  # long OHLCV, as for `compute_indicators`
+    # the symbol of one symbol's bars without a symbol column
+    symbol: str | None = None,
+    # only each symbol's last bar, with `bars`, its number of bars (what a signal reads)
+    last_only: bool = False,
+    # symbol, date and the 22 scale-free `SEED22`, sorted by symbol then date
+) -> pd.DataFrame:
     "The model's matrix: the 22 indicators with the level ones made scale-free."
-    return _compute(prices, True, symbol)
+    return _compute(prices, True, symbol, last_only)
 
 # %% ../nbs/00_features.ipynb #11738085
 def talib_indicators(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, pandas as pd
+import pyarrow.compute as pc
 from .core import QuantmlError, as_prices, renamed
 from .features import SEED22, compute_features
 from .store import open_db, read_windows, read_prices, writer_waiting, quantml_home
@@ -340,12 +341,19 @@ def _last_rows(
     m = self.model
     # the heuristic reads the seed's 22
     fs = m.feature_set if m is not None else 'seed22'
-    feats, warm = compute_feature_set(prices, fs), feature_warmup(fs)
-    # sorted by symbol: each symbol's rows are a run of one code
-    codes = pd.factorize(feats['symbol'])[0]
-    last = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
-    # strings of the last rows only
-    counts, sym = np.diff(np.r_[-1, last]), feats['symbol'].iloc[last].to_numpy(dtype=object)
+    warm = feature_warmup(fs)
+    if fs == 'seed22':  # the kernel writes out each symbol's last bar only
+        feats = compute_features(prices, last_only=True)
+        counts, sym = feats['bars'].to_numpy(), feats['symbol'].to_numpy(dtype=object)
+        last, rows = np.cumsum(counts) - 1, np.arange(len(feats))
+    else:
+        feats = compute_feature_set(prices, fs)
+        # sorted by symbol: each symbol's rows are a run of one code
+        codes = pd.factorize(feats['symbol'])[0]
+        last = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
+        # strings of the last rows only
+        counts, sym = np.diff(np.r_[-1, last]), feats['symbol'].iloc[last].to_numpy(dtype=object)
+        rows = last
     short = counts < warm
     if short.any():
         if skipped is None:
@@ -357,10 +365,10 @@ def _last_rows(
                 )
             )
         skipped.update({str(s): int(n) for s, n in zip(sym[short], counts[short])})
-        last, counts, sym = last[~short], counts[~short], sym[~short]
+        last, rows, counts, sym = last[~short], rows[~short], counts[~short], sym[~short]
     X, dates = (
-        feats.iloc[last][m.features if m is not None else SEED22].reset_index(drop=True),
-        feats['date'].to_numpy()[last],
+        feats.iloc[rows][m.features if m is not None else SEED22].reset_index(drop=True),
+        feats['date'].to_numpy()[rows],
     )
     outside = np.full(len(last), None, dtype=object)
     if m is not None and self.universe is not None:
@@ -556,7 +564,16 @@ def _coded(prices: pd.DataFrame) -> pd.DataFrame:
     flags and the last rows would each hash it again."""
     if len(prices) <= HISTORY_BARS or isinstance(prices['symbol'].dtype, pd.CategoricalDtype):
         return prices
-    return prices.assign(symbol=prices['symbol'].astype('category'))
+    s = prices['symbol']
+    if hasattr(s.array, '_pa_array'):  # the store's sorted strings: runs, compared, not hashed
+        a = s.array._pa_array.combine_chunks()
+        new = np.r_[0, np.flatnonzero(pc.not_equal(a[1:], a[:-1]).to_numpy(False)) + 1]
+        names = pd.Index(a.take(new).to_pandas())
+        if names.is_monotonic_increasing and names.is_unique and not a.null_count:
+            codes = np.zeros(len(a), np.int32)
+            codes[new[1:]] = 1
+            return prices.assign(symbol=pd.Categorical.from_codes(np.cumsum(codes), names))
+    return prices.assign(symbol=s.astype('category'))
 
 
 def _reference(as_of) -> pd.Timestamp:
