@@ -5,6 +5,7 @@ import pytest
 import quantml.dataset, quantml.pipeline
 from quantml.store import ingest
 from quantml.synth import synth_market
+import quantml.serving
 from quantml.serving import HISTORY_BARS
 
 
@@ -13,15 +14,20 @@ def test_features_are_computed_once(tmp_path, monkeypatch, features, feature_nor
     market = synth_market(30, 700, seed=5, signal=1.0)
     ingest(market, tmp_path / 'p.duckdb')
     calls = {'compute_features': [], 'compute_alpha158': []}
-    # every feature computation goes through quantml.dataset's names
-    for name in calls:
-        real = getattr(quantml.dataset, name)
+    # every feature computation goes through quantml.dataset's names, or serving's (each symbol's
+    # last bar of the seed's 22)
+    for module, name in [
+        (quantml.dataset, 'compute_features'),
+        (quantml.dataset, 'compute_alpha158'),
+        (quantml.serving, 'compute_features'),
+    ]:
+        real = getattr(module, name)
 
         def counting(prices, *a, _real=real, _name=name, **k):
             calls[_name].append(len(prices))
             return _real(prices, *a, **k)
 
-        monkeypatch.setattr(quantml.dataset, name, counting)
+        monkeypatch.setattr(module, name, counting)
     res = quantml.pipeline.run_pipeline(
         tmp_path / 'p.duckdb',
         tmp_path / 'models',
