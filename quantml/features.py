@@ -418,24 +418,21 @@ def _compute(prices, features, symbol=None, last_only=False):
     # Close, Date, a date index: what ingest accepts
     prices = as_prices(prices, symbol, require=('symbol', 'date', *_FIELDS))
     codes, names, dates, starts, (h, l, c, v), order = panel_arrays(prices)
-    few = len(starts) <= FEW_SYMBOLS + 1
-    # the caller's strings, not copied when already in order
-    symbols = prices['symbol'].array
-    if last_only:
-        out, ends = np.empty((22, len(starts) - 1)), starts[1:] - 1
-        if len(c):
-            (_panel_last_serial if few else _panel_last)(starts, h, l, c, v, out, features)
-        frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
-        frame.insert(0, 'bars', np.diff(starts))
-        frame.insert(0, 'date', dates[ends])
-        frame.insert(0, 'symbol', symbols.take(ends if order is None else order[ends]))
-        return frame
-    out = np.empty((22, len(c)))
+    few, starts = len(starts) <= FEW_SYMBOLS + 1, starts if len(c) else starts[:1]
+    # each symbol's last row, or every row (None)
+    rows = starts[1:] - 1 if last_only else None
+    out = np.empty((22, len(c) if rows is None else len(rows)))
+    kernels = (_panel_last_serial, _panel_last) if last_only else (_panel_serial, _panel)
     if len(c):
-        (_panel_serial if few else _panel)(starts, h, l, c, v, out, features)
+        kernels[0 if few else 1](starts, h, l, c, v, out, features)
     frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
-    frame.insert(0, 'date', dates)
-    frame.insert(0, 'symbol', symbols if order is None else symbols.take(order))
+    if last_only:
+        frame.insert(0, 'bars', np.diff(starts))
+    frame.insert(0, 'date', dates if rows is None else dates[rows])
+    # the caller's strings, not copied when already in order
+    take = order if rows is None else (rows if order is None else order[rows])
+    symbols = prices['symbol'].array
+    frame.insert(0, 'symbol', symbols if take is None else symbols.take(take))
     return frame
 
 

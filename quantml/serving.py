@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, asdict
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, pandas as pd
-import pyarrow.compute as pc
+import pyarrow as pa, pyarrow.compute as pc
 from .core import QuantmlError, as_prices, renamed
 from .features import SEED22, compute_features
 from .store import open_db, read_windows, read_prices, writer_waiting, quantml_home
@@ -565,8 +565,8 @@ def _coded(prices: pd.DataFrame) -> pd.DataFrame:
     if len(prices) <= HISTORY_BARS or isinstance(prices['symbol'].dtype, pd.CategoricalDtype):
         return prices
     s = prices['symbol']
-    if hasattr(s.array, '_pa_array'):  # the store's sorted strings: runs, compared, not hashed
-        a = s.array._pa_array.combine_chunks()
+    if getattr(s.dtype, 'storage', None) == 'pyarrow':  # the store's sorted strings: runs compared
+        a = pa.array(s.array)
         new = np.r_[0, np.flatnonzero(pc.not_equal(a[1:], a[:-1]).to_numpy(False)) + 1]
         names = pd.Index(a.take(new).to_pandas())
         if names.is_monotonic_increasing and names.is_unique and not a.null_count:

@@ -221,8 +221,8 @@ def tidy(proc: Path):
 # No In [ ]/Out[ ] prompts (a reader is not running the notebook; mkdocs-jupyter shows them on some
 # pages and not others); code scrolls sideways rather than being cut off, and shell commands and
 # signatures in prose wrap to be read whole. A code cell's 100 characters (the longest line the
-# tests allow) fit its box in a 1280-pixel window: 11.5 px type, a wider page (mkdocs-jupyter's
-# 16 px fit 68).
+# tests allow) fit its box in a 1280-pixel window: 11.5 px type, a wider page (at mkdocs-jupyter's
+# 16 px, the 658-pixel box held about 68).
 _CSS = """.jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
 .md-grid { max-width: 1440px; }
 .jp-InputArea pre, .jp-InputArea-editor pre, .highlight pre {
