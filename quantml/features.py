@@ -132,10 +132,11 @@ def _rsi(x, n, out, flat):
 
 # %% ../nbs/00_features.ipynb #2be53ccf
 @njit(cache=_CACHE)
-def _bbands(x, n, k, upper, middle, lower):
-    "SMA(n) ± k population standard deviations of the window."
+def _bbands(x, n, k, upper, middle, lower, first=0):
+    """SMA(n) ± k population standard deviations of the window; the bands from bar `first` on (the
+    middle, a running sum, at every bar)."""
     _sma(x, n, middle)
-    for i in range(n - 1, len(x)):
+    for i in range(max(n - 1, first), len(x)):
         m, lo, hi, ss = middle[i], x[i], x[i], 0.0
         for j in range(i - n + 1, i + 1):
             ss += (x[j] - m) ** 2
@@ -206,13 +207,15 @@ def _div(a, b):
 @njit(cache=_CACHE)
 def _symbol_indicators(h, l, c, v, out, features, first=0):
     """All 22 indicators (or features) of one symbol's bars into `out` (22 x bars); NaN where
-    undefined. Features are made from bar `first` on; the bars before keep the indicators."""
+    undefined. Only bars from `first` on are wanted (a signal's last bar): there every value is the
+    full computation's, to the bit. Before it, only what later bars read is computed: the recursive
+    indicators and the running sums."""
     n = len(c)
     out[:] = np.nan
     _rsi(c, 14, out[_RSI], np.nan if features else 0.0)
     _macd(c, 12, 26, 9, out[_MACD], out[_MACD_SIGNAL], out[_MACD_HIST])
-    _bbands(c, 20, 2.0, out[_BB_UPPER], out[_BB_MIDDLE], out[_BB_LOWER])
-    for i in range(19, n):
+    _bbands(c, 20, 2.0, out[_BB_UPPER], out[_BB_MIDDLE], out[_BB_LOWER], first)
+    for i in range(max(19, first), n):
         out[_BB_WIDTH, i] = _div(out[_BB_UPPER, i] - out[_BB_LOWER, i], out[_BB_MIDDLE, i])
         out[_BB_POSITION, i] = _div(c[i] - out[_BB_LOWER, i], out[_BB_UPPER, i] - out[_BB_LOWER, i])
     for j, w in enumerate((5, 10, 20, 50)):
@@ -220,13 +223,13 @@ def _symbol_indicators(h, l, c, v, out, features, first=0):
     _ema(c, 12, 11, out[_EMA_12])
     _ema(c, 26, 25, out[_EMA_26])
     _sma(v, 20, out[_VOLUME_SMA])
-    for i in range(19, n):
+    for i in range(max(19, first), n):
         out[_VOLUME_RATIO, i] = _div(v[i], out[_VOLUME_SMA, i])
     _obv(c, v, out[_OBV])
     for j, w in enumerate((1, 5, 20)):
-        for i in range(w, n):
+        for i in range(max(w, first), n):
             out[_CHANGE_1D + j, i] = _div(c[i], c[i - w]) - 1.0
-    for i in range(n):
+    for i in range(first, n):
         out[_HL_RANGE, i] = _div(h[i] - l[i], c[i])
     if features:
         _to_features(c, v, out, first)
@@ -372,7 +375,17 @@ def panel_arrays(
             f"prices: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (need "
             f"{', '.join(needed)})"
         )
-    codes, names = pd.factorize(prices['symbol'], sort=True)
+    s = prices['symbol']
+    codes = s.cat.codes.to_numpy(np.intp) if isinstance(s.dtype, pd.CategoricalDtype) else None
+    steps = np.diff(codes) if codes is not None and len(codes) else None
+    # categories in sorted runs, each used (a store's read, `_coded`): the codes are factorize's
+    if steps is not None and codes[0] == 0 and codes[-1] == len(s.cat.categories) - 1 and (
+        (steps == 0) | (steps == 1)
+    ).all():
+        used = pd.Categorical.from_codes(np.arange(codes[-1] + 1), dtype=s.dtype)
+        names = pd.CategoricalIndex(used)
+    else:
+        codes, names = pd.factorize(s, sort=True)
     dates = prices['date'].to_numpy()
     if not np.issubdtype(dates.dtype, np.datetime64):
         try:
@@ -398,10 +411,12 @@ def panel_arrays(
         else (lambda col: prices[col].to_numpy(dtype=float)[order])
     )
     arrays = tuple(take(col) for col in fields)
-    bad = np.zeros(len(codes), bool)
-    for col, a in zip(fields, arrays):
-        bad |= ~np.isfinite(a) | ((a < 0) if col == 'volume' else (a <= 0))
-    if bad.any():
+    valid = [(a >= 0) if col == 'volume' else (a > 0) for col, a in zip(fields, arrays)]
+    # all valid (a store's bars): no row to find
+    if not all(np.isfinite(a).all() and ok.all() for a, ok in zip(arrays, valid)):
+        bad = np.zeros(len(codes), bool)
+        for a, ok in zip(arrays, valid):
+            bad |= ~np.isfinite(a) | ~ok
         i = np.flatnonzero(bad)[0]
         raise QuantmlError(
             f"prices: bad bar for {names[codes[i]]} on {pd.Timestamp(dates[i]).date()} ("
@@ -414,7 +429,9 @@ def panel_arrays(
     return codes, names, dates, starts, arrays, order
 
 # %% ../nbs/00_features.ipynb #557f29b6
-def _compute(prices, features, symbol=None, last_only=False):
+def _kernel_rows(prices, features, symbol=None, last_only=False):
+    """(symbols, dates, each symbol's bar count or None, the kernel's 22 x rows) of every bar, or of
+    each symbol's last: `_compute`'s frame before it is built (a signal builds what it reads)."""
     # Close, Date, a date index: what ingest accepts
     prices = as_prices(prices, symbol, require=('symbol', 'date', *_FIELDS))
     codes, names, dates, starts, (h, l, c, v), order = panel_arrays(prices)
@@ -425,14 +442,24 @@ def _compute(prices, features, symbol=None, last_only=False):
     kernels = (_panel_last_serial, _panel_last) if last_only else (_panel_serial, _panel)
     if len(c):
         kernels[0 if few else 1](starts, h, l, c, v, out, features)
-    frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
-    if last_only:
-        frame.insert(0, 'bars', np.diff(starts))
-    frame.insert(0, 'date', dates if rows is None else dates[rows])
     # the caller's strings, not copied when already in order
     take = order if rows is None else (rows if order is None else order[rows])
     symbols = prices['symbol'].array
-    frame.insert(0, 'symbol', symbols if take is None else symbols.take(take))
+    return (
+        symbols if take is None else symbols.take(take),
+        dates if rows is None else dates[rows],
+        np.diff(starts) if last_only else None,
+        out,
+    )
+
+
+def _compute(prices, features, symbol=None, last_only=False):
+    symbols, dates, bars, out = _kernel_rows(prices, features, symbol, last_only)
+    frame = pd.DataFrame(out.T, columns=SEED22 if features else INDICATORS, copy=False)
+    if last_only:
+        frame.insert(0, 'bars', bars)
+    frame.insert(0, 'date', dates)
+    frame.insert(0, 'symbol', symbols)
     return frame
 
 

@@ -140,7 +140,10 @@ def to_dict(self: TrainedModel) -> dict:
 def inputs(self: TrainedModel, X: pd.DataFrame) -> pd.DataFrame:
     """What the booster sees for rows of the model's raw features: its features in order, normalised
     when it was trained so."""
-    return self.feature_norm.apply(X) if self.feature_norm else X[self.features]
+    if self.feature_norm:
+        return self.feature_norm.apply(X)
+    # already the features in order (a signal's rows): X itself, not a copy of it
+    return X if X.columns.equals(pd.Index(self.features)) else X[self.features]
 
 
 @patch

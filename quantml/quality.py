@@ -228,25 +228,27 @@ def flag_prices(prices: pd.DataFrame) -> pd.DataFrame:
     return out
 
 # %% ../nbs/000a_quality.ipynb #b5875b35
-def flat_bars(prices: pd.DataFrame) -> np.ndarray:
+def flat_bars(
+    prices,  # a frame, or a dict of its columns as arrays
+) -> np.ndarray:
     "Per row: open = high = low = close (no trading; a placeholder bar)."
-    return (
-        (prices['open'] == prices['high'])
-        & (prices['high'] == prices['low'])
-        & (prices['low'] == prices['close'])
-    ).to_numpy()
+    o, h, l, c = (np.asarray(prices[k]) for k in ('open', 'high', 'low', 'close'))
+    return (o == h) & (h == l) & (l == c)
 
 
 # the least move (log) a split is judged at
 SPLIT_FLOOR = min(abs(math.log(r)) for r in SPLIT_RATIOS.values()) - math.log1p(SPLIT_CLOSE_LOOSE)
 
 
-def may_be_flagged(prices: pd.DataFrame) -> np.ndarray:
-    """Per row of a frame sorted by symbol then date: could any flag rule flag this bar? (A superset
-    of the flagged bars; cheap.) A close that moved from the previous one by more than a split's
-    least move (a jump's is larger), or by more than a glitch's and back within GLITCH_BACK the next
-    bar; a flat bar; no volume."""
-    c, codes = prices['close'].to_numpy(float), pd.factorize(prices['symbol'])[0]
+def may_be_flagged(
+    # sorted by symbol then date: a frame, or a dict of its columns as arrays (symbol as codes)
+    prices,
+) -> np.ndarray:
+    """Per row: could any flag rule flag this bar? (A superset of the flagged bars; cheap.) A close
+    that moved from the previous one by more than a split's least move (a jump's is larger), or by
+    more than a glitch's and back within GLITCH_BACK the next bar; a flat bar; no volume."""
+    s, c = prices['symbol'], np.asarray(prices['close'], float)
+    codes = s if isinstance(s, np.ndarray) and s.dtype.kind in 'iu' else pd.factorize(s)[0]
     same = codes[1:] == codes[:-1]
     with np.errstate(divide='ignore', invalid='ignore'):
         # the move into bar i + 1
@@ -256,4 +258,4 @@ def may_be_flagged(prices: pd.DataFrame) -> np.ndarray:
             & np.r_[same[1:], False]
         )
     moved = np.r_[False, same & ((m > SPLIT_FLOOR) | ((m > math.log1p(GLITCH_MOVE)) & back))]
-    return moved | flat_bars(prices) | (prices['volume'] == 0).to_numpy()
+    return moved | flat_bars(prices) | (np.asarray(prices['volume']) == 0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.compute as pc
 from .core import QuantmlError, as_prices, renamed
-from .features import SEED22, compute_features
+from .features import SEED22, compute_features, _kernel_rows
 from .store import open_db, read_windows, read_prices, writer_waiting, quantml_home
 from .quality import flag_prices, may_be_flagged
 from .registry import ModelRegistry
@@ -342,9 +342,9 @@ def _last_rows(
     # the heuristic reads the seed's 22
     fs = m.feature_set if m is not None else 'seed22'
     warm = feature_warmup(fs)
-    if fs == 'seed22':  # the kernel writes out each symbol's last bar only
-        feats = compute_features(prices, last_only=True)
-        counts, sym = feats['bars'].to_numpy(), feats['symbol'].to_numpy(dtype=object)
+    if fs == 'seed22':  # the kernel writes out each symbol's last bar only, as one array
+        sym, dates, counts, out = _kernel_rows(prices, True, last_only=True)
+        feats, sym = pd.DataFrame(out.T, columns=SEED22, copy=False), np.asarray(sym, object)
         last, rows = np.cumsum(counts) - 1, np.arange(len(feats))
     else:
         feats = compute_feature_set(prices, fs)
@@ -353,7 +353,7 @@ def _last_rows(
         last = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
         # strings of the last rows only
         counts, sym = np.diff(np.r_[-1, last]), feats['symbol'].iloc[last].to_numpy(dtype=object)
-        rows = last
+        rows, dates = last, feats['date'].to_numpy()
     short = counts < warm
     if short.any():
         if skipped is None:
@@ -366,10 +366,11 @@ def _last_rows(
             )
         skipped.update({str(s): int(n) for s, n in zip(sym[short], counts[short])})
         last, rows, counts, sym = last[~short], rows[~short], counts[~short], sym[~short]
-    X, dates = (
-        feats.iloc[rows][m.features if m is not None else SEED22].reset_index(drop=True),
-        feats['date'].to_numpy()[rows],
-    )
+    cols, dates = pd.Index(m.features if m is not None else SEED22), dates[rows]
+    # the kernel's rows are the rows wanted unless some were short or it wrote out every bar
+    X = feats if feats.columns.equals(cols) else feats[cols]
+    if len(rows) < len(feats):
+        X = X.iloc[rows].reset_index(drop=True)
     outside = np.full(len(last), None, dtype=object)
     if m is not None and self.universe is not None:
         outside = _outside_universe(
@@ -476,6 +477,9 @@ def _predict(self: SignalService, X: pd.DataFrame, explain: bool, num_threads: i
     Xm = m.inputs(X)
     # a request's row: waking OpenMP's threads costs more than the trees
     threads = 1 if len(Xm) <= FEW_ROWS else num_threads
+    # floats as one array: LightGBM's pandas path checks the frame and copies it again
+    if isinstance(Xm, pd.DataFrame) and all(d.kind == 'f' for d in Xm.dtypes):
+        Xm = Xm.to_numpy(np.float64)
     few = {} if threads is None else {'num_threads': threads}
     if not explain:
         raw, contribs = m.booster.predict(Xm, num_iteration=it, **few), None
@@ -510,7 +514,10 @@ def _calls(self: SignalService, raw, outside, dates, as_of) -> tuple:
         np.asarray(outside, dtype=object),
         self._too_old(dates, as_of),
     )
-    rec[(out != None) | (old != None)] = 'hold'
+    held = (out != None) | (old != None)
+    rec[held] = 'hold'
+    if not self.gate and not held.any():  # nothing to say: most days, most symbols
+        return rec, [None] * len(rec)
     why = [('; '.join(x for x in (self.gate, o, s) if x) or None) for o, s in zip(out, old)]
     return rec, why
 
@@ -570,9 +577,12 @@ def _coded(prices: pd.DataFrame) -> pd.DataFrame:
         new = np.r_[0, np.flatnonzero(pc.not_equal(a[1:], a[:-1]).to_numpy(False)) + 1]
         names = pd.Index(a.take(new).to_pandas())
         if names.is_monotonic_increasing and names.is_unique and not a.null_count:
-            codes = np.zeros(len(a), np.int32)
-            codes[new[1:]] = 1
-            return prices.assign(symbol=pd.Categorical.from_codes(np.cumsum(codes), names))
+            # pandas' own code width: any other is converted (0.9 ms of int64 on the S&P windows)
+            width = np.int8 if len(names) < 2**7 else np.int16 if len(names) < 2**15 else np.int32
+            codes = np.repeat(np.arange(len(names), dtype=width), np.diff(np.r_[new, len(a)]))
+            kind = pd.CategoricalDtype(names)
+            coded = pd.Categorical.from_codes(codes, dtype=kind, validate=False)
+            return prices.assign(symbol=coded)
     return prices.assign(symbol=s.astype('category'))
 
 
@@ -587,13 +597,20 @@ def _reference(as_of) -> pd.Timestamp:
 
 def _stale(dates, as_of) -> np.ndarray:
     "Calendar days from each last bar to the reference date."
+    days = np.asarray(dates)
+    if days.dtype.kind == 'M':  # the store's datetime64: numpy's days, no index built
+        ref = np.datetime64(_reference(as_of).date(), 'D')
+        return (ref - days.astype('datetime64[D]')).astype(np.int64)
     return ((_reference(as_of) - pd.DatetimeIndex(dates).normalize()).days).to_numpy()
 
 
 def _weekdays_since(dates, as_of) -> np.ndarray:
     """Weekdays after each last bar up to the reference date: the bars a market open every weekday
     would have printed since (holidays count, so a long weekend can add one)."""
-    last = pd.DatetimeIndex(dates).normalize().to_numpy().astype('datetime64[D]')
+    last = np.asarray(dates)
+    if last.dtype.kind != 'M':  # the store's datetime64 needs no index
+        last = pd.DatetimeIndex(dates).normalize().to_numpy()
+    last = last.astype('datetime64[D]')
     ref = np.datetime64(_reference(as_of).date(), 'D')
     return np.maximum(np.busday_count(last + 1, ref + 1), 0)
 
@@ -622,15 +639,21 @@ def _window_flags(self: SignalService, prices: pd.DataFrame) -> dict:
     if prices.empty:
         return {}
     warm = feature_warmup(self.model.feature_set if self.model is not None else 'seed22')
-    codes = pd.factorize(prices['symbol'])[0]
-    ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
-    # each symbol's last warm bars and the one before
-    window = np.repeat(ends, np.diff(np.r_[-1, ends])) - np.arange(len(codes)) <= warm
+    s = prices['symbol']
+    coded = isinstance(s.dtype, pd.CategoricalDtype)
+    codes = s.cat.codes.to_numpy() if coded else pd.factorize(s)[0]
+    ends = np.flatnonzero(np.r_[codes[1:] != codes[:-1], True])
+    # each symbol's last warm bars and the one before: the rows read, and no others
+    first = np.maximum(np.r_[0, ends[:-1] + 1], ends - warm)
+    n = ends - first + 1
+    rows = np.arange(n.sum()) + np.repeat(first - np.r_[0, np.cumsum(n)[:-1]], n)
+    bars = {k: prices[k].to_numpy()[rows] for k in ('open', 'high', 'low', 'close', 'volume')}
+    bars['symbol'] = codes[rows]
     # symbols with a bar some rule could flag: the rest have none
-    could = np.unique(codes[may_be_flagged(prices) & window])
+    could = np.unique(bars['symbol'][may_be_flagged(bars)])
     if not len(could):
         return {}
-    tail = prices[window & np.isin(codes, could)]
+    tail = prices.iloc[rows[np.isin(codes[rows], could)]]
     f = flag_prices(tail.assign(symbol=tail['symbol'].astype(str)))
     start = (
         tail[tail.groupby('symbol', sort=False).cumcount(ascending=False) < warm]
@@ -700,21 +723,23 @@ def _heuristic_gate(self: SignalService, prices: pd.DataFrame | None = None):
 
 
 @patch
-def _notes(self: SignalService, lookback, symbol) -> str | None:
-    """The signal's note, only where it says something to act on: a symbol the model never saw in
+def _notes(self: SignalService, lookback, symbols) -> list:
+    """Each signal's note, only where it says something to act on: a symbol the model never saw in
     training. (Reading more bars than `lookback` is the rule, not news.)"""
     m = self.model
-    # a set per model, not per call: a universe asks 500 times
+    # a set per model, not per call: a server asks again and again
     if m is not None and getattr(self, '_trained_on', (None,))[0] is not m:
         self._trained_on = (m, frozenset((m.data or {}).get('symbols') or ()))
     trained_on = self._trained_on[1] if m is not None else None
-    outside = (
-        f"{symbol} was not among the {len(trained_on):,} symbols {self.version} was trained on: "
+    if not trained_on:
+        return [None] * len(symbols)
+    return [
+        None
+        if s in trained_on
+        else f"{s} was not among the {len(trained_on):,} symbols {self.version} was trained on: "
         "its score is an extrapolation"
-        if trained_on and symbol not in trained_on
-        else None
-    )
-    return outside
+        for s in symbols
+    ]
 
 
 @patch
@@ -766,28 +791,41 @@ def _signals(
     X, sym, dates, counts, outside = rows
     raw, p, contribs = self._predict(X, explain)
     rec, why = self._calls(raw, outside, dates, as_of)
-    df = pd.DataFrame(
+    names, p = sym.astype(str), np.asarray(p, float)
+    # best first, ties by symbol: rows sorted by symbol (a store's) need only a stable sort
+    o = (
+        np.argsort(-p, kind='stable')
+        if (names[1:] >= names[:-1]).all()
+        else np.lexsort((names, -p))
+    )
+    days = np.asarray(dates)
+    days = (
+        days.astype('datetime64[D]').astype(str)
+        if days.dtype.kind == 'M'
+        else pd.DatetimeIndex(dates).strftime('%Y-%m-%d').to_numpy()
+    )
+    names = names[o]
+    return pd.DataFrame(
         dict(
-            symbol=sym.astype(str),
-            as_of=pd.DatetimeIndex(dates).strftime('%Y-%m-%d'),
-            probability=p,
-            recommendation=rec,
-            top_signals=[self._explain(X, contribs, r) for r in range(len(X))]
+            symbol=names,
+            as_of=days[o],
+            probability=p[o],
+            recommendation=np.asarray(rec, dtype=object)[o],
+            top_signals=[self._explain(X, contribs, r) for r in o]
             if explain
-            else [[]] * len(X),
+            else [[] for _ in o],
             model_version=self.version,
             source=self.source,
             fallback_reason=self.fallback_reason,
-            warmup_complete=counts >= HISTORY_BARS,
-            bars_used=counts,
-            stale_days=_stale(dates, as_of),
-            note=pd.Series([self._notes(lookback_bars, str(x)) for x in sym], dtype=object),
+            warmup_complete=counts[o] >= HISTORY_BARS,
+            bars_used=counts[o],
+            stale_days=_stale(dates, as_of)[o],
+            note=pd.Series(self._notes(lookback_bars, names), dtype=object),
             meaning=self.meaning,
-            recommendation_reason=pd.Series(why, dtype=object),
-            data_flags=[flags.get(str(x), []) for x in sym],
+            recommendation_reason=pd.Series([why[i] for i in o], dtype=object),
+            data_flags=[flags.get(s, []) for s in names],
         )
     )
-    return df.sort_values(['probability', 'symbol'], ascending=[False, True], ignore_index=True)
 
 # %% ../nbs/03_signal.ipynb #a4aa84af
 class _SharedStore:
@@ -890,7 +928,7 @@ def _signal_at(
         bool(counts[r] >= HISTORY_BARS),
         int(counts[r]),
         int(_stale(dates[[r]], as_of)[0]),
-        self._notes(lookback_bars, str(sym[r])),
+        self._notes(lookback_bars, [str(sym[r])])[0],
         self.meaning,
         why[0],
         flags,

@@ -13,13 +13,13 @@ from quantml.serving import HISTORY_BARS
 def test_features_are_computed_once(tmp_path, monkeypatch, features, feature_norm):
     market = synth_market(30, 700, seed=5, signal=1.0)
     ingest(market, tmp_path / 'p.duckdb')
-    calls = {'compute_features': [], 'compute_alpha158': []}
-    # every feature computation goes through quantml.dataset's names, or serving's (each symbol's
-    # last bar of the seed's 22)
+    calls = {'compute_features': [], 'compute_alpha158': [], '_kernel_rows': []}
+    # every feature computation goes through quantml.dataset's names, or serving's (the kernel's
+    # rows of each symbol's last bar of the seed's 22)
     for module, name in [
         (quantml.dataset, 'compute_features'),
         (quantml.dataset, 'compute_alpha158'),
-        (quantml.serving, 'compute_features'),
+        (quantml.serving, '_kernel_rows'),
     ]:
         real = getattr(module, name)
 
@@ -41,8 +41,12 @@ def test_features_are_computed_once(tmp_path, monkeypatch, features, feature_nor
     serving = {k: [n for n in v if n != len(market)] for k, v in calls.items()}
     # the panel once (the heuristic always reads the 22, so an alpha158 run computes both), and one
     # read of the serving windows
-    assert panel == {'compute_features': 1, 'compute_alpha158': int(features != 'seed22')}, calls
-    served = 'compute_features' if features == 'seed22' else 'compute_alpha158'
+    assert panel == {
+        'compute_features': 1,
+        'compute_alpha158': int(features != 'seed22'),
+        '_kernel_rows': 0,
+    }, calls
+    served = '_kernel_rows' if features == 'seed22' else 'compute_alpha158'
     assert len(serving[served]) == 1 and serving[served][0] <= 30 * HISTORY_BARS, calls
     assert len(res['dataset']) > 0 and res['registry'].list_versions()['total'] == 2
     assert (
