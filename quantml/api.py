@@ -792,19 +792,22 @@ def _universe_for(
                 # a heuristic server says so in every signal, not in a warning
                 warnings.simplefilter('ignore')
                 svc = SignalService(self.db, self.reg, hold_store=False, wait=wait)
-                u, files = ScoredUniverse(svc), self._files(svc)
+                # the state read while the store is held: no writer can change the file between
+                # it and the universe's read (one seen mid-checkpoint was built twice)
+                u, files = ScoredUniverse(svc, self._state), self._files(svc)
+                seen = u.state
         # busy or broken: each miss scores alone, and says why
         except QuantmlError:
             # not tried again for this state; the watcher's try (no wait) leaves no mark
             if wait:
                 self.universe = (None, state, ())
             return None, ()
-        self.universe, self.builds = (u, state, files), self.builds + 1
+        self.universe, self.builds = (u, seen, files), self.builds + 1
         if fill_now:
-            self._fill(u, state, files, quiet=False)
+            self._fill(u, seen, files, quiet=False)
         else:
             threading.Thread(
-                target=self._fill, args=(u, state, files, quiet), daemon=True, name='quantml-fill'
+                target=self._fill, args=(u, seen, files, quiet), daemon=True, name='quantml-fill'
             ).start()
         return u, files
 

@@ -1107,9 +1107,16 @@ class ScoredUniverse:
     """Every symbol's features, flags and universe as of the latest bar, computed at once; `signal`
     completes one symbol's Signal."""
 
-    def __init__(self, svc: SignalService):
+    def __init__(
+        self,
+        svc: SignalService,
+        # called while the store is held, its answer kept as `.state`: what a server keys the
+        # universe by, read where no writer can change the file before the bars are
+        state=None,
+    ):
         self.svc = svc
         with _store(svc) as con:
+            self.state = state() if state is not None else None
             prices, self.judged_at = (
                 _coded(read_windows(con, None, HISTORY_BARS, None)),
                 svc._judged_at(con, None),
