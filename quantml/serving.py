@@ -918,7 +918,7 @@ def _signals_at(
 ) -> list:
     """The Signals of rows `rs` of `_last_rows`' rows, explained: the predictions (one call), the
     gate and the universe's calls, their flags and notes. A universe's every Signal in one pass
-    costs a third of one at a time."""
+    costs a fifth of one at a time (0.03 ms a symbol against 0.16 on the S&P store)."""
     X, sym, dates, counts, outside = rows
     rs = np.asarray(rs, dtype=np.intp)
     if scored is None:  # these rows alone
@@ -1105,7 +1105,7 @@ def top_symbols(self:SignalService,
 # %% ../nbs/03_signal.ipynb #dd3fd243
 class ScoredUniverse:
     """Every symbol's features, flags and universe as of the latest bar, computed at once; `signal`
-    completes one symbol's Signal."""
+    completes one symbol's Signal, `signals` every symbol's."""
 
     def __init__(
         self,
