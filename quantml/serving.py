@@ -848,13 +848,14 @@ class _SharedStore:
             False,
         )
 
-    def _watch(self):
+    def _watch(self, sleep=time.sleep, waiting=writer_waiting):
         """Close a held connection no request is using while a writer waits for its file: an idle
-        server must not block an ingest."""
+        server must not block an ingest. (Its names are its own: a daemon thread outlives the
+        module's at exit, which showed as a NameError after every notebook run.)"""
         while True:
-            time.sleep(0.05)
+            sleep(0.05)
             with self.cond:
-                for path in [p for p in self.cons if not self.users[p] and writer_waiting(p)]:
+                for path in [p for p in self.cons if not self.users[p] and waiting(p)]:
                     self.cons.pop(path).close()
                 if not self.cons:
                     self.watching = False
