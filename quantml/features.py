@@ -411,12 +411,10 @@ def panel_arrays(
         else (lambda col: prices[col].to_numpy(dtype=float)[order])
     )
     arrays = tuple(take(col) for col in fields)
-    valid = [(a >= 0) if col == 'volume' else (a > 0) for col, a in zip(fields, arrays)]
-    # all valid (a store's bars): no row to find
-    if not all(np.isfinite(a).all() and ok.all() for a, ok in zip(arrays, valid)):
-        bad = np.zeros(len(codes), bool)
-        for a, ok in zip(arrays, valid):
-            bad |= ~np.isfinite(a) | ~ok
+    bad = np.zeros(len(codes), bool)
+    for col, a in zip(fields, arrays):
+        bad |= ~np.isfinite(a) | ((a < 0) if col == 'volume' else (a <= 0))
+    if bad.any():
         i = np.flatnonzero(bad)[0]
         raise QuantmlError(
             f"prices: bad bar for {names[codes[i]]} on {pd.Timestamp(dates[i]).date()} ("
